@@ -1,0 +1,10 @@
+"""CIFT Markets: Computational Intelligence for Financial Trading."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("cift")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

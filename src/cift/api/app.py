@@ -1,0 +1,102 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from cift import __version__
+from cift.core.logging import configure_logging
+from cift.core.settings import Settings, get_settings
+from cift.db.engine import create_db_engine
+
+from .deps import AppState
+from .metrics import HttpMetrics
+from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from .problems import PROBLEM_RESPONSES, install_problem_handlers
+from .routers import health, system
+from .schemas.problem import PROBLEM_MEDIA_TYPE
+
+PROBLEM_REF = "#/components/schemas/Problem"
+DESCRIPTION = """
+CIFT Markets API: market data, features, models, backtests and trading.
+
+Every error is an RFC 9457 problem (`application/problem+json`) with a stable `code`
+and the `request_id` under which the server logged it; send `X-Request-ID` to choose
+the id yourself.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for ``settings`` (read from the environment when omitted)."""
+    settings = settings or get_settings()
+    settings.check_safe()
+    configure_logging(settings)
+    state = AppState(
+        settings=settings,
+        metrics=HttpMetrics(),
+        started_at=datetime.now(UTC),
+        engine=create_db_engine(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="CIFT Markets API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.cift = state
+    install_problem_handlers(app)
+
+    for router in (health.router, system.router):
+        app.include_router(router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with error responses typed as problem+json only."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                documented = str(content.get("application/json", ""))
+                if "Problem" in documented or "HTTPValidationError" in documented:
+                    del content["application/json"]
+                    content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": PROBLEM_REF}}
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,32 @@
+"""Dependencies shared by routers: the app's settings, engine and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from cift.core.settings import Settings
+
+from .metrics import HttpMetrics
+
+
+@dataclass
+class AppState:
+    """What one app instance holds for its whole life."""
+
+    settings: Settings
+    metrics: HttpMetrics
+    started_at: datetime
+    engine: Engine
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.cift
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]

@@ -1,0 +1,87 @@
+"""Request context: an id per request, one log line, metrics, and a last-resort 500.
+
+A pure ASGI middleware (no body buffering), outermost among the app's own middleware,
+so every answer, including errors from inner middleware, is logged and counted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from loguru import logger
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+
+from cift.core.ids import accept_request_id
+
+from .metrics import UNMATCHED_ROUTE, HttpMetrics
+from .problems import INTERNAL_DETAIL, problem_response
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class RequestContextMiddleware:
+    """Tag each request with an id, log and time it, and turn a crash into a 500 problem."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        begin = time.perf_counter()
+        self.metrics.in_progress.inc()
+        with logger.contextualize(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                logger.exception("unhandled error while answering the request")
+                if started:
+                    raise
+                status = 500
+                response = problem_response(
+                    status=500,
+                    code="internal",
+                    title="Internal error",
+                    detail=INTERNAL_DETAIL,
+                    instance=scope.get("path", ""),
+                    request_id=request_id,
+                )
+                await response(scope, receive, send)
+            finally:
+                self.metrics.in_progress.dec()
+                self._record(scope, status, time.perf_counter() - begin)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or UNMATCHED_ROUTE
+        method = scope.get("method", "")
+        self.metrics.observe(method, template, status, seconds)
+        client = Request(scope).client
+        logger.bind(
+            method=method,
+            route=template,
+            path=scope.get("path", ""),
+            status=status,
+            duration_ms=round(seconds * 1000, 3),
+            client=client.host if client else None,
+        ).log("ERROR" if status >= 500 else "INFO", "{} {} {}", method, template, status)

@@ -1,0 +1,1 @@
+"""Pydantic models of every request and response body."""

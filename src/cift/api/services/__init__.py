@@ -1,0 +1,1 @@
+"""Work the routers delegate to, kept out of the HTTP layer."""

@@ -1,0 +1,1 @@
+"""The ``cift`` command line: one module per command group."""

@@ -1,0 +1,75 @@
+"""``cift serve``: run the API (and, later, the dashboard) with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import typer
+import uvicorn
+from loguru import logger
+
+from cift.core.logging import configure_logging
+from cift.core.settings import env_var, load_settings
+from cift.db import migrate
+from cift.db.engine import create_db_engine
+
+
+def serve(
+    host: str | None = typer.Option(
+        None, help="Address to bind (default CIFT_HOST); 0.0.0.0 listens on every interface."
+    ),
+    port: int | None = typer.Option(None, help="TCP port (default CIFT_PORT, 8000)."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes (default CIFT_WORKERS, 1)."
+    ),
+    reload: bool = typer.Option(
+        False, help="Restart when source files change (development only; one worker)."
+    ),
+) -> None:
+    """Start the HTTP API.
+
+    On first start it creates the data folder (CIFT_HOME) and migrates the metadata
+    database to the newest schema (disable with CIFT_DATABASE_AUTO_MIGRATE=false).
+    Check it with: curl http://127.0.0.1:8000/health/ready
+    """
+    overrides = {"host": host, "port": port, "workers": workers}
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[env_var(name)] = str(value)  # worker processes read the same values
+    settings = load_settings()
+    configure_logging(settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.database_auto_migrate:
+        engine = create_db_engine(settings)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+    if settings.workers > 1 and not reload:
+        _prepare_multiprocess_metrics(settings.home / "prometheus")
+    logger.info(
+        "serving CIFT API on http://{}:{} ({} worker(s), env {})",
+        settings.host,
+        settings.port,
+        1 if reload else settings.workers,
+        settings.env.value,
+    )
+    uvicorn.run(
+        "cift.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=None if reload else settings.workers,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _prepare_multiprocess_metrics(folder: os.PathLike[str]) -> None:
+    """Give worker processes a fresh shared folder so /metrics sums over all of them."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.fspath(folder)

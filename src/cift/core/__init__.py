@@ -1,0 +1,1 @@
+"""Core services shared by every stage: settings, logging, errors, ids."""

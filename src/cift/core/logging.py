@@ -1,0 +1,114 @@
+"""Logging through loguru: readable lines in dev, one JSON object per line in production.
+
+Standard-library loggers (uvicorn, SQLAlchemy, Alembic, ...) are routed into loguru, so
+every line of a process has one format. Fields bound with ``logger.bind`` or
+``logger.contextualize`` (such as ``request_id``) become keys of the JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from datetime import UTC
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+    from cift.core.settings import Settings
+
+ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic")
+# CIFT's request middleware logs every request with its id, route and duration.
+SILENCED_LOGGERS = ("uvicorn.access",)
+TEXT_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <8}</level> "
+    "<cyan>{name}</cyan> {message}{extra[_kv]}"
+)
+
+
+class InterceptHandler(logging.Handler):
+    """Forward standard-library log records to loguru, keeping their origin."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        frame: FrameType | None = logging.currentframe()
+        depth = 0
+        while frame is not None and (depth == 0 or frame.f_code.co_filename == logging.__file__):
+            frame = frame.f_back
+            depth += 1
+        logger.bind(logger_name=record.name).opt(depth=depth, exception=record.exc_info).log(
+            level, record.getMessage()
+        )
+
+
+def json_line(record: Record) -> str:
+    """Render one record as a compact JSON object (no trailing newline)."""
+    extra = {k: v for k, v in record["extra"].items() if not k.startswith("_")}
+    payload: dict[str, Any] = {
+        "ts": record["time"].astimezone(UTC).isoformat(timespec="microseconds"),
+        "level": record["level"].name,
+        "logger": extra.pop("logger_name", record["name"]),
+        "message": record["message"],
+        **extra,
+    }
+    if record["exception"] is not None:
+        exc_type, exc_value, exc_tb = record["exception"]
+        payload["exception"] = {
+            "type": exc_type.__name__ if exc_type else None,
+            "message": str(exc_value),
+            "traceback": "".join(traceback.format_exception(exc_type, exc_value, exc_tb)),
+        }
+    return json.dumps(payload, default=str, separators=(",", ":"))
+
+
+def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None:
+    """Install CIFT's log sink for the whole process (idempotent)."""
+    out = sink if sink is not None else sys.stderr
+    logger.remove()
+    if settings.json_logs:
+        logger.add(
+            out,
+            level=settings.log_level,
+            format=_json_format,
+            backtrace=False,
+            diagnose=False,
+        )
+    else:
+        logger.add(
+            out,
+            level=settings.log_level,
+            format=_text_format,
+            colorize=out.isatty() if hasattr(out, "isatty") else False,
+            backtrace=False,
+            diagnose=False,
+        )
+    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    for name in ROUTED_LOGGERS:
+        std = logging.getLogger(name)
+        std.handlers = [InterceptHandler()]
+        std.propagate = False
+    for name in SILENCED_LOGGERS:
+        logging.getLogger(name).disabled = True
+    sql_level = logging.INFO if settings.database_echo else logging.WARNING
+    logging.getLogger("sqlalchemy.engine").setLevel(sql_level)
+
+
+def _json_format(record: Record) -> str:
+    # loguru formats the returned template, so the JSON travels as one field.
+    record["extra"]["_json"] = json_line(record)
+    return "{extra[_json]}\n"
+
+
+def _text_format(record: Record) -> str:
+    extra = record["extra"]
+    visible = {k: v for k, v in extra.items() if not k.startswith("_") and k != "logger_name"}
+    extra["_kv"] = "".join(f" {k}={v}" for k, v in visible.items())
+    return TEXT_FORMAT + "\n{exception}"

@@ -1,0 +1,200 @@
+"""Settings: every knob is a field here with a ``CIFT_`` environment variable.
+
+Values come from, in order of precedence: explicit keyword arguments, the process
+environment, a ``.env`` file in the working directory, then the defaults below.
+``docs/configuration.md`` and ``.env.example`` are generated from this model
+(``cift config docs``), and a test keeps them in step with it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cift.core.errors import ConfigurationError
+
+ENV_PREFIX = "CIFT_"
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (refused in production)
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_ENTROPY_BITS = 128.0
+
+
+class Environment(StrEnum):
+    """Where CIFT runs; production turns on the strict checks."""
+
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+LogFormat = Literal["auto", "text", "json"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one CIFT process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: Environment = Field(
+        Environment.DEV,
+        description="Deployment environment: dev, test or production. Production "
+        "refuses weak secrets and logs JSON.",
+    )
+    home: Path = Field(
+        Path(".cift"),
+        description="Data folder for the embedded backends (SQLite database, market-data "
+        "catalog, MLflow runs, reports). Created on first use.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET_KEY),
+        description="Key that signs tokens. In production it must be at least 32 random "
+        'characters, e.g. from `python -c "import secrets; print(secrets.token_urlsafe(48))"`.',
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the metadata database, e.g. "
+        "`postgresql+psycopg://user:pass@host:5432/cift`. Empty means the embedded "
+        "SQLite file `<CIFT_HOME>/cift.db`.",
+    )
+    database_echo: bool = Field(False, description="Log every SQL statement (debugging).")
+    database_pool_size: int = Field(
+        5, ge=1, le=100, description="Connections kept open per process (server databases)."
+    )
+    database_auto_migrate: bool = Field(
+        True,
+        description="`cift serve` upgrades the metadata database to the newest migration "
+        "before it starts. Turn off where migrations run as a separate deployment step.",
+    )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis URL (cache, online features, shared rate limits), e.g. "
+        "`redis://127.0.0.1:6379/0`. Empty means in-process.",
+    )
+    host: str = Field("127.0.0.1", description="Address `cift serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port `cift serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="API worker processes for `cift serve`.")
+    log_level: LogLevel = Field("INFO", description="Lowest level that is logged.")
+    log_format: LogFormat = Field(
+        "auto",
+        description="`text` (readable lines), `json` (one object per line) or `auto` "
+        "(JSON in production, text elsewhere).",
+    )
+    cors_origins: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed to call the API from a browser, e.g. "
+        "`https://dash.example.com`. Empty allows none.",
+    )
+    trusted_hosts: CsvList = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Comma-separated host names the API answers to (Host header); "
+        "`*.example.com` wildcards allowed, `*` allows any.",
+    )
+    health_timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="Time each readiness probe may take before it fails."
+    )
+
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.is_production
+        return self.log_format == "json"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "cift.db"
+
+    def database_url_value(self) -> str:
+        """The metadata database URL, defaulting to the embedded SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.sqlite_path.resolve()}"
+
+    def check_safe(self) -> None:
+        """Refuse settings that are unsafe for the chosen environment."""
+        if not self.is_production:
+            return
+        problem = secret_weakness(self.secret_key.get_secret_value())
+        if problem:
+            raise ConfigurationError(
+                f"CIFT_SECRET_KEY is {problem}; production needs at least "
+                f"{MIN_SECRET_LENGTH} random characters. Set CIFT_SECRET_KEY, e.g. to the "
+                'output of: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Say why ``secret`` is too weak to sign production tokens, or None if it is fine."""
+    if secret == DEFAULT_SECRET_KEY:
+        return "the built-in development default"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"only {len(secret)} characters long"
+    counts = Counter(secret)
+    entropy = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if entropy * len(secret) < MIN_SECRET_ENTROPY_BITS:
+        return "too predictable (too few distinct characters)"
+    return None
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable that sets a settings field."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and check the settings, turning pydantic's errors into one clear message."""
+    try:
+        settings = Settings(**overrides)
+    except PydanticValidationError as exc:
+        raise ConfigurationError(_describe_invalid(exc)) from None
+    settings.check_safe()
+    return settings
+
+
+def _describe_invalid(exc: PydanticValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        value = error.get("input")
+        shown = "" if isinstance(value, dict) or field == "secret_key" else f" (got {value!r})"
+        problems.append(f"{env_var(field)}: {error['msg'].lower()}{shown}")
+    return "Invalid setting " + "; ".join(problems) + ". Fix the environment or .env file."
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

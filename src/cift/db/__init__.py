@@ -1,0 +1,1 @@
+"""The metadata database: SQLAlchemy models, engines and sessions, Alembic migrations."""

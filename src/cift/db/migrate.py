@@ -1,0 +1,78 @@
+"""Schema migrations with Alembic, run from code (``cift db ...``, ``cift serve``, tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, String, column, inspect, select, table
+
+from cift.core.errors import ValidationError
+from cift.db.engine import ping
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration that runs on ``engine`` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of CIFT."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    ping(engine)
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        revisions = (
+            connection.execute(
+                select(column("version_num", String)).select_from(table(VERSION_TABLE))
+            )
+            .scalars()
+            .all()
+        )
+    if len(revisions) > 1:
+        raise ValidationError(f"The database has several heads {revisions}; merge them first.")
+    return revisions[0] if revisions else None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    ping(engine)
+    _run(lambda cfg: command.upgrade(cfg, revision), engine, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base`` empties the schema)."""
+    ping(engine)
+    _run(lambda cfg: command.downgrade(cfg, revision), engine, revision)
+
+
+def is_at_head(engine: Engine) -> bool:
+    return current_revision(engine) == head_revision()
+
+
+def _run(action: Callable[[Config], None], engine: Engine, revision: str) -> None:
+    try:
+        action(alembic_config(engine))
+    except CommandError as exc:
+        raise ValidationError(
+            f"Cannot migrate to {revision!r}: {exc}. Use 'head', 'base', a revision id "
+            "from 'cift db history', or a relative step such as -1."
+        ) from None
