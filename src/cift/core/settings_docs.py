@@ -46,7 +46,10 @@ def effective_settings(settings: Settings, env_file: Path = Path(".env")) -> lis
             source = ".env"
         else:
             source = "default"
-        rows.append(SettingRow(var, display_value(getattr(settings, name)), source))
+        value = display_value(getattr(settings, name))
+        if name == "database_url" and not value:
+            value = f"(embedded) {settings.database_url_value()}"
+        rows.append(SettingRow(var, value, source))
     return rows
 
 
@@ -89,9 +92,14 @@ def describe_type(field: FieldInfo) -> str:
     text = _type_name(field.annotation)
     bounds = []
     for meta in field.metadata:
-        for cls, sign in ((Ge, ">="), (Gt, ">"), (Le, "<="), (Lt, "<")):
-            if isinstance(meta, cls):
-                bounds.append(f"{sign} {next(iter(vars(meta).values()))}")
+        if isinstance(meta, Ge):
+            bounds.append(f">= {meta.ge}")
+        elif isinstance(meta, Gt):
+            bounds.append(f"> {meta.gt}")
+        elif isinstance(meta, Le):
+            bounds.append(f"<= {meta.le}")
+        elif isinstance(meta, Lt):
+            bounds.append(f"< {meta.lt}")
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 

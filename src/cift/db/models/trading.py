@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cift.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum
 from cift.db.types import JSONDocument, Money
+
+if TYPE_CHECKING:
+    from cift.db.models.identity import User
 
 
 class BrokerKind(StrEnum):
@@ -54,3 +57,5 @@ class TradingAccount(UUIDPrimaryKey, Timestamps, Base):
     )
     risk_limits: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     is_active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,65 @@
+"""OpenAPI completeness, CORS and trusted hosts, system info."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import AppFactory
+
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def test_openapi_documents_problem_responses_for_every_operation(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in str(document)
+    assert "Problem" in document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "200" in responses, (method, path)
+            for status in ("422", "500"):
+                content = responses[status]["content"]
+                assert content == {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}}
+
+
+def test_openapi_has_response_models(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    ready = paths["/health/ready"]["get"]["responses"]
+    assert ready["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Readiness")
+    assert ready["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/Readiness")
+    system = paths["/api/v1/system"]["get"]["responses"]["200"]
+    assert system["content"]["application/json"]["schema"]["$ref"].endswith("/SystemInfo")
+
+
+def test_swagger_ui_is_served(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "swagger-ui" in response.text
+
+
+def test_system_info_reports_backends(client: TestClient) -> None:
+    body = client.get("/api/v1/system").json()
+    assert body["environment"] == "test"
+    assert body["backends"] == {"metadata": "sqlite", "cache": "in-process"}
+
+
+def test_untrusted_host_is_refused(make_app: AppFactory) -> None:
+    client = TestClient(make_app(trusted_hosts=["api.example.com"]))
+    assert client.get("/health/live", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/health/live", headers={"Host": "api.example.com"}).status_code == 200
+
+
+def test_cors_allows_only_configured_origins(make_app: AppFactory) -> None:
+    client = TestClient(make_app(cors_origins=["https://dash.example.com"]))
+    preflight = {"Access-Control-Request-Method": "GET"}
+    allowed = client.options(
+        "/api/v1/system", headers={"Origin": "https://dash.example.com", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://dash.example.com"
+    denied = client.get("/api/v1/system", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_no_cors_headers_by_default(client: TestClient) -> None:
+    response = client.get("/api/v1/system", headers={"Origin": "https://dash.example.com"})
+    assert "access-control-allow-origin" not in response.headers
