@@ -72,7 +72,8 @@ def test_non_utc_input_is_stored_as_the_same_instant(engine: Engine) -> None:
     with Session(engine) as session:
         locked = session.scalars(select(User.locked_until)).one()
     assert locked == tokyo
-    assert locked is not None and locked.tzinfo is not None
+    assert locked is not None
+    assert locked.tzinfo is not None
     assert locked.hour == 0
 
 
@@ -157,8 +158,8 @@ def test_audited_user_cannot_be_deleted(engine: Engine) -> None:
 
 
 def test_negative_cash_is_rejected(engine: Engine) -> None:
+    user = _user()
     with pytest.raises(IntegrityError), transaction(session_factory(engine)) as session:
-        user = _user()
         session.add_all([user, _account(user, cash="-1")])
 
 

@@ -103,3 +103,17 @@ def history() -> None:
         down = script.down_revision
         table.add_row(script.revision, str(down) if down else "base", script.doc or "")
     console.print(table)
+
+
+@app.command("revision")
+def revision(
+    message: str = typer.Option(..., "--message", "-m", help="What the migration changes."),
+) -> None:
+    """Write a new migration from the difference between the models and the database.
+
+    For developers changing cift/db/models: upgrade a scratch database to head, edit
+    the models, run this, then review the generated file before committing it.
+    """
+    with _engine() as engine:
+        path = migrate.new_revision(engine, message)
+    console.print(f"wrote {path}")

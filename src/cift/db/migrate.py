@@ -64,6 +64,19 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(lambda cfg: command.downgrade(cfg, revision), engine, revision)
 
 
+def new_revision(engine: Engine, message: str) -> Path:
+    """Write a migration with the difference between the models and the database at head."""
+    if not is_at_head(engine):
+        raise ValidationError(
+            "The database is not at the newest migration; run 'cift db upgrade' first so "
+            "the new revision holds only the model changes."
+        )
+    script = command.revision(alembic_config(engine), message=message, autogenerate=True)
+    if script is None or isinstance(script, list):  # pragma: no cover - single head
+        raise ValidationError("Alembic produced no single revision; merge heads first.")
+    return Path(script.path)
+
+
 def is_at_head(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
 

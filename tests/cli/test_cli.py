@@ -1,0 +1,124 @@
+"""The command line: help everywhere, masked config, clean errors, schema commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cift import __version__
+from cift.cli.app import app
+
+runner = CliRunner()
+
+
+def _command_paths() -> list[list[str]]:
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = [[]]
+
+    def walk(command: object, prefix: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(root, [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "cift")
+def test_every_command_has_help_text(path: list[str]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) > 3
+
+
+def test_command_tree_covers_the_foundation() -> None:
+    names = {" ".join(path) for path in _command_paths()}
+    expected = {"serve", "config show", "config docs", "db upgrade", "db downgrade", "db current"}
+    assert expected <= names
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"cift {__version__}"
+
+
+def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIFT_SECRET_KEY", "very-secret-value")
+    monkeypatch.setenv("CIFT_REDIS_URL", "redis://:r3dispw@cache:6379/0")
+    result = runner.invoke(app, ["config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["CIFT_SECRET_KEY"] == "********"
+    assert shown["CIFT_REDIS_URL"] == "redis://:********@cache:6379/0"
+    assert "very-secret-value" not in result.output
+    table = runner.invoke(app, ["config", "show"])
+    assert "very-secret-value" not in table.output
+    assert "CIFT_PORT" in table.output
+
+
+def test_malformed_setting_is_one_red_line_and_a_config_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIFT_PORT", "abc")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 78
+    assert "CIFT_PORT" in result.output
+    assert "integer" in result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().count("\n") == 0
+
+
+def test_db_upgrade_current_downgrade_on_the_embedded_database(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "current", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["current"] is None
+
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".cift" / "cift.db").is_file()
+    report = json.loads(runner.invoke(app, ["db", "current", "--json"]).output)
+    assert report["up_to_date"] is True
+    assert report["current"] == report["head"]
+
+    declined = runner.invoke(app, ["db", "downgrade", "base"], input="n\n")
+    assert declined.exit_code != 0
+    assert json.loads(runner.invoke(app, ["db", "current", "--json"]).output)["up_to_date"]
+
+    result = runner.invoke(app, ["db", "downgrade", "base", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(runner.invoke(app, ["db", "current", "--json"]).output)["current"] is None
+
+
+def test_db_upgrade_to_unknown_revision_is_a_validation_error() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "zzz"])
+    assert result.exit_code == 2
+    assert "zzz" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_db_history_lists_the_initial_migration() -> None:
+    result = runner.invoke(app, ["db", "history"])
+    assert result.exit_code == 0
+    assert "0001" in result.output
+
+
+def test_unreachable_database_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIFT_DATABASE_URL", "postgresql+psycopg://cift@127.0.0.1:1/cift")
+    result = runner.invoke(app, ["db", "current"])
+    assert result.exit_code == 69
+    assert "cannot be reached" in result.output
+    assert "CIFT_DATABASE_URL" in result.output
+
+
+def test_unsupported_database_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIFT_DATABASE_URL", "mysql://root@127.0.0.1/test")
+    result = runner.invoke(app, ["db", "current"])
+    assert result.exit_code == 78
+    assert "sqlite and postgresql" in result.output
