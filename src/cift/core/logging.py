@@ -90,7 +90,8 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
             backtrace=False,
             diagnose=False,
         )
-    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    std_level = logger.level(settings.log_level).no
+    logging.basicConfig(handlers=[InterceptHandler()], level=std_level, force=True)
     for name in ROUTED_LOGGERS:
         std = logging.getLogger(name)
         std.handlers = [InterceptHandler()]
