@@ -109,16 +109,20 @@ def test_db_history_lists_the_initial_migration() -> None:
     assert "0001" in result.output
 
 
-def test_unreachable_database_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CIFT_DATABASE_URL", "postgresql+psycopg://cift@127.0.0.1:1/cift")
+@pytest.mark.parametrize(
+    ("url", "exit_code", "says"),
+    [
+        ("postgresql+psycopg://cift@127.0.0.1:1/cift", 69, "cannot be reached"),
+        ("mysql://root@127.0.0.1/test", 78, "sqlite and postgresql"),
+    ],
+    ids=["unreachable", "unsupported"],
+)
+def test_database_url_problems_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch, url: str, exit_code: int, says: str
+) -> None:
+    monkeypatch.setenv("CIFT_DATABASE_URL", url)
     result = runner.invoke(app, ["db", "current"])
-    assert result.exit_code == 69
-    assert "cannot be reached" in result.output
+    assert result.exit_code == exit_code
+    assert says in result.output
     assert "CIFT_DATABASE_URL" in result.output
-
-
-def test_unsupported_database_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CIFT_DATABASE_URL", "mysql://root@127.0.0.1/test")
-    result = runner.invoke(app, ["db", "current"])
-    assert result.exit_code == 78
-    assert "sqlite and postgresql" in result.output
+    assert "Traceback" not in result.output
