@@ -108,6 +108,59 @@ class Settings(BaseSettings):
     health_timeout_seconds: float = Field(
         2.0, gt=0, le=60, description="Time each readiness probe may take before it fails."
     )
+    market_store: Literal["embedded", "questdb"] = Field(
+        "embedded",
+        description="Where ticks, quotes and bars are stored: `embedded` (Parquet catalog in "
+        "`<CIFT_HOME>/market`) or `questdb` (the server named by the CIFT_QUESTDB_* settings).",
+    )
+    questdb_ilp_conf: SecretStr = Field(
+        SecretStr("http::addr=127.0.0.1:9000;"),
+        description="QuestDB ingestion (ILP over HTTP) configuration string, e.g. "
+        "`https::addr=questdb.internal:9000;username=cift;password=...;`.",
+    )
+    questdb_pg_url: SecretStr = Field(
+        SecretStr("postgresql://admin:quest@127.0.0.1:8812/qdb"),
+        description="QuestDB query endpoint (PostgreSQL wire protocol).",
+    )
+    polygon_api_key: SecretStr | None = Field(
+        None, description="Polygon (Massive) API key for `--provider polygon`."
+    )
+    polygon_base_url: str = Field(
+        "https://api.massive.com", description="Polygon (Massive) REST base URL."
+    )
+    polygon_requests_per_minute: int = Field(
+        5,
+        ge=1,
+        description="Request budget for Polygon: 5 on the free plan; raise it on paid plans "
+        "(Polygon asks to stay under about 6000).",
+    )
+    alpaca_api_key_id: SecretStr | None = Field(
+        None, description="Alpaca API key id (APCA-API-KEY-ID) for `--provider alpaca`."
+    )
+    alpaca_api_secret_key: SecretStr | None = Field(
+        None, description="Alpaca API secret key (APCA-API-SECRET-KEY)."
+    )
+    alpaca_data_url: str = Field(
+        "https://data.alpaca.markets", description="Alpaca market data REST base URL."
+    )
+    alpaca_feed: Literal["iex", "sip", "delayed_sip", "otc"] = Field(
+        "iex",
+        description="Alpaca stock feed: `iex` (free plan), `sip` (all US exchanges, paid), "
+        "`delayed_sip` or `otc`.",
+    )
+    alpaca_requests_per_minute: int = Field(
+        200, ge=1, description="Request budget for Alpaca market data (200 on the free plan)."
+    )
+    provider_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Time a provider request may take before it is retried."
+    )
+    provider_max_retries: int = Field(
+        5,
+        ge=0,
+        le=20,
+        description="Retries of a provider request after a timeout, 429 or 5xx, with "
+        "exponential backoff honouring `Retry-After`.",
+    )
 
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod
@@ -136,6 +189,11 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.home / "cift.db"
+
+    @property
+    def market_path(self) -> Path:
+        """Root folder of the embedded market-data catalog."""
+        return self.home / "market"
 
     def database_url_value(self) -> str:
         """The metadata database URL, defaulting to the embedded SQLite file."""

@@ -1,0 +1,1 @@
+"""Market data: providers, the store, backfill and quality checks."""

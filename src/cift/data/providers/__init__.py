@@ -1,0 +1,1 @@
+"""Providers of historical market data, one module each, all with one protocol."""

@@ -1,0 +1,1 @@
+"""Market-data stores: the embedded Parquet catalog and QuestDB."""

@@ -1,0 +1,151 @@
+"""The market-data store protocol, implemented by the embedded catalog and by QuestDB.
+
+Semantics every backend keeps:
+- ``write`` validates (``cift.model.validation``), is idempotent on the kind's key
+  columns (rows already stored are skipped), and accepts late and out-of-order rows.
+- Reads return rows sorted by ``(symbol, ts)`` for ``start <= ts < end``.
+- Bars carry a timeframe; trades and quotes do not.
+- Aggregations: bars from trades take the first, highest, lowest and last price, the
+  summed size, the size-weighted price and the trade count of each window
+  ``[ts, ts + timeframe)`` aligned to the UTC epoch; coarser bars combine finer ones the
+  same way (vwap weighted by volume). The prevailing quote of a trade is the last quote
+  with ``quote.ts <= trade.ts`` of the same symbol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import polars as pl
+
+from cift.model import DataKind, Timeframe
+from cift.model.validation import ValidationReport
+
+COVERAGE_SCHEMA = pl.Schema(
+    {
+        "kind": pl.String,
+        "timeframe": pl.String,
+        "symbol": pl.String,
+        "first": pl.Datetime("ns", "UTC"),
+        "last": pl.Datetime("ns", "UTC"),
+        "rows": pl.Int64,
+    }
+)
+
+
+@dataclass
+class WriteResult:
+    """What one write stored."""
+
+    kind: DataKind
+    report: ValidationReport
+    rows_written: int
+    rows_existing: int
+    partitions: int = 0
+    symbols: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CompactResult:
+    """What one compaction did."""
+
+    partitions: int
+    files_before: int
+    files_after: int
+    rows: int
+
+
+@runtime_checkable
+class MarketStore(Protocol):
+    """Ticks, quotes and bars by symbol and time."""
+
+    backend: str
+
+    def write(
+        self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
+    ) -> WriteResult:
+        """Validate and store rows; rows whose key is stored already are skipped."""
+        ...
+
+    def read(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.LazyFrame:
+        """Rows of ``kind`` (all symbols when None) in ``[start, end)``, by symbol and time."""
+        ...
+
+    def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
+        """One row per (kind, timeframe, symbol): first and last ts and the row count."""
+        ...
+
+    def latest(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> pl.DataFrame:
+        """The newest row of each symbol."""
+        ...
+
+    def bars_from_trades(
+        self,
+        timeframe: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Bars of ``timeframe`` aggregated from stored trades."""
+        ...
+
+    def resample_bars(
+        self,
+        source: Timeframe,
+        target: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Bars of ``target`` combined from stored bars of the finer ``source``."""
+        ...
+
+    def trades_with_quotes(
+        self,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Trades with the prevailing quote's bid, ask, bid_size and ask_size."""
+        ...
+
+    def delete(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> int:
+        """Remove rows in ``[start, end)``; returns how many were removed."""
+        ...
+
+    def compact(self, kind: DataKind | None = None) -> CompactResult:
+        """Merge small files or partitions so reads touch fewer of them."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
