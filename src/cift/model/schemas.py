@@ -32,37 +32,37 @@ class Side(IntEnum):
 
 TRADE_SCHEMA = pl.Schema(
     {
-        "symbol": pl.String,
+        "symbol": pl.String(),
         "ts": TS_DTYPE,
-        "price": pl.Float64,
-        "size": pl.Float64,
-        "side": pl.Int8,
-        "trade_id": pl.String,
-        "exchange": pl.String,
-        "conditions": pl.String,
+        "price": pl.Float64(),
+        "size": pl.Float64(),
+        "side": pl.Int8(),
+        "trade_id": pl.String(),
+        "exchange": pl.String(),
+        "conditions": pl.String(),
     }
 )
 QUOTE_SCHEMA = pl.Schema(
     {
-        "symbol": pl.String,
+        "symbol": pl.String(),
         "ts": TS_DTYPE,
-        "bid": pl.Float64,
-        "ask": pl.Float64,
-        "bid_size": pl.Float64,
-        "ask_size": pl.Float64,
+        "bid": pl.Float64(),
+        "ask": pl.Float64(),
+        "bid_size": pl.Float64(),
+        "ask_size": pl.Float64(),
     }
 )
 BAR_SCHEMA = pl.Schema(
     {
-        "symbol": pl.String,
+        "symbol": pl.String(),
         "ts": TS_DTYPE,
-        "open": pl.Float64,
-        "high": pl.Float64,
-        "low": pl.Float64,
-        "close": pl.Float64,
-        "volume": pl.Float64,
-        "vwap": pl.Float64,
-        "trades": pl.Int64,
+        "open": pl.Float64(),
+        "high": pl.Float64(),
+        "low": pl.Float64(),
+        "close": pl.Float64(),
+        "volume": pl.Float64(),
+        "vwap": pl.Float64(),
+        "trades": pl.Int64(),
     }
 )
 SCHEMAS: dict[DataKind, pl.Schema] = {

@@ -26,12 +26,12 @@ from cift.model.validation import ValidationReport
 
 COVERAGE_SCHEMA = pl.Schema(
     {
-        "kind": pl.String,
-        "timeframe": pl.String,
-        "symbol": pl.String,
+        "kind": pl.String(),
+        "timeframe": pl.String(),
+        "symbol": pl.String(),
         "first": pl.Datetime("ns", "UTC"),
         "last": pl.Datetime("ns", "UTC"),
-        "rows": pl.Int64,
+        "rows": pl.Int64(),
     }
 )
 
