@@ -7,6 +7,7 @@ report says how many rows each reason rejected, and keeps a sample of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -127,43 +128,96 @@ def reason_expr(
     return expr.alias(REASON_COLUMN)
 
 
+def check(
+    frame: pl.DataFrame | pl.LazyFrame,
+    kind: DataKind,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pl.DataFrame:
+    """The frame in the kind's schema plus the first rule each row fails (null if none)."""
+    return conform(frame, kind).with_columns(reason_expr(kind, start, end)).collect()
+
+
+def sort_by_key(frame: pl.DataFrame, kind: DataKind) -> pl.DataFrame:
+    """Stable sort by the kind's key (skipped when time is already strictly increasing)."""
+    single_symbol = frame.get_column("symbol").n_unique() <= 1
+    steps = frame.get_column("ts").dt.epoch("ns").diff().drop_nulls()
+    if single_symbol and not steps.le(0).any():
+        return frame
+    return frame.sort(list(KEY_COLUMNS[kind]), maintain_order=True)
+
+
+def repeated_keys(frame: pl.DataFrame, kind: DataKind) -> pl.Series:
+    """True for each row whose key equals the previous row's (the frame is sorted by key)."""
+    same = [pl.col(c).eq_missing(pl.col(c).shift(1)) for c in KEY_COLUMNS[kind]]
+    return frame.select(pl.all_horizontal(same).fill_null(False)).to_series()
+
+
+def validate_parts(
+    frame: pl.DataFrame | pl.LazyFrame,
+    kind: DataKind,
+    *,
+    by: Sequence[pl.Expr],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[dict[tuple[object, ...], pl.DataFrame], ValidationReport]:
+    """Validate and split the accepted rows into parts keyed by the ``by`` expressions.
+
+    Each part is sorted by the kind's key; among rows sharing a key the first one (in
+    input order) is kept. Columns that ``by`` adds stay on the parts.
+    """
+    checked = check(frame, kind, start, end)
+    valid = pl.col(REASON_COLUMN).is_null()
+    rejected = [checked.filter(~valid)]
+    names = [expr.meta.output_name() for expr in by]
+    added = [name for name in names if name not in SCHEMAS[kind]]
+    parts = (
+        checked.filter(valid)
+        .drop(REASON_COLUMN)
+        .with_columns(by)
+        .partition_by(names, as_dict=True, maintain_order=True)
+    )
+    accepted: dict[tuple[object, ...], pl.DataFrame] = {}
+    for key, part in parts.items():
+        ordered = sort_by_key(part, kind)
+        repeated = repeated_keys(ordered, kind)
+        if repeated.any():
+            dups = ordered.filter(repeated).drop(added)
+            rejected.append(
+                dups.with_columns(pl.lit(Reason.DUPLICATE_KEY.value).alias(REASON_COLUMN))
+            )
+            ordered = ordered.filter(~repeated)
+        accepted[key] = ordered
+    rejected_rows = pl.concat(rejected)
+    counts = {
+        Reason(reason): int(n)
+        for reason, n in rejected_rows.group_by(REASON_COLUMN).len().iter_rows()
+    }
+    report = ValidationReport(
+        kind=kind,
+        received=checked.height,
+        accepted=sum(p.height for p in accepted.values()),
+        rejected=counts,
+        samples=rejected_rows.head(SAMPLE_ROWS) if rejected_rows.height else None,
+    )
+    return accepted, report
+
+
 def validate(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     kind: DataKind,
     *,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> tuple[pl.DataFrame, ValidationReport]:
-    """Split ``frame`` into accepted rows (in the kind's schema) and a report of rejects.
+    """Accepted rows (in the kind's schema, sorted by key) and a report of the rejects.
 
     ``start`` (inclusive) and ``end`` (exclusive) bound the requested range; rows outside
     it are rejected as ``out_of_range``. Among rows sharing a key, the first is kept.
     """
-    valid = pl.col(REASON_COLUMN).is_null()
-    # Duplicates are judged among valid rows only: a bad row never shadows a good one.
-    repeated = valid & ~pl.struct(KEY_COLUMNS[kind]).is_first_distinct().over(valid)
-    checked = (
-        conform(frame, kind)
-        .with_columns(reason_expr(kind, start, end))
-        .with_columns(
-            pl.when(repeated)
-            .then(pl.lit(Reason.DUPLICATE_KEY.value))
-            .otherwise(pl.col(REASON_COLUMN))
-            .alias(REASON_COLUMN)
-        )
-        .collect()
+    parts, report = validate_parts(
+        frame, kind, by=[pl.col("symbol").alias("_part")], start=start, end=end
     )
-    accepted = checked.filter(pl.col(REASON_COLUMN).is_null()).drop(REASON_COLUMN)
-    rejected_rows = checked.filter(pl.col(REASON_COLUMN).is_not_null())
-    counts = {
-        Reason(row[0]): int(row[1])
-        for row in rejected_rows.group_by(REASON_COLUMN).len().iter_rows()
-    }
-    report = ValidationReport(
-        kind=kind,
-        received=frame.height,
-        accepted=accepted.height,
-        rejected=counts,
-        samples=rejected_rows.head(SAMPLE_ROWS) if rejected_rows.height else None,
-    )
+    ordered = [parts[key].drop("_part") for key in sorted(parts, key=str)]
+    accepted = pl.concat(ordered) if ordered else pl.DataFrame(schema=SCHEMAS[kind])
     return accepted, report

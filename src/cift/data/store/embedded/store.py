@@ -1,0 +1,292 @@
+"""The embedded market-data store: Parquet files partitioned by dataset, symbol and UTC
+day, listed in a SQLite manifest, read lazily with Polars.
+
+Layout under ``root`` (``<CIFT_HOME>/market``)::
+
+    catalog.sqlite                      manifest of visible and retired files
+    data/<dataset>/<symbol>/<day>/*.parquet
+    tmp/                                files being written
+
+``dataset`` is ``trades``, ``quotes`` or ``bars-<timeframe>`` (``bars-1m``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from cift.core.errors import ValidationError
+from cift.core.settings import Settings
+from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
+from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult
+from cift.data.store.embedded import maintenance
+from cift.data.store.embedded.catalog import Catalog, FileEntry
+from cift.data.store.embedded.files import partition_dir, write_atomic, writer_lock
+from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
+from cift.model.validation import validate_parts
+
+QUOTE_LOOKBACK = timedelta(days=1)
+DAY = "_day"
+WRITE_THREADS = 4
+
+
+def dataset_name(kind: DataKind, timeframe: Timeframe | None) -> str:
+    """The dataset a kind (and, for bars, a timeframe) is stored in."""
+    if kind is DataKind.BARS:
+        if timeframe is None:
+            raise ValidationError(f"Bars need a timeframe, e.g. {Timeframe.EXAMPLES}.")
+        return f"bars-{timeframe}"
+    if timeframe is not None:
+        raise ValidationError(f"{kind.value.capitalize()} have no timeframe; drop '{timeframe}'.")
+    return kind.value
+
+
+def split_dataset(dataset: str) -> tuple[DataKind, str | None]:
+    """Inverse of :func:`dataset_name`: the kind and the timeframe text."""
+    if dataset.startswith("bars-"):
+        return DataKind.BARS, dataset.removeprefix("bars-")
+    return DataKind(dataset), None
+
+
+def to_ns(moment: datetime | None) -> int | None:
+    """Nanoseconds since the epoch of an aware datetime."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValidationError(f"{moment.isoformat()} has no time zone; pass UTC times.")
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+
+
+def in_range(start: datetime | None, end: datetime | None) -> pl.Expr:
+    """``start <= ts < end`` (either bound optional)."""
+    condition = pl.lit(True)
+    if start is not None:
+        condition &= pl.col("ts") >= pl.lit(start).cast(pl.Datetime("ns", "UTC"))
+    if end is not None:
+        condition &= pl.col("ts") < pl.lit(end).cast(pl.Datetime("ns", "UTC"))
+    return condition
+
+
+class EmbeddedStore:
+    """Market data in Parquet files on local disk; safe for one writer and many readers."""
+
+    backend = "embedded"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.catalog = Catalog(root)
+
+    def write(
+        self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
+    ) -> WriteResult:
+        dataset = dataset_name(kind, timeframe)
+        by = [pl.col("symbol"), pl.col("ts").dt.date().alias(DAY)]
+        parts, report = validate_parts(frame, kind, by=by)
+        result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
+        if not parts:
+            return result
+        with writer_lock(self.root):
+            fresh = [self._unstored(kind, dataset, part) for part in parts.values()]
+            entries = self.write_parts(dataset, [part for part in fresh if part.height])
+            self.catalog.swap(entries)
+        result.rows_written = sum(e.rows for e in entries)
+        result.rows_existing = report.accepted - result.rows_written
+        result.partitions = len(entries)
+        result.symbols = sorted({e.symbol for e in entries})
+        return result
+
+    def _unstored(self, kind: DataKind, dataset: str, part: pl.DataFrame) -> pl.DataFrame:
+        """The rows of one (symbol, day) part whose key is not stored yet."""
+        low, high = ts_bounds(part)
+        symbol = str(part.item(0, "symbol"))
+        files = self.catalog.active(dataset, [symbol], low, high + 1)
+        if not files:
+            return part
+        keys = list(KEY_COLUMNS[kind])
+        stored = (
+            self.scan_files(kind, files)
+            .select(keys)
+            .filter(pl.col("ts").dt.epoch("ns").is_between(low, high))
+            .collect()
+        )
+        return part.join(stored, on=keys, how="anti", nulls_equal=True, maintain_order="left")
+
+    def write_parts(self, dataset: str, parts: Sequence[pl.DataFrame]) -> list[FileEntry]:
+        """Write each (symbol, day) part, sorted by key, as a new file; not yet visible."""
+
+        def write_one(part: pl.DataFrame) -> FileEntry:
+            symbol, day = str(part.item(0, "symbol")), str(part.item(0, DAY))
+            frame = part.drop(DAY)
+            path = write_atomic(self.root, partition_dir(dataset, symbol, day), frame)
+            low, high = ts_bounds(frame)
+            return FileEntry(dataset, symbol, day, path, frame.height, low, high)
+
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            return list(pool.map(write_one, parts))
+
+    def write_rows(self, dataset: str, rows: pl.DataFrame) -> list[FileEntry]:
+        """Write already-validated rows (sorted by key) as new files, one per (symbol, day)."""
+        day = pl.col("ts").dt.date().alias(DAY)
+        parts = rows.with_columns(day).partition_by("symbol", DAY, maintain_order=True)
+        return self.write_parts(dataset, parts)
+
+    def scan_files(self, kind: DataKind, files: Sequence[FileEntry]) -> pl.LazyFrame:
+        if not files:
+            return pl.LazyFrame(schema=SCHEMAS[kind])
+        paths = [str(self.root / f.path) for f in files]
+        return pl.scan_parquet(paths, schema=SCHEMAS[kind])
+
+    def read(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.LazyFrame:
+        dataset = dataset_name(kind, timeframe)
+        files = self.catalog.active(dataset, symbols, to_ns(start), to_ns(end))
+        frame = self.scan_files(kind, files)
+        if start is not None or end is not None:
+            frame = frame.filter(in_range(start, end))
+        if _overlapping(files):
+            frame = frame.sort(list(KEY_COLUMNS[kind]))
+        if columns is not None:
+            unknown = sorted(set(columns) - set(SCHEMAS[kind]))
+            if unknown:
+                raise ValidationError(
+                    f"Unknown {kind.value} column(s) {unknown}; choose from {list(SCHEMAS[kind])}."
+                )
+            frame = frame.select(columns)
+        return frame
+
+    def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
+        rows = []
+        for dataset, symbol, first, last, count in self.catalog.coverage():
+            row_kind, timeframe = split_dataset(dataset)
+            if kind is None or row_kind is kind:
+                rows.append((row_kind.value, timeframe, symbol, first, last, count))
+        frame = pl.DataFrame(
+            rows,
+            schema={
+                "kind": pl.String(),
+                "timeframe": pl.String(),
+                "symbol": pl.String(),
+                "first": pl.Int64(),
+                "last": pl.Int64(),
+                "rows": pl.Int64(),
+            },
+            orient="row",
+        )
+        return frame.with_columns(pl.col("first", "last").cast(pl.Datetime("ns", "UTC"))).cast(
+            COVERAGE_SCHEMA
+        )
+
+    def latest(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> pl.DataFrame:
+        files = self.catalog.active(dataset_name(kind, timeframe), symbols)
+        newest: dict[str, int] = {}
+        for entry in files:
+            newest[entry.symbol] = max(newest.get(entry.symbol, entry.max_ts), entry.max_ts)
+        tail = [f for f in files if f.max_ts == newest[f.symbol]]
+        return (
+            self.scan_files(kind, tail)
+            .sort(list(KEY_COLUMNS[kind]))
+            .group_by("symbol", maintain_order=True)
+            .last()
+            .sort("symbol")
+            .collect()
+        )
+
+    def bars_from_trades(
+        self,
+        timeframe: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        trades = self.read(DataKind.TRADES, symbols=symbols, start=start, end=end)
+        return trades_to_bars(trades, timeframe)
+
+    def resample_bars(
+        self,
+        source: Timeframe,
+        target: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        bars = self.read(DataKind.BARS, symbols=symbols, start=start, end=end, timeframe=source)
+        return resample_bars(bars, source, target)
+
+    def trades_with_quotes(
+        self,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        trades = self.read(DataKind.TRADES, symbols=symbols, start=start, end=end)
+        since = start - QUOTE_LOOKBACK if start is not None else None
+        quotes = self.read(DataKind.QUOTES, symbols=symbols, start=since, end=end)
+        return with_prevailing_quote(trades, quotes)
+
+    def delete(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> int:
+        dataset = dataset_name(kind, timeframe)
+        with writer_lock(self.root):
+            files = self.catalog.active(dataset, symbols, to_ns(start), to_ns(end))
+            return maintenance.delete_rows(self, kind, files, in_range(start, end))
+
+    def compact(self, kind: DataKind | None = None) -> CompactResult:
+        with writer_lock(self.root):
+            return maintenance.compact(self, kind)
+
+    def vacuum(self) -> int:
+        """Remove retired files past their grace period and files no writer committed."""
+        with writer_lock(self.root):
+            return maintenance.vacuum(self)
+
+    def close(self) -> None:
+        """Nothing to release: connections are opened per operation."""
+
+
+def ts_bounds(frame: pl.DataFrame) -> tuple[int, int]:
+    """The first and last ``ts`` of a non-empty frame, in nanoseconds."""
+    epoch = pl.col("ts").dt.epoch("ns")
+    low, high = frame.select(epoch.min(), epoch.max().alias("high")).row(0)
+    return int(low), int(high)
+
+
+def _overlapping(files: Sequence[FileEntry]) -> bool:
+    """Whether two files of one symbol overlap in time (then reads must sort)."""
+    for before, after in itertools.pairwise(files):
+        if before.symbol == after.symbol and after.min_ts <= before.max_ts:
+            return True
+    return False
+
+
+def create(settings: Settings) -> EmbeddedStore:
+    """The embedded store under ``<CIFT_HOME>/market``."""
+    return EmbeddedStore(settings.market_path)
