@@ -30,7 +30,9 @@ def duckdb_bars(trades: pl.DataFrame, seconds: int) -> pl.DataFrame:
                sum(price * size) / sum(size) AS vwap, count(*) AS trades
         FROM rows GROUP BY ALL ORDER BY symbol, ts
     """
-    result = duckdb.sql(sql).pl()
+    connection = duckdb.connect()
+    connection.register("rows", rows)
+    result = connection.sql(sql).pl()
     return result.with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC"))).cast(BAR_SCHEMA)
 
 
