@@ -104,6 +104,17 @@ def test_first_of_each_key_is_kept_and_output_is_sorted_by_key() -> None:
     assert report.rejected == {Reason.DUPLICATE_KEY: 2}
 
 
+def test_the_last_quote_update_at_an_instant_prevails() -> None:
+    quotes = pl.DataFrame(
+        {"symbol": ["X"] * 3, "ts": [T0, T0, T0 + 1], "bid": [10.0, 10.1, 10.2],
+         "ask": [10.5, 10.6, 10.7]}
+    ).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
+    accepted, report = validate(quotes, DataKind.QUOTES)
+    assert accepted.get_column("bid").to_list() == [10.1, 10.2]
+    assert accepted.get_column("bid_size").null_count() == 2
+    assert report.rejected == {Reason.DUPLICATE_KEY: 1}
+
+
 def test_a_bad_row_never_shadows_a_good_row_with_the_same_key() -> None:
     frame = trades(ts=[T0, T0], trade_id=["a", "a"], price=[-1.0, 5.0])
     accepted, report = validate(frame, DataKind.TRADES)

@@ -77,10 +77,15 @@ KEY_COLUMNS: dict[DataKind, tuple[str, ...]] = {
 }
 """Columns that identify a row: writing a row whose key is stored already adds nothing."""
 
+KEEP_LAST: frozenset[DataKind] = frozenset({DataKind.QUOTES})
+"""Kinds where, among rows of one batch sharing a key, the last one wins: several quote
+updates stamped with the same instant leave the last as the prevailing quote. Elsewhere
+the first row of a key is kept."""
+
 NULLABLE: dict[DataKind, frozenset[str]] = {
     DataKind.TRADES: frozenset({"exchange", "conditions"}),
-    DataKind.QUOTES: frozenset(),
-    DataKind.BARS: frozenset({"vwap", "trades"}),
+    DataKind.QUOTES: frozenset({"bid_size", "ask_size"}),  # many FX feeds publish no sizes
+    DataKind.BARS: frozenset({"volume", "vwap", "trades"}),  # FX bars often carry no volume
 }
 """Columns that may be null; every other column is required."""
 

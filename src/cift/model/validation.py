@@ -1,7 +1,8 @@
 """Validate market data: count and reject bad rows per reason; never drop silently.
 
-Each row gets the first reason it fails (checked in the order of ``Reason``); rows that
-pass but repeat the key of an earlier row are rejected as ``duplicate_key``. The
+Each row gets the first reason it fails (checked in the order of ``Reason``); among valid
+rows sharing a key one wins (the first, or the last for quotes) and the others are
+rejected as ``duplicate_key``. The
 report says how many rows each reason rejected, and keeps a sample of them.
 """
 
@@ -14,7 +15,15 @@ from enum import StrEnum
 
 import polars as pl
 
-from cift.model.schemas import KEY_COLUMNS, NULLABLE, SCHEMAS, TS_DTYPE, DataKind, conform
+from cift.model.schemas import (
+    KEEP_LAST,
+    KEY_COLUMNS,
+    NULLABLE,
+    SCHEMAS,
+    TS_DTYPE,
+    DataKind,
+    conform,
+)
 
 REASON_COLUMN = "_reject_reason"
 SAMPLE_ROWS = 5
@@ -148,8 +157,12 @@ def sort_by_key(frame: pl.DataFrame, kind: DataKind) -> pl.DataFrame:
 
 
 def repeated_keys(frame: pl.DataFrame, kind: DataKind) -> pl.Series:
-    """True for each row whose key equals the previous row's (the frame is sorted by key)."""
-    same = [pl.col(c).eq_missing(pl.col(c).shift(1)) for c in KEY_COLUMNS[kind]]
+    """True for rows that repeat a key and lose to another row of it (frame sorted by key).
+
+    The first row of each key wins, or the last one for kinds in ``KEEP_LAST``.
+    """
+    step = -1 if kind in KEEP_LAST else 1
+    same = [pl.col(c).eq_missing(pl.col(c).shift(step)) for c in KEY_COLUMNS[kind]]
     return frame.select(pl.all_horizontal(same).fill_null(False)).to_series()
 
 
@@ -164,7 +177,7 @@ def validate_parts(
     """Validate and split the accepted rows into parts keyed by the ``by`` expressions.
 
     Each part is sorted by the kind's key; among rows sharing a key the first one (in
-    input order) is kept. Columns that ``by`` adds stay on the parts.
+    input order) is kept, or the last for quotes. Columns that ``by`` adds stay on the parts.
     """
     checked = check(frame, kind, start, end)
     valid = pl.col(REASON_COLUMN).is_null()
@@ -213,7 +226,8 @@ def validate(
     """Accepted rows (in the kind's schema, sorted by key) and a report of the rejects.
 
     ``start`` (inclusive) and ``end`` (exclusive) bound the requested range; rows outside
-    it are rejected as ``out_of_range``. Among rows sharing a key, the first is kept.
+    it are rejected as ``out_of_range``. Among rows sharing a key the first is kept (the
+    last for quotes: the prevailing update at that instant).
     """
     parts, report = validate_parts(
         frame, kind, by=[pl.col("symbol").alias("_part")], start=start, end=end

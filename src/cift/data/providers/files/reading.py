@@ -1,0 +1,90 @@
+"""Read CSV (plain or gzip) and Parquet files into Polars, with clear errors."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from cift.core.errors import ValidationError
+
+from .mapping import FileMapping
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def file_format(path: Path) -> str:
+    """``csv`` or ``parquet`` from the file name (``.gz`` allowed on CSV)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in CSV_SUFFIXES:
+        return "csv"
+    if last in PARQUET_SUFFIXES:
+        return "parquet"
+    raise ValidationError(
+        f"{path}: unknown file type {''.join(path.suffixes) or '(none)'}; CIFT reads "
+        ".csv, .csv.gz, .tsv and .parquet files."
+    )
+
+
+def read_file(path: Path, mapping: FileMapping) -> pl.DataFrame:
+    """The file's rows with its own column names (text columns left for later parsing)."""
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file.")
+    try:
+        if file_format(path) == "parquet":
+            return pl.read_parquet(path)
+        return _read_csv(path, mapping)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, EOFError) as exc:
+        raise ValidationError(f"{path}: cannot be read ({_first_line(exc)}).") from None
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix.lower() == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
+def _read_csv(path: Path, mapping: FileMapping) -> pl.DataFrame:
+    with _open_text(path) as handle:
+        head = list(_first_rows(csv.reader(handle, delimiter=mapping.separator), 2))
+    if not head:
+        raise ValidationError(f"{path}: the file is empty.")
+    header = head[0]
+    names = list(mapping.columns) if mapping.columns else header
+    if len(head) > 1 and len(head[1]) != len(names):
+        which = "--columns" if mapping.columns else "the header"
+        raise ValidationError(
+            f"{path}: {which} names {len(names)} columns ({','.join(names)}) but rows have "
+            f"{len(head[1])} fields; pass --columns with {len(head[1])} comma-separated names."
+        )
+    return pl.read_csv(
+        path,
+        separator=mapping.separator,
+        has_header=False,
+        skip_rows=1,
+        new_columns=names,
+        infer_schema_length=10_000,
+    )
+
+
+def _first_rows(reader: Iterable[list[str]], count: int) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for row in reader:
+        if row:
+            rows.append(row)
+        if len(rows) == count:
+            break
+    return rows
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
