@@ -15,6 +15,7 @@ from cift.db.models import Base
 
 TABLES = {
     "users",
+    "backfill_checkpoints",
     "api_keys",
     "sessions",
     "trading_accounts",

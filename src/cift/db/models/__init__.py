@@ -1,6 +1,7 @@
 """Every metadata table, imported here so ``Base.metadata`` knows them all."""
 
 from cift.db.base import Base
+from cift.db.models.data import BackfillCheckpoint
 from cift.db.models.identity import ApiKey, AuthSession, Role, User
 from cift.db.models.monitoring import (
     Alert,
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEntry",
     "AuditOutcome",
     "AuthSession",
+    "BackfillCheckpoint",
     "Backtest",
     "Base",
     "BrokerKind",

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.model import DataKind, Timeframe
 
 from ..base import RateLimit
@@ -79,3 +80,11 @@ class FilesProvider:
 
     def close(self) -> None:
         """Nothing stays open between pages."""
+
+
+def create(
+    settings: Settings, *, paths: Sequence[Path], mapping: FileMapping | None = None
+) -> FilesProvider:
+    """The files provider over ``paths``."""
+    del settings  # files need no credentials or limits
+    return FilesProvider(paths, mapping)

@@ -22,6 +22,7 @@ import polars as pl
 
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
+from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
 from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult
 from cift.data.store.embedded import maintenance
@@ -51,15 +52,6 @@ def split_dataset(dataset: str) -> tuple[DataKind, str | None]:
     if dataset.startswith("bars-"):
         return DataKind.BARS, dataset.removeprefix("bars-")
     return DataKind(dataset), None
-
-
-def to_ns(moment: datetime | None) -> int | None:
-    """Nanoseconds since the epoch of an aware datetime."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise ValidationError(f"{moment.isoformat()} has no time zone; pass UTC times.")
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
 def in_range(start: datetime | None, end: datetime | None) -> pl.Expr:
@@ -152,7 +144,7 @@ class EmbeddedStore:
         columns: Sequence[str] | None = None,
     ) -> pl.LazyFrame:
         dataset = dataset_name(kind, timeframe)
-        files = self.catalog.active(dataset, symbols, to_ns(start), to_ns(end))
+        files = self.catalog.active(dataset, symbols, _ns(start), _ns(end))
         frame = self.scan_files(kind, files)
         if start is not None or end is not None:
             frame = frame.filter(in_range(start, end))
@@ -256,7 +248,7 @@ class EmbeddedStore:
     ) -> int:
         dataset = dataset_name(kind, timeframe)
         with writer_lock(self.root):
-            files = self.catalog.active(dataset, symbols, to_ns(start), to_ns(end))
+            files = self.catalog.active(dataset, symbols, _ns(start), _ns(end))
             return maintenance.delete_rows(self, kind, files, in_range(start, end))
 
     def compact(self, kind: DataKind | None = None) -> CompactResult:
@@ -270,6 +262,10 @@ class EmbeddedStore:
 
     def close(self) -> None:
         """Nothing to release: connections are opened per operation."""
+
+
+def _ns(moment: datetime | None) -> int | None:
+    return None if moment is None else to_ns(moment)
 
 
 def ts_bounds(frame: pl.DataFrame) -> tuple[int, int]:

@@ -1,0 +1,41 @@
+"""What command groups share: settings, logging, parsing of common options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cift.core.errors import ValidationError
+from cift.core.logging import configure_logging
+from cift.core.settings import Settings, load_settings
+from cift.data.store import MarketStore, open_store
+from cift.model import Timeframe
+
+
+def cli_settings() -> Settings:
+    """Load the settings and set up logging for a command."""
+    settings = load_settings()
+    configure_logging(settings)
+    return settings
+
+
+@contextmanager
+def market_store(settings: Settings) -> Iterator[MarketStore]:
+    """The configured market-data store, closed afterwards."""
+    store = open_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def split_symbols(text: str) -> list[str]:
+    """``"AAPL, msft"`` -> ``["AAPL", "msft"]`` (order kept, duplicates dropped)."""
+    symbols = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not symbols:
+        raise ValidationError("Name at least one symbol, e.g. --symbols AAPL,MSFT.")
+    return symbols
+
+
+def optional_timeframe(text: str | None) -> Timeframe | None:
+    return Timeframe.parse(text) if text else None
