@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
     dataset TEXT NOT NULL,
     symbol TEXT NOT NULL,
-    day TEXT NOT NULL,
+    period TEXT NOT NULL,
     path TEXT NOT NULL UNIQUE,
     rows INTEGER NOT NULL CHECK (rows > 0),
     min_ts INTEGER NOT NULL,
@@ -37,11 +37,11 @@ CREATE INDEX IF NOT EXISTS ix_files_retired ON files (retired_ns) WHERE retired_
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One immutable Parquet file of one symbol and UTC day, sorted by ts."""
+    """One immutable Parquet file: one symbol over one period (UTC day, month or year)."""
 
     dataset: str
     symbol: str
-    day: str
+    period: str
     path: str
     rows: int
     min_ts: int
@@ -49,7 +49,7 @@ class FileEntry:
     id: int | None = None
 
 
-_COLUMNS = "dataset, symbol, day, path, rows, min_ts, max_ts, id"
+_COLUMNS = "dataset, symbol, period, path, rows, min_ts, max_ts, id"
 
 
 class Catalog:
@@ -102,10 +102,10 @@ class Catalog:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany(
-                    "INSERT INTO files (dataset, symbol, day, path, rows, min_ts, max_ts, "
+                    "INSERT INTO files (dataset, symbol, period, path, rows, min_ts, max_ts, "
                     "created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (e.dataset, e.symbol, e.day, e.path, e.rows, e.min_ts, e.max_ts, now)
+                        (e.dataset, e.symbol, e.period, e.path, e.rows, e.min_ts, e.max_ts, now)
                         for e in added
                     ],
                 )
@@ -135,23 +135,23 @@ class Catalog:
             return list(db.execute(sql, params))
 
     def fragmented(self, datasets: Sequence[str]) -> list[tuple[str, str, str]]:
-        """(dataset, symbol, day) partitions held in more than one visible file."""
+        """(dataset, symbol, period) partitions held in more than one visible file."""
         marks = ",".join("?" * len(datasets))
         sql = (
-            "SELECT dataset, symbol, day FROM files WHERE retired_ns IS NULL "
-            f"AND dataset IN ({marks}) GROUP BY dataset, symbol, day HAVING count(*) > 1"
+            "SELECT dataset, symbol, period FROM files WHERE retired_ns IS NULL "
+            f"AND dataset IN ({marks}) GROUP BY dataset, symbol, period HAVING count(*) > 1"
         )
         with self._connect() as db:
             return list(db.execute(sql, list(datasets)))
 
-    def partition(self, dataset: str, symbol: str, day: str) -> list[FileEntry]:
+    def partition(self, dataset: str, symbol: str, period: str) -> list[FileEntry]:
         """The visible files of one partition."""
         sql = (
             f"SELECT {_COLUMNS} FROM files WHERE retired_ns IS NULL AND dataset = ? "
-            "AND symbol = ? AND day = ? ORDER BY min_ts, id"
+            "AND symbol = ? AND period = ? ORDER BY min_ts, id"
         )
         with self._connect() as db:
-            return [FileEntry(*row) for row in db.execute(sql, (dataset, symbol, day))]
+            return [FileEntry(*row) for row in db.execute(sql, (dataset, symbol, period))]
 
     def expired(self, retired_before_ns: int) -> list[FileEntry]:
         """Files retired before the given time: safe to delete from disk."""

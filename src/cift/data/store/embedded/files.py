@@ -18,9 +18,9 @@ TMP_DIR = "tmp"
 ROW_GROUP_ROWS = 256_000
 
 
-def partition_dir(dataset: str, symbol: str, day: str) -> str:
+def partition_dir(dataset: str, symbol: str, period: str) -> str:
     """Relative folder of one partition; symbols like ``BTC/USDT`` are escaped."""
-    return f"{DATA_DIR}/{dataset}/{quote(symbol, safe='')}/{day}"
+    return f"{DATA_DIR}/{dataset}/{quote(symbol, safe='')}/{period}"
 
 
 def write_atomic(root: Path, relative_dir: str, frame: pl.DataFrame) -> str:

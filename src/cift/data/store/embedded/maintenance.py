@@ -43,8 +43,8 @@ def compact(store: EmbeddedStore, kind: DataKind | None) -> CompactResult:
     datasets = _datasets(store, kind)
     partitions = store.catalog.fragmented(datasets) if datasets else []
     before = after = rows = 0
-    for dataset, symbol, day in partitions:
-        entries = store.catalog.partition(dataset, symbol, day)
+    for dataset, symbol, period in partitions:
+        entries = store.catalog.partition(dataset, symbol, period)
         part_kind = DataKind.BARS if dataset.startswith("bars-") else DataKind(dataset)
         keys = list(KEY_COLUMNS[part_kind])
         merged = (

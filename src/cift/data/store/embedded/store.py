@@ -1,13 +1,15 @@
-"""The embedded market-data store: Parquet files partitioned by dataset, symbol and UTC
-day, listed in a SQLite manifest, read lazily with Polars.
+"""The embedded market-data store: Parquet files partitioned by dataset, symbol and
+period, listed in a SQLite manifest, read lazily with Polars.
 
 Layout under ``root`` (``<CIFT_HOME>/market``)::
 
     catalog.sqlite                      manifest of visible and retired files
-    data/<dataset>/<symbol>/<day>/*.parquet
+    data/<dataset>/<symbol>/<period>/*.parquet
     tmp/                                files being written
 
-``dataset`` is ``trades``, ``quotes`` or ``bars-<timeframe>`` (``bars-1m``).
+``dataset`` is ``trades``, ``quotes`` or ``bars-<timeframe>`` (``bars-1m``). The period
+is a UTC day for ticks, a month for intraday bars and a year for longer bars, so files
+hold thousands of rows or more rather than a handful.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 from cift.model.validation import validate_parts
 
 QUOTE_LOOKBACK = timedelta(days=1)
-DAY = "_day"
+PERIOD = "_period"
+PERIOD_FORMATS = {"1d": "%Y-%m-%d", "1mo": "%Y-%m", "1y": "%Y"}
 WRITE_THREADS = 4
 
 
@@ -77,7 +80,7 @@ class EmbeddedStore:
         self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
     ) -> WriteResult:
         dataset = dataset_name(kind, timeframe)
-        by = [pl.col("symbol"), pl.col("ts").dt.date().alias(DAY)]
+        by = [pl.col("symbol"), period_start(dataset).alias(PERIOD)]
         parts, report = validate_parts(frame, kind, by=by)
         result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
         if not parts:
@@ -109,22 +112,24 @@ class EmbeddedStore:
         return part.join(stored, on=keys, how="anti", nulls_equal=True, maintain_order="left")
 
     def write_parts(self, dataset: str, parts: Sequence[pl.DataFrame]) -> list[FileEntry]:
-        """Write each (symbol, day) part, sorted by key, as a new file; not yet visible."""
+        """Write each (symbol, period) part, sorted by key, as a new file; not yet visible."""
+        label = PERIOD_FORMATS[period_length(dataset)]
 
         def write_one(part: pl.DataFrame) -> FileEntry:
-            symbol, day = str(part.item(0, "symbol")), str(part.item(0, DAY))
-            frame = part.drop(DAY)
-            path = write_atomic(self.root, partition_dir(dataset, symbol, day), frame)
+            symbol = str(part.item(0, "symbol"))
+            period = part.item(0, PERIOD).strftime(label)
+            frame = part.drop(PERIOD)
+            path = write_atomic(self.root, partition_dir(dataset, symbol, period), frame)
             low, high = ts_bounds(frame)
-            return FileEntry(dataset, symbol, day, path, frame.height, low, high)
+            return FileEntry(dataset, symbol, period, path, frame.height, low, high)
 
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
             return list(pool.map(write_one, parts))
 
     def write_rows(self, dataset: str, rows: pl.DataFrame) -> list[FileEntry]:
-        """Write already-validated rows (sorted by key) as new files, one per (symbol, day)."""
-        day = pl.col("ts").dt.date().alias(DAY)
-        parts = rows.with_columns(day).partition_by("symbol", DAY, maintain_order=True)
+        """Write validated rows (sorted by key) as new files, one per (symbol, period)."""
+        period = period_start(dataset).alias(PERIOD)
+        parts = rows.with_columns(period).partition_by("symbol", PERIOD, maintain_order=True)
         return self.write_parts(dataset, parts)
 
     def scan_files(self, kind: DataKind, files: Sequence[FileEntry]) -> pl.LazyFrame:
@@ -262,6 +267,20 @@ class EmbeddedStore:
 
     def close(self) -> None:
         """Nothing to release: connections are opened per operation."""
+
+
+def period_length(dataset: str) -> str:
+    """How much time one file of ``dataset`` spans: ``1d``, ``1mo`` or ``1y``."""
+    kind, timeframe = split_dataset(dataset)
+    if kind is not DataKind.BARS or timeframe is None:
+        return "1d"
+    nanos = Timeframe.parse(timeframe).nanos
+    return "1mo" if nanos < 3_600 * 10**9 else "1y"
+
+
+def period_start(dataset: str) -> pl.Expr:
+    """The start of the file period each row falls in."""
+    return pl.col("ts").dt.truncate(period_length(dataset))
 
 
 def _ns(moment: datetime | None) -> int | None:

@@ -1,0 +1,124 @@
+"""`cift data` import, ls, show, export and compact, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cift.cli.app import app
+
+runner = CliRunner()
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+MINUTE_COLUMNS = "Date,Time,Open,High,Low,Close,Volume,OpenInterest"
+
+IMPORTS = {
+    "daily/nvda-1999-2014.csv": [],
+    "daily/orcl-1995-2014.csv": [],
+    "minute/2006-01-02-volume-min-001.csv": ["--columns", MINUTE_COLUMNS, "--tz", "Europe/Berlin"],
+    "minute/6EH4-cme-1min-2024-01.csv.gz": [],
+    "minute/gbpusd-m1-bid-2012.csv": ["--symbol", "GBPUSD.BID"],
+    "minute/gbpusd-m1-ask-2012.csv": ["--symbol", "GBPUSD.ASK"],
+    "ticks/usdjpy-quotes-truefx.csv": [],
+    "ticks/btcusdt-trades-binance.parquet": [],
+    "ticks/btcusdt-quotes-binance.parquet": [],
+    "ticks/ticksample.csv": ["--kind", "trades", "--map", "Close=price"],
+}
+
+
+def cift(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def stored_rows() -> dict[str, int]:
+    rows = json.loads(cift("data", "ls", "--json"))
+    return {f"{r['kind']}/{r['timeframe']}/{r['symbol']}": r["rows"] for r in rows}
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTS))
+def test_each_sample_file_imports_once_and_shows(name: str) -> None:
+    first = json.loads(cift("data", "import", str(DATA / name), *IMPORTS[name], "--json"))[0]
+    assert first["rows_stored"] > 0
+    assert first["rows_stored"] + sum(first["rejected"].values()) == first["rows_read"]
+    counts = stored_rows()
+    again = json.loads(cift("data", "import", str(DATA / name), *IMPORTS[name], "--json"))[0]
+    assert again["rows_stored"] == 0
+    assert stored_rows() == counts
+    symbol = first["symbols"][0]
+    shown = json.loads(cift("data", "show", symbol, "--limit", "5", "--json"))
+    assert len(shown) == 5
+    table = cift("data", "show", symbol, "--limit", "3")
+    assert symbol in table
+
+
+def test_show_asks_which_dataset_when_several_exist() -> None:
+    cift("data", "import", str(DATA / "daily/nvda-1999-2014.csv"))
+    cift(
+        "data",
+        "import",
+        str(DATA / "daily/nvda-1999-2014.csv"),
+        "--symbol",
+        "NVDA",
+        "--timeframe",
+        "1D",
+    )
+    result = runner.invoke(app, ["data", "show", "NVDA", "--kind", "trades"])
+    assert result.exit_code == 1
+    assert "No trades stored for 'NVDA'" in result.output
+
+
+def test_export_round_trips_through_parquet_and_csv(tmp_path: Path) -> None:
+    cift("data", "import", str(DATA / "minute/6EH4-cme-1min-2024-01.csv.gz"))
+    exports = tmp_path / "exports"
+    parquet, csv = exports / "out.parquet", exports / "out.csv"
+    cift(
+        "data",
+        "export",
+        "6EH4",
+        "--output",
+        str(parquet),
+        "--timeframe",
+        "1m",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-02",
+    )
+    frame = pl.read_parquet(parquet)
+    assert frame.get_column("ts").dt.date().unique().to_list() == [date(2024, 1, 2)]
+    cift("data", "export", "6EH4", "-o", str(csv), "--timeframe", "1m")
+    assert pl.read_csv(csv).height == 29_996
+    assert sorted(p.name for p in exports.iterdir()) == ["out.csv", "out.parquet"]
+
+
+def test_import_errors_are_one_clear_line(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["data", "import", str(DATA / "minute/2006-01-02-volume-min-001.csv")]
+    )
+    assert result.exit_code == 2
+    assert "pass --columns with 8" in result.output
+    assert "[validation]" in result.output
+    missing = runner.invoke(app, ["data", "import", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2
+    assert "no such file" in missing.output
+
+
+def test_ls_on_an_empty_store_says_what_to_do() -> None:
+    assert "cift data import" in cift("data", "ls")
+
+
+def test_compact_after_many_small_imports(tmp_path: Path) -> None:
+    frame = pl.read_parquet(DATA / "ticks/btcusdt-trades-binance.parquet")
+    for index, part in enumerate(frame.iter_slices(500)):
+        path = tmp_path / f"btc-{index}.parquet"
+        part.write_parquet(path)
+        cift("data", "import", str(path), "--symbol", "BTCUSDT")
+    output = cift("data", "compact")
+    assert "files -> 1" in output
+    assert stored_rows()["trades/None/BTCUSDT"] == frame.height
