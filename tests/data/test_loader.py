@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -84,7 +85,7 @@ def test_chunks_cover_the_range_exactly_once() -> None:
         own = [c for c in chunks if c.symbol == symbol]
         assert own[0].start == JAN2
         assert own[-1].end == JAN2 + timedelta(days=3)
-        assert all(a.end == b.start for a, b in zip(own, own[1:], strict=False))
+        assert all(a.end == b.start for a, b in itertools.pairwise(own))
 
 
 def test_default_chunk_lengths_follow_the_data() -> None:
@@ -102,7 +103,7 @@ def test_default_chunk_lengths_follow_the_data() -> None:
         ({"end": JAN2}, "empty"),
         ({"kind": DataKind.BARS}, "timeframe"),
         ({"timeframe": Timeframe.parse("1m")}, "timeframe"),
-        ({"start": datetime(2024, 1, 2)}, "time zone"),  # noqa: DTZ001
+        ({"start": datetime(2024, 1, 2)}, "time zone"),
     ],
 )
 def test_bad_plans_are_refused(overrides: dict[str, object], message: str) -> None:

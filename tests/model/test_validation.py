@@ -106,8 +106,12 @@ def test_first_of_each_key_is_kept_and_output_is_sorted_by_key() -> None:
 
 def test_the_last_quote_update_at_an_instant_prevails() -> None:
     quotes = pl.DataFrame(
-        {"symbol": ["X"] * 3, "ts": [T0, T0, T0 + 1], "bid": [10.0, 10.1, 10.2],
-         "ask": [10.5, 10.6, 10.7]}
+        {
+            "symbol": ["X"] * 3,
+            "ts": [T0, T0, T0 + 1],
+            "bid": [10.0, 10.1, 10.2],
+            "ask": [10.5, 10.6, 10.7],
+        }
     ).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
     accepted, report = validate(quotes, DataKind.QUOTES)
     assert accepted.get_column("bid").to_list() == [10.1, 10.2]
