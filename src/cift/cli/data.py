@@ -18,6 +18,7 @@ from cift.data.importer import ImportSummary, import_file
 from cift.data.loader import BackfillPlan, BackfillResult, Checkpoints, Chunk, backfill
 from cift.data.providers import PROVIDERS, MarketDataProvider, get_provider
 from cift.data.providers.files import FileMapping
+from cift.data.quality import check_store
 from cift.data.store import MarketStore
 from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory
@@ -318,3 +319,41 @@ def compact_command(
         f"compacted {result.partitions:,} partitions: {result.files_before:,} files -> "
         f"{result.files_after:,} ({result.rows:,} rows)"
     )
+
+
+@app.command("quality")
+def quality_command(
+    symbols: str | None = typer.Argument(None, help="Comma-separated symbols (default: all)."),
+    kind: DataKind = typer.Option(DataKind.BARS, help="bars, trades or quotes."),
+    timeframe: str = typer.Option("1Min", help="Bar length (bars only)."),
+    start: str | None = typer.Option(None, help=START_HELP),
+    end: str | None = typer.Option(None, help=END_HELP),
+    calendar: str = typer.Option(
+        "XNYS", help="Exchange calendar for missing bars: XNYS, XLON, CMES, 24/5, 24/7, ..."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check stored data: missing bars against the exchange calendar, duplicates,
+    return outliers, zero or negative prices, crossed, locked and stale quotes."""
+    with market_store(cli_settings()) as store:
+        report = check_store(
+            store,
+            kind,
+            symbols=split_symbols(symbols) if symbols else None,
+            timeframe=Timeframe.parse(timeframe) if kind is DataKind.BARS else None,
+            start=parse_when(start) if start else None,
+            end=parse_when(end, end=True) if end else None,
+            calendar=calendar,
+        )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    title = f"Quality of {report.rows:,} {kind.value} rows ({report.calendar} calendar)"
+    table = Table(title=title)
+    for column in ("symbol", "check", "count", "examples"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for finding in report.findings:
+        style = "green" if finding.ok else "yellow"
+        examples = ", ".join(finding.examples[:3])
+        table.add_row(finding.symbol, finding.check, f"[{style}]{finding.count:,}[/]", examples)
+    console.print(table)

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cift.core.errors import ConfigurationError
+
+CATALOG_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -60,7 +63,16 @@ class Catalog:
         self.path = root / "catalog.sqlite"
         root.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'").fetchone()
+            if tables[0] and version != CATALOG_VERSION:
+                raise ConfigurationError(
+                    f"The market-data catalog {self.path} has format {version}; this CIFT reads "
+                    f"format {CATALOG_VERSION}. Export the data with the CIFT that wrote it, or "
+                    "move the folder away to start afresh."
+                )
             db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version = {CATALOG_VERSION}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
