@@ -15,13 +15,14 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from cift import __version__
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
+from cift.data.store import open_store
 from cift.db.engine import create_db_engine
 
 from .deps import AppState
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
-from .routers import health, system
+from .routers import health, market, system
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=HttpMetrics(),
         started_at=datetime.now(UTC),
         engine=create_db_engine(settings),
+        store=open_store(settings),
     )
 
     @asynccontextmanager
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            state.store.close()
             state.engine.dispose()
 
     app = FastAPI(
@@ -63,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cift = state
     install_problem_handlers(app)
 
-    for router in (health.router, system.router):
+    for router in (health.router, system.router, market.router):
         app.include_router(router)
 
     if settings.cors_origins:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from cift.core.settings import Settings
+from cift.data.store import MarketStore
 
 from .metrics import HttpMetrics
 
@@ -22,6 +23,7 @@ class AppState:
     metrics: HttpMetrics
     started_at: datetime
     engine: Engine
+    store: MarketStore
 
 
 def get_state(request: Request) -> AppState:
