@@ -198,14 +198,10 @@ class EmbeddedStore:
         for entry in files:
             newest[entry.symbol] = max(newest.get(entry.symbol, entry.max_ts), entry.max_ts)
         tail = [f for f in files if f.max_ts == newest[f.symbol]]
-        return (
-            self.scan_files(kind, tail)
-            .sort(list(KEY_COLUMNS[kind]))
-            .group_by("symbol", maintain_order=True)
-            .last()
-            .sort("symbol")
-            .collect()
-        )
+        rows = self.scan_files(kind, tail)
+        if _overlapping(tail):
+            rows = rows.sort(list(KEY_COLUMNS[kind]))
+        return rows.group_by("symbol", maintain_order=True).last().sort("symbol").collect()
 
     def bars_from_trades(
         self,
