@@ -30,19 +30,19 @@ run: setup  ## Set up, then run the main job on the embedded defaults (the API o
 	$(BIN)/cift serve
 
 test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/pytest --cov --cov-report=term
 
 check: test  ## Alias of test
 
 lint: dev  ## Lint with ruff
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 format: dev  ## Format and auto-fix with ruff
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 typecheck: dev  ## Type-check src/ with mypy (strict)
 	$(BIN)/mypy src
