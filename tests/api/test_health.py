@@ -31,7 +31,8 @@ def test_ready_on_the_embedded_default(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database"}
+    assert set(body["checks"]) == {"database", "market_store"}
+    assert body["checks"]["market_store"]["detail"].startswith("embedded catalog")
     assert body["checks"]["database"]["status"] == "ok"
 
 

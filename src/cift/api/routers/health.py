@@ -31,7 +31,7 @@ def live(state: State) -> Liveness:
 )
 async def ready(state: State) -> JSONResponse:
     """Probes the metadata database and every configured backend; 503 if any is down."""
-    components = configured_components(state.settings, state.engine)
+    components = configured_components(state.settings, state.engine, state.store)
     report = await check_readiness(components, state.settings.health_timeout_seconds)
     status = 200 if report.status == "ready" else 503
     return JSONResponse(report.model_dump(mode="json"), status_code=status)

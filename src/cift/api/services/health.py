@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from cift.core.errors import CiftError
 from cift.core.settings import Settings
+from cift.data.store import MarketStore
 from cift.db import migrate
 
 from ..schemas.health import ComponentHealth, Readiness
@@ -64,9 +65,23 @@ def redis_probe(url: str, timeout: float) -> Probe:
     return probe
 
 
-def configured_components(settings: Settings, engine: Engine) -> list[Component]:
+def store_probe(store: MarketStore) -> Probe:
+    """Reach the market-data store."""
+
+    async def probe() -> str:
+        return await anyio.to_thread.run_sync(store.ping, abandon_on_cancel=True)
+
+    return probe
+
+
+def configured_components(
+    settings: Settings, engine: Engine, store: MarketStore
+) -> list[Component]:
     """The probes of every backend the settings turn on."""
-    components = [Component("database", database_probe(engine))]
+    components = [
+        Component("database", database_probe(engine)),
+        Component("market_store", store_probe(store)),
+    ]
     if settings.redis_url is not None:
         url = settings.redis_url.get_secret_value()
         components.append(Component("redis", redis_probe(url, settings.health_timeout_seconds)))

@@ -146,6 +146,10 @@ class MarketStore(Protocol):
         """Merge small files or partitions so reads touch fewer of them."""
         ...
 
+    def ping(self) -> str:
+        """Check the store answers; a short description of it, or an error if it is down."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

@@ -64,7 +64,9 @@ class Catalog:
         root.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'").fetchone()
+            tables = db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'files'"
+            ).fetchone()
             if tables[0] and version != CATALOG_VERSION:
                 raise ConfigurationError(
                     f"The market-data catalog {self.path} has format {version}; this CIFT reads "
@@ -175,6 +177,13 @@ class Catalog:
         """Drop manifest rows of files already removed from disk."""
         with self._connect() as db:
             db.executemany("DELETE FROM files WHERE id = ?", [(e.id,) for e in entries])
+
+    def file_count(self) -> int:
+        """How many files are visible."""
+        with self._connect() as db:
+            return int(
+                db.execute("SELECT count(*) FROM files WHERE retired_ns IS NULL").fetchone()[0]
+            )
 
     def known_paths(self) -> set[str]:
         """Every path the manifest mentions, visible or retired."""

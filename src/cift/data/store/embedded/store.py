@@ -261,6 +261,9 @@ class EmbeddedStore:
         with writer_lock(self.root):
             return maintenance.vacuum(self)
 
+    def ping(self) -> str:
+        return f"embedded catalog at {self.root}, {self.catalog.file_count():,} files"
+
     def close(self) -> None:
         """Nothing to release: connections are opened per operation."""
 
