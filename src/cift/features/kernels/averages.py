@@ -1,0 +1,190 @@
+"""Kernels of moving averages and price statistics (TA-Lib conventions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from cift.features.kernels.ops import (
+    NAN,
+    ema_size,
+    ema_step,
+    sma_size,
+    sma_step,
+    variance_size,
+    variance_step,
+    window_push,
+    window_size,
+)
+
+
+@njit(cache=True)
+def sma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    n = int(params[0])
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        out[0, i] = sma_step(s, 0, n, x[i])
+
+
+def sma_state(params: np.ndarray) -> int:
+    return int(sma_size(int(params[0])))
+
+
+@njit(cache=True)
+def ema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    n = int(params[0])
+    k = 2.0 / (n + 1)
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        out[0, i] = ema_step(s, 0, n, k, x[i])
+
+
+def ema_state(params: np.ndarray) -> int:
+    return int(ema_size())
+
+
+@njit(cache=True)
+def dema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """2·EMA - EMA(EMA)."""
+    n = int(params[0])
+    k = 2.0 / (n + 1)
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        first = ema_step(s, 0, n, k, x[i])
+        out[0, i] = NAN
+        if not math.isnan(first):
+            second = ema_step(s, 3, n, k, first)
+            if not math.isnan(second):
+                out[0, i] = 2.0 * first - second
+
+
+@njit(cache=True)
+def tema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """3·EMA - 3·EMA(EMA) + EMA(EMA(EMA))."""
+    n = int(params[0])
+    k = 2.0 / (n + 1)
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        out[0, i] = NAN
+        first = ema_step(s, 0, n, k, x[i])
+        if math.isnan(first):
+            continue
+        second = ema_step(s, 3, n, k, first)
+        if math.isnan(second):
+            continue
+        third = ema_step(s, 6, n, k, second)
+        if not math.isnan(third):
+            out[0, i] = 3.0 * first - 3.0 * second + third
+
+
+def chained_ema_state(links: int) -> object:
+    def size(params: np.ndarray) -> int:
+        return links * int(ema_size())
+
+    return size
+
+
+@njit(cache=True)
+def wma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Weights 1..n, the newest heaviest; running weighted and plain sums."""
+    n = int(params[0])
+    divider = n * (n + 1) / 2.0
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        value = x[i]
+        count = s[0]
+        if count < n:
+            s[1] += (count + 1) * value
+            s[2] += value
+        else:
+            s[1] = s[1] - s[2] + n * value
+        leaving = window_push(s, 3, n, value)
+        if count >= n:
+            s[2] = s[2] - leaving + value
+        s[0] = count + 1
+        out[0, i] = s[1] / divider if count + 1 >= n else NAN
+
+
+def wma_state(params: np.ndarray) -> int:
+    return 3 + int(window_size(int(params[0])))
+
+
+@njit(cache=True)
+def trima_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Triangular average: an SMA of an SMA (TA-Lib's split of the period)."""
+    n = int(params[0])
+    first = (n + 1) // 2 if n % 2 else n // 2
+    second = (n + 1) // 2 if n % 2 else n // 2 + 1
+    offset = sma_size(first)
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        inner = sma_step(s, 0, first, x[i])
+        out[0, i] = sma_step(s, offset, second, inner) if not math.isnan(inner) else NAN
+
+
+def trima_state(params: np.ndarray) -> int:
+    n = int(params[0])
+    first = (n + 1) // 2 if n % 2 else n // 2
+    second = (n + 1) // 2 if n % 2 else n // 2 + 1
+    return int(sma_size(first) + sma_size(second))
+
+
+@njit(cache=True)
+def variance_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Population variance (TA-Lib VAR); ``params[1]`` (nbdev) is ignored, as in TA-Lib."""
+    n = int(params[0])
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        out[0, i] = variance_step(s, 0, n, x[i])
+
+
+def variance_state(params: np.ndarray) -> int:
+    return int(variance_size(int(params[0])))
+
+
+@njit(cache=True, inline="always")
+def deviation(variance: float) -> float:
+    if math.isnan(variance):
+        return NAN
+    return math.sqrt(variance) if variance > 0.0 else 0.0  # rounding can make it negative
+
+
+@njit(cache=True)
+def stddev_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Population standard deviation times ``nbdev`` (TA-Lib STDDEV)."""
+    n = int(params[0])
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        out[0, i] = deviation(variance_step(s, 0, n, x[i])) * params[1]
+
+
+@njit(cache=True)
+def bbands_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Bollinger bands over an SMA with population deviation: upper, middle, lower."""
+    n = int(params[0])
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        variance = variance_step(s, 0, n, x[i])
+        if math.isnan(variance):
+            out[0, i] = NAN
+            out[1, i] = NAN
+            out[2, i] = NAN
+            continue
+        middle = s[0] / n
+        spread = deviation(variance)
+        out[0, i] = middle + params[1] * spread
+        out[1, i] = middle
+        out[2, i] = middle - params[2] * spread
+
+
+@njit(cache=True)
+def zscore_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """(x - SMA) / population deviation over the window; null when the deviation is 0."""
+    n = int(params[0])
+    x = inputs[0]
+    for i in range(x.shape[0]):
+        variance = variance_step(s, 0, n, x[i])
+        spread = deviation(variance)
+        out[0, i] = (x[i] - s[0] / n) / spread if not math.isnan(spread) and spread > 0 else NAN

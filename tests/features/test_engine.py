@@ -1,0 +1,123 @@
+"""The feature engine: names and parameters, symbols kept apart, live equals batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from cift.core.errors import ValidationError
+from cift.features.engine import LiveFeatures, compute, expression
+from cift.features.spec import all_specs, parse_call, split_calls
+from tests.features.reference import random_bars
+
+SET = "rsi(14),sma(20),macd(12,26,9),bbands(20,2),atr(14),stoch,obv"
+
+
+def calls(text: str = SET) -> list:  # type: ignore[type-arg]
+    return [parse_call(t) for t in split_calls(text)]
+
+
+def test_calls_parse_like_talib() -> None:
+    call = parse_call("bbands(timeperiod=20, nbdevup=1.5)")
+    assert call.values == (20.0, 1.5, 2.0)
+    assert parse_call("MACD").values == (12.0, 26.0, 9.0)
+    assert parse_call("fast=sma(10)").alias == "fast"
+    assert split_calls("rsi(14), macd(12,26,9) ,sma") == ["rsi(14)", "macd(12,26,9)", "sma"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nope(3)", "Unknown feature 'nope'; choose from:"),
+        ("rsi(1)", "at least 2"),
+        ("rsi(14.5)", "whole number"),
+        ("rsi(14, 3)", "at most 1 parameter"),
+        ("rsi(period=3)", "no parameter 'period'"),
+        ("rsi('a')", "must be a number"),
+        ("macd(12,12,9)", "must differ"),
+        ("rsi(14", "Cannot read"),
+    ],
+)
+def test_bad_calls_list_the_valid_choices(text: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        parse_call(text)
+
+
+def test_columns_are_named_after_outputs_and_disambiguated() -> None:
+    frame = random_bars(200)
+    out = compute(frame, calls("sma(10),sma(20),fast=ema(5),macd"))
+    added = [c for c in out.columns if c not in frame.columns]
+    assert added == ["sma_10", "sma_20", "fast", "macd", "macd_signal", "macd_hist"]
+    with pytest.raises(ValidationError, match="both write column"):
+        compute(frame, calls("x=sma(10),x=ema(10)"))
+
+
+def test_missing_input_column_is_named() -> None:
+    with pytest.raises(ValidationError, match=r"obv needs column\(s\) \['volume'\]"):
+        compute(random_bars(50).drop("volume"), calls("obv"))
+
+
+def test_warm_up_rows_are_null_never_nan_or_zero() -> None:
+    out = compute(random_bars(300), calls())
+    for column in out.columns[7:]:
+        series = out.get_column(column)
+        assert not series.is_nan().any(), column
+        first = series.is_not_null().arg_max()
+        assert series.head(first).null_count() == first, column
+        assert series.slice(first).null_count() == 0, column
+
+
+def test_symbols_never_leak_into_each_other() -> None:
+    one, two = random_bars(400, seed=1, symbol="AAA"), random_bars(300, seed=2, symbol="BBB")
+    mixed = pl.concat([two, one]).sample(fraction=1.0, shuffle=True, seed=3)
+    together = compute(mixed, calls())
+    for alone in (one, two):
+        symbol = alone.item(0, "symbol")
+        assert_frame_equal(together.filter(pl.col("symbol") == symbol), compute(alone, calls()))
+
+
+def test_expression_with_over_equals_the_engine() -> None:
+    frame = pl.concat([random_bars(300, seed=1, symbol="A"), random_bars(200, seed=2, symbol="B")])
+    engine = compute(frame, calls("rsi(14),macd(12,26,9)"))
+    via_expr = frame.with_columns(
+        expression(parse_call("rsi(14)")).over("symbol"),
+        expression(parse_call("macd(12,26,9)")).over("symbol"),
+    ).unnest("macd")
+    assert_frame_equal(engine, via_expr.select(engine.columns))
+
+
+def test_live_updates_equal_batch_bit_for_bit() -> None:
+    frame = pl.concat([random_bars(500, seed=4, symbol="A"), random_bars(500, seed=5, symbol="B")])
+    every = [parse_call(spec.name) for spec in all_specs() if spec.category == "technical"]
+    batch = compute(frame, every)
+    live = LiveFeatures(every)
+    rows = [live.update(row["symbol"], row) for row in batch.iter_rows(named=True)]
+    replayed = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.Float64))
+    expected = batch.select(replayed.columns)
+    for column in replayed.columns:
+        ours, theirs = (
+            replayed.get_column(column).to_numpy(),
+            expected.get_column(column).to_numpy(),
+        )
+        assert np.array_equal(ours, theirs, equal_nan=True), column
+
+
+@settings(max_examples=30, deadline=None)
+@given(cut=st.integers(30, 470), bump=st.floats(0.5, 2.0))
+def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: float) -> None:
+    frame = random_bars(500, seed=9)
+    later = pl.int_range(pl.len()) > cut
+    changed = frame.with_columns(
+        [
+            pl.when(later).then(pl.col(c) * bump).otherwise(pl.col(c)).alias(c)
+            for c in ("open", "high", "low", "close", "volume")
+        ]
+    )
+    every = [parse_call(spec.name) for spec in all_specs() if not spec.forward_looking]
+    before = compute(frame, every).head(cut + 1)
+    after = compute(changed, every).head(cut + 1)
+    assert_frame_equal(before, after)
