@@ -49,6 +49,25 @@ def random_bars(rows: int = 5_000, seed: int = 0, symbol: str = "RND") -> pl.Dat
     ).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
 
 
+def random_events(rows: int = 2_000, seed: int = 0, symbol: str = "RND") -> pl.DataFrame:
+    """Rows carrying every input a feature may need: OHLCV bars plus a trade (price, size,
+    true aggressor side) and the prevailing quote (bid < ask, sizes) at each row."""
+    rng = np.random.default_rng(seed + 1_000)
+    bars = random_bars(rows, seed, symbol)
+    close = bars.get_column("close").to_numpy()
+    half = np.round(close * rng.uniform(0.0002, 0.002, rows), 4) + 0.0001
+    side = rng.choice(np.array([-1, 1], dtype=np.int8), rows)
+    return bars.with_columns(
+        pl.Series("bid", close - half),
+        pl.Series("ask", close + half),
+        pl.Series("bid_size", rng.integers(1, 50, rows).astype(float)),
+        pl.Series("ask_size", rng.integers(1, 50, rows).astype(float)),
+        pl.Series("price", close + side * half),
+        pl.Series("size", rng.integers(1, 500, rows).astype(float)),
+        pl.Series("side", side),
+    )
+
+
 def columns(frame: pl.DataFrame) -> Arrays:
     """The OHLCV columns as float64 arrays, as TA-Lib takes them."""
     names = ("open", "high", "low", "close", "volume")

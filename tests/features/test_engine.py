@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from cift.core.errors import ValidationError
 from cift.features.engine import LiveFeatures, compute, expression
 from cift.features.spec import all_specs, parse_call, split_calls
-from tests.features.reference import random_bars
+from tests.features.reference import random_bars, random_events
 
 SET = "rsi(14),sma(20),macd(12,26,9),bbands(20,2),atr(14),stoch,obv"
 
@@ -63,7 +63,7 @@ def test_missing_input_column_is_named() -> None:
 
 def test_warm_up_rows_are_null_never_nan_or_zero() -> None:
     out = compute(random_bars(300), calls())
-    for column in out.columns[7:]:
+    for column in out.columns[7:]:  # after symbol, ts and OHLCV
         series = out.get_column(column)
         assert not series.is_nan().any(), column
         first = series.is_not_null().arg_max()
@@ -91,8 +91,10 @@ def test_expression_with_over_equals_the_engine() -> None:
 
 
 def test_live_updates_equal_batch_bit_for_bit() -> None:
-    frame = pl.concat([random_bars(500, seed=4, symbol="A"), random_bars(500, seed=5, symbol="B")])
-    every = [parse_call(spec.name) for spec in all_specs() if spec.category == "technical"]
+    frame = pl.concat(
+        [random_events(500, seed=4, symbol="A"), random_events(500, seed=5, symbol="B")]
+    )
+    every = [parse_call(spec.name) for spec in all_specs() if not spec.forward_looking]
     batch = compute(frame, every)
     live = LiveFeatures(every)
     rows = [live.update(row["symbol"], row) for row in batch.iter_rows(named=True)]
