@@ -22,7 +22,7 @@ from .deps import AppState
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
-from .routers import health, market, system
+from .routers import features, health, market, system
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cift = state
     install_problem_handlers(app)
 
-    for router in (health.router, system.router, market.router):
+    for router in (health.router, system.router, market.router, features.router):
         app.include_router(router)
 
     if settings.cors_origins:

@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import config, data, db, serve
+from . import config, data, db, features, serve
 from .console import print_error
 
 
@@ -38,6 +38,7 @@ app = typer.Typer(
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 app.command(name="serve")(serve.serve)
 
 

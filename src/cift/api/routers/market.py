@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from typing import Annotated, Any
+from typing import Annotated
 
-import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from cift.model import DataKind
 
 from ..deps import State
+from ..render import page_formats, render_page
 from ..schemas.market import (
     BarsPage,
     BarsQuery,
@@ -26,37 +25,6 @@ from ..services import market
 from . import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/market", tags=["market data"])
-
-ARROW = "application/vnd.apache.arrow.stream"
-CSV = "text/csv"
-JSON = "application/json"
-TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
-
-
-def _formats(model: type) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "model": model,
-            "description": "Rows in time order. JSON by default; Arrow IPC stream or CSV by "
-            "`Accept`. The next page's cursor is also in the `X-Next-Cursor` header.",
-            "content": {ARROW: {}, CSV: {}},
-        }
-    }
-
-
-def _render(request: Request, page: market.Page) -> Response:
-    accept = request.headers.get("accept", JSON)
-    headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
-    if ARROW in accept:
-        sink = io.BytesIO()
-        page.rows.write_ipc_stream(sink)
-        return Response(sink.getvalue(), media_type=ARROW, headers=headers)
-    text_rows = page.rows.with_columns(pl.col(pl.Datetime).dt.to_string(TS_FORMAT))
-    if CSV in accept:
-        return Response(text_rows.write_csv(), media_type=CSV, headers=headers)
-    cursor = f'"{page.next_cursor}"' if page.next_cursor else "null"
-    body = f'{{"rows":{text_rows.write_json()},"next_cursor":{cursor}}}'
-    return Response(body, media_type=JSON, headers=headers)
 
 
 async def _page(
@@ -73,22 +41,22 @@ async def _page(
         limit=query.limit,
         cursor=query.cursor,
     )
-    return _render(request, page)
+    return render_page(request, page)
 
 
-@router.get("/bars", summary="Bars of one symbol", responses=_formats(BarsPage))
+@router.get("/bars", summary="Bars of one symbol", responses=page_formats(BarsPage))
 async def bars(state: State, request: Request, query: Annotated[BarsQuery, Query()]) -> Response:
     """Stored bars of ``symbol`` in ``[start, end)``, page by page."""
     return await _page(state, request, DataKind.BARS, query, query.timeframe)
 
 
-@router.get("/trades", summary="Trades of one symbol", responses=_formats(TradesPage))
+@router.get("/trades", summary="Trades of one symbol", responses=page_formats(TradesPage))
 async def trades(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
     """Stored trades of ``symbol`` in ``[start, end)``, page by page."""
     return await _page(state, request, DataKind.TRADES, query, None)
 
 
-@router.get("/quotes", summary="Quotes of one symbol", responses=_formats(QuotesPage))
+@router.get("/quotes", summary="Quotes of one symbol", responses=page_formats(QuotesPage))
 async def quotes(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
     """Stored top-of-book quotes of ``symbol`` in ``[start, end)``, page by page."""
     return await _page(state, request, DataKind.QUOTES, query, None)

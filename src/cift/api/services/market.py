@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -18,21 +19,22 @@ from cift.model import DataKind, Timeframe
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the previous page ended: the last row's time (and trade id, for trades)."""
+    """Where the previous page ended: the last row's time, and the value of the column
+    that orders rows sharing a time (the trade id, for trades)."""
 
     ts_ns: int
-    trade_id: str = ""
+    tie: str = ""
 
     def encode(self) -> str:
-        raw = json.dumps([self.ts_ns, self.trade_id], separators=(",", ":")).encode()
+        raw = json.dumps([self.ts_ns, self.tie], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
-            ts_ns, trade_id = json.loads(base64.urlsafe_b64decode(padded))
-            return cls(int(ts_ns), str(trade_id))
+            ts_ns, tie = json.loads(base64.urlsafe_b64decode(padded))
+            return cls(int(ts_ns), str(tie))
         except (binascii.Error, ValueError, TypeError, json.JSONDecodeError):
             raise ValidationError(
                 "The cursor is not one this API issued; pass the next_cursor of the previous "
@@ -48,6 +50,37 @@ class Page:
     next_cursor: str | None
 
 
+def window(
+    start: str | None, end: str | None, after: Cursor | None
+) -> tuple[datetime | None, datetime | None]:
+    """The ``[low, high)`` time range to read: the user's range, moved past the cursor."""
+    low = parse_when(start) if start else None
+    high = parse_when(end, end=True) if end else None
+    if low is not None and high is not None and high <= low:
+        raise ValidationError(f"end {end} is not after start {start}.")
+    if after is not None:
+        resume = from_ns(after.ts_ns)
+        low = resume if low is None or resume > low else low
+    return low, high
+
+
+def paginate(frame: pl.LazyFrame, limit: int, after: Cursor | None, tie: str | None) -> Page:
+    """Up to ``limit`` rows after the cursor; rows sharing a time are ordered by ``tie``."""
+    if after is not None:
+        ns = pl.col("ts").dt.epoch("ns")
+        later = ns > after.ts_ns
+        if tie is not None:
+            later = later | ((ns == after.ts_ns) & (pl.col(tie) > after.tie))
+        frame = frame.filter(later)
+    rows = frame.head(limit + 1).collect()
+    if rows.height <= limit:
+        return Page(rows, None)
+    rows = rows.head(limit)
+    ts_ns = int(rows.get_column("ts").dt.epoch("ns")[limit - 1])
+    last_tie = str(rows.item(limit - 1, tie)) if tie is not None else ""
+    return Page(rows, Cursor(ts_ns, last_tie).encode())
+
+
 def read_page(
     store: MarketStore,
     kind: DataKind,
@@ -60,30 +93,28 @@ def read_page(
     cursor: str | None,
 ) -> Page:
     """Rows of one symbol in ``[start, end)`` after ``cursor``, at most ``limit`` of them."""
-    low = parse_when(start) if start else None
-    high = parse_when(end, end=True) if end else None
-    if low is not None and high is not None and high <= low:
-        raise ValidationError(f"end {end} is not after start {start}.")
     after = Cursor.decode(cursor) if cursor else None
-    if after is not None:
-        resume = from_ns(after.ts_ns)
-        low = resume if low is None or resume > low else low
+    low, high = window(start, end, after)
     tf = Timeframe.parse(timeframe or "1m") if kind is DataKind.BARS else None
     frame = store.read(kind, symbols=[symbol], start=low, end=high, timeframe=tf)
-    if after is not None:
-        ns = pl.col("ts").dt.epoch("ns")
-        later = ns > after.ts_ns
-        if kind is DataKind.TRADES:
-            later = later | ((ns == after.ts_ns) & (pl.col("trade_id") > after.trade_id))
-        frame = frame.filter(later)
-    rows = frame.head(limit + 1).collect()
-    if rows.height <= limit:
-        return Page(rows, None)
-    rows = rows.head(limit)
-    last = rows.row(limit - 1, named=True)
-    ts_ns = int(rows.get_column("ts").dt.epoch("ns")[limit - 1])
-    next_cursor = Cursor(ts_ns, str(last.get("trade_id") or "")).encode()
-    return Page(rows, next_cursor)
+    return paginate(frame, limit, after, "trade_id" if kind is DataKind.TRADES else None)
+
+
+def read_feature_page(
+    store: MarketStore,
+    set_id: str,
+    *,
+    symbol: str,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Stored values of a feature set for one symbol, page by page."""
+    after = Cursor.decode(cursor) if cursor else None
+    low, high = window(start, end, after)
+    frame = store.read_features(set_id, symbols=[symbol], start=low, end=high)
+    return paginate(frame, limit, after, None)
 
 
 def coverage(store: MarketStore, kind: DataKind | None) -> pl.DataFrame:

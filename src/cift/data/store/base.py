@@ -146,6 +146,26 @@ class MarketStore(Protocol):
         """Merge small files or partitions so reads touch fewer of them."""
         ...
 
+    def write_features(self, set_id: str, frame: pl.DataFrame) -> int:
+        """Store a feature set's values (``symbol, ts`` plus its columns); rows whose
+        (symbol, ts) is stored are skipped. Returns the rows written."""
+        ...
+
+    def read_features(
+        self,
+        set_id: str,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Stored values of a feature set, sorted by symbol and time."""
+        ...
+
+    def feature_sets(self) -> pl.DataFrame:
+        """One row per stored feature set and symbol: set_id, symbol, first, last, rows."""
+        ...
+
     def ping(self) -> str:
         """Check the store answers; a short description of it, or an error if it is down."""
         ...

@@ -68,6 +68,19 @@ class FileMapping:
         return mapping
 
 
+def find_column(columns: list[str], canonical: str, rename: dict[str, str]) -> str | None:
+    """The file column that holds ``canonical``: mapped explicitly, else by a known alias
+    (case-insensitive); None if there is none."""
+    for source, target in rename.items():
+        if target == canonical:
+            return source
+    lowered = {c.lower(): c for c in columns if c not in rename}
+    for alias in ALIASES.get(canonical, (canonical,)):
+        if alias in lowered:
+            return lowered[alias]
+    return None
+
+
 def symbol_from_path(path: Path) -> str:
     """A symbol guessed from a file name: the first part that holds a letter, upper-cased."""
     stem = path.name.split(".")[0]

@@ -11,7 +11,7 @@ from cift.core.errors import ValidationError
 from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import NULLABLE, conform
 
-from .mapping import ALIASES, BUYER_MAKER, FileMapping, symbol_from_path
+from .mapping import ALIASES, BUYER_MAKER, FileMapping, find_column, symbol_from_path
 
 EPOCH_UNITS = ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3))
 """Integer timestamps below each bound are seconds, milliseconds, microseconds (then ns):
@@ -49,14 +49,7 @@ def infer_kind(columns: list[str], mapping: FileMapping) -> DataKind:
 
 
 def _find(columns: list[str], canonical: str, mapping: FileMapping) -> str | None:
-    for source, target in mapping.rename.items():
-        if target == canonical:
-            return source
-    lowered = {c.lower(): c for c in columns if c not in mapping.rename}
-    for alias in ALIASES.get(canonical, (canonical,)):
-        if alias in lowered:
-            return lowered[alias]
-    return None
+    return find_column(columns, canonical, mapping.rename)
 
 
 def normalize(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> Normalized:

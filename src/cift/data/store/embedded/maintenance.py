@@ -9,8 +9,9 @@ import polars as pl
 
 from cift.data.store.base import CompactResult
 from cift.data.store.embedded.catalog import FileEntry
+from cift.data.store.embedded.datasets import is_features, keys_of
 from cift.data.store.embedded.files import DATA_DIR, TMP_DIR, remove_quietly
-from cift.model import KEY_COLUMNS, DataKind
+from cift.model import DataKind
 
 if TYPE_CHECKING:
     from cift.data.store.embedded.store import EmbeddedStore
@@ -19,15 +20,13 @@ RETIRED_GRACE_SECONDS = 300
 """How long replaced files stay on disk for readers that listed them before the swap."""
 
 
-def delete_rows(
-    store: EmbeddedStore, kind: DataKind, files: list[FileEntry], doomed: pl.Expr
-) -> int:
+def delete_rows(store: EmbeddedStore, dataset: str, files: list[FileEntry], doomed: pl.Expr) -> int:
     """Rewrite the files without the rows matching ``doomed``; returns rows removed."""
     added: list[FileEntry] = []
     retired: list[FileEntry] = []
     removed = 0
     for entry in files:
-        rows = store.scan_files(kind, [entry]).collect()
+        rows = store.scan_files(dataset, [entry]).collect()
         kept = rows.filter(~doomed)
         if kept.height == rows.height:
             continue
@@ -45,10 +44,9 @@ def compact(store: EmbeddedStore, kind: DataKind | None) -> CompactResult:
     before = after = rows = 0
     for dataset, symbol, period in partitions:
         entries = store.catalog.partition(dataset, symbol, period)
-        part_kind = DataKind.BARS if dataset.startswith("bars-") else DataKind(dataset)
-        keys = list(KEY_COLUMNS[part_kind])
+        keys = keys_of(dataset)
         merged = (
-            store.scan_files(part_kind, entries)
+            store.scan_files(dataset, entries)
             .unique(keys, keep="first", maintain_order=True)
             .sort(keys)
             .collect()
@@ -89,7 +87,7 @@ def vacuum(store: EmbeddedStore) -> int:
 def _datasets(store: EmbeddedStore, kind: DataKind | None) -> list[str]:
     names = {row[0] for row in store.catalog.coverage()}
     if kind is None:
-        return sorted(names)
+        return sorted(names)  # feature sets included
     if kind is DataKind.BARS:
-        return sorted(n for n in names if n.startswith("bars-"))
+        return sorted(n for n in names if n.startswith("bars-") and not is_features(n))
     return [kind.value] if kind.value in names else []

@@ -22,49 +22,34 @@ from pathlib import Path
 
 import polars as pl
 
-from cift.core.errors import ValidationError
+from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
 from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult
 from cift.data.store.embedded import maintenance
 from cift.data.store.embedded.catalog import Catalog, FileEntry
+from cift.data.store.embedded.datasets import (
+    FEATURE_KEYS,
+    FEATURES_PREFIX,
+    PERIOD_FORMATS,
+    dataset_name,
+    features_dataset,
+    in_range,
+    is_features,
+    keys_of,
+    period_length,
+    period_start,
+    schema_of,
+    split_dataset,
+)
 from cift.data.store.embedded.files import partition_dir, write_atomic, writer_lock
-from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
+from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
 from cift.model.validation import validate_parts
 
 QUOTE_LOOKBACK = timedelta(days=1)
 PERIOD = "_period"
-PERIOD_FORMATS = {"1d": "%Y-%m-%d", "1mo": "%Y-%m", "1y": "%Y"}
 WRITE_THREADS = 4
-
-
-def dataset_name(kind: DataKind, timeframe: Timeframe | None) -> str:
-    """The dataset a kind (and, for bars, a timeframe) is stored in."""
-    if kind is DataKind.BARS:
-        if timeframe is None:
-            raise ValidationError(f"Bars need a timeframe, e.g. {Timeframe.EXAMPLES}.")
-        return f"bars-{timeframe}"
-    if timeframe is not None:
-        raise ValidationError(f"{kind.value.capitalize()} have no timeframe; drop '{timeframe}'.")
-    return kind.value
-
-
-def split_dataset(dataset: str) -> tuple[DataKind, str | None]:
-    """Inverse of :func:`dataset_name`: the kind and the timeframe text."""
-    if dataset.startswith("bars-"):
-        return DataKind.BARS, dataset.removeprefix("bars-")
-    return DataKind(dataset), None
-
-
-def in_range(start: datetime | None, end: datetime | None) -> pl.Expr:
-    """``start <= ts < end`` (either bound optional)."""
-    condition = pl.lit(True)
-    if start is not None:
-        condition &= pl.col("ts") >= pl.lit(start).cast(pl.Datetime("ns", "UTC"))
-    if end is not None:
-        condition &= pl.col("ts") < pl.lit(end).cast(pl.Datetime("ns", "UTC"))
-    return condition
 
 
 class EmbeddedStore:
@@ -86,7 +71,7 @@ class EmbeddedStore:
         if not parts:
             return result
         with writer_lock(self.root):
-            fresh = [self._unstored(kind, dataset, part) for part in parts.values()]
+            fresh = [self.unstored(dataset, part) for part in parts.values()]
             entries = self.write_parts(dataset, [part for part in fresh if part.height])
             self.catalog.swap(entries)
         result.rows_written = sum(e.rows for e in entries)
@@ -95,16 +80,16 @@ class EmbeddedStore:
         result.symbols = sorted({e.symbol for e in entries})
         return result
 
-    def _unstored(self, kind: DataKind, dataset: str, part: pl.DataFrame) -> pl.DataFrame:
+    def unstored(self, dataset: str, part: pl.DataFrame) -> pl.DataFrame:
         """The rows of one (symbol, day) part whose key is not stored yet."""
         low, high = ts_bounds(part)
         symbol = str(part.item(0, "symbol"))
         files = self.catalog.active(dataset, [symbol], low, high + 1)
         if not files:
             return part
-        keys = list(KEY_COLUMNS[kind])
+        keys = keys_of(dataset)
         stored = (
-            self.scan_files(kind, files)
+            self.scan_files(dataset, files)
             .select(keys)
             .filter(pl.col("ts").dt.epoch("ns").is_between(low, high))
             .collect()
@@ -132,11 +117,29 @@ class EmbeddedStore:
         parts = rows.with_columns(period).partition_by("symbol", PERIOD, maintain_order=True)
         return self.write_parts(dataset, parts)
 
-    def scan_files(self, kind: DataKind, files: Sequence[FileEntry]) -> pl.LazyFrame:
+    def scan_files(self, dataset: str, files: Sequence[FileEntry]) -> pl.LazyFrame:
+        """The rows of ``files`` (of one dataset), lazily."""
+        schema = schema_of(dataset)
         if not files:
-            return pl.LazyFrame(schema=SCHEMAS[kind])
+            return pl.LazyFrame(schema=schema or {"symbol": pl.String(), "ts": TS_DTYPE})
         paths = [str(self.root / f.path) for f in files]
-        return pl.scan_parquet(paths, schema=SCHEMAS[kind])
+        return pl.scan_parquet(paths, schema=schema)
+
+    def scan_range(
+        self,
+        dataset: str,
+        symbols: Sequence[str] | None,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> pl.LazyFrame:
+        """Rows of a dataset for some symbols in ``[start, end)``, sorted by key."""
+        files = self.catalog.active(dataset, symbols, _ns(start), _ns(end))
+        frame = self.scan_files(dataset, files)
+        if start is not None or end is not None:
+            frame = frame.filter(in_range(start, end))
+        if _overlapping(files):
+            frame = frame.sort(keys_of(dataset))
+        return frame
 
     def read(
         self,
@@ -148,13 +151,7 @@ class EmbeddedStore:
         timeframe: Timeframe | None = None,
         columns: Sequence[str] | None = None,
     ) -> pl.LazyFrame:
-        dataset = dataset_name(kind, timeframe)
-        files = self.catalog.active(dataset, symbols, _ns(start), _ns(end))
-        frame = self.scan_files(kind, files)
-        if start is not None or end is not None:
-            frame = frame.filter(in_range(start, end))
-        if _overlapping(files):
-            frame = frame.sort(list(KEY_COLUMNS[kind]))
+        frame = self.scan_range(dataset_name(kind, timeframe), symbols, start, end)
         if columns is not None:
             unknown = sorted(set(columns) - set(SCHEMAS[kind]))
             if unknown:
@@ -167,6 +164,8 @@ class EmbeddedStore:
     def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
         rows = []
         for dataset, symbol, first, last, count in self.catalog.coverage():
+            if is_features(dataset):
+                continue
             row_kind, timeframe = split_dataset(dataset)
             if kind is None or row_kind is kind:
                 rows.append((row_kind.value, timeframe, symbol, first, last, count))
@@ -193,14 +192,15 @@ class EmbeddedStore:
         symbols: Sequence[str] | None = None,
         timeframe: Timeframe | None = None,
     ) -> pl.DataFrame:
-        files = self.catalog.active(dataset_name(kind, timeframe), symbols)
+        dataset = dataset_name(kind, timeframe)
+        files = self.catalog.active(dataset, symbols)
         newest: dict[str, int] = {}
         for entry in files:
             newest[entry.symbol] = max(newest.get(entry.symbol, entry.max_ts), entry.max_ts)
         tail = [f for f in files if f.max_ts == newest[f.symbol]]
-        rows = self.scan_files(kind, tail)
+        rows = self.scan_files(dataset, tail)
         if _overlapping(tail):
-            rows = rows.sort(list(KEY_COLUMNS[kind]))
+            rows = rows.sort(keys_of(dataset))
         return rows.group_by("symbol", maintain_order=True).last().sort("symbol").collect()
 
     def bars_from_trades(
@@ -250,7 +250,7 @@ class EmbeddedStore:
         dataset = dataset_name(kind, timeframe)
         with writer_lock(self.root):
             files = self.catalog.active(dataset, symbols, _ns(start), _ns(end))
-            return maintenance.delete_rows(self, kind, files, in_range(start, end))
+            return maintenance.delete_rows(self, dataset, files, in_range(start, end))
 
     def compact(self, kind: DataKind | None = None) -> CompactResult:
         with writer_lock(self.root):
@@ -261,25 +261,66 @@ class EmbeddedStore:
         with writer_lock(self.root):
             return maintenance.vacuum(self)
 
+    def write_features(self, set_id: str, frame: pl.DataFrame) -> int:
+        """Store feature values; rows whose (symbol, ts) is stored are skipped."""
+        if frame.is_empty():
+            return 0
+        keys = list(FEATURE_KEYS)
+        missing = [k for k in keys if k not in frame.columns]
+        if missing:
+            raise ValidationError(f"Feature values need columns {keys}; {missing} missing.")
+        if frame.select(pl.any_horizontal(pl.col(keys).is_null()).any()).item():
+            raise ValidationError("Feature values have rows without a symbol or time.")
+        dataset = features_dataset(set_id)
+        rows = (
+            frame.with_columns(pl.col("ts").cast(TS_DTYPE))
+            .unique(keys, keep="last", maintain_order=True)
+            .sort(keys)
+            .with_columns(period_start(dataset).alias(PERIOD))
+        )
+        parts = rows.partition_by("symbol", PERIOD, maintain_order=True)
+        with writer_lock(self.root):
+            fresh = [self.unstored(dataset, part) for part in parts]
+            entries = self.write_parts(dataset, [part for part in fresh if part.height])
+            self.catalog.swap(entries)
+        return sum(e.rows for e in entries)
+
+    def read_features(
+        self,
+        set_id: str,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Stored values of a feature set, sorted by symbol and time."""
+        dataset = features_dataset(set_id)
+        if not self.catalog.active(dataset):
+            raise NotFoundError(f"No stored feature set {set_id!r}; see 'cift features ls'.")
+        return self.scan_range(dataset, symbols, start, end)
+
+    def feature_sets(self) -> pl.DataFrame:
+        """One row per stored feature set and symbol: first and last time, rows."""
+        rows = [
+            (dataset.removeprefix(FEATURES_PREFIX), symbol, first, last, count)
+            for dataset, symbol, first, last, count in self.catalog.coverage()
+            if dataset.startswith(FEATURES_PREFIX)
+        ]
+        schema = {
+            "set_id": pl.String(),
+            "symbol": pl.String(),
+            "first": pl.Int64(),
+            "last": pl.Int64(),
+            "rows": pl.Int64(),
+        }
+        frame = pl.DataFrame(rows, schema=schema, orient="row")
+        return frame.with_columns(pl.col("first", "last").cast(TS_DTYPE))
+
     def ping(self) -> str:
         return f"embedded catalog at {self.root}, {self.catalog.file_count():,} files"
 
     def close(self) -> None:
         """Nothing to release: connections are opened per operation."""
-
-
-def period_length(dataset: str) -> str:
-    """How much time one file of ``dataset`` spans: ``1d``, ``1mo`` or ``1y``."""
-    kind, timeframe = split_dataset(dataset)
-    if kind is not DataKind.BARS or timeframe is None:
-        return "1d"
-    nanos = Timeframe.parse(timeframe).nanos
-    return "1mo" if nanos < 3_600 * 10**9 else "1y"
-
-
-def period_start(dataset: str) -> pl.Expr:
-    """The start of the file period each row falls in."""
-    return pl.col("ts").dt.truncate(period_length(dataset))
 
 
 def _ns(moment: datetime | None) -> int | None:

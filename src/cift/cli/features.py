@@ -1,0 +1,150 @@
+"""``cift features``: list, compute and show features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cift.core.errors import ValidationError
+from cift.core.timeutil import parse_when
+from cift.data.export import export_frame
+from cift.data.providers.files import FileMapping
+from cift.features.files import compute_for_file
+from cift.features.pipeline import FeatureSet, compute_and_store, default_set
+from cift.features.spec import all_specs, parse_call, split_calls
+from cift.model import DataKind, Timeframe
+
+from .console import console, print_json
+from .context import cli_settings, market_store, split_symbols
+from .render import frame_records, frame_table
+
+app = typer.Typer(help="Technical, order-flow and microstructure features: list, compute, show.")
+
+FEATURES_HELP = 'Comma-separated calls, e.g. "rsi(14),sma(20),macd(12,26,9),bbands(20,2)".'
+
+
+@app.command("ls")
+def list_command(
+    category: str | None = typer.Option(None, help="Only this category, e.g. technical."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List every feature (name, parameters with defaults, inputs, outputs) and the
+    feature sets stored so far."""
+    specs = [s for s in all_specs() if category is None or s.category == category]
+    with market_store(cli_settings()) as store:
+        stored = store.feature_sets()
+    if as_json:
+        print_json(
+            {
+                "features": [
+                    {
+                        "name": s.name,
+                        "category": s.category,
+                        "signature": s.signature(),
+                        "inputs": list(s.inputs),
+                        "outputs": list(s.outputs),
+                        "forward_looking": s.forward_looking,
+                        "description": s.description,
+                    }
+                    for s in specs
+                ],
+                "stored_sets": frame_records(stored),
+            }
+        )
+        return
+    table = Table(title=f"{len(specs)} features")
+    for column in ("feature", "category", "inputs", "outputs", "description"):
+        table.add_column(column, overflow="fold")
+    for spec in specs:
+        table.add_row(
+            spec.signature(),
+            spec.category,
+            ", ".join(spec.inputs),
+            ", ".join(spec.outputs),
+            spec.description,
+        )
+    console.print(table)
+    if not stored.is_empty():
+        console.print(frame_table(stored, title="Stored feature sets"))
+
+
+@app.command("compute")
+def compute_command(
+    features: str | None = typer.Option(None, help=FEATURES_HELP),
+    feature_set: str | None = typer.Option(
+        None, "--set", help="'default' or a YAML feature-set file (instead of --features)."
+    ),
+    input_file: Path | None = typer.Option(
+        None, "--input", help="Compute on this CSV/Parquet file of bars instead of the store."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Where to write the file result (.parquet or .csv)."
+    ),
+    map_: str | None = typer.Option(None, "--map", help="FILE_COLUMN=CIFT_COLUMN,... for --input."),
+    name: str = typer.Option("adhoc", help="Name of the set made from --features."),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all stored)."),
+    timeframe: str = typer.Option("1Min", help="Bar length of the stored bars to use."),
+    start: str | None = typer.Option(None, help="First day to store values for."),
+    end: str | None = typer.Option(None, help="Last day (inclusive)."),
+) -> None:
+    """Compute features on a file (--input ... --output ...) or on stored bars (values
+    go to the store under the set's content id).
+
+      cift features compute --input bars.csv --features "rsi(14),macd(12,26,9)" -o out.parquet
+      cift features compute --set default --symbols AAPL,MSFT --timeframe 1Min
+    """
+    if input_file is not None:
+        if output is None:
+            raise ValidationError("With --input, name the result file with --output.")
+        calls = [parse_call(t) for t in split_calls(features or "")]
+        if not calls:
+            raise ValidationError(f"Name the features with --features: {FEATURES_HELP}")
+        mapping = FileMapping(rename=FileMapping.parse_rename(map_))
+        rows = export_frame(compute_for_file(input_file, calls, mapping), output)
+        console.print(f"wrote {rows:,} rows with {len(calls)} feature(s) to {output}")
+        return
+    chosen = _feature_set(features, feature_set, name, Timeframe.parse(timeframe))
+    with market_store(cli_settings()) as store:
+        result = compute_and_store(
+            store,
+            chosen,
+            symbols=split_symbols(symbols) if symbols else None,
+            start=parse_when(start) if start else None,
+            end=parse_when(end, end=True) if end else None,
+        )
+    console.print(
+        f"feature set [bold]{result.set_id}[/]: {result.rows:,} rows for {result.symbols} "
+        f"symbol(s), {result.written:,} newly stored"
+    )
+
+
+def _feature_set(
+    features: str | None, feature_set: str | None, name: str, timeframe: Timeframe
+) -> FeatureSet:
+    if (features is None) == (feature_set is None):
+        raise ValidationError("Give either --features or --set (default, or a YAML file).")
+    if features is not None:
+        return FeatureSet.from_text(name, features, kind=DataKind.BARS, timeframe=timeframe)
+    if feature_set == "default":
+        return default_set(timeframe)
+    return FeatureSet.from_yaml(Path(str(feature_set)))
+
+
+@app.command("show")
+def show_command(
+    set_id: str = typer.Argument(..., help="A stored set id from 'cift features ls'."),
+    symbol: str = typer.Argument(..., help="The symbol."),
+    limit: int = typer.Option(20, min=1, help="Rows to show."),
+    tail: bool = typer.Option(False, help="Show the last rows instead of the first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print stored feature values of one symbol."""
+    with market_store(cli_settings()) as store:
+        rows = store.read_features(set_id, symbols=[symbol])
+        frame = (rows.tail(limit) if tail else rows.head(limit)).collect()
+    if as_json:
+        print_json(frame_records(frame))
+    else:
+        console.print(frame_table(frame.drop("symbol"), title=f"{set_id} {symbol} (UTC)"))
