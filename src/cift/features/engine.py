@@ -29,21 +29,42 @@ def segments(symbols: pl.Series | None, rows: int) -> list[tuple[int, int]]:
 
 
 def ordered(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame sorted by symbol and time (stable), as kernels need it."""
+    """The frame with each symbol's rows together and in time order, as kernels need.
+
+    A frame that already is (one block per symbol, time not decreasing) is returned as it
+    is, without the cost of a sort; any other is sorted by symbol and time (stable).
+    """
     keys = [c for c in ("symbol", "ts") if c in frame.columns]
-    if not keys:
+    if not keys or _grouped_in_time(frame):
         return frame
     return frame.sort(keys, maintain_order=True)
 
 
-def _inputs(frame: pl.DataFrame, call: FeatureCall) -> np.ndarray:
+def _grouped_in_time(frame: pl.DataFrame) -> bool:
+    if frame.height < 2:
+        return True
+    if "symbol" not in frame.columns:
+        return bool(frame.get_column("ts").is_sorted())
+    checks = []
+    new_symbol = pl.lit(False)
+    if "symbol" in frame.columns:
+        new_symbol = pl.col("symbol").ne_missing(pl.col("symbol").shift(1)).fill_null(True)
+        checks.append(new_symbol.sum() == pl.col("symbol").n_unique())
+    if "ts" in frame.columns:
+        checks.append(((pl.col("ts").diff() >= pl.duration()) | new_symbol).fill_null(True).all())
+    return bool(frame.select(pl.all_horizontal(checks)).item())
+
+
+def _inputs(frame: pl.DataFrame, call: FeatureCall) -> tuple[np.ndarray, ...]:
     missing = [c for c in call.spec.inputs if c not in frame.columns]
     if missing:
         raise ValidationError(
             f"{call.spec.name} needs column(s) {missing}; the data has {frame.columns}."
         )
-    columns = [frame.get_column(c).cast(pl.Float64).to_numpy() for c in call.spec.inputs]
-    return np.ascontiguousarray(np.vstack(columns)) if columns else np.empty((0, frame.height))
+    return tuple(
+        np.ascontiguousarray(frame.get_column(c).cast(pl.Float64).to_numpy())
+        for c in call.spec.inputs
+    ) or (np.empty(frame.height),)
 
 
 def run_call(
@@ -52,10 +73,11 @@ def run_call(
     """The ``(outputs, rows)`` array of one call over every segment."""
     inputs = _inputs(frame, call)
     params = call.params
-    out = np.full((len(call.spec.outputs), frame.height), np.nan)
+    out = np.empty((len(call.spec.outputs), frame.height))  # kernels write every row
     for start, end in bounds:
         state = call.spec.new_state(params)
-        call.spec.kernel(inputs[:, start:end], params, state, out[:, start:end])
+        segment = tuple(column[start:end] for column in inputs)
+        call.spec.kernel(segment, params, state, out[:, start:end])
     return out
 
 
@@ -72,7 +94,7 @@ def compute(frame: pl.DataFrame, calls: Sequence[FeatureCall]) -> pl.DataFrame:
     for call in named:
         out = run_call(data, call, bounds)
         for index, name in enumerate(call.columns):
-            columns.append(pl.Series(name, out[index]).fill_nan(None))
+            columns.append(pl.Series(name, out[index], nan_to_null=True))
     return data.with_columns(columns)
 
 
@@ -117,8 +139,8 @@ class LiveFeatures:
         result: dict[str, float | None] = {}
         for call, params, state in zip(self.calls, self._params, states, strict=True):
             values = [row.get(name) for name in call.spec.inputs]
-            inputs = np.array([[np.nan if v is None else float(v)] for v in values]).reshape(
-                len(values), 1
+            inputs = tuple(np.array([np.nan if v is None else float(v)]) for v in values) or (
+                np.empty(1),
             )
             out = np.full((len(call.spec.outputs), 1), np.nan)
             call.spec.kernel(inputs, params, state, out)

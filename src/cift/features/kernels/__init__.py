@@ -1,8 +1,10 @@
 """Compiled streaming kernels: each takes its state and returns it updated.
 
 A kernel has the signature ``kernel(inputs, params, state, out)``: ``inputs`` is a
-``(k, rows)`` float64 array, ``params`` a float64 array, ``state`` a float64 vector it
-updates in place, and ``out`` an ``(m, rows)`` array it fills (NaN during warm-up).
+tuple of ``k`` float64 arrays of equal length (one per input column), ``params`` a
+float64 array, ``state`` a float64 vector it updates in place, and ``out`` an
+``(m, rows)`` array in which it must write every row (NaN during warm-up: the array is
+not initialised).
 
 Compiled code is cached on disk in a folder named after a hash of these sources:
 numba's own cache only notices edits to a kernel's module, not to the helpers it

@@ -9,12 +9,17 @@ from numba import njit
 
 from cift.features.kernels.ops import (
     NAN,
+    ema_next,
     ema_size,
     ema_step,
+    sma_next,
     sma_size,
     sma_step,
+    variance_load,
+    variance_next,
     variance_size,
     variance_step,
+    variance_store,
     window_push,
     window_size,
 )
@@ -24,8 +29,11 @@ from cift.features.kernels.ops import (
 def sma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     n = int(params[0])
     x = inputs[0]
+    buf = s[3 : 3 + n]
+    total, count, pos = float(s[0]), float(s[1]), int(s[2])
     for i in range(x.shape[0]):
-        out[0, i] = sma_step(s, 0, n, x[i])
+        total, count, pos, out[0, i] = sma_next(buf, n, total, count, pos, x[i])
+    s[0], s[1], s[2] = total, count, pos
 
 
 def sma_state(params: np.ndarray) -> int:
@@ -37,8 +45,10 @@ def ema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.nd
     n = int(params[0])
     k = 2.0 / (n + 1)
     x = inputs[0]
+    count, seed, value = float(s[0]), float(s[1]), float(s[2])
     for i in range(x.shape[0]):
-        out[0, i] = ema_step(s, 0, n, k, x[i])
+        count, seed, value, out[0, i] = ema_next(n, k, count, seed, value, x[i])
+    s[0], s[1], s[2] = count, seed, value
 
 
 def ema_state(params: np.ndarray) -> int:
@@ -164,19 +174,23 @@ def stddev_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np
 def bbands_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Bollinger bands over an SMA with population deviation: upper, middle, lower."""
     n = int(params[0])
+    up, down = params[1], params[2]
     x = inputs[0]
+    buf = s[7 : 7 + n]
+    state = variance_load(s, 0)
     for i in range(x.shape[0]):
-        variance = variance_step(s, 0, n, x[i])
+        state, variance = variance_next(buf, n, state, x[i])
         if math.isnan(variance):
             out[0, i] = NAN
             out[1, i] = NAN
             out[2, i] = NAN
             continue
-        middle = s[0] / n
+        middle = state[0] / n
         spread = deviation(variance)
-        out[0, i] = middle + params[1] * spread
+        out[0, i] = middle + up * spread
         out[1, i] = middle
-        out[2, i] = middle - params[2] * spread
+        out[2, i] = middle - down * spread
+    variance_store(s, 0, state)
 
 
 @njit(cache=True)

@@ -9,11 +9,11 @@ from numba import njit
 
 from cift.features.kernels.ops import (
     NAN,
+    ema_next,
     ema_size,
-    ema_step,
     sma_size,
     sma_step,
-    wilder_step,
+    wilder_next,
     window_at,
     window_full,
     window_max,
@@ -31,19 +31,28 @@ def rsi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.nd
     """Wilder's RSI: 100·G/(G+L) of smoothed gains and losses; 0 when both are 0."""
     n = int(params[0])
     x = inputs[0]
+    seen, previous = s[SEEN], float(s[PREV])
+    g_count, g_seed, gain = float(s[2]), float(s[3]), float(s[4])
+    l_count, l_seed, loss = float(s[5]), float(s[6]), float(s[7])
     for i in range(x.shape[0]):
         out[0, i] = NAN
-        if s[SEEN] == 0:
-            s[SEEN] = 1
-            s[PREV] = x[i]
+        if seen == 0:
+            seen = 1
+            previous = x[i]
             continue
-        change = x[i] - s[PREV]
-        s[PREV] = x[i]
-        gain = wilder_step(s, 2, n, change if change > 0 else 0.0)
-        loss = wilder_step(s, 5, n, -change if change < 0 else 0.0)
-        if not math.isnan(gain):
+        change = x[i] - previous
+        previous = x[i]
+        g_count, g_seed, gain, g = wilder_next(
+            n, g_count, g_seed, gain, change if change > 0 else 0.0
+        )
+        l_count, l_seed, loss, _ = wilder_next(
+            n, l_count, l_seed, loss, -change if change < 0 else 0.0
+        )
+        if not math.isnan(g):
             total = gain + loss
             out[0, i] = 100.0 * (gain / total) if total != 0 else 0.0
+    s[SEEN], s[PREV] = seen, previous
+    s[2], s[3], s[4], s[5], s[6], s[7] = g_count, g_seed, gain, l_count, l_seed, loss
 
 
 def rsi_state(params: np.ndarray) -> int:
@@ -60,24 +69,30 @@ def macd_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
         fast, slow = slow, fast
     k_fast, k_slow, k_signal = 2.0 / (fast + 1), 2.0 / (slow + 1), 2.0 / (signal + 1)
     x = inputs[0]
+    seen = float(s[0])
+    sc, ss, sv = float(s[1]), float(s[2]), float(s[3])
+    fc, fs, fv = float(s[4]), float(s[5]), float(s[6])
+    gc, gs, gv = float(s[7]), float(s[8]), float(s[9])
     for i in range(x.shape[0]):
         out[0, i] = NAN
         out[1, i] = NAN
         out[2, i] = NAN
-        seen = s[SEEN]
-        s[SEEN] = seen + 1
-        slow_value = ema_step(s, 1, slow, k_slow, x[i])
-        if seen < slow - fast:
+        seen += 1.0
+        sc, ss, sv, slow_value = ema_next(slow, k_slow, sc, ss, sv, x[i])
+        if seen <= slow - fast:
             continue
-        fast_value = ema_step(s, 4, fast, k_fast, x[i])
+        fc, fs, fv, fast_value = ema_next(fast, k_fast, fc, fs, fv, x[i])
         if math.isnan(slow_value):
             continue
         line = fast_value - slow_value
-        signal_value = ema_step(s, 7, signal, k_signal, line)
+        gc, gs, gv, signal_value = ema_next(signal, k_signal, gc, gs, gv, line)
         if not math.isnan(signal_value):
             out[0, i] = line
             out[1, i] = signal_value
             out[2, i] = line - signal_value
+    s[0] = seen
+    s[1], s[2], s[3], s[4], s[5], s[6] = sc, ss, sv, fc, fs, fv
+    s[7], s[8], s[9] = gc, gs, gv
 
 
 def macd_state(params: np.ndarray) -> int:
@@ -110,18 +125,24 @@ def average_true_range(
     inputs: np.ndarray, n: int, normalized: bool, s: np.ndarray, out: np.ndarray
 ) -> None:
     high, low, close = inputs[0], inputs[1], inputs[2]
+    seen, previous = s[SEEN], float(s[PREV])
+    count, seed, atr = float(s[2]), float(s[3]), float(s[4])
     for i in range(high.shape[0]):
-        tr = true_range(s, high[i], low[i], close[i])
         out[0, i] = NAN
-        if math.isnan(tr):
+        if seen == 0:
+            seen = 1
+            previous = close[i]
             continue
-        atr = wilder_step(s, 2, n, tr)
-        if math.isnan(atr):
+        tr = max(high[i] - low[i], abs(high[i] - previous), abs(low[i] - previous))
+        previous = close[i]
+        count, seed, atr, value = wilder_next(n, count, seed, atr, tr)
+        if math.isnan(value):
             continue
         if not normalized:
-            out[0, i] = atr
+            out[0, i] = value
         else:
-            out[0, i] = atr / close[i] * 100.0 if close[i] != 0 else 0.0
+            out[0, i] = value / close[i] * 100.0 if close[i] != 0 else 0.0
+    s[SEEN], s[PREV], s[2], s[3], s[4] = seen, previous, count, seed, atr
 
 
 @njit(cache=True)
@@ -201,16 +222,18 @@ def stoch_state(params: np.ndarray) -> int:
 def obv_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """On-balance volume: starts at the first volume, then ± volume on up and down closes."""
     close, volume = inputs[0], inputs[1]
+    seen, previous, total = s[SEEN], float(s[PREV]), float(s[2])
     for i in range(close.shape[0]):
-        if s[SEEN] == 0:
-            s[SEEN] = 1
-            s[2] = volume[i]
-        elif close[i] > s[PREV]:
-            s[2] += volume[i]
-        elif close[i] < s[PREV]:
-            s[2] -= volume[i]
-        s[PREV] = close[i]
-        out[0, i] = s[2]
+        if seen == 0:
+            seen = 1
+            total = volume[i]
+        elif close[i] > previous:
+            total += volume[i]
+        elif close[i] < previous:
+            total -= volume[i]
+        previous = close[i]
+        out[0, i] = total
+    s[SEEN], s[PREV], s[2] = seen, previous, total
 
 
 @njit(cache=True, inline="always")

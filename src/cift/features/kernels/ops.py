@@ -1,7 +1,14 @@
 """Streaming building blocks shared by the kernels, following TA-Lib's arithmetic.
 
-Each op keeps its state in a slice of a float64 vector ``s`` starting at offset ``o``
-and returns its new output (NaN while it warms up). ``*_size`` gives the slots it needs.
+Each block comes in two forms over the same arithmetic:
+
+- ``*_next`` functions take their state as plain values (and a ring-buffer view) and
+  return the new state and output. Kernels on hot paths load their state into locals,
+  loop with these, and store it back once: the state stays in registers.
+- ``*_step`` functions keep the state in a slice of a float64 vector ``s`` at offset
+  ``o``; they are the convenient form where speed matters less.
+
+Outputs are NaN while a block warms up. ``*_size`` gives the slots a block needs.
 """
 
 from __future__ import annotations
@@ -21,14 +28,25 @@ def window_size(n: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def ring_push(
+    buf: np.ndarray, n: int, count: float, pos: int, x: float
+) -> tuple[float, int, float]:
+    """Append ``x`` to a ring buffer of ``n`` values; returns (count, position, the value
+    that left the window, or NaN until the window is full)."""
+    leaving = float(buf[pos]) if count >= n else NAN
+    buf[pos] = x
+    pos += 1
+    if pos == n:
+        pos = 0
+    return count + 1.0, pos, leaving
+
+
+@njit(cache=True, inline="always")
 def window_push(s: np.ndarray, o: int, n: int, x: float) -> float:
-    """Append ``x``; return the value that left the window (NaN until it is full)."""
-    count = float(s[o])
-    pos = int(s[o + 1])
-    leaving = float(s[o + 2 + pos]) if count >= n else NAN
-    s[o + 2 + pos] = x
-    s[o + 1] = (pos + 1) % n
-    s[o] = count + 1
+    """``ring_push`` on a ring buffer kept at ``s[o:]``."""
+    count, pos, leaving = ring_push(s[o + 2 : o + 2 + n], n, float(s[o]), int(s[o + 1]), x)
+    s[o] = count
+    s[o + 1] = pos
     return leaving
 
 
@@ -45,37 +63,59 @@ def window_at(s: np.ndarray, o: int, n: int, age: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def window_max(s: np.ndarray, o: int, n: int) -> float:
-    best = float(s[o + 2])
+def ring_max(buf: np.ndarray, n: int) -> float:
+    best = float(buf[0])
     for i in range(1, n):
-        best = max(best, float(s[o + 2 + i]))
+        best = max(best, float(buf[i]))
     return best
+
+
+@njit(cache=True, inline="always")
+def ring_min(buf: np.ndarray, n: int) -> float:
+    best = float(buf[0])
+    for i in range(1, n):
+        best = min(best, float(buf[i]))
+    return best
+
+
+@njit(cache=True, inline="always")
+def window_max(s: np.ndarray, o: int, n: int) -> float:
+    return ring_max(s[o + 2 : o + 2 + n], n)
 
 
 @njit(cache=True, inline="always")
 def window_min(s: np.ndarray, o: int, n: int) -> float:
-    best = float(s[o + 2])
-    for i in range(1, n):
-        best = min(best, float(s[o + 2 + i]))
-    return best
+    return ring_min(s[o + 2 : o + 2 + n], n)
 
 
 @njit(cache=True, inline="always")
 def sma_size(n: int) -> int:
+    """[total, count, position, values...]."""
     return 1 + window_size(n)
 
 
 @njit(cache=True, inline="always")
-def sma_step(s: np.ndarray, o: int, n: int, x: float) -> float:
-    """Simple moving average of the last ``n`` values (TA-Lib's running total: the value
-    leaving the window is taken off before the new one is added)."""
-    leaving = window_push(s, o + 1, n, x)
-    total = float(s[o])
-    if not math.isnan(leaving):  # the window was already full
+def sma_next(
+    buf: np.ndarray, n: int, total: float, count: float, pos: int, x: float
+) -> tuple[float, float, int, float]:
+    """Simple moving average with TA-Lib's running total (the value leaving the window
+    is taken off before the new one is added): (total, count, position, value)."""
+    count, pos, leaving = ring_push(buf, n, count, pos, x)
+    if not math.isnan(leaving):
         total -= leaving
     total += x
+    return total, count, pos, (total / n if count >= n else NAN)
+
+
+@njit(cache=True, inline="always")
+def sma_step(s: np.ndarray, o: int, n: int, x: float) -> float:
+    total, count, pos, value = sma_next(
+        s[o + 3 : o + 3 + n], n, float(s[o]), float(s[o + 1]), int(s[o + 2]), x
+    )
     s[o] = total
-    return total / n if window_full(s, o + 1, n) else NAN
+    s[o + 1] = count
+    s[o + 2] = pos
+    return value
 
 
 @njit(cache=True, inline="always")
@@ -84,86 +124,130 @@ def ema_size() -> int:
 
 
 @njit(cache=True, inline="always")
-def ema_step(s: np.ndarray, o: int, n: int, k: float, x: float) -> float:
-    """EMA with factor ``k`` seeded with the mean of the first ``n`` values (TA-Lib)."""
-    count = float(s[o]) + 1.0
-    s[o] = count
+def ema_next(
+    n: int, k: float, count: float, seed: float, value: float, x: float
+) -> tuple[float, float, float, float]:
+    """EMA with factor ``k`` seeded with the mean of the first ``n`` values (TA-Lib):
+    (count, seed total, value, output)."""
+    count += 1.0
     if count < n:
-        s[o + 1] += x
-        return NAN
+        return count, seed + x, value, NAN
     if count == n:
-        s[o + 2] = (s[o + 1] + x) / n
-        return float(s[o + 2])
-    s[o + 2] = ((x - s[o + 2]) * k) + s[o + 2]
-    return float(s[o + 2])
+        value = (seed + x) / n
+        return count, seed, value, value
+    value = ((x - value) * k) + value
+    return count, seed, value, value
+
+
+@njit(cache=True, inline="always")
+def ema_step(s: np.ndarray, o: int, n: int, k: float, x: float) -> float:
+    count, seed, value, out = ema_next(n, k, float(s[o]), float(s[o + 1]), float(s[o + 2]), x)
+    s[o] = count
+    s[o + 1] = seed
+    s[o + 2] = value
+    return out
+
+
+@njit(cache=True, inline="always")
+def wilder_next(
+    n: int, count: float, seed: float, value: float, x: float
+) -> tuple[float, float, float, float]:
+    """Wilder's smoothing: seed with the mean of the first ``n`` values, then
+    ``(prev * (n - 1) + x) / n`` (TA-Lib's RSI and ATR): (count, seed, value, output)."""
+    count += 1.0
+    if count < n:
+        return count, seed + x, value, NAN
+    if count == n:
+        value = (seed + x) / n
+        return count, seed, value, value
+    value = (value * (n - 1) + x) / n
+    return count, seed, value, value
 
 
 @njit(cache=True, inline="always")
 def wilder_step(s: np.ndarray, o: int, n: int, x: float) -> float:
-    """Wilder's smoothing: seed with the mean of the first ``n`` values, then
-    ``(prev * (n - 1) + x) / n`` (TA-Lib's RSI and ATR)."""
-    count = float(s[o]) + 1.0
+    count, seed, value, out = wilder_next(n, float(s[o]), float(s[o + 1]), float(s[o + 2]), x)
     s[o] = count
-    if count < n:
-        s[o + 1] += x
-        return NAN
-    if count == n:
-        s[o + 2] = (s[o + 1] + x) / n
-        return float(s[o + 2])
-    s[o + 2] = (s[o + 2] * (n - 1) + x) / n
-    return float(s[o + 2])
+    s[o + 1] = seed
+    s[o + 2] = value
+    return out
 
 
 @njit(cache=True, inline="always")
 def variance_size(n: int) -> int:
+    """[total, anchor, deviation sum, squared deviation sum, steps since anchoring,
+    count, position, values...]."""
     return 5 + window_size(n)
 
 
 @njit(cache=True, inline="always")
-def variance_step(s: np.ndarray, o: int, n: int, x: float) -> float:
-    """Population variance of the last ``n`` values.
+def variance_next(
+    buf: np.ndarray,
+    n: int,
+    state: tuple[float, float, float, float, float, float, int],
+    x: float,
+) -> tuple[tuple[float, float, float, float, float, float, int], float]:
+    """Population variance of the last ``n`` values; ``state`` is (total, anchor,
+    deviation sum, squared deviation sum, steps since anchoring, count, position).
 
-    Slot ``o`` keeps TA-Lib's running total, so ``s[o] / n`` is exactly its SMA. The
+    ``total`` is TA-Lib's running total, so ``total / n`` is exactly its SMA. The
     variance comes from sums of deviations from an anchor value near the data, which
     are recomputed from the window every ``n`` steps: no catastrophic cancellation on
     flat or high-priced series, and O(1) work per row on average.
     """
-    w = o + 5
-    leaving = window_push(s, w, n, x)
-    total = float(s[o])
-    anchor = float(s[o + 1])
-    if math.isnan(leaving):
-        if s[w] == 1.0:
-            anchor = x
-            s[o + 1] = x
-    else:
+    total, anchor, first, second, steps, count, pos = state
+    count, pos, leaving = ring_push(buf, n, count, pos, x)
+    if count == 1.0:
+        anchor = x
+    if not math.isnan(leaving):
         total -= leaving
-        s[o + 2] -= leaving - anchor
-        s[o + 3] -= (leaving - anchor) * (leaving - anchor)
+        first -= leaving - anchor
+        second -= (leaving - anchor) * (leaving - anchor)
     total += x
-    s[o] = total
-    s[o + 2] += x - anchor
-    s[o + 3] += (x - anchor) * (x - anchor)
-    s[o + 4] += 1.0
-    if not window_full(s, w, n):
-        return NAN
-    if s[o + 4] >= n:
-        _reanchor(s, o, n, x)
-    mean = s[o + 2] / n
-    variance = s[o + 3] / n - mean * mean
-    return float(variance) if variance > 0.0 else 0.0
+    first += x - anchor
+    second += (x - anchor) * (x - anchor)
+    steps += 1.0
+    if count >= n and steps >= n:
+        anchor = x
+        first = 0.0
+        second = 0.0
+        for i in range(n):
+            d = buf[i] - anchor
+            first += d
+            second += d * d
+        steps = 0.0
+    state = (total, anchor, first, second, steps, count, pos)
+    if count < n:
+        return state, NAN
+    mean = first / n
+    variance = second / n - mean * mean
+    return state, (float(variance) if variance > 0.0 else 0.0)
 
 
 @njit(cache=True, inline="always")
-def _reanchor(s: np.ndarray, o: int, n: int, anchor: float) -> None:
-    """Recompute the deviation sums from the window around a new anchor."""
-    first = 0.0
-    second = 0.0
-    for i in range(n):
-        d = s[o + 5 + 2 + i] - anchor
-        first += d
-        second += d * d
-    s[o + 1] = anchor
-    s[o + 2] = first
-    s[o + 3] = second
-    s[o + 4] = 0.0
+def variance_load(s: np.ndarray, o: int) -> tuple[float, float, float, float, float, float, int]:
+    return (
+        float(s[o]),
+        float(s[o + 1]),
+        float(s[o + 2]),
+        float(s[o + 3]),
+        float(s[o + 4]),
+        float(s[o + 5]),
+        int(s[o + 6]),
+    )
+
+
+@njit(cache=True, inline="always")
+def variance_store(
+    s: np.ndarray, o: int, state: tuple[float, float, float, float, float, float, int]
+) -> None:
+    total, anchor, first, second, steps, count, pos = state
+    s[o], s[o + 1], s[o + 2], s[o + 3] = total, anchor, first, second
+    s[o + 4], s[o + 5], s[o + 6] = steps, count, pos
+
+
+@njit(cache=True, inline="always")
+def variance_step(s: np.ndarray, o: int, n: int, x: float) -> float:
+    state, variance = variance_next(s[o + 7 : o + 7 + n], n, variance_load(s, o), x)
+    variance_store(s, o, state)
+    return variance
