@@ -123,3 +123,13 @@ def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: fl
     before = compute(frame, every).head(cut + 1)
     after = compute(changed, every).head(cut + 1)
     assert_frame_equal(before, after)
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_every_kernel_writes_every_row(spec) -> None:  # type: ignore[no-untyped-def]
+    frame = random_events(300, seed=11)
+    inputs = tuple(frame.get_column(c).cast(pl.Float64).to_numpy() for c in spec.inputs)
+    params = parse_call(spec.name).params
+    out = np.full((len(spec.outputs), frame.height), 12345.678)
+    spec.kernel(inputs or (np.empty(frame.height),), params, spec.new_state(params), out)
+    assert not (out == 12345.678).any(), "the engine does not initialise outputs"

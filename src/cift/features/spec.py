@@ -19,7 +19,7 @@ import numpy as np
 
 from cift.core.errors import ValidationError
 
-Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+Kernel = Callable[[tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray], None]
 
 
 @dataclass(frozen=True)
