@@ -15,11 +15,8 @@ from cift.features.kernels.ops import (
     sma_next,
     sma_size,
     sma_step,
-    variance_load,
-    variance_next,
+    variance_block,
     variance_size,
-    variance_step,
-    variance_store,
     window_push,
     window_size,
 )
@@ -144,10 +141,8 @@ def trima_state(params: np.ndarray) -> int:
 @njit(cache=True)
 def variance_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Population variance (TA-Lib VAR); ``params[1]`` (nbdev) is ignored, as in TA-Lib."""
-    n = int(params[0])
     x = inputs[0]
-    for i in range(x.shape[0]):
-        out[0, i] = variance_step(s, 0, n, x[i])
+    variance_block(x, int(params[0]), s, 0, out[0], np.empty(x.shape[0]))
 
 
 def variance_state(params: np.ndarray) -> int:
@@ -164,41 +159,31 @@ def deviation(variance: float) -> float:
 @njit(cache=True)
 def stddev_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Population standard deviation times ``nbdev`` (TA-Lib STDDEV)."""
-    n = int(params[0])
     x = inputs[0]
+    variance_block(x, int(params[0]), s, 0, out[0], np.empty(x.shape[0]))
     for i in range(x.shape[0]):
-        out[0, i] = deviation(variance_step(s, 0, n, x[i])) * params[1]
+        out[0, i] = deviation(out[0, i]) * params[1]
 
 
 @njit(cache=True)
 def bbands_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Bollinger bands over an SMA with population deviation: upper, middle, lower."""
-    n = int(params[0])
-    up, down = params[1], params[2]
     x = inputs[0]
-    buf = s[7 : 7 + n]
-    state = variance_load(s, 0)
+    variance = np.empty(x.shape[0])
+    variance_block(x, int(params[0]), s, 0, variance, out[1])
+    up, down = params[1], params[2]
     for i in range(x.shape[0]):
-        state, variance = variance_next(buf, n, state, x[i])
-        if math.isnan(variance):
-            out[0, i] = NAN
-            out[1, i] = NAN
-            out[2, i] = NAN
-            continue
-        middle = state[0] / n
-        spread = deviation(variance)
-        out[0, i] = middle + up * spread
-        out[1, i] = middle
-        out[2, i] = middle - down * spread
-    variance_store(s, 0, state)
+        spread = deviation(variance[i])
+        out[0, i] = out[1, i] + up * spread
+        out[2, i] = out[1, i] - down * spread
 
 
 @njit(cache=True)
 def zscore_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """(x - SMA) / population deviation over the window; null when the deviation is 0."""
-    n = int(params[0])
     x = inputs[0]
+    mean = np.empty(x.shape[0])
+    variance_block(x, int(params[0]), s, 0, out[0], mean)
     for i in range(x.shape[0]):
-        variance = variance_step(s, 0, n, x[i])
-        spread = deviation(variance)
-        out[0, i] = (x[i] - s[0] / n) / spread if not math.isnan(spread) and spread > 0 else NAN
+        spread = deviation(out[0, i])
+        out[0, i] = (x[i] - mean[i]) / spread if spread > 0 else NAN

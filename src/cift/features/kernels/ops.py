@@ -160,7 +160,9 @@ def wilder_next(
     if count == n:
         value = (seed + x) / n
         return count, seed, value, value
-    value = (value * (n - 1) + x) / n
+    # Multiplying by 1/n (hoisted out of loops) instead of dividing keeps this recursion
+    # off the divider's latency; it stays within an ulp per step of TA-Lib's division.
+    value = (value * (n - 1) + x) * (1.0 / n)
     return count, seed, value, value
 
 
@@ -180,74 +182,60 @@ def variance_size(n: int) -> int:
     return 5 + window_size(n)
 
 
-@njit(cache=True, inline="always")
-def variance_next(
-    buf: np.ndarray,
-    n: int,
-    state: tuple[float, float, float, float, float, float, int],
-    x: float,
-) -> tuple[tuple[float, float, float, float, float, float, int], float]:
-    """Population variance of the last ``n`` values; ``state`` is (total, anchor,
-    deviation sum, squared deviation sum, steps since anchoring, count, position).
-
-    ``total`` is TA-Lib's running total, so ``total / n`` is exactly its SMA. The
-    variance comes from sums of deviations from an anchor value near the data, which
-    are recomputed from the window every ``n`` steps: no catastrophic cancellation on
-    flat or high-priced series, and O(1) work per row on average.
-    """
-    total, anchor, first, second, steps, count, pos = state
-    count, pos, leaving = ring_push(buf, n, count, pos, x)
-    if count == 1.0:
-        anchor = x
-    if not math.isnan(leaving):
-        total -= leaving
-        first -= leaving - anchor
-        second -= (leaving - anchor) * (leaving - anchor)
-    total += x
-    first += x - anchor
-    second += (x - anchor) * (x - anchor)
-    steps += 1.0
-    if count >= n and steps >= n:
-        anchor = x
-        first = 0.0
-        second = 0.0
-        for i in range(n):
-            d = buf[i] - anchor
-            first += d
-            second += d * d
-        steps = 0.0
-    state = (total, anchor, first, second, steps, count, pos)
-    if count < n:
-        return state, NAN
-    mean = first / n
-    variance = second / n - mean * mean
-    return state, (float(variance) if variance > 0.0 else 0.0)
-
-
-@njit(cache=True, inline="always")
-def variance_load(s: np.ndarray, o: int) -> tuple[float, float, float, float, float, float, int]:
-    return (
-        float(s[o]),
-        float(s[o + 1]),
-        float(s[o + 2]),
-        float(s[o + 3]),
-        float(s[o + 4]),
-        float(s[o + 5]),
-        int(s[o + 6]),
-    )
-
-
-@njit(cache=True, inline="always")
-def variance_store(
-    s: np.ndarray, o: int, state: tuple[float, float, float, float, float, float, int]
+@njit(cache=True)
+def variance_block(
+    x: np.ndarray, n: int, s: np.ndarray, o: int, variance: np.ndarray, mean: np.ndarray
 ) -> None:
-    total, anchor, first, second, steps, count, pos = state
+    """Population variance (and TA-Lib's SMA) of the last ``n`` values at every row of
+    ``x``, continuing from the state at ``s[o:]`` (see ``variance_size``).
+
+    The running total is TA-Lib's, so ``mean`` is exactly its SMA. The variance comes
+    from sums of deviations from an anchor value near the data, recomputed from the
+    window every ``n`` rows: no catastrophic cancellation on flat or high-priced series,
+    and O(1) work per row on average. The loop keeps its state in locals.
+    """
+    total, anchor, first, second = float(s[o]), float(s[o + 1]), float(s[o + 2]), float(s[o + 3])
+    steps, count, pos = float(s[o + 4]), float(s[o + 5]), int(s[o + 6])
+    buf = s[o + 7 : o + 7 + n]
+    for i in range(x.shape[0]):
+        value = x[i]
+        full = count >= n
+        leaving = buf[pos] if full else 0.0
+        buf[pos] = value
+        pos += 1
+        if pos == n:
+            pos = 0
+        count += 1.0
+        if count == 1.0:
+            anchor = value
+        if full:
+            total -= leaving
+            first -= leaving - anchor
+            second -= (leaving - anchor) * (leaving - anchor)
+        total += value
+        first += value - anchor
+        second += (value - anchor) * (value - anchor)
+        steps += 1.0
+        if count >= n and steps >= n:
+            anchor, first, second, steps = value, 0.0, 0.0, 0.0
+            for j in range(n):
+                first += buf[j] - anchor
+                second += (buf[j] - anchor) * (buf[j] - anchor)
+        if count < n:
+            variance[i] = NAN
+            mean[i] = NAN
+        else:
+            average = first / n
+            spread = second / n - average * average
+            variance[i] = spread if spread > 0.0 else 0.0
+            mean[i] = total / n
     s[o], s[o + 1], s[o + 2], s[o + 3] = total, anchor, first, second
     s[o + 4], s[o + 5], s[o + 6] = steps, count, pos
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def variance_step(s: np.ndarray, o: int, n: int, x: float) -> float:
-    state, variance = variance_next(s[o + 7 : o + 7 + n], n, variance_load(s, o), x)
-    variance_store(s, o, state)
-    return variance
+    """``variance_block`` for one value (convenient where speed matters less)."""
+    variance, mean = np.empty(1), np.empty(1)
+    variance_block(np.array([x]), n, s, o, variance, mean)
+    return float(variance[0])
