@@ -77,7 +77,14 @@ def run_call(
     for start, end in bounds:
         state = call.spec.new_state(params)
         segment = tuple(column[start:end] for column in inputs)
-        call.spec.kernel(segment, params, state, out[:, start:end])
+        view = out[:, start:end]
+        if view.flags.c_contiguous:  # the whole frame, or a one-output feature
+            call.spec.kernel(segment, params, state, view)
+            continue
+        # A contiguous buffer runs the kernel's fast (unit-stride) specialisation.
+        part = np.empty((len(call.spec.outputs), end - start))
+        call.spec.kernel(segment, params, state, part)
+        view[:] = part
     return out
 
 
