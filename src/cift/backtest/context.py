@@ -1,0 +1,138 @@
+"""The strategy's context inside a backtest: the simulated clock, venue and portfolio."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from cift.backtest import events as ev
+from cift.backtest.portfolio import Portfolio
+from cift.backtest.venue import Venue
+from cift.core.errors import ValidationError
+from cift.features.engine import compute
+from cift.features.spec import parse_call
+from cift.model.orders import Order
+from cift.strategy.context import Context
+
+
+class BacktestContext(Context):
+    """Implements the Context primitives over the event stream."""
+
+    def __init__(self, stream: ev.EventStream, portfolio: Portfolio) -> None:
+        self.stream = stream
+        self.portfolio = portfolio
+        self.now = 0
+        self.venue: Venue | None = None
+        self.orders: list[Order] = []
+        self._ids = itertools.count(1)
+        self._current_symbol = 0
+        self._last_row = np.full((3, len(stream.symbols)), -1, dtype=np.int64)
+        self._features: dict[str, tuple[int, np.ndarray]] = {}
+        self._starts = _symbol_starts(stream.bars, len(stream.symbols))
+
+    def attach(self, venue: Venue, features: dict[str, str], orders: list[Order]) -> None:
+        """Connect the venue and compute the strategy's declared features."""
+        self.venue = venue
+        self.orders = orders
+        for name, text in features.items():
+            self._features[name] = self._compute(name, text)
+
+    def _compute(self, name: str, text: str) -> tuple[int, np.ndarray]:
+        call = parse_call(f"{name}={text}" if "=" not in text else text)
+        if len(call.spec.outputs) > 1:
+            raise ValidationError(
+                f"Feature {name!r} = {text} has several outputs {list(call.spec.outputs)}; "
+                "declare one feature per output you need."
+            )
+        for code, columns in (
+            (ev.BAR, self.stream.bars),
+            (ev.QUOTE, self.stream.quotes),
+            (ev.TRADE, self.stream.trades),
+        ):
+            if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
+                values = compute(columns.frame, [call]).get_column(name)
+                return code, values.fill_null(np.nan).to_numpy()
+        raise ValidationError(
+            f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
+            "backtest has."
+        )
+
+    def advance(self, kind: int, symbol: int, row: int) -> None:
+        """The engine moved to an event (of ``kind``, for ``symbol``, at ``row``)."""
+        self._current_symbol = symbol
+        self._last_row[kind, symbol] = row
+
+    @property
+    def now_ns(self) -> int:
+        return self.now
+
+    def new_order_id(self) -> int:
+        return next(self._ids)
+
+    def submit(self, order: Order) -> Order:
+        assert self.venue is not None
+        self.orders.append(order)
+        return self.venue.submit(order, self.now)
+
+    def cancel(self, order_id: int) -> None:
+        assert self.venue is not None
+        self.venue.cancel(order_id)
+
+    def position(self, symbol: str) -> float:
+        index = self.portfolio.index.get(symbol)
+        return 0.0 if index is None else float(self.portfolio.quantity[index])
+
+    @property
+    def cash(self) -> float:
+        return self.portfolio.cash
+
+    @property
+    def equity(self) -> float:
+        return self.portfolio.equity
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        assert self.venue is not None
+        if symbol is None:
+            return [o for book in self.venue.working for o in book if o.status.is_open]
+        index = self.portfolio.index.get(symbol)
+        return [] if index is None else [o for o in self.venue.working[index] if o.status.is_open]
+
+    def feature(self, name: str, symbol: str | None = None) -> float | None:
+        found = self._features.get(name)
+        if found is None:
+            raise ValidationError(
+                f"Unknown feature {name!r}; declare it in the strategy's features() "
+                f"(declared: {sorted(self._features)})."
+            )
+        kind, values = found
+        index = self._current_symbol if symbol is None else self.portfolio.index[symbol]
+        row = self._last_row[kind, index]
+        if row < 0:
+            return None
+        value = float(values[row])
+        return None if value != value else value  # noqa: PLR0124 (NaN check on a float)
+
+    def history(self, symbol: str, field: str, count: int) -> np.ndarray:
+        bars = self.stream.bars
+        if bars is None or field not in bars.values:
+            raise ValidationError(
+                f"No bar field {field!r}; bars have {sorted(bars.values) if bars else []}."
+            )
+        index = self.portfolio.index[symbol]
+        row = int(self._last_row[ev.BAR, index])
+        if row < 0:
+            return np.empty(0)
+        first = max(int(self._starts[index]), row - count + 1)
+        return bars.values[field][first : row + 1]
+
+
+def _symbol_starts(bars: ev.Columns | None, symbols: int) -> np.ndarray:
+    """The first bar row of each symbol (bars are ordered by symbol, then time)."""
+    starts = np.zeros(symbols, dtype=np.int64)
+    if bars is None or bars.symbol.size == 0:
+        return starts
+    change = np.flatnonzero(np.diff(bars.symbol)) + 1
+    firsts = np.concatenate([[0], change])
+    starts[bars.symbol[firsts]] = firsts
+    return starts

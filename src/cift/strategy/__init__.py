@@ -1,0 +1,1 @@
+"""Strategies: the base class and context API, and the built-in strategies."""

@@ -1,0 +1,49 @@
+"""SMA crossover: long (or short) while the fast average is above (below) the slow one."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from cift.strategy.base import Strategy, StrategyParams
+from cift.strategy.context import BarView
+
+
+class SmaCrossParams(StrategyParams):
+    fast: int = Field(10, ge=1, description="Bars in the fast average.")
+    slow: int = Field(50, ge=2, description="Bars in the slow average.")
+    fraction: float = Field(1.0, gt=0, le=10, description="Equity fraction held when in.")
+    allow_short: bool = Field(False, description="Go short when fast < slow (else flat).")
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> SmaCrossParams:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        return self
+
+
+class SmaCross(Strategy):
+    """Trades the crossing of two simple moving averages of the close, on each symbol."""
+
+    name = "sma_cross"
+    description = (
+        "Long while SMA(fast) > SMA(slow), flat (or short) otherwise; sized at the next open."
+    )
+    Params = SmaCrossParams
+    params: SmaCrossParams
+
+    def features(self) -> dict[str, str]:
+        return {"fast": f"sma({self.params.fast})", "slow": f"sma({self.params.slow})"}
+
+    def on_bar(self, bar: BarView) -> None:
+        fast, slow = self.ctx.feature("fast"), self.ctx.feature("slow")
+        if fast is None or slow is None:
+            return
+        if fast > slow:
+            target = self.params.fraction
+        else:
+            target = -self.params.fraction if self.params.allow_short else 0.0
+        held = self.ctx.position(bar.symbol)
+        invested = 1 if held > 0 else (-1 if held < 0 else 0)
+        wanted = 1 if target > 0 else (-1 if target < 0 else 0)
+        if invested != wanted and not self.ctx.open_orders(bar.symbol):
+            self.ctx.order_target_percent(bar.symbol, target)
