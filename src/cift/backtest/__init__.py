@@ -1,0 +1,1 @@
+"""Backtesting: the event-driven engine, costs, accounting, metrics and reports."""
