@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from cift.backtest.venue import Venue
 from cift.core.errors import ValidationError
 from cift.features.engine import compute
 from cift.features.spec import parse_call
+from cift.model import Timeframe
 from cift.model.orders import Order
 from cift.strategy.context import Context
 
@@ -19,16 +21,22 @@ from cift.strategy.context import Context
 class BacktestContext(Context):
     """Implements the Context primitives over the event stream."""
 
-    def __init__(self, stream: ev.EventStream, portfolio: Portfolio) -> None:
+    def __init__(
+        self, stream: ev.EventStream, portfolio: Portfolio, timeframe: Timeframe | None
+    ) -> None:
         self.stream = stream
+        self._bar_shift = timeframe.nanos if timeframe is not None else 0
         self.portfolio = portfolio
         self.now = 0
         self.venue: Venue | None = None
         self.orders: list[Order] = []
         self._ids = itertools.count(1)
-        self._current_symbol = 0
-        self._last_row = np.full((3, len(stream.symbols)), -1, dtype=np.int64)
-        self._features: dict[str, tuple[int, np.ndarray]] = {}
+        # Where the engine is: the current event's kind, row and symbol index.
+        self.symbol_index = 0
+        self.kind = -1
+        self.row = -1
+        self._last_row = [[-1] * len(stream.symbols) for _ in range(3)]
+        self._features: dict[str, tuple[int, list[float]]] = {}
         self._starts = _symbol_starts(stream.bars, len(stream.symbols))
 
     def attach(self, venue: Venue, features: dict[str, str], orders: list[Order]) -> None:
@@ -38,7 +46,7 @@ class BacktestContext(Context):
         for name, text in features.items():
             self._features[name] = self._compute(name, text)
 
-    def _compute(self, name: str, text: str) -> tuple[int, np.ndarray]:
+    def _compute(self, name: str, text: str) -> tuple[int, list[float]]:
         call = parse_call(f"{name}={text}" if "=" not in text else text)
         if len(call.spec.outputs) > 1:
             raise ValidationError(
@@ -52,16 +60,45 @@ class BacktestContext(Context):
         ):
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
                 values = compute(columns.frame, [call]).get_column(name)
-                return code, values.fill_null(np.nan).to_numpy()
+                return code, values.fill_null(math.nan).to_list()
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."
         )
 
+    def last_rows(self, kind: int) -> list[int]:
+        """The (live) list of each symbol's latest row of ``kind``."""
+        return self._last_row[kind]
+
     def advance(self, kind: int, symbol: int, row: int) -> None:
         """The engine moved to an event (of ``kind``, for ``symbol``, at ``row``)."""
-        self._current_symbol = symbol
-        self._last_row[kind, symbol] = row
+        self.symbol_index = symbol
+        self.kind = kind
+        self.row = row
+        self._last_row[kind][symbol] = row
+
+    def price_of(self, symbol: int) -> float:
+        """The symbol's latest price: its last bar close, quote mid or trade price."""
+        latest, price = -1, math.nan
+        for kind, columns in (
+            (ev.BAR, self.stream.bars),
+            (ev.QUOTE, self.stream.quotes),
+            (ev.TRADE, self.stream.trades),
+        ):
+            row = self._last_row[kind][symbol]
+            if columns is None or row < 0:
+                continue
+            when = int(columns.ts[row]) + (self._bar_shift if kind == ev.BAR else 0)
+            if when >= latest:
+                latest = when
+                values = columns.values
+                if kind == ev.BAR:
+                    price = float(values["close"][row])
+                elif kind == ev.QUOTE:
+                    price = float(values["bid"][row] + values["ask"][row]) / 2.0
+                else:
+                    price = float(values["price"][row])
+        return price
 
     @property
     def now_ns(self) -> int:
@@ -79,9 +116,11 @@ class BacktestContext(Context):
         assert self.venue is not None
         self.venue.cancel(order_id)
 
-    def position(self, symbol: str) -> float:
+    def position(self, symbol: str | None = None) -> float:
+        if symbol is None:
+            return self.portfolio.quantity[self.symbol_index]
         index = self.portfolio.index.get(symbol)
-        return 0.0 if index is None else float(self.portfolio.quantity[index])
+        return 0.0 if index is None else self.portfolio.quantity[index]
 
     @property
     def cash(self) -> float:
@@ -99,6 +138,14 @@ class BacktestContext(Context):
         return [] if index is None else [o for o in self.venue.working[index] if o.status.is_open]
 
     def feature(self, name: str, symbol: str | None = None) -> float | None:
+        if symbol is None:
+            found = self._features.get(name)
+            if found is not None and found[0] == self.kind:
+                value = found[1][self.row]
+                return None if value != value else value  # noqa: PLR0124 (NaN: warm-up)
+        return self._feature_of(name, symbol)
+
+    def _feature_of(self, name: str, symbol: str | None) -> float | None:
         found = self._features.get(name)
         if found is None:
             raise ValidationError(
@@ -106,12 +153,12 @@ class BacktestContext(Context):
                 f"(declared: {sorted(self._features)})."
             )
         kind, values = found
-        index = self._current_symbol if symbol is None else self.portfolio.index[symbol]
-        row = self._last_row[kind, index]
+        index = self.symbol_index if symbol is None else self.portfolio.index[symbol]
+        row = self._last_row[kind][index]
         if row < 0:
             return None
-        value = float(values[row])
-        return None if value != value else value  # noqa: PLR0124 (NaN check on a float)
+        value = values[row]
+        return None if math.isnan(value) else value
 
     def history(self, symbol: str, field: str, count: int) -> np.ndarray:
         bars = self.stream.bars
@@ -120,7 +167,7 @@ class BacktestContext(Context):
                 f"No bar field {field!r}; bars have {sorted(bars.values) if bars else []}."
             )
         index = self.portfolio.index[symbol]
-        row = int(self._last_row[ev.BAR, index])
+        row = self._last_row[ev.BAR][index]
         if row < 0:
             return np.empty(0)
         first = max(int(self._starts[index]), row - count + 1)

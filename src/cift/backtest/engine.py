@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from cift.backtest import events as ev
 from cift.backtest.config import BacktestConfig
 from cift.backtest.context import BacktestContext
+from cift.backtest.curve import equity_curve
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import Venue
 from cift.model import Timeframe
@@ -26,7 +26,8 @@ from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView, QuoteView, TradeView
 
 Progress = Callable[[float], None]
-PROGRESS_EVERY = 65_536
+CHUNK = 65_536
+"""Events turned into Python lists at a time: fast scalar access, bounded memory."""
 
 
 @dataclass
@@ -65,11 +66,13 @@ def run_backtest(
     stream = ev.build(bars, timeframe, quotes, trades)
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
-    ctx = BacktestContext(stream, portfolio)
+    ctx = BacktestContext(stream, portfolio, timeframe)
+    portfolio.price_of = ctx.price_of
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     ctx.attach(venue, strategy.features(), orders)
-    equity = _run(stream, ctx, venue, portfolio, strategy, progress)
+    _run(stream, ctx, venue, portfolio, strategy, progress)
+    equity = equity_curve(stream, config.initial_cash, portfolio.cash_log, portfolio.position_log)
     return BacktestResult(
         strategy=strategy_cls.name,
         params=strategy.params.model_dump(),
@@ -90,38 +93,97 @@ def _run(
     portfolio: Portfolio,
     strategy: Strategy,
     progress: Progress | None,
-) -> pl.DataFrame:
-    kinds, rows, times = stream.kind, stream.row, stream.time
-    symbols = stream.symbols
-    bar, quote, trade = BarView(), QuoteView(), TradeView()
-    b, q, t = stream.bars, stream.quotes, stream.trades
-    last = portfolio.last_price
-    out_ts: list[int] = []
-    out_values: list[tuple[float, float, float]] = []
-    total = len(stream)
+) -> None:
     strategy.on_start()
-    for i in range(total):
-        now = int(times[i])
-        if i and now != times[i - 1]:
-            _record(portfolio, int(times[i - 1]), out_ts, out_values)
+    total = len(stream)
+    fast = stream.quotes is None and stream.trades is None and not portfolio.borrow_rate
+    for start in range(0, total, CHUNK):
+        end = min(start + CHUNK, total)
+        if fast:
+            _bars_only(stream, start, end, ctx, venue, strategy)
+        else:
+            _mixed(stream, start, end, ctx, venue, portfolio, strategy)
+        if progress is not None:
+            progress(end / total)
+    strategy.on_stop()
+
+
+def _bars_only(
+    stream: ev.EventStream,
+    start: int,
+    end: int,
+    ctx: BacktestContext,
+    venue: Venue,
+    strategy: Strategy,
+) -> None:
+    """The hot loop when only bars are traded: plain lists, no per-event dispatch."""
+    bars = stream.bars
+    assert bars is not None
+    rows = stream.row[start:end]
+    fields = [bars.values[c][rows].tolist() for c in ("open", "high", "low", "close", "volume")]
+    symbols, names = bars.symbol[rows].tolist(), stream.symbols
+    ts_list, times = bars.ts[rows].tolist(), stream.time[start:end].tolist()
+    working, on_bar = venue.working, strategy.on_bar
+    last_bar_row = ctx.last_rows(ev.BAR)
+    ctx.kind = ev.BAR
+    bar = BarView()
+    for now, row, symbol, ts, o, h, low, c, v in zip(
+        times, rows.tolist(), symbols, ts_list, *fields, strict=True
+    ):
         ctx.now = now
-        row = int(rows[i])
-        kind = kinds[i]
+        if working[symbol]:
+            venue.on_bar(symbol, ts, o, h, low, c, v, now)
+        # ctx.advance(ev.BAR, symbol, row), unrolled: this is the hottest loop.
+        ctx.row = last_bar_row[symbol] = row
+        ctx.symbol_index = symbol
+        bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
+            names[symbol],
+            ts,
+            o,
+            h,
+            low,
+            c,
+            v,
+        )
+        on_bar(bar)
+
+
+def _mixed(
+    stream: ev.EventStream,
+    start: int,
+    end: int,
+    ctx: BacktestContext,
+    venue: Venue,
+    portfolio: Portfolio,
+    strategy: Strategy,
+) -> None:
+    """The loop over bars, quotes and trades together (and over bars when borrowing)."""
+    b, q, t = stream.bars, stream.quotes, stream.trades
+    names = stream.symbols
+    bar, quote, trade = BarView(), QuoteView(), TradeView()
+    previous = ctx.now
+    for i in range(start, end):
+        now = int(stream.time[i])
+        if now != previous and portfolio.borrow_rate:
+            portfolio.accrue_borrow(previous)
+        previous = ctx.now = now
+        row = int(stream.row[i])
+        kind = stream.kind[i]
         if kind == ev.BAR and b is not None:
             symbol = int(b.symbol[row])
+            values = b.values
             ts, o, h, low, c, v = (
                 int(b.ts[row]),
-                b.values["open"][row],
-                b.values["high"][row],
-                b.values["low"][row],
-                b.values["close"][row],
-                b.values["volume"][row],
+                float(values["open"][row]),
+                float(values["high"][row]),
+                float(values["low"][row]),
+                float(values["close"][row]),
+                float(values["volume"][row]),
             )
-            venue.on_bar(symbol, ts, o, h, low, c, v)
-            last[symbol] = c
+            venue.on_bar(symbol, ts, o, h, low, c, v, now)
             ctx.advance(ev.BAR, symbol, row)
             bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
-                symbols[symbol],
+                names[symbol],
                 ts,
                 o,
                 h,
@@ -132,46 +194,23 @@ def _run(
             strategy.on_bar(bar)
         elif kind == ev.QUOTE and q is not None:
             symbol = int(q.symbol[row])
-            bid, ask = q.values["bid"][row], q.values["ask"][row]
+            bid, ask = float(q.values["bid"][row]), float(q.values["ask"][row])
             venue.on_quote(symbol, now, bid, ask)
-            last[symbol] = (bid + ask) / 2.0
             ctx.advance(ev.QUOTE, symbol, row)
-            quote.symbol, quote.ts_ns, quote.bid, quote.ask = symbols[symbol], now, bid, ask
-            quote.bid_size, quote.ask_size = q.values["bid_size"][row], q.values["ask_size"][row]
+            quote.symbol, quote.ts_ns, quote.bid, quote.ask = names[symbol], now, bid, ask
+            quote.bid_size = float(q.values["bid_size"][row])
+            quote.ask_size = float(q.values["ask_size"][row])
             strategy.on_quote(quote)
         elif t is not None:
             symbol = int(t.symbol[row])
-            price = t.values["price"][row]
+            price = float(t.values["price"][row])
             venue.on_trade(symbol, now, price)
-            last[symbol] = price
             ctx.advance(ev.TRADE, symbol, row)
-            trade.symbol, trade.ts_ns, trade.price = symbols[symbol], now, price
-            trade.size, trade.side = t.values["size"][row], int(t.values["side"][row])
+            trade.symbol, trade.ts_ns, trade.price = names[symbol], now, price
+            trade.size, trade.side = float(t.values["size"][row]), int(t.values["side"][row])
             strategy.on_trade(trade)
-        if progress is not None and i % PROGRESS_EVERY == 0:
-            progress(i / total)
-    if total:
-        _record(portfolio, int(times[-1]), out_ts, out_values)
-    strategy.on_stop()
-    if progress is not None:
-        progress(1.0)
-    values = np.array(out_values).reshape(-1, 3)
-    return pl.DataFrame(
-        {
-            "ts": pl.Series(out_ts, dtype=pl.Int64).cast(pl.Datetime("ns", "UTC")),
-            "equity": values[:, 0],
-            "cash": values[:, 1],
-            "gross_exposure": values[:, 2],
-        }
-    )
-
-
-def _record(
-    portfolio: Portfolio, ts: int, out_ts: list[int], out_values: list[tuple[float, float, float]]
-) -> None:
-    portfolio.accrue_borrow(ts)
-    out_ts.append(ts)
-    out_values.append((portfolio.equity, portfolio.cash, portfolio.gross_exposure))
+    if end == len(stream) and portfolio.borrow_rate:
+        portfolio.accrue_borrow(previous)
 
 
 def _fills(fills: list[Fill]) -> pl.DataFrame:

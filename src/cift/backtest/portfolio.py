@@ -1,15 +1,15 @@
 """Portfolio accounting: cash, positions, average prices, round-trip trades, borrow fees.
 
-Positions are kept per symbol index in numpy arrays, so marking to market and equity
-are array operations. A trade is a round trip from flat back to flat (a reversal closes
-one trade and opens the next); its P&L includes the commissions of its fills.
+Positions are kept per symbol index. A trade is a round trip from flat back to flat (a
+reversal closes one trade and opens the next); its P&L includes the commissions of its
+fills.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import numpy as np
 
 NS_PER_YEAR = 365.25 * 86_400 * 1_000_000_000
 
@@ -43,17 +43,31 @@ class ClosedTrade:
         return self.pnl / notional if notional else 0.0
 
 
+def _no_price(symbol: int) -> float:
+    return math.nan
+
+
 @dataclass
 class Portfolio:
     """Cash and positions of one account in a simulation (floats; the live ledger keeps
-    exact decimals)."""
+    exact decimals).
+
+    Marks are not pushed on every event: ``price_of`` looks up a symbol's latest price
+    when a value is needed (sizing, margin, ``ctx.equity``), so the event loop does no
+    accounting. The equity curve is computed after the run (``cift.backtest.curve``) from
+    ``cash_log`` (time, cash) and ``position_log`` (time, symbol, quantity), appended at
+    every change with the time of the event that booked it.
+    """
 
     symbols: list[str]
     cash: float
     borrow_rate: float = 0.0
-    quantity: np.ndarray = field(init=False)
-    average_price: np.ndarray = field(init=False)
-    last_price: np.ndarray = field(init=False)
+    price_of: Callable[[int], float] = _no_price
+    quantity: list[float] = field(init=False)
+    average_price: list[float] = field(init=False)
+    held: set[int] = field(default_factory=set)
+    cash_log: list[tuple[int, float]] = field(default_factory=list)
+    position_log: list[tuple[int, int, float]] = field(default_factory=list)
     commissions: float = 0.0
     borrow_fees: float = 0.0
     traded_volume: float = 0.0
@@ -63,33 +77,47 @@ class Portfolio:
 
     def __post_init__(self) -> None:
         size = len(self.symbols)
-        self.quantity = np.zeros(size)
-        self.average_price = np.zeros(size)
-        self.last_price = np.full(size, np.nan)
+        self.quantity = [0.0] * size
+        self.average_price = [0.0] * size
         self.index = {symbol: i for i, symbol in enumerate(self.symbols)}
 
     @property
     def positions_value(self) -> float:
-        held = self.quantity != 0
-        return float(np.dot(self.quantity[held], self.last_price[held]))
+        return sum(self.quantity[i] * self.price_of(i) for i in self.held)
 
     @property
     def gross_exposure(self) -> float:
-        held = self.quantity != 0
-        return float(np.abs(self.quantity[held] * self.last_price[held]).sum())
+        return sum(abs(self.quantity[i] * self.price_of(i)) for i in self.held)
 
     @property
     def equity(self) -> float:
         return self.cash + self.positions_value
 
+    def equity_at(self, symbol: int, price: float) -> float:
+        """Equity with ``symbol`` valued at ``price`` (the price a fill would get)."""
+        others = sum(self.quantity[i] * self.price_of(i) for i in self.held if i != symbol)
+        return self.cash + others + self.quantity[symbol] * price
+
+    @property
+    def short(self) -> bool:
+        return any(self.quantity[i] < 0 for i in self.held)
+
     def apply_fill(
-        self, symbol: int, side: int, quantity: float, price: float, commission: float, ts_ns: int
+        self,
+        symbol: int,
+        side: int,
+        quantity: float,
+        price: float,
+        commission: float,
+        ts_ns: int,
+        booked_ns: int,
     ) -> None:
-        """Book a fill: cash, position, average price and the round-trip trade log."""
+        """Book a fill made at ``ts_ns`` and known at ``booked_ns`` (the event being
+        processed): cash, position, average price and the round-trip trade log."""
         self.cash -= side * quantity * price + commission
         self.commissions += commission
         self.traded_volume += quantity
-        before = float(self.quantity[symbol])
+        before = self.quantity[symbol]
         after = before + side * quantity
         if before == 0 or (before > 0) == (side > 0):
             total = abs(before) + quantity
@@ -99,6 +127,12 @@ class Portfolio:
         elif after == 0 or (after > 0) != (before > 0):
             self.average_price[symbol] = price if after != 0 else 0.0
         self.quantity[symbol] = after
+        if after:
+            self.held.add(symbol)
+        else:
+            self.held.discard(symbol)
+        self.cash_log.append((booked_ns, self.cash))
+        self.position_log.append((booked_ns, symbol, after))
         self._book_trade(symbol, side, quantity, price, commission, ts_ns, before, after)
 
     def _book_trade(
@@ -152,10 +186,12 @@ class Portfolio:
     def accrue_borrow(self, ts_ns: int) -> None:
         """Charge the annual borrow rate on short positions for the time since last call."""
         if self._last_accrual_ns is not None and self.borrow_rate > 0:
-            short = self.quantity < 0
-            if short.any():
-                notional = float(-np.dot(self.quantity[short], self.last_price[short]))
+            notional = -sum(
+                self.quantity[i] * self.price_of(i) for i in self.held if self.quantity[i] < 0
+            )
+            if notional > 0:
                 fee = notional * self.borrow_rate * (ts_ns - self._last_accrual_ns) / NS_PER_YEAR
                 self.cash -= fee
                 self.borrow_fees += fee
+                self.cash_log.append((ts_ns, self.cash))
         self._last_accrual_ns = ts_ns

@@ -95,7 +95,15 @@ class Venue:
     # Bars
 
     def on_bar(
-        self, symbol: int, ts_ns: int, o: float, h: float, low: float, c: float, volume: float
+        self,
+        symbol: int,
+        ts_ns: int,
+        o: float,
+        h: float,
+        low: float,
+        c: float,
+        volume: float,
+        now: int,
     ) -> None:
         book = self.working[symbol]
         if not book:
@@ -111,7 +119,7 @@ class Venue:
             if price is None:
                 self._unfilled(order)
                 continue
-            capacity -= self._execute(order, price, ts_ns, capacity, volume, bar_range)
+            capacity -= self._execute(order, price, ts_ns, capacity, volume, bar_range, now)
 
     # Quotes and trades
 
@@ -123,7 +131,7 @@ class Venue:
             if price is None:
                 self._unfilled(order)
                 continue
-            self._execute(order, price, ts_ns, math.inf, math.nan, 0.0)
+            self._execute(order, price, ts_ns, math.inf, math.nan, 0.0, ts_ns)
 
     def on_trade(self, symbol: int, ts_ns: int, price: float) -> None:
         for order in list(self.working[symbol]):
@@ -135,7 +143,7 @@ class Venue:
             if fill is None:
                 self._unfilled(order)
                 continue
-            self._execute(order, fill, ts_ns, math.inf, math.nan, 0.0)
+            self._execute(order, fill, ts_ns, math.inf, math.nan, 0.0, ts_ns)
 
     def _unfilled(self, order: Order) -> None:
         if order.tif in (TimeInForce.IOC, TimeInForce.FOK):
@@ -151,6 +159,7 @@ class Venue:
         capacity: float,
         volume: float,
         bar_range: float,
+        now: int,
     ) -> float:
         """Fill what the order, the capacity and the account allow; returns the quantity."""
         side = int(order.side)
@@ -172,7 +181,7 @@ class Venue:
             else:
                 self._finish(order, OrderStatus.REJECTED, "insufficient buying power")
             return 0.0
-        self._book(order, side, quantity, fill_price, ts_ns)
+        self._book(order, side, quantity, fill_price, ts_ns, now)
         if order.tif is TimeInForce.IOC and order.status.is_open:
             self._finish(order, OrderStatus.CANCELLED, "immediate-or-cancel remainder")
         return quantity
@@ -180,9 +189,8 @@ class Venue:
     def _target(self, order: Order, price: float) -> tuple[int, float]:
         """Side and quantity that bring the position to the order's equity fraction."""
         symbol = self.portfolio.index[order.symbol]
-        held = float(self.portfolio.quantity[symbol])
-        self.portfolio.last_price[symbol] = price
-        target = (order.target_fraction or 0.0) * self.portfolio.equity / price
+        held = self.portfolio.quantity[symbol]
+        target = (order.target_fraction or 0.0) * self.portfolio.equity_at(symbol, price) / price
         change = target - held
         side = 1 if change >= 0 else -1
         order.side = type(order.side)(side)
@@ -193,7 +201,7 @@ class Venue:
         """Cut ``quantity`` to what the account can pay for (costs included)."""
         portfolio = self.portfolio
         symbol = portfolio.index[order.symbol]
-        held = float(portfolio.quantity[symbol])
+        held = portfolio.quantity[symbol]
         if self.config.account == "cash":
             if side < 0:
                 return min(quantity, max(held, 0.0))  # no short selling in a cash account
@@ -217,10 +225,12 @@ class Venue:
             affordable = step - (fee / price if self.config.fractional else 1.0)
         return 0.0
 
-    def _book(self, order: Order, side: int, quantity: float, price: float, ts_ns: int) -> None:
+    def _book(
+        self, order: Order, side: int, quantity: float, price: float, ts_ns: int, now: int
+    ) -> None:
         commission = self.config.commission.cost(quantity, price, self.portfolio.traded_volume)
         symbol = self.portfolio.index[order.symbol]
-        self.portfolio.apply_fill(symbol, side, quantity, price, commission, ts_ns)
+        self.portfolio.apply_fill(symbol, side, quantity, price, commission, ts_ns, now)
         order.average_price = (order.average_price * order.filled + price * quantity) / (
             order.filled + quantity
         )

@@ -70,8 +70,9 @@ class Context(ABC):
         """Cancel a working order (no effect if it is no longer open)."""
 
     @abstractmethod
-    def position(self, symbol: str) -> float:
-        """Signed quantity held (negative when short)."""
+    def position(self, symbol: str | None = None) -> float:
+        """Signed quantity held (negative when short); the current event's symbol when
+        none is named."""
 
     @property
     @abstractmethod

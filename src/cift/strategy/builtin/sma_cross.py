@@ -34,16 +34,17 @@ class SmaCross(Strategy):
     def features(self) -> dict[str, str]:
         return {"fast": f"sma({self.params.fast})", "slow": f"sma({self.params.slow})"}
 
+    def on_start(self) -> None:
+        self.long = self.params.fraction
+        self.short = -self.params.fraction if self.params.allow_short else 0.0
+
     def on_bar(self, bar: BarView) -> None:
-        fast, slow = self.ctx.feature("fast"), self.ctx.feature("slow")
+        ctx = self.ctx
+        fast, slow = ctx.feature("fast"), ctx.feature("slow")
         if fast is None or slow is None:
             return
-        if fast > slow:
-            target = self.params.fraction
-        else:
-            target = -self.params.fraction if self.params.allow_short else 0.0
-        held = self.ctx.position(bar.symbol)
-        invested = 1 if held > 0 else (-1 if held < 0 else 0)
-        wanted = 1 if target > 0 else (-1 if target < 0 else 0)
-        if invested != wanted and not self.ctx.open_orders(bar.symbol):
-            self.ctx.order_target_percent(bar.symbol, target)
+        target = self.long if fast > slow else self.short
+        held = ctx.position()
+        moving = (held > 0) != (target > 0) or (held < 0) != (target < 0)
+        if moving and not ctx.open_orders(bar.symbol):
+            ctx.order_target_percent(bar.symbol, target)
