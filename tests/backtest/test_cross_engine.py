@@ -17,6 +17,7 @@ Mapping of settings (also in docs/backtesting.md):
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import backtrader as bt
@@ -121,7 +122,8 @@ def test_three_engines_agree(name: str) -> None:
         config=BacktestConfig(initial_cash=CASH, commission=Bps(10)),
     )
 
-    with _quiet():  # backtesting.py warns about its own defaults
+    with warnings.catch_warnings():  # backtesting.py warns about its own defaults
+        warnings.simplefilter("ignore")
         btp = Backtest(
             pandas,
             BtpCross,
@@ -153,15 +155,3 @@ def test_three_engines_agree(name: str) -> None:
     final = ours.final_equity
     assert final == pytest.approx(btp["Equity Final [$]"], rel=1e-6)
     assert final == pytest.approx(cerebro.broker.getvalue(), rel=1e-6)
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore")
-
-    def __exit__(self, *exc: object) -> None:
-        self._catch.__exit__(*exc)
