@@ -212,18 +212,27 @@ class Venue:
         return self._within(quantity, price, max(room, 0.0))
 
     def _within(self, quantity: float, price: float, budget: float) -> float:
+        """The largest quantity up to ``quantity`` whose cost, commission included, fits
+        the budget (whole units unless fractional)."""
         traded = self.portfolio.traded_volume
-        cost = quantity * price + self.config.commission.cost(quantity, price, traded)
-        if cost <= budget:
+        fee = self.config.commission.cost
+        if quantity * price + fee(quantity, price, traded) <= budget:
             return quantity
+        # Fixed point of q = (budget - fee(q)) / price: exact for proportional fees.
         affordable = budget / price
-        while affordable > 0:
-            step = affordable if self.config.fractional else math.floor(affordable)
-            fee = self.config.commission.cost(step, price, traded)
-            if step * price + fee <= budget:
-                return step
-            affordable = step - (fee / price if self.config.fractional else 1.0)
-        return 0.0
+        for _ in range(50):
+            following = max((budget - fee(affordable, price, traded)) / price, 0.0)
+            if abs(following - affordable) <= 1e-12 * max(affordable, 1.0):
+                affordable = following
+                break
+            affordable = following
+        if not self.config.fractional:
+            affordable = math.floor(affordable + 1e-9)
+            while affordable > 0 and affordable * price + fee(affordable, price, traded) > budget:
+                affordable -= 1
+        while affordable > 0 and affordable * price + fee(affordable, price, traded) > budget:
+            affordable *= 1 - 1e-12
+        return min(affordable, quantity)
 
     def _book(
         self, order: Order, side: int, quantity: float, price: float, ts_ns: int, now: int

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
 from pydantic import Field, model_validator
 
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView
+from cift.strategy.signal import SignalStrategy
 
 
 class SmaCrossParams(StrategyParams):
@@ -48,3 +53,20 @@ class SmaCross(Strategy):
         moving = (held > 0) != (target > 0) or (held < 0) != (target < 0)
         if moving and not ctx.open_orders(bar.symbol):
             ctx.order_target_percent(bar.symbol, target)
+
+
+def _target(params: Mapping[str, Any]) -> pl.Expr:
+    values = SmaCrossParams.model_validate(params)
+    short = -values.fraction if values.allow_short else 0.0
+    both = pl.col("fast").is_not_null() & pl.col("slow").is_not_null()
+    return pl.when(both).then(
+        pl.when(pl.col("fast") > pl.col("slow")).then(values.fraction).otherwise(short)
+    )
+
+
+SIGNAL = SignalStrategy(
+    name="sma_cross",
+    features=lambda p: {"fast": f"sma({p['fast']})", "slow": f"sma({p['slow']})"},
+    target=_target,
+)
+"""The same rule for the vectorised research mode."""
