@@ -44,23 +44,23 @@ class BacktestContext(Context):
         self.venue = venue
         self.orders = orders
         for name, text in features.items():
-            self._features[name] = self._compute(name, text)
+            self._features.update(self._compute(name, text))
 
-    def _compute(self, name: str, text: str) -> tuple[int, list[float]]:
-        call = parse_call(f"{name}={text}" if "=" not in text else text)
-        if len(call.spec.outputs) > 1:
-            raise ValidationError(
-                f"Feature {name!r} = {text} has several outputs {list(call.spec.outputs)}; "
-                "declare one feature per output you need."
-            )
+    def _compute(self, name: str, text: str) -> dict[str, tuple[int, list[float]]]:
+        """Values of one declared feature; several outputs are named ``name_<suffix>``
+        (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and bb_lower)."""
+        call = parse_call(f"{name}={text}")
         for code, columns in (
             (ev.BAR, self.stream.bars),
             (ev.QUOTE, self.stream.quotes),
             (ev.TRADE, self.stream.trades),
         ):
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
-                values = compute(columns.frame, [call]).get_column(name)
-                return code, values.fill_null(math.nan).to_list()
+                computed = compute(columns.frame, [call])
+                added = [c for c in computed.columns if c not in columns.frame.columns]
+                return {
+                    c: (code, computed.get_column(c).fill_null(math.nan).to_list()) for c in added
+                }
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."

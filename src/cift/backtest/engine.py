@@ -96,15 +96,18 @@ def _run(
 ) -> None:
     strategy.on_start()
     total = len(stream)
+    timed = type(strategy).on_time is not Strategy.on_time
     fast = stream.quotes is None and stream.trades is None and not portfolio.borrow_rate
     for start in range(0, total, CHUNK):
         end = min(start + CHUNK, total)
-        if fast:
+        if fast and not timed:
             _bars_only(stream, start, end, ctx, venue, strategy)
         else:
-            _mixed(stream, start, end, ctx, venue, portfolio, strategy)
+            _mixed(stream, start, end, ctx, venue, portfolio, strategy, timed)
         if progress is not None:
             progress(end / total)
+    if timed and total:
+        strategy.on_time(int(stream.time[-1]))
     strategy.on_stop()
 
 
@@ -156,16 +159,21 @@ def _mixed(
     venue: Venue,
     portfolio: Portfolio,
     strategy: Strategy,
+    timed: bool,
 ) -> None:
-    """The loop over bars, quotes and trades together (and over bars when borrowing)."""
+    """The loop over bars, quotes and trades together (and over bars when borrowing or
+    when the strategy wants ``on_time``)."""
     b, q, t = stream.bars, stream.quotes, stream.trades
     names = stream.symbols
     bar, quote, trade = BarView(), QuoteView(), TradeView()
     previous = ctx.now
     for i in range(start, end):
         now = int(stream.time[i])
-        if now != previous and portfolio.borrow_rate:
-            portfolio.accrue_borrow(previous)
+        if now != previous and i:
+            if timed:
+                strategy.on_time(previous)
+            if portfolio.borrow_rate:
+                portfolio.accrue_borrow(previous)
         previous = ctx.now = now
         row = int(stream.row[i])
         kind = stream.kind[i]

@@ -72,6 +72,10 @@ class Strategy:
     def on_trade(self, trade: TradeView) -> None:
         """A trade printed in the market."""
 
+    def on_time(self, now_ns: int) -> None:
+        """Every event stamped ``now_ns`` has been processed (e.g. every symbol's bar of
+        a timestamp): the moment for cross-sectional decisions."""
+
     def on_order(self, order: Order) -> None:
         """One of the strategy's orders changed state."""
 
