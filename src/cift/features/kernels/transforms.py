@@ -1,0 +1,84 @@
+"""Kernels of series transforms: fixed-width-window fractional differentiation (FFD)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+MAX_WIDTH = 100_000
+"""The widest FFD window offered (weights kept); a smaller threshold would need more."""
+
+
+@njit(cache=True)
+def ffd_width(d: float, threshold: float) -> int:
+    """How many weights ``w_0..w_K`` are at least ``threshold`` in absolute value
+    (``MAX_WIDTH + 1`` if more than ``MAX_WIDTH`` would be)."""
+    weight = 1.0
+    k = 1
+    while k <= MAX_WIDTH:
+        weight = -weight * (d - k + 1) / k
+        if abs(weight) < threshold:
+            return k
+        k += 1
+    return MAX_WIDTH + 1
+
+
+@njit(cache=True)
+def ffd_weights(d: float, threshold: float) -> np.ndarray:
+    """``w_0 = 1``, ``w_k = -w_{k-1}·(d - k + 1)/k``, kept while ``|w_k| >= threshold``
+    (AFML snippet 5.3); ``w[k]`` multiplies the value ``k`` steps back."""
+    width = ffd_width(d, threshold)
+    weights = np.empty(width)
+    weights[0] = 1.0
+    for k in range(1, width):
+        weights[k] = -weights[k - 1] * (d - k + 1) / k
+    return weights
+
+
+@njit(cache=True)
+def ffd_kernel(
+    inputs: tuple[np.ndarray, ...], params: np.ndarray, s: np.ndarray, out: np.ndarray
+) -> None:
+    """``sum_k w_k·x[t-k]`` over the fixed window, null until the window is full.
+
+    As AFML's fracDiff_FFD: a missing value is forward-filled inside the window but its
+    own output stays null; leading missing values are skipped.
+    State: [values pushed, ring position, last value, ring of ``width`` values].
+    """
+    weights = ffd_weights(params[0], params[1])
+    width = weights.shape[0]
+    x = inputs[0]
+    count, pos, last = s[0], int(s[1]), s[2]
+    ring = s[3 : 3 + width]
+    for i in range(x.shape[0]):
+        out[0, i] = NAN
+        value = x[i]
+        missing = math.isnan(value)
+        if missing:
+            if count == 0:
+                continue
+            value = last
+        ring[pos] = value
+        pos += 1
+        if pos == width:
+            pos = 0
+        count += 1.0
+        last = value
+        if missing or count < width:
+            continue
+        total = 0.0
+        at = pos - 1
+        for k in range(width):
+            if at < 0:
+                at += width
+            total += weights[k] * ring[at]
+            at -= 1
+        out[0, i] = total
+    s[0], s[1], s[2] = count, pos, last
+
+
+def ffd_state(params: np.ndarray) -> int:
+    return 3 + int(ffd_width(float(params[0]), float(params[1])))
