@@ -1,0 +1,105 @@
+"""Trading sessions from an exchange calendar, as nanosecond arrays.
+
+Only minutes inside sessions carry data: from the open to the close, less any lunch
+break. Weekends and holidays have no session and so no rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from cift.core.errors import ValidationError
+
+DAY_NS = 86_400 * 10**9
+MINUTE_NS = 60 * 10**9
+FIRST_YEAR = 1970
+EARLIEST_NS = 365 * DAY_NS
+"""1971-01-01: the earliest time served (calendars are built from a year before)."""
+SPAN_YEARS = 10
+"""Calendars are built for whole decades, so the chunks of a backfill share one."""
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Sessions of one calendar: date labels (00:00 UTC) and open/close times, in ns.
+
+    A session without a break has ``break_starts == break_ends == closes``.
+    """
+
+    name: str
+    weekmask: str
+    labels: np.ndarray
+    opens: np.ndarray
+    closes: np.ndarray
+    break_starts: np.ndarray
+    break_ends: np.ndarray
+
+    def overlapping(self, low: int, high: int) -> np.ndarray:
+        """Indices of sessions whose ``[open, close)`` meets ``[low, high)``."""
+        return np.flatnonzero((self.opens < high) & (self.closes > low))
+
+    def labelled(self, low: int, high: int) -> np.ndarray:
+        """Indices of sessions whose date label lies in ``[low, high)``."""
+        return np.flatnonzero((self.labels >= low) & (self.labels < high))
+
+    def minutes(self, index: int) -> np.ndarray:
+        """Start times of the session's trading minutes."""
+        morning = np.arange(self.opens[index], self.break_starts[index], MINUTE_NS)
+        if self.break_ends[index] >= self.closes[index]:
+            return morning
+        afternoon = np.arange(self.break_ends[index], self.closes[index], MINUTE_NS)
+        return np.concatenate([morning, afternoon])
+
+
+def sessions_between(name: str, low: int, high: int) -> Sessions:
+    """The sessions of calendar ``name`` around ``[low, high)`` (ns), with a year's margin."""
+    if low < EARLIEST_NS:
+        raise ValidationError("Synthetic data starts on 1971-01-01; ask for a later start.")
+    first = pd.Timestamp(low, tz="UTC").year - 1
+    last = pd.Timestamp(high, tz="UTC").year + 1
+    first -= (first - FIRST_YEAR) % SPAN_YEARS
+    last += SPAN_YEARS - 1 - (last - FIRST_YEAR) % SPAN_YEARS
+    return _sessions(name, first, last)
+
+
+@lru_cache(maxsize=16)
+def _sessions(name: str, first_year: int, last_year: int) -> Sessions:
+    try:
+        with warnings.catch_warnings():
+            # pandas 3 deprecates tz-aware .values, which exchange-calendars still uses.
+            warnings.filterwarnings("ignore", message=r".*\.values returning an ndarray")
+            calendar = xcals.get_calendar(
+                name, start=date(first_year, 1, 1), end=date(last_year, 12, 31)
+            )
+            schedule = calendar.schedule
+    except xcals.errors.InvalidCalendarName:
+        raise ValidationError(
+            f"Unknown exchange calendar {name!r}; use a code such as XNYS, XLON, XHKG, "
+            "CMES, 24/5 (FX) or 24/7 (crypto)."
+        ) from None
+    closes = _ns(schedule["close"])
+    break_starts = _ns(schedule["break_start"])
+    break_ends = _ns(schedule["break_end"])
+    no_break = break_starts < 0
+    return Sessions(
+        name=name,
+        weekmask=str(calendar.weekmask),
+        labels=np.asarray(schedule.index.asi8, dtype=np.int64),
+        opens=_ns(schedule["open"]),
+        closes=closes,
+        break_starts=np.where(no_break, closes, break_starts),
+        break_ends=np.where(no_break, closes, break_ends),
+    )
+
+
+def _ns(column: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a datetime column; NaT becomes -1."""
+    values = np.asarray(column.array.asi8, dtype=np.int64)
+    return np.where(column.isna().to_numpy(), -1, values)
