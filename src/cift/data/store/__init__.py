@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 def open_store(settings: Settings) -> MarketStore:
     """The store ``CIFT_MARKET_STORE`` selects."""
+    if settings.market_store == "questdb":
+        from cift.data.store import questdb
+
+        return questdb.create(settings)
     from cift.data.store import embedded
 
     return embedded.create(settings)

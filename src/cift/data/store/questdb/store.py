@@ -1,0 +1,349 @@
+"""The QuestDB market-data store: ILP/HTTP ingestion, SQL over the PostgreSQL wire.
+
+Writes validate exactly as the embedded store does, skip rows whose key is stored, and
+send the rest through the official client; the tables' ``DEDUP UPSERT KEYS`` keep a row
+that two writers race to send once. Reads are lazy: the query runs when the frame is
+collected. Aggregations run in QuestDB (``SAMPLE BY``, ``ASOF JOIN``, ``LATEST ON``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from cift.core.errors import NotFoundError, ValidationError
+from cift.core.timeutil import to_ns
+from cift.data.aggregate import QUOTE_FIELDS, trades_to_bars
+from cift.data.aggregate import resample_bars as resample_frame
+from cift.data.store.base import CompactResult, WriteResult
+from cift.data.store.questdb import maintenance, sql
+from cift.data.store.questdb.client import SqlClient, probe_ilp, send
+from cift.data.store.questdb.ddl import (
+    FEATURE_KEYS,
+    FEATURES_PREFIX,
+    SET_ID,
+    WIRE_DTYPES,
+    Table,
+    features_table,
+    features_table_name,
+    market_table,
+    split_market_table,
+)
+from cift.data.store.questdb.ingest import ilp_frame, unstored, wait_applied
+from cift.data.store.questdb.results import coverage_frame, feature_sets_frame, to_frame
+from cift.data.store.questdb.sql import Bounds, check_symbols
+from cift.model import KEY_COLUMNS, SCHEMAS, TS_DTYPE, DataKind, Timeframe
+from cift.model.validation import validate_parts
+
+QUOTE_LOOKBACK = timedelta(days=1)
+JOINED_SCHEMA = pl.Schema({**SCHEMAS[DataKind.TRADES], **{f: pl.Float64() for f in QUOTE_FIELDS}})
+PERIODS = {"DAY": "1d", "MONTH": "1mo", "YEAR": "1y"}
+
+
+class QuestDBStore:
+    """Market data in a QuestDB server."""
+
+    backend = "questdb"
+
+    def __init__(self, client: SqlClient, ilp_conf: str) -> None:
+        self.client = client
+        self.ilp_conf = ilp_conf
+        self._known: set[str] = set()
+
+    # tables -------------------------------------------------------------------------
+
+    def tables(self) -> set[str]:
+        """Every table the server holds."""
+        names = {str(row[0]) for row in self.client.rows(sql.TABLES)}
+        self._known = names
+        return names
+
+    def has(self, table: Table) -> bool:
+        return table.name in self._known or table.name in self.tables()
+
+    def ensure(self, table: Table) -> None:
+        """Create the table (designated timestamp, WAL, dedup keys) unless it exists."""
+        if table.name not in self._known:
+            self.client.execute(table.create_sql())
+            self._known.add(table.name)
+
+    # writes -------------------------------------------------------------------------
+
+    def write(
+        self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
+    ) -> WriteResult:
+        table = market_table(kind, timeframe)
+        parts, report = validate_parts(frame, kind, by=[pl.col("symbol")])
+        result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
+        if not parts:
+            return result
+        check_symbols([str(key[0]) for key in parts])
+        fresh = self._send_fresh(table, list(parts.values()))
+        result.rows_written = fresh.height
+        result.rows_existing = report.accepted - fresh.height
+        period = pl.col("ts").dt.truncate(PERIODS[table.partition_by])
+        result.partitions = fresh.select(pl.struct(pl.col("symbol"), period).n_unique()).item()
+        result.symbols = sorted(fresh.get_column("symbol").unique().to_list())
+        return result
+
+    def _send_fresh(self, table: Table, parts: list[pl.DataFrame]) -> pl.DataFrame:
+        """Send the rows of the parts (one symbol each) whose key is not stored."""
+        self.ensure(table)
+        wait_applied(self.client, table)
+        fresh = [part for part in (unstored(self.client, table, p) for p in parts) if part.height]
+        if not fresh:
+            return parts[0].clear()
+        rows = pl.concat(fresh)
+        send(self.ilp_conf, table.name, ilp_frame(rows, table), table.symbols)
+        wait_applied(self.client, table)
+        return rows
+
+    # reads --------------------------------------------------------------------------
+
+    def read(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.LazyFrame:
+        table = market_table(kind, timeframe)
+        schema = SCHEMAS[kind]
+        if columns is not None:
+            unknown = sorted(set(columns) - set(schema))
+            if unknown:
+                raise ValidationError(
+                    f"Unknown {kind.value} column(s) {unknown}; choose from {list(schema)}."
+                )
+        query = sql.scan(table, bounds := _bounds(symbols, start, end), KEY_COLUMNS[kind])
+        frame = self._deferred(table, bounds, query, schema)
+        return frame.select(columns) if columns is not None else frame
+
+    def _deferred(
+        self, table: Table, bounds: Bounds, query: sql.Query, schema: pl.Schema
+    ) -> pl.LazyFrame:
+        """A lazy frame that runs ``query`` when collected (empty if the table is absent)."""
+
+        def fetch() -> pl.DataFrame:
+            if bounds.empty or not self.has(table):
+                return pl.DataFrame(schema=schema)
+            return to_frame(self.client.rows(query), schema)
+
+        return pl.defer(fetch, schema=schema)
+
+    def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
+        found = []
+        for name in self.tables():
+            parsed = split_market_table(name)
+            if parsed is not None and (kind is None or parsed[0] is kind):
+                found.append((f"bars-{parsed[1]}" if parsed[1] else parsed[0].value, *parsed))
+        rows = []
+        for _, row_kind, timeframe in sorted(found):
+            table = _market_table(row_kind, timeframe)
+            for symbol, first, last, count in self.client.rows(sql.coverage(table)):
+                rows.append((row_kind.value, timeframe, symbol, first, last, count))
+        return coverage_frame(rows)
+
+    def latest(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> pl.DataFrame:
+        table = market_table(kind, timeframe)
+        schema, keys = SCHEMAS[kind], list(KEY_COLUMNS[kind])
+        chosen = check_symbols(symbols)
+        if (chosen is not None and not chosen) or not self.has(table):
+            return pl.DataFrame(schema=schema)
+        newest = to_frame(self.client.rows(sql.latest(table, chosen)), schema)
+        if kind is not DataKind.TRADES or newest.is_empty():
+            return newest
+        # Trades sharing the newest instant: the last by trade id wins, as in key order.
+        epoch = newest.get_column("ts").dt.epoch("ns").to_list()
+        pairs = list(zip(newest.get_column("symbol").to_list(), epoch, strict=True))
+        tied = to_frame(self.client.rows(sql.at_times(table, pairs, keys)), schema)
+        return (
+            tied.join(newest.select("symbol", "ts"), on=["symbol", "ts"], how="semi")
+            .sort(keys)
+            .group_by("symbol", maintain_order=True)
+            .last()
+            .sort("symbol")
+        )
+
+    def bars_from_trades(
+        self,
+        timeframe: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        if not sql.samples_natively(timeframe):
+            trades = self.read(DataKind.TRADES, symbols=symbols, start=start, end=end)
+            return trades_to_bars(trades, timeframe)
+        table = market_table(DataKind.TRADES, None)
+        bounds = _bounds(symbols, start, end)
+        query = sql.bars_from_trades(table, timeframe, bounds)
+        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
+
+    def resample_bars(
+        self,
+        source: Timeframe,
+        target: Timeframe,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        if target.nanos <= source.nanos or target.nanos % source.nanos:
+            raise ValidationError(
+                f"Cannot resample {source} bars to {target}: the target must be a larger whole "
+                "multiple of the source (e.g. 1m to 5m, 1m to 1h)."
+            )
+        if not sql.samples_natively(target):
+            bars = self.read(DataKind.BARS, symbols=symbols, start=start, end=end, timeframe=source)
+            return resample_frame(bars, source, target)
+        table = market_table(DataKind.BARS, source)
+        bounds = _bounds(symbols, start, end)
+        query = sql.resample_bars(table, target, bounds)
+        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
+
+    def trades_with_quotes(
+        self,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        trades = market_table(DataKind.TRADES, None)
+        quotes = market_table(DataKind.QUOTES, None)
+        left = _bounds(symbols, start, end)
+        since = start - QUOTE_LOOKBACK if start is not None else None
+        right = _bounds(symbols, since, end)
+
+        def fetch() -> pl.DataFrame:
+            if left.empty or not self.has(trades):
+                return pl.DataFrame(schema=JOINED_SCHEMA)
+            if not self.has(quotes):
+                scan = sql.scan(trades, left, trades.keys)
+                rows = to_frame(self.client.rows(scan), SCHEMAS[DataKind.TRADES])
+                return rows.with_columns(pl.lit(None, pl.Float64).alias(f) for f in QUOTE_FIELDS)
+            query = sql.trades_with_quotes(trades, quotes, left, right)
+            return to_frame(self.client.rows(query), JOINED_SCHEMA)
+
+        return pl.defer(fetch, schema=JOINED_SCHEMA)
+
+    # maintenance --------------------------------------------------------------------
+
+    def delete(
+        self,
+        kind: DataKind,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> int:
+        table = market_table(kind, timeframe)
+        bounds = _bounds(symbols, start, end)
+        if bounds.empty or not self.has(table):
+            return 0
+        return maintenance.delete_rows(self.client, table, bounds, self.tables())
+
+    def compact(self, kind: DataKind | None = None) -> CompactResult:
+        names = sorted(self.tables())
+        chosen = []
+        for name in names:
+            parsed = split_market_table(name)
+            if parsed is not None and (kind is None or parsed[0] is kind):
+                chosen.append(_market_table(*parsed))
+            elif kind is None and name.startswith(FEATURES_PREFIX):
+                chosen.append(self._features_table(name))
+        return maintenance.compact(self.client, chosen)
+
+    # feature values -----------------------------------------------------------------
+
+    def write_features(self, set_id: str, frame: pl.DataFrame) -> int:
+        """Store feature values; rows whose (symbol, ts) is stored are skipped."""
+        if frame.is_empty():
+            return 0
+        keys = list(FEATURE_KEYS)
+        missing = [k for k in keys if k not in frame.columns]
+        if missing:
+            raise ValidationError(f"Feature values need columns {keys}; {missing} missing.")
+        if frame.select(pl.any_horizontal(pl.col(keys).is_null()).any()).item():
+            raise ValidationError("Feature values have rows without a symbol or time.")
+        rows = (
+            frame.with_columns(pl.col("ts").cast(TS_DTYPE))
+            .unique(keys, keep="last", maintain_order=True)
+            .sort(keys)
+        )
+        table = features_table(set_id, rows.schema)
+        check_symbols(rows.get_column("symbol").unique().to_list())
+        tagged = rows.with_columns(pl.lit(set_id).alias(SET_ID))
+        parts = tagged.partition_by("symbol", maintain_order=True)
+        return self._send_fresh(table, parts).height
+
+    def _features_table(self, name: str) -> Table:
+        """A feature set's table as the server describes it."""
+        columns = {str(n): str(t).upper() for n, t in self.client.rows(sql.columns_of(name))}
+        return Table(name, columns, FEATURE_KEYS, "MONTH", ("symbol", SET_ID))
+
+    def read_features(
+        self,
+        set_id: str,
+        *,
+        symbols: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.LazyFrame:
+        """Stored values of a feature set, sorted by symbol and time."""
+        name = features_table_name(set_id)
+        if name not in self._known and name not in self.tables():
+            raise NotFoundError(f"No stored feature set {set_id!r}; see 'cift features ls'.")
+        table = self._features_table(name)
+        values = {n: t for n, t in table.columns.items() if n not in (*FEATURE_KEYS, SET_ID)}
+        schema = pl.Schema(
+            {"symbol": pl.String(), "ts": TS_DTYPE} | {n: WIRE_DTYPES[t] for n, t in values.items()}
+        )
+        bounds = _bounds(symbols, start, end)
+        query = sql.feature_scan(table, list(schema), set_id, bounds)
+        return self._deferred(table, bounds, query, schema)
+
+    def feature_sets(self) -> pl.DataFrame:
+        """One row per stored feature set and symbol: first and last time, rows."""
+        rows = []
+        for name in sorted(self.tables()):
+            if name.startswith(FEATURES_PREFIX):
+                rows.extend(self.client.rows(sql.feature_coverage(name)))
+        return feature_sets_frame(rows)
+
+    # service ------------------------------------------------------------------------
+
+    def ping(self) -> str:
+        build = str(self.client.rows(sql.BUILD)[0][0])
+        version = build.removeprefix("Build Information: ").split(",")[0]
+        protocol = probe_ilp(self.ilp_conf)
+        ours = sum(1 for n in self.tables() if n.startswith("cift_"))
+        return f"{version} at {self.client.describe()}, ILP v{protocol}, {ours} CIFT tables"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _market_table(kind: DataKind, timeframe: str | None) -> Table:
+    return market_table(kind, Timeframe.parse(timeframe) if timeframe else None)
+
+
+def _bounds(symbols: Sequence[str] | None, start: datetime | None, end: datetime | None) -> Bounds:
+    return Bounds(
+        symbols=check_symbols(symbols),
+        start=None if start is None else to_ns(start),
+        end=None if end is None else to_ns(end),
+    )
