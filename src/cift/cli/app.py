@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import config, data, db, features, serve
+from . import backtest, config, data, db, features, serve
 from .console import print_error
 
 
@@ -39,6 +39,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.add_typer(backtest.app, name="backtest")
 app.command(name="serve")(serve.serve)
 
 

@@ -53,8 +53,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
-    ping(engine)
+    """Apply migrations up to ``revision`` (nothing to do, and nothing logged, at head)."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
     _run(lambda cfg: command.upgrade(cfg, revision), engine, revision)
 
 

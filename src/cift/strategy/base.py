@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from cift.core.errors import ValidationError
+from cift.model import DataKind
 
 if TYPE_CHECKING:
     from cift.model.orders import Fill, Order
@@ -33,6 +34,8 @@ class Strategy:
     name: ClassVar[str] = "strategy"
     description: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    data: ClassVar[frozenset[DataKind]] = frozenset({DataKind.BARS})
+    """The kinds of market data the strategy reads."""
 
     def __init__(self, ctx: Context, params: StrategyParams | None = None) -> None:
         self.ctx = ctx

@@ -6,6 +6,7 @@ import math
 
 from pydantic import Field
 
+from cift.model import DataKind
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import QuoteView, TradeView
 
@@ -31,6 +32,7 @@ class OrderFlowImbalance(Strategy):
     name = "order_flow"
     description = "Trade with the decayed buy/sell volume imbalance and the book's size tilt."
     Params = OrderFlowParams
+    data = frozenset({DataKind.TRADES, DataKind.QUOTES})
     params: OrderFlowParams
 
     def on_start(self) -> None:

@@ -1,0 +1,186 @@
+"""Recorded runs: execute a :class:`RunSpec`, keep its artifacts, record it in ``backtests``.
+
+Every run gets a row (config, strategy, parameters, data range and content hash, code
+version, metrics, artifact paths) and a folder ``<CIFT_HOME>/backtests/<id>/`` with the
+equity curve, fills, orders, trades, metrics and the tearsheet. Artifacts are written
+to a temporary folder and renamed into place, so a folder is either complete or absent.
+Re-running a recorded run replays its spec and checks the result is identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cift import __version__
+from cift.backtest.engine import BacktestResult, run_backtest
+from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics
+from cift.backtest.spec import Inputs, RunSpec, frame_digest, load_inputs
+from cift.backtest.tearsheet import write_tearsheet
+from cift.core.errors import CiftError, ConflictError
+from cift.core.settings import Settings
+from cift.db import migrate
+from cift.db.engine import create_db_engine, session_factory
+from cift.db.repositories.backtests import BacktestRecords
+
+Progress = Callable[[float], None]
+FRAMES = ("equity", "fills", "orders", "trades")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished, recorded run."""
+
+    id: uuid.UUID
+    spec: RunSpec
+    result: BacktestResult
+    metrics: Metrics
+    folder: Path
+    data_hash: str
+
+
+def records(settings: Settings) -> BacktestRecords:
+    """The ``backtests`` table of the configured database (migrated if needed)."""
+    engine = create_db_engine(settings)
+    migrate.upgrade(engine)
+    return BacktestRecords(session_factory(engine))
+
+
+def run_folder(settings: Settings, run_id: uuid.UUID) -> Path:
+    return settings.home / "backtests" / str(run_id)
+
+
+def execute(
+    spec: RunSpec,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    run_id: uuid.UUID | None = None,
+    store: BacktestRecords | None = None,
+) -> RunOutcome:
+    """Run ``spec``, write its artifacts and record it; a failure is recorded too."""
+    spec.validate_all()
+    store = store or records(settings)
+    config = spec.backtest_config()
+    run_id = run_id or store.create(spec.model_dump(mode="json"), config.initial_cash)
+    store.start(run_id)
+    try:
+        inputs = load_inputs(spec, settings)
+        result = simulate(spec, inputs, progress)
+        metrics = compute_metrics(result, benchmark=_benchmark(inputs))
+        folder = write_artifacts(settings, run_id, spec, result, metrics, inputs)
+    except CiftError as exc:
+        store.fail(run_id, exc.message)
+        raise
+    except Exception as exc:
+        store.fail(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    first, last = inputs.span()
+    store.succeed(
+        run_id,
+        start_at=first,
+        end_at=last,
+        data_hash=inputs.data_hash,
+        code_version=__version__,
+        final_equity=Decimal(repr(result.final_equity)),
+        metrics=metrics.to_dict(),
+        artifacts=artifact_paths(folder),
+        symbols=result.symbols,
+    )
+    return RunOutcome(run_id, spec, result, metrics, folder, inputs.data_hash)
+
+
+def simulate(spec: RunSpec, inputs: Inputs, progress: Progress | None = None) -> BacktestResult:
+    """The engine run of ``spec`` on ``inputs`` (nothing recorded)."""
+    return run_backtest(
+        spec.strategy_class(),
+        bars=inputs.bars,
+        timeframe=inputs.timeframe,
+        quotes=inputs.quotes,
+        trades=inputs.trades,
+        params=spec.strategy_params(),
+        config=spec.backtest_config(),
+        progress=progress,
+    )
+
+
+def _benchmark(inputs: Inputs) -> Any:
+    return buy_and_hold(inputs.bars, inputs.timeframe) if inputs.bars is not None else None
+
+
+def write_artifacts(
+    settings: Settings,
+    run_id: uuid.UUID,
+    spec: RunSpec,
+    result: BacktestResult,
+    metrics: Metrics,
+    inputs: Inputs,
+) -> Path:
+    """Write every artifact into a temporary folder, then rename it into place."""
+    folder = run_folder(settings, run_id)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run_id}-", dir=folder.parent))
+    staging.chmod(0o755)
+    try:
+        for name in FRAMES:
+            getattr(result, name).write_parquet(staging / f"{name}.parquet")
+        (staging / "spec.json").write_text(spec.model_dump_json(indent=2))
+        summary = {"id": str(run_id), "result_hash": result_hash(result), **metrics.to_dict()}
+        (staging / "metrics.json").write_text(json.dumps(summary, indent=2))
+        write_tearsheet(
+            result,
+            metrics,
+            staging / "tearsheet.html",
+            benchmark=_benchmark(inputs),
+            prices=inputs.bars,
+        )
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def artifact_paths(folder: Path) -> dict[str, str]:
+    return {path.stem: str(path) for path in sorted(folder.iterdir())}
+
+
+def result_hash(result: BacktestResult) -> str:
+    """A digest of everything the run produced; equal digests mean identical results."""
+    digest = hashlib.sha256()
+    for name in FRAMES:
+        digest.update(frame_digest(getattr(result, name)).encode())
+    return digest.hexdigest()
+
+
+def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
+    """Replay a recorded run as a new run and check it reproduces the original."""
+    store = records(settings)
+    original = store.get(run_id)
+    spec = RunSpec.model_validate(original.config["spec"])
+    outcome = execute(spec, settings, store=store)
+    if original.data_hash and outcome.data_hash != original.data_hash:
+        raise ConflictError(
+            f"The data of backtest {run_id} changed since it was recorded (hash "
+            f"{original.data_hash[:12]} now {outcome.data_hash[:12]}); the new run "
+            f"{outcome.id} used today's data."
+        )
+    recorded = json.loads((run_folder(settings, run_id) / "metrics.json").read_text())
+    if recorded.get("result_hash") != result_hash(outcome.result):
+        raise ConflictError(
+            f"Backtest {run_id} did not reproduce: same data and spec, different result "
+            f"(new run {outcome.id}). Was the code changed? Recorded with version "
+            f"{original.code_version}, now {__version__}."
+        )
+    return outcome

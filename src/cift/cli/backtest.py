@@ -1,0 +1,257 @@
+"""``cift backtest``: run, sweep, list, show and report recorded backtests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cift.backtest import runs
+from cift.backtest.spec import RunSpec
+from cift.core.errors import ValidationError
+from cift.core.timeutil import parse_when
+from cift.db.models import Backtest
+from cift.strategy.registry import STRATEGIES
+
+from .console import console, print_json
+from .context import cli_settings, split_symbols
+
+app = typer.Typer(help="Backtest strategies on stored data or a file; every run is recorded.")
+
+STRATEGY_HELP = f"Strategy: {', '.join(STRATEGIES)}."
+PARAM_HELP = "Strategy parameter as name=value; repeat it, e.g. --param fast=10 --param slow=50."
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, Any]:
+    """``["fast=10", "allow_short=true"]`` -> ``{"fast": 10, "allow_short": True}``."""
+    params: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValidationError(f"--param {pair!r} is not name=value, e.g. --param fast=10.")
+        try:
+            params[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            params[name.strip()] = text
+    return params
+
+
+def costs(cash: float, commission_bps: float, slippage_bps: float) -> dict[str, Any]:
+    """The BacktestConfig description of the common cost options."""
+    return {
+        "initial_cash": cash,
+        "commission": {"model": "bps", "bps": commission_bps, "minimum": 0.0}
+        if commission_bps
+        else {"model": "none"},
+        "slippage": {"model": "fixed_bps", "bps": slippage_bps}
+        if slippage_bps
+        else {"model": "no_slippage"},
+    }
+
+
+@app.command("run")
+def run_command(
+    strategy: str = typer.Argument(..., help=STRATEGY_HELP),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols (from the store)."),
+    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC."),
+    end: str | None = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time."),
+    timeframe: str = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D."),
+    data: Path | None = typer.Option(None, help="Run on a CSV/Parquet file of bars instead."),
+    param: list[str] | None = typer.Option(None, help=PARAM_HELP),
+    cash: float = typer.Option(100_000.0, help="Initial cash."),
+    commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
+    slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
+    name: str | None = typer.Option(None, help="A label for the run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Run one backtest, record it, write its tearsheet and print its metrics.
+
+    Examples:
+
+      cift backtest run sma_cross --data ../shared/data/daily/nvda-1999-2014.csv
+      --param fast=10 --param slow=50 --commission-bps 10
+
+      cift backtest run rsi_reversion --symbols AAPL,MSFT --timeframe 1Min
+      --start 2024-01-02 --end 2024-03-29
+    """
+    settings = cli_settings()
+    spec = RunSpec(
+        strategy=strategy,
+        params=parse_params(param),
+        symbols=split_symbols(symbols) if symbols else [],
+        start=parse_when(start) if start else None,
+        end=parse_when(end, end=True) if end else None,
+        timeframe=timeframe,
+        data_file=str(data) if data else None,
+        config=costs(cash, commission_bps, slippage_bps),
+        name=name,
+    )
+    with FractionProgress(f"{strategy}", quiet=as_json) as advance:
+        outcome = runs.execute(spec, settings, progress=advance)
+    if as_json:
+        print_json({"id": str(outcome.id), **outcome.metrics.to_dict()})
+        return
+    console.print(metrics_table(outcome.metrics.to_dict(), f"{strategy} · run {outcome.id}"))
+    console.print(f"Report: [cyan]{outcome.folder / 'tearsheet.html'}[/]")
+
+
+@app.command("rerun")
+def rerun_command(
+    run_id: str = typer.Argument(..., help="Id (or unique prefix) of a recorded run."),
+) -> None:
+    """Replay a recorded run and check that it reproduces the recorded result exactly."""
+    settings = cli_settings()
+    original = runs.records(settings).find(run_id)
+    outcome = runs.rerun(original.id, settings)
+    console.print(
+        f"[green]Reproduced[/] run {original.id} exactly (new run {outcome.id}, "
+        f"final equity {outcome.metrics.final_equity:,.2f})."
+    )
+
+
+@app.command("ls")
+def ls_command(
+    strategy: str | None = typer.Option(None, help="Only runs of this strategy."),
+    limit: int = typer.Option(20, min=1, max=1000, help="How many recent runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List recorded runs, newest first."""
+    rows = runs.records(cli_settings()).recent(limit, strategy)
+    if as_json:
+        print_json([summary(r) for r in rows])
+        return
+    table = Table(title="Backtests")
+    for column in ("id", "created", "strategy", "status", "symbols", "return", "sharpe", "max dd"):
+        numeric = column in {"return", "sharpe", "max dd"}
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "id")
+    for row in rows:
+        m = row.metrics or {}
+        table.add_row(
+            str(row.id),
+            row.created_at.strftime("%m-%d %H:%M"),
+            row.strategy,
+            row.status.value,
+            ",".join(row.symbols[:3]) + ("…" if len(row.symbols) > 3 else ""),
+            _pct(m.get("total_return")),
+            _num(m.get("sharpe")),
+            _pct(m.get("max_drawdown")),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show_command(
+    run_id: str = typer.Argument(..., help="Id (or unique prefix) of a recorded run."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one recorded run: its spec, data, status and metrics."""
+    row = runs.records(cli_settings()).find(run_id)
+    if as_json:
+        print_json(summary(row, full=True))
+        return
+    console.print(metrics_table(row.metrics or {}, f"{row.strategy} · run {row.id}"))
+    details = Table(show_header=False, title="Run")
+    for key, value in summary(row, full=True).items():
+        if key not in {"metrics", "artifacts"}:
+            details.add_row(
+                key, json.dumps(value) if isinstance(value, dict | list) else str(value)
+            )
+    console.print(details)
+
+
+@app.command("report")
+def report_command(
+    run_id: str = typer.Argument(..., help="Id (or unique prefix) of a recorded run."),
+) -> None:
+    """Print the path of a run's HTML tearsheet (open it in a browser)."""
+    row = runs.records(cli_settings()).find(run_id)
+    report = (row.artifacts or {}).get("tearsheet")
+    if not report or not Path(report).exists():
+        raise ValidationError(
+            f"Run {row.id} has no report ({row.status.value}); re-run it with "
+            f"'cift backtest rerun {str(row.id)[:13]}'."
+        )
+    console.out(report, highlight=False)
+
+
+def summary(row: Backtest, full: bool = False) -> dict[str, Any]:
+    """A run as JSON (the API returns the same shape)."""
+    data: dict[str, Any] = {
+        "id": str(row.id),
+        "created_at": row.created_at.isoformat(),
+        "name": row.name,
+        "strategy": row.strategy,
+        "parameters": row.parameters,
+        "symbols": row.symbols,
+        "status": row.status.value,
+        "progress": row.progress,
+        "metrics": row.metrics,
+    }
+    if full:
+        data |= {
+            "spec": (row.config or {}).get("spec"),
+            "start_at": row.start_at.isoformat() if row.start_at else None,
+            "end_at": row.end_at.isoformat() if row.end_at else None,
+            "data_hash": row.data_hash,
+            "code_version": row.code_version,
+            "final_equity": str(row.final_equity) if row.final_equity is not None else None,
+            "artifacts": row.artifacts,
+            "error": row.error,
+        }
+    return data
+
+
+def metrics_table(metrics: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, show_header=False)
+    table.add_column("metric", style="cyan")
+    table.add_column("value", justify="right")
+    percent = {"total_return", "annual_return", "annual_volatility", "max_drawdown", "hit_rate"}
+    percent |= {"exposure", "average_gross_exposure", "alpha"}
+    for key, value in metrics.items():
+        table.add_row(key.replace("_", " "), _pct(value) if key in percent else _num(value))
+    return table
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.3f}"
+    return str(value)
+
+
+class FractionProgress:
+    """A Rich progress bar fed fractions of the run (silent when printing JSON)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.quiet = label, quiet
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> Any:
+        if self.quiet:
+            return None
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=1.0)
+        bar = self.bar
+        return lambda fraction: bar.update(task, completed=fraction)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,0 +1,1 @@
+"""Repositories: the queries and updates each domain makes on the metadata database."""

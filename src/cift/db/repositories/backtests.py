@@ -1,0 +1,114 @@
+"""Recorded backtest runs: create, update as the job moves, read back."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.core.errors import NotFoundError, ValidationError
+from cift.db.base import utcnow
+from cift.db.engine import transaction
+from cift.db.models import Backtest, JobStatus
+from cift.db.repositories.users import local_user_id
+
+
+class BacktestRecords:
+    """The ``backtests`` table, one short transaction per call."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def create(
+        self, spec: dict[str, Any], initial_cash: float, user_id: uuid.UUID | None = None
+    ) -> uuid.UUID:
+        """A queued run of ``spec`` (a RunSpec as JSON)."""
+        with transaction(self.sessions) as session:
+            row = Backtest(
+                user_id=user_id or local_user_id(session),
+                name=spec.get("name"),
+                strategy=spec["strategy"],
+                parameters=spec.get("params", {}),
+                config={"spec": spec},
+                symbols=spec.get("symbols", []),
+                initial_cash=Decimal(str(initial_cash)),
+                status=JobStatus.QUEUED,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def start(self, run_id: uuid.UUID) -> None:
+        with transaction(self.sessions) as session:
+            row = _get(session, run_id)
+            row.status = JobStatus.RUNNING
+            row.started_at = utcnow()
+
+    def progress(self, run_id: uuid.UUID, fraction: float) -> None:
+        with transaction(self.sessions) as session:
+            _get(session, run_id).progress = min(max(fraction, 0.0), 1.0)
+
+    def succeed(self, run_id: uuid.UUID, **values: Any) -> None:
+        """Store the outcome: data range and hash, code version, metrics, artifacts."""
+        allowed = {
+            "start_at",
+            "end_at",
+            "data_hash",
+            "code_version",
+            "final_equity",
+            "metrics",
+            "artifacts",
+            "symbols",
+        }
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValidationError(f"Unknown backtest fields: {', '.join(sorted(unknown))}.")
+        with transaction(self.sessions) as session:
+            row = _get(session, run_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.status = JobStatus.SUCCEEDED
+            row.progress = 1.0
+            row.finished_at = utcnow()
+
+    def fail(self, run_id: uuid.UUID, error: str) -> None:
+        with transaction(self.sessions) as session:
+            row = _get(session, run_id)
+            row.status = JobStatus.FAILED
+            row.error = error
+            row.finished_at = utcnow()
+
+    def get(self, run_id: uuid.UUID) -> Backtest:
+        with self.sessions() as session:
+            return _get(session, run_id)
+
+    def find(self, prefix: str) -> Backtest:
+        """A run by its id or a unique prefix of it (as ``cift backtest ls`` shows)."""
+        text = prefix.strip().lower()
+        try:
+            return self.get(uuid.UUID(text))
+        except ValueError:
+            pass
+        with self.sessions() as session:
+            ids = [i for i in session.scalars(select(Backtest.id)) if str(i).startswith(text)]
+        if len(ids) != 1:
+            problem = "matches no recorded backtest" if not ids else f"matches {len(ids)} runs"
+            raise NotFoundError(f"{prefix!r} {problem}; see 'cift backtest ls' for ids.")
+        return self.get(ids[0])
+
+    def recent(self, limit: int = 50, strategy: str | None = None) -> list[Backtest]:
+        query = select(Backtest).order_by(Backtest.created_at.desc(), Backtest.id.desc())
+        if strategy:
+            query = query.where(Backtest.strategy == strategy)
+        with self.sessions() as session:
+            return list(session.scalars(query.limit(limit)))
+
+
+def _get(session: Session, run_id: uuid.UUID) -> Backtest:
+    row = session.get(Backtest, run_id)
+    if row is None:
+        raise NotFoundError(f"No backtest {run_id}; see 'cift backtest ls' for ids.")
+    return row
