@@ -8,11 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from loguru import logger
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from cift import __version__
+from cift.backtest import runs
+from cift.backtest.jobs import BacktestJobs
+from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
 from cift.data.store import open_store
@@ -22,7 +27,7 @@ from .deps import AppState
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
-from .routers import features, health, market, system
+from .routers import backtests, features, health, market, system
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -46,13 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started_at=datetime.now(UTC),
         engine=create_db_engine(settings),
         store=open_store(settings),
+        jobs=BacktestJobs(settings, settings.backtest_workers),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_fail_orphaned_runs, settings)
         try:
             yield
         finally:
+            state.jobs.shutdown()
             state.store.close()
             state.engine.dispose()
 
@@ -66,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cift = state
     install_problem_handlers(app)
 
-    for router in (health.router, system.router, market.router, features.router):
+    routers = (health.router, system.router, market.router, features.router, backtests.router)
+    for router in routers:
         app.include_router(router)
 
     if settings.cors_origins:
@@ -81,6 +90,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _fail_orphaned_runs(settings: Settings) -> None:
+    """Backtests whose worker died with an earlier server are marked failed."""
+    try:
+        failed = runs.records(settings).fail_orphans()
+    except CiftError as exc:  # the database may be down: readiness reports it
+        logger.warning("could not check for interrupted backtests: {}", exc.message)
+        return
+    if failed:
+        logger.warning("{} interrupted backtest(s) marked failed", failed)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from cift.backtest.jobs import BacktestJobs
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
 
@@ -24,6 +25,7 @@ class AppState:
     started_at: datetime
     engine: Engine
     store: MarketStore
+    jobs: BacktestJobs
 
 
 def get_state(request: Request) -> AppState:

@@ -25,11 +25,12 @@ from cift import __version__
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics
 from cift.backtest.spec import Inputs, RunSpec, frame_digest, load_inputs
-from cift.backtest.tearsheet import write_tearsheet
+from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory
+from cift.db.models import Backtest
 from cift.db.repositories.backtests import BacktestRecords
 
 Progress = Callable[[float], None]
@@ -136,6 +137,9 @@ def write_artifacts(
         (staging / "spec.json").write_text(spec.model_dump_json(indent=2))
         summary = {"id": str(run_id), "result_hash": result_hash(result), **metrics.to_dict()}
         (staging / "metrics.json").write_text(json.dumps(summary, indent=2))
+        (staging / "tearsheet.json").write_text(
+            json.dumps(tearsheet_json(result, metrics), indent=2, default=str)
+        )
         write_tearsheet(
             result,
             metrics,
@@ -153,7 +157,7 @@ def write_artifacts(
 
 
 def artifact_paths(folder: Path) -> dict[str, str]:
-    return {path.stem: str(path) for path in sorted(folder.iterdir())}
+    return {path.name: str(path) for path in sorted(folder.iterdir())}
 
 
 def result_hash(result: BacktestResult) -> str:
@@ -184,3 +188,30 @@ def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
             f"{original.code_version}, now {__version__}."
         )
     return outcome
+
+
+def describe(row: Backtest, full: bool = False) -> dict[str, Any]:
+    """A recorded run as JSON (the CLI prints and the API returns this shape)."""
+    data: dict[str, Any] = {
+        "id": str(row.id),
+        "created_at": row.created_at.isoformat(),
+        "name": row.name,
+        "strategy": row.strategy,
+        "parameters": row.parameters,
+        "symbols": row.symbols,
+        "status": row.status.value,
+        "progress": row.progress,
+        "metrics": row.metrics,
+    }
+    if full:
+        data |= {
+            "spec": (row.config or {}).get("spec"),
+            "start_at": row.start_at.isoformat() if row.start_at else None,
+            "end_at": row.end_at.isoformat() if row.end_at else None,
+            "data_hash": row.data_hash,
+            "code_version": row.code_version,
+            "final_equity": str(row.final_equity) if row.final_equity is not None else None,
+            "artifacts": row.artifacts,
+            "error": row.error,
+        }
+    return data

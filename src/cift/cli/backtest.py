@@ -14,7 +14,6 @@ from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when
-from cift.db.models import Backtest
 from cift.strategy.registry import STRATEGIES
 
 from .console import console, print_json
@@ -122,7 +121,7 @@ def ls_command(
     """List recorded runs, newest first."""
     rows = runs.records(cli_settings()).recent(limit, strategy)
     if as_json:
-        print_json([summary(r) for r in rows])
+        print_json([runs.describe(r) for r in rows])
         return
     table = Table(title="Backtests")
     for column in ("id", "created", "strategy", "status", "symbols", "return", "sharpe", "max dd"):
@@ -151,11 +150,11 @@ def show_command(
     """Show one recorded run: its spec, data, status and metrics."""
     row = runs.records(cli_settings()).find(run_id)
     if as_json:
-        print_json(summary(row, full=True))
+        print_json(runs.describe(row, full=True))
         return
     console.print(metrics_table(row.metrics or {}, f"{row.strategy} · run {row.id}"))
     details = Table(show_header=False, title="Run")
-    for key, value in summary(row, full=True).items():
+    for key, value in runs.describe(row, full=True).items():
         if key not in {"metrics", "artifacts"}:
             details.add_row(
                 key, json.dumps(value) if isinstance(value, dict | list) else str(value)
@@ -169,40 +168,13 @@ def report_command(
 ) -> None:
     """Print the path of a run's HTML tearsheet (open it in a browser)."""
     row = runs.records(cli_settings()).find(run_id)
-    report = (row.artifacts or {}).get("tearsheet")
+    report = (row.artifacts or {}).get("tearsheet.html")
     if not report or not Path(report).exists():
         raise ValidationError(
             f"Run {row.id} has no report ({row.status.value}); re-run it with "
             f"'cift backtest rerun {str(row.id)[:13]}'."
         )
     console.out(report, highlight=False)
-
-
-def summary(row: Backtest, full: bool = False) -> dict[str, Any]:
-    """A run as JSON (the API returns the same shape)."""
-    data: dict[str, Any] = {
-        "id": str(row.id),
-        "created_at": row.created_at.isoformat(),
-        "name": row.name,
-        "strategy": row.strategy,
-        "parameters": row.parameters,
-        "symbols": row.symbols,
-        "status": row.status.value,
-        "progress": row.progress,
-        "metrics": row.metrics,
-    }
-    if full:
-        data |= {
-            "spec": (row.config or {}).get("spec"),
-            "start_at": row.start_at.isoformat() if row.start_at else None,
-            "end_at": row.end_at.isoformat() if row.end_at else None,
-            "data_hash": row.data_hash,
-            "code_version": row.code_version,
-            "final_equity": str(row.final_equity) if row.final_equity is not None else None,
-            "artifacts": row.artifacts,
-            "error": row.error,
-        }
-    return data
 
 
 def metrics_table(metrics: dict[str, Any], title: str) -> Table:

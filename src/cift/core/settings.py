@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `cift serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `cift serve` listens on.")
     workers: int = Field(1, ge=1, le=64, description="API worker processes for `cift serve`.")
+    backtest_workers: int = Field(
+        1, ge=1, le=64, description="Processes that run backtests submitted through the API."
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        description="Dask scheduler address for sweeps and walk-forward, e.g. "
+        "`tcp://scheduler:8786`. Empty means a local cluster of worker processes.",
+    )
+    dask_local_workers: int = Field(
+        2, ge=1, le=256, description="Worker processes of the local Dask cluster."
+    )
     log_level: LogLevel = Field("INFO", description="Lowest level that is logged.")
     log_format: LogFormat = Field(
         "auto",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -42,10 +44,27 @@ class BacktestRecords:
             return row.id
 
     def start(self, run_id: uuid.UUID) -> None:
+        """Mark the run running in this process (its host and pid are kept)."""
         with transaction(self.sessions) as session:
             row = _get(session, run_id)
             row.status = JobStatus.RUNNING
             row.started_at = utcnow()
+            row.artifacts = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+    def fail_orphans(self) -> int:
+        """Fail runs left running by a process of this host that no longer exists."""
+        host = socket.gethostname()
+        failed = 0
+        with transaction(self.sessions) as session:
+            running = session.scalars(select(Backtest).where(Backtest.status == JobStatus.RUNNING))
+            for row in running:
+                worker_host, _, pid = str((row.artifacts or {}).get("worker", "")).partition(":")
+                if worker_host == host and pid.isdigit() and not _alive(int(pid)):
+                    row.status = JobStatus.FAILED
+                    row.error = "Interrupted: its process stopped before the run finished."
+                    row.finished_at = utcnow()
+                    failed += 1
+        return failed
 
     def progress(self, run_id: uuid.UUID, fraction: float) -> None:
         with transaction(self.sessions) as session:
@@ -105,6 +124,16 @@ class BacktestRecords:
             query = query.where(Backtest.strategy == strategy)
         with self.sessions() as session:
             return list(session.scalars(query.limit(limit)))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _get(session: Session, run_id: uuid.UUID) -> Backtest:

@@ -1,0 +1,66 @@
+"""Backtests: run one as a background job, follow it, read its report."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from ..deps import State
+from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary
+from ..services import backtests
+from . import API_PREFIX
+
+router = APIRouter(prefix=f"{API_PREFIX}/backtests", tags=["backtests"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a backtest",
+    response_model=BacktestDetail,
+)
+async def start(state: State, request: BacktestRequest) -> Any:
+    """Record the run as queued and start it in a worker; poll its URL for progress."""
+    run = await run_in_threadpool(backtests.submit, state.jobs, request)
+    return JSONResponse(
+        BacktestDetail.model_validate(run).model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"{router.prefix}/{run['id']}"},
+    )
+
+
+@router.get("", summary="Recorded backtests, newest first")
+async def recent(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    strategy: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[BacktestSummary]:
+    rows = await run_in_threadpool(backtests.recent, state.settings, limit, strategy)
+    return [BacktestSummary.model_validate(r) for r in rows]
+
+
+@router.get("/{run_id}", summary="One recorded backtest")
+async def detail(state: State, run_id: uuid.UUID) -> BacktestDetail:
+    """Status and progress while it runs; spec, data hash, metrics and artifacts after."""
+    row = await run_in_threadpool(backtests.detail, state.settings, run_id)
+    return BacktestDetail.model_validate(row)
+
+
+@router.get(
+    "/{run_id}/report",
+    summary="The run's tearsheet",
+    responses={200: {"content": {"text/html": {}, "application/json": {}}}},
+)
+async def report(state: State, request: Request, run_id: uuid.UUID) -> Response:
+    """The HTML tearsheet, or its numbers as JSON when ``Accept: application/json``."""
+    wants_json = "application/json" in request.headers.get("accept", "")
+    name = "tearsheet.json" if wants_json else "tearsheet.html"
+    path = await run_in_threadpool(backtests.report_file, state.settings, run_id, name)
+    if wants_json:
+        return JSONResponse(json.loads(path.read_text()))
+    return FileResponse(path, media_type="text/html")

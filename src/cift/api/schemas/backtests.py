@@ -1,0 +1,58 @@
+"""Backtest requests and recorded runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cift.backtest.spec import RunSpec
+
+
+class BacktestRequest(BaseModel):
+    """A backtest on stored data (files on the server are not reachable through the API)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = Field(description="A built-in strategy name, e.g. sma_cross.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Strategy parameters.")
+    symbols: list[str] = Field(min_length=1, max_length=500, description="Stored symbols.")
+    start: datetime | None = Field(None, description="First bar time (inclusive, UTC).")
+    end: datetime | None = Field(None, description="End of the range (exclusive, UTC).")
+    timeframe: str = Field("1d", description="Bar length: 1m, 5m, 1h, 1d ...")
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Backtest settings: initial_cash, commission, slippage, latency_ns, ...",
+    )
+    name: str | None = Field(None, max_length=200, description="A label for the run.")
+
+    def spec(self) -> RunSpec:
+        return RunSpec(**self.model_dump())
+
+
+class BacktestSummary(BaseModel):
+    """A recorded run as listed."""
+
+    id: str
+    created_at: datetime
+    name: str | None
+    strategy: str
+    parameters: dict[str, Any]
+    symbols: list[str]
+    status: str = Field(description="queued, running, succeeded, failed or cancelled.")
+    progress: float = Field(description="Fraction done, 0 to 1.")
+    metrics: dict[str, Any] = Field(description="Headline metrics once succeeded.")
+
+
+class BacktestDetail(BacktestSummary):
+    """A recorded run with everything needed to reproduce it."""
+
+    spec: dict[str, Any] | None
+    start_at: datetime | None
+    end_at: datetime | None
+    data_hash: str | None
+    code_version: str | None
+    final_equity: str | None
+    artifacts: dict[str, Any]
+    error: str | None

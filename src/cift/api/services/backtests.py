@@ -1,0 +1,39 @@
+"""Backtest jobs for the API: submit, list, read, and the report's files."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from cift.backtest import runs
+from cift.backtest.jobs import BacktestJobs
+from cift.core.errors import NotFoundError
+from cift.core.settings import Settings
+
+from ..schemas.backtests import BacktestRequest
+
+
+def submit(jobs: BacktestJobs, request: BacktestRequest) -> dict[str, Any]:
+    run_id = jobs.submit(request.spec())
+    return runs.describe(runs.records(jobs.settings).get(run_id), full=True)
+
+
+def recent(settings: Settings, limit: int, strategy: str | None) -> list[dict[str, Any]]:
+    return [runs.describe(row) for row in runs.records(settings).recent(limit, strategy)]
+
+
+def detail(settings: Settings, run_id: uuid.UUID) -> dict[str, Any]:
+    return runs.describe(runs.records(settings).get(run_id), full=True)
+
+
+def report_file(settings: Settings, run_id: uuid.UUID, name: str) -> Path:
+    """A finished run's ``tearsheet.html`` or ``tearsheet.json``."""
+    row = runs.records(settings).get(run_id)
+    path = (row.artifacts or {}).get(name)
+    if not path or not Path(path).is_file():
+        raise NotFoundError(
+            f"Backtest {run_id} has no report yet (status {row.status.value}); reports "
+            "exist once a run has succeeded."
+        )
+    return Path(path)

@@ -1,0 +1,91 @@
+"""Backtests as background jobs: queued in the database, run in worker processes.
+
+The API records a run as ``queued`` and returns at once; a worker process (spawned, so
+the API's event loop never waits on the engine) moves it to ``running``, reports its
+progress, and ends it ``succeeded`` or ``failed``. Runs left ``queued`` or ``running``
+by a server that stopped are marked failed when the next one starts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from loguru import logger
+
+from cift.backtest import runs
+from cift.backtest.spec import RunSpec
+from cift.core.errors import CiftError
+from cift.core.logging import configure_logging
+from cift.core.settings import Settings
+
+PROGRESS_EVERY_S = 0.5
+
+
+class BacktestJobs:
+    """A pool of worker processes for recorded runs."""
+
+    def __init__(self, settings: Settings, workers: int = 1) -> None:
+        self.settings = settings
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self.futures: dict[uuid.UUID, Future[None]] = {}
+
+    def submit(self, spec: RunSpec, user_id: uuid.UUID | None = None) -> uuid.UUID:
+        """Record ``spec`` as queued and start it; its id comes back at once."""
+        spec.validate_all()
+        config = spec.backtest_config()
+        run_id = runs.records(self.settings).create(
+            spec.model_dump(mode="json"), config.initial_cash, user_id
+        )
+        self.futures[run_id] = self.pool().submit(
+            _work, self.settings, spec.model_dump(mode="json"), run_id
+        )
+        return run_id
+
+    def wait(self, run_id: uuid.UUID, timeout: float | None = None) -> None:
+        """Block until the job ends (tests and the CLI use it)."""
+        future = self.futures.get(run_id)
+        if future is not None:
+            future.result(timeout)
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _work(settings: Settings, spec_json: dict[str, object], run_id: uuid.UUID) -> None:
+    """Run one recorded backtest in a worker process; errors are recorded, not raised."""
+    configure_logging(settings)
+    store = runs.records(settings)
+    last = 0.0
+
+    def progress(fraction: float) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY_S:
+            last = now
+            store.progress(run_id, fraction)
+
+    try:
+        runs.execute(
+            RunSpec.model_validate(spec_json),
+            settings,
+            progress=progress,
+            run_id=run_id,
+            store=store,
+        )
+    except CiftError as exc:
+        logger.warning("backtest {} failed: {}", run_id, exc.message)
+    except Exception:
+        logger.exception("backtest {} failed", run_id)
