@@ -36,9 +36,11 @@ def unstored(client: SqlClient, table: Table, part: pl.DataFrame) -> pl.DataFram
 
 
 def ilp_frame(frame: pl.DataFrame, table: Table) -> pd.DataFrame:
-    """The rows in table order as the pandas frame the ILP client serialises; integer
-    columns that may hold nulls become pandas' nullable ``Int64``."""
-    rows = frame.select(list(table.columns)).to_pandas()
+    """The rows in table order as the pandas frame the ILP client serialises: ``ts`` as
+    zone-less ``datetime64[ns]`` (which the client reads as UTC), integer columns that may
+    hold nulls as pandas' nullable ``Int64``."""
+    utc = frame.select(list(table.columns)).with_columns(pl.col("ts").dt.replace_time_zone(None))
+    rows = utc.to_pandas()
     for name, column_type in table.columns.items():
         if column_type == "LONG":
             rows[name] = rows[name].astype("Int64")
