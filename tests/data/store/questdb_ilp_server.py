@@ -63,7 +63,7 @@ def ilp_server(versions: tuple[int, ...] = (1,)) -> Iterator[Capture]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     capture.port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield capture
