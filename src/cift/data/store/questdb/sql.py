@@ -114,24 +114,24 @@ def order_by(keys: Sequence[str]) -> str:
     return " ORDER BY " + ", ".join(quote(k) for k in keys)
 
 
+def select(columns: Sequence[str], table_name: str, condition: str, keys: Sequence[str]) -> str:
+    """Filter the table in a subquery (where ``ts`` is still the designated timestamp, so
+    QuestDB scans only the intervals asked for), then project and sort."""
+    inner = f"SELECT * FROM {quote(table_name)}{condition}"
+    return f"SELECT {projection(columns)} FROM ({inner}){order_by(keys) if keys else ''}"
+
+
 def scan(table: Table, bounds: Bounds, keys: Sequence[str]) -> Query:
     """Rows in range, sorted by the key columns."""
     where = bounds.where()
-    text = (
-        f"SELECT {projection(list(table.columns))} FROM {quote(table.name)}{where.text}"
-        f"{order_by(keys)}"
-    )
-    return Query(text, where.params)
+    return Query(select(list(table.columns), table.name, where.text, keys), where.params)
 
 
 def stored_keys(table: Table, symbol: str, low: int, high: int) -> Query:
     """Key columns of stored rows of one symbol with ``low <= ts <= high``."""
     keys = [k for k in table.keys if k != "symbol"]
-    text = (
-        f"SELECT {projection(keys)} FROM {quote(table.name)} "
-        'WHERE "symbol" = %s AND "ts" >= %s AND "ts" <= %s'
-    )
-    return Query(text, (symbol, ts_param(low), ts_param(high)))
+    condition = ' WHERE "symbol" = %s AND "ts" >= %s AND "ts" <= %s'
+    return Query(select(keys, table.name, condition, ()), (symbol, ts_param(low), ts_param(high)))
 
 
 def coverage(table: Table) -> Query:
@@ -155,12 +155,8 @@ def feature_coverage(table_name: str) -> Query:
 def feature_scan(table: Table, columns: Sequence[str], set_id: str, bounds: Bounds) -> Query:
     """A feature set's values in range, sorted by symbol and time."""
     where = bounds.where()
-    condition = where.text.replace(" WHERE ", " AND ", 1)
-    text = (
-        f"SELECT {projection(columns)} FROM {quote(table.name)} "
-        f'WHERE "set_id" = %s{condition}{order_by(FEATURE_ORDER)}'
-    )
-    return Query(text, (set_id, *where.params))
+    condition = ' WHERE "set_id" = %s' + where.text.replace(" WHERE ", " AND ", 1)
+    return Query(select(columns, table.name, condition, FEATURE_ORDER), (set_id, *where.params))
 
 
 FEATURE_ORDER = ("symbol", "ts")
@@ -178,12 +174,11 @@ def at_times(table: Table, pairs: Sequence[tuple[str, int]], keys: Sequence[str]
     """Every row of the given symbols stamped at the given instants (``ts IN (...)``)."""
     symbols = tuple(dict.fromkeys(s for s, _ in pairs))
     instants = tuple(dict.fromkeys(ts_param(ns) for _, ns in pairs))
-    text = (
-        f"SELECT {projection(list(table.columns))} FROM {quote(table.name)} "
-        f'WHERE "symbol" IN ({", ".join(["%s"] * len(symbols))}) '
-        f'AND "ts" IN ({", ".join(["%s"] * len(instants))}){order_by(keys)}'
+    condition = (
+        f' WHERE "symbol" IN ({", ".join(["%s"] * len(symbols))}) '
+        f'AND "ts" IN ({", ".join(["%s"] * len(instants))})'
     )
-    return Query(text, symbols + instants)
+    return Query(select(list(table.columns), table.name, condition, keys), symbols + instants)
 
 
 def samples_natively(timeframe: Timeframe) -> bool:
