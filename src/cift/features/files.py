@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.data.providers.files.mapping import FileMapping, find_column
+from cift.data.providers.files.mapping import BUYER_MAKER, FileMapping, find_column
 from cift.data.providers.files.reading import read_file
 from cift.features.engine import compute
 from cift.features.spec import FeatureCall
@@ -26,6 +26,8 @@ def compute_for_file(
     mapping = mapping or FileMapping()
     raw = read_file(path, mapping)
     needed = sorted({name for call in calls for name in call.spec.inputs})
+    if "side" in needed and find_column(raw.columns, "side", mapping.rename) is None:
+        raw = raw.with_columns(_aggressor_side(raw.columns))
     found = {name: find_column(raw.columns, name, mapping.rename) for name in needed}
     missing = [name for name, column in found.items() if column is None]
     if missing:
@@ -49,3 +51,17 @@ def compute_for_file(
             "features with an alias, e.g. x=rsi(14)."
         )
     return pl.concat([raw, result.select(outputs)], how="horizontal")
+
+
+def _aggressor_side(columns: list[str]) -> pl.Expr:
+    """``side`` as the importer derives it: from an exchange's ``buyer_maker`` flag (True:
+    the seller was the aggressor), else 0 (unknown)."""
+    maker = next((c for c in columns if c.lower() == BUYER_MAKER), None)
+    if maker is None:
+        return pl.lit(0, dtype=pl.Int8).alias("side")
+    flag = pl.col(maker).cast(pl.String).str.to_lowercase()
+    return (
+        (pl.when(flag == "true").then(-1).when(flag == "false").then(1).otherwise(0))
+        .cast(pl.Int8)
+        .alias("side")
+    )
