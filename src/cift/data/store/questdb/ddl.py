@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
+from cift.model import KEY_COLUMNS, DataKind, Timeframe
 
 PREFIX = "cift_"
 FEATURES_PREFIX = f"{PREFIX}features_"
@@ -194,8 +194,3 @@ def features_table(set_id: str, schema: pl.Schema) -> Table:
         partition_by="MONTH",
         symbols=("symbol", SET_ID),
     )
-
-
-def model_schema(kind: DataKind) -> pl.Schema:
-    """The model's schema of a kind (re-exported so callers need one import)."""
-    return SCHEMAS[kind]
