@@ -107,6 +107,7 @@ def parse_page(
     """The rows of one page in the kind's schema, and the next page token (None on the last).
 
     ``symbols`` are the distinct symbols asked for; rows of any other key are ignored.
+    Rows come out by symbol (in the page's order, which is by name), then by time.
     """
     page = read_page(client, fetched, page_schema(kind, symbols))
     token, message = page.get_column("next_page_token")[0], page.get_column("message")[0]
@@ -119,7 +120,7 @@ def parse_page(
         .select(field(symbol).explode(keep_nulls=False).alias("row"))
         .unnest("row")
         .with_columns(pl.lit(symbol, pl.String).alias("symbol"))
-        for symbol in symbols
+        for symbol in sorted(symbols)
     ]
     schema = SCHEMAS[kind]
     columns = {
