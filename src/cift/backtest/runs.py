@@ -23,7 +23,7 @@ from typing import Any
 
 from cift import __version__
 from cift.backtest.engine import BacktestResult, run_backtest
-from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics
+from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
 from cift.backtest.spec import Inputs, RunSpec, frame_digest, load_inputs
 from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
 from cift.core.errors import CiftError, ConflictError
@@ -77,8 +77,9 @@ def execute(
     try:
         inputs = load_inputs(spec, settings)
         result = simulate(spec, inputs, progress)
-        metrics = compute_metrics(result, benchmark=_benchmark(inputs))
-        folder = write_artifacts(settings, run_id, spec, result, metrics, inputs)
+        measured = sampled(result) if inputs.timeframe is None else result
+        metrics = compute_metrics(measured, benchmark=_benchmark(inputs))
+        folder = write_artifacts(settings, run_id, spec, measured, metrics, inputs)
     except CiftError as exc:
         store.fail(run_id, exc.message)
         raise
@@ -92,12 +93,12 @@ def execute(
         end_at=last,
         data_hash=inputs.data_hash,
         code_version=__version__,
-        final_equity=Decimal(repr(result.final_equity)),
+        final_equity=Decimal(repr(measured.final_equity)),
         metrics=metrics.to_dict(),
         artifacts=artifact_paths(folder),
-        symbols=result.symbols,
+        symbols=measured.symbols,
     )
-    return RunOutcome(run_id, spec, result, metrics, folder, inputs.data_hash)
+    return RunOutcome(run_id, spec, measured, metrics, folder, inputs.data_hash)
 
 
 def simulate(spec: RunSpec, inputs: Inputs, progress: Progress | None = None) -> BacktestResult:

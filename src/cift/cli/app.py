@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import backtest, config, data, db, features, serve
+from . import backtest, config, data, db, demo, features, serve
 from .console import print_error
 
 
@@ -41,6 +41,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.add_typer(backtest.app, name="backtest")
 app.command(name="serve")(serve.serve)
+app.command(name="demo")(demo.demo)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,177 @@
+"""The demo: the whole loop on the embedded defaults, in about a minute.
+
+It simulates a market (minute bars of several symbols for a quarter, plus a week of
+trades and quotes), ingests it through the resumable backfill, computes the default
+feature set, runs the built-in strategies as recorded backtests with tearsheets, and
+returns what a summary needs. Running it again reuses what is already stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from cift.backtest import runs
+from cift.backtest.spec import RunSpec
+from cift.core.settings import Settings
+from cift.data.loader import BackfillPlan, Checkpoints, backfill
+from cift.data.providers import get_provider
+from cift.data.store import open_store
+from cift.db import migrate
+from cift.db.engine import create_db_engine, session_factory
+from cift.features.pipeline import compute_and_store, default_set
+from cift.model import DataKind, Timeframe
+
+MINUTE = Timeframe.parse("1m")
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The simulated market: minute bars over ``[start, end)``, ticks over a shorter span."""
+
+    symbols: tuple[str, ...] = ("AAPL", "MSFT", "NVDA", "AMZN", "JPM", "XOM")
+    start: datetime = datetime(2024, 1, 2, tzinfo=UTC)
+    end: datetime = datetime(2024, 4, 1, tzinfo=UTC)
+    ticks_start: datetime = datetime(2024, 3, 25, tzinfo=UTC)
+    ticks_end: datetime = datetime(2024, 3, 30, tzinfo=UTC)
+    seed: int = 7
+
+    @property
+    def tick_symbols(self) -> tuple[str, ...]:
+        return self.symbols[:2]
+
+
+COSTS = {
+    "initial_cash": 1_000_000.0,
+    "commission": {"model": "bps", "bps": 0.5, "minimum": 0.0},
+    "slippage": {"model": "fixed_bps", "bps": 0.5},
+}
+STRATEGIES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("sma_cross", {"fast": 30, "slow": 120, "fraction": 0.15}),
+    ("rsi_reversion", {"period": 14, "oversold": 25.0, "exit": 55.0, "fraction": 0.15}),
+    ("donchian_breakout", {"entry": 90, "exit": 45, "fraction": 0.15}),
+    ("momentum", {"lookback": 390, "top": 2, "rebalance_days": 5}),
+)
+ORDER_FLOW = ("order_flow", {"halflife": 50.0, "threshold": 0.3, "size": 100.0})
+
+Step = Callable[[str, float], None]
+"""Told the current step's name and the fraction of it done."""
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo did, for its summary."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    feature_rows: int = 0
+    feature_set: str = ""
+    runs: list[runs.RunOutcome] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def demo_specs(plan: DemoPlan) -> list[RunSpec]:
+    """The backtests the demo runs: bar strategies on the bars, order flow on the ticks."""
+    specs = [
+        RunSpec(
+            strategy=name,
+            params=params,
+            symbols=list(plan.symbols),
+            start=plan.start,
+            end=plan.end,
+            timeframe=str(MINUTE),
+            config=COSTS,
+            name=f"demo {name}",
+        )
+        for name, params in STRATEGIES
+    ]
+    name, params = ORDER_FLOW
+    specs.append(
+        RunSpec(
+            strategy=name,
+            params=params,
+            symbols=list(plan.tick_symbols),
+            start=plan.ticks_start,
+            end=plan.ticks_end,
+            config=COSTS,
+            name=f"demo {name}",
+        )
+    )
+    return specs
+
+
+def run_demo(
+    settings: Settings, plan: DemoPlan | None = None, step: Step | None = None
+) -> DemoOutcome:
+    """Simulate, ingest, compute features and backtest; see the module docstring."""
+    plan = plan or DemoPlan()
+    step = step or (lambda name, fraction: None)
+    outcome = DemoOutcome()
+    engine = create_db_engine(settings)
+    try:
+        migrate.upgrade(engine)
+        checkpoints = Checkpoints(session_factory(engine))
+        _ingest(settings, checkpoints, plan, outcome, step)
+    finally:
+        engine.dispose()
+    began = time.perf_counter()
+    step("features", 0.0)
+    store = open_store(settings)
+    try:
+        feature_set = default_set(MINUTE)
+        computed = compute_and_store(store, feature_set, symbols=plan.symbols)
+    finally:
+        store.close()
+    outcome.feature_rows, outcome.feature_set = computed.rows, computed.set_id
+    outcome.seconds["features"] = time.perf_counter() - began
+    step("features", 1.0)
+    records = runs.records(settings)
+    for spec in demo_specs(plan):
+        began = time.perf_counter()
+        label = f"backtest {spec.strategy}"
+        step(label, 0.0)
+        progress = functools.partial(step, label)
+        outcome.runs.append(runs.execute(spec, settings, store=records, progress=progress))
+        outcome.seconds[label] = time.perf_counter() - began
+        step(label, 1.0)
+    return outcome
+
+
+def _ingest(
+    settings: Settings, checkpoints: Checkpoints, plan: DemoPlan, outcome: DemoOutcome, step: Step
+) -> None:
+    provider = get_provider("synthetic", settings, seed=plan.seed)
+    ticks = (plan.tick_symbols, plan.ticks_start, plan.ticks_end)
+    plans = [
+        BackfillPlan("synthetic", DataKind.BARS, plan.symbols, plan.start, plan.end, MINUTE),
+        BackfillPlan("synthetic", DataKind.TRADES, *ticks),
+        BackfillPlan("synthetic", DataKind.QUOTES, *ticks),
+    ]
+    store = open_store(settings)
+    try:
+        for job in plans:
+            began = time.perf_counter()
+            label = f"simulate and store {job.kind.value}"
+            total = len(job.chunks())
+            finished = 0
+
+            def on_progress(
+                chunk: object, rows: int, done: bool, label: str = label, total: int = total
+            ) -> None:
+                nonlocal finished
+                finished += int(done)
+                step(label, finished / total)
+
+            step(label, 0.0)
+            backfill(provider, store, checkpoints, job, on_progress=on_progress)
+            stored = store.coverage(job.kind).filter(pl.col("symbol").is_in(job.symbols))
+            outcome.rows[job.kind.value] = int(stored.get_column("rows").sum())
+            outcome.seconds[label] = time.perf_counter() - began
+            step(label, 1.0)
+    finally:
+        store.close()
+        provider.close()
