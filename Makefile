@@ -6,7 +6,7 @@ CONSTRAINTS := requirements/constraints.txt
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev run test check lint format typecheck pytest docs lock clean
+.PHONY: help setup dev run serve test check lint format typecheck pytest docs lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,10 @@ setup: $(VENV)/.installed-run  ## Create .venv with CIFT and every backend clien
 
 dev: $(VENV)/.installed-dev  ## Create .venv with CIFT plus test, lint and type tools
 
-run: setup  ## Set up, then run the main job on the embedded defaults (the API on :8000)
+run: setup  ## Set up, then run the main job on the embedded defaults (cift demo)
+	$(BIN)/cift demo
+
+serve: setup  ## Set up, then serve the API on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
 test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
