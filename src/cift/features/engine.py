@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -61,10 +62,30 @@ def _inputs(frame: pl.DataFrame, call: FeatureCall) -> tuple[np.ndarray, ...]:
         raise ValidationError(
             f"{call.spec.name} needs column(s) {missing}; the data has {frame.columns}."
         )
-    return tuple(
-        np.ascontiguousarray(frame.get_column(c).cast(pl.Float64).to_numpy())
-        for c in call.spec.inputs
-    ) or (np.empty(frame.height),)
+    return tuple(_floats(frame.get_column(c)) for c in call.spec.inputs) or (
+        np.empty(frame.height),
+    )
+
+
+def _floats(column: pl.Series) -> np.ndarray:
+    """A column as kernels take it: float64; timestamps as nanoseconds since the epoch."""
+    if isinstance(column.dtype, pl.Datetime):
+        column = column.dt.cast_time_unit("ns")
+    return np.ascontiguousarray(column.cast(pl.Float64).to_numpy())
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _number(value: float | datetime | None) -> float:
+    """One live input value as kernels take it (a naive datetime is taken as UTC)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        delta = moment - _EPOCH
+        return float((delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000)
+    return float(value)
 
 
 def run_call(
@@ -137,8 +158,11 @@ class LiveFeatures:
         self._params = [call.params for call in self.calls]
         self._states: dict[str, list[np.ndarray]] = {}
 
-    def update(self, symbol: str, row: Mapping[str, float | None]) -> dict[str, float | None]:
-        """Feed one row (its input columns) and get every output for it."""
+    def update(
+        self, symbol: str, row: Mapping[str, float | datetime | None]
+    ) -> dict[str, float | None]:
+        """Feed one row (its input columns; ``ts`` may be a datetime) and get every
+        output for it."""
         states = self._states.get(symbol)
         if states is None:
             states = [c.spec.new_state(p) for c, p in zip(self.calls, self._params, strict=True)]
@@ -146,9 +170,7 @@ class LiveFeatures:
         result: dict[str, float | None] = {}
         for call, params, state in zip(self.calls, self._params, states, strict=True):
             values = [row.get(name) for name in call.spec.inputs]
-            inputs = tuple(np.array([np.nan if v is None else float(v)]) for v in values) or (
-                np.empty(1),
-            )
+            inputs = tuple(np.array([_number(v)]) for v in values) or (np.empty(1),)
             out = np.full((len(call.spec.outputs), 1), np.nan)
             call.spec.kernel(inputs, params, state, out)
             for index, name in enumerate(call.columns):
