@@ -27,7 +27,7 @@ class SimulatorConfig:
     garch_alpha: float = 0.08
     garch_beta: float = 0.90
     overnight_share: float = 0.2
-    spread_bps: float = 5.0
+    spread_bps: float = 2.0
     tick_size: float = 0.01
     trades_per_day: float = 5_000.0
     quotes_per_trade: float = 1.0

@@ -36,7 +36,8 @@ class DayEvents:
 
     @property
     def trade_mask(self) -> np.ndarray:
-        return np.not_equal(self.side, 0)
+        mask: np.ndarray = self.side != 0
+        return mask
 
 
 def intraday_shape(minutes: int, u_shape: float) -> np.ndarray:

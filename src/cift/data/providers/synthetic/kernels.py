@@ -62,8 +62,8 @@ def events(
 
     Inside minute ``m`` the log mid follows a Brownian bridge from ``levels[m]`` to
     ``levels[m] + returns[m]``; each event quotes the mid less and plus half the spread,
-    rounded out to ticks, and a trade event executes at the ask (buyer aggressor) or the
-    bid (seller aggressor).
+    rounded to ticks (at least one tick apart), and a trade event executes at the ask
+    (buyer aggressor) or the bid (seller aggressor).
     """
     total = counts.sum()
     ts = np.empty(total, np.int64)
@@ -87,8 +87,8 @@ def events(
             j = first + i
             mid = math.exp(levels[m] + path[i] - offsets[i] * (end - returns[m]))
             half = 0.5 * spread[m] * mid
-            low = max(math.floor((mid - half) * ticks_per_unit), 1.0)
-            high = max(math.ceil((mid + half) * ticks_per_unit), low + 1.0)
+            low = max(round((mid - half) * ticks_per_unit), 1.0)
+            high = max(round((mid + half) * ticks_per_unit), low + 1.0)
             bid[j] = low / ticks_per_unit
             ask[j] = high / ticks_per_unit
             last_ts = max(minute_starts[m] + np.int64(offsets[i] * MINUTE_NS), last_ts + 1)

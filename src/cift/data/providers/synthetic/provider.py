@@ -109,41 +109,29 @@ class SyntheticProvider:
             size = trade_sizes(self.config, symbol, events.day, ts.shape[0])
             keep = (ts >= low) & (ts < high)
             prefix = str(np.datetime64(events.day, "D")).replace("-", "") + "-"
-            frame = pl.DataFrame(
-                {
-                    "ts": ts[keep],
-                    "price": price[keep],
-                    "size": size[keep],
-                    "side": side[keep],
-                    "trade_id": np.flatnonzero(keep),
-                }
-            )
-            yield frame.select(
-                pl.lit(symbol).alias("symbol"),
-                pl.col("ts").cast(TS_DTYPE),
-                "price",
-                "size",
-                "side",
-                pl.concat_str(pl.lit(prefix), pl.col("trade_id").cast(pl.String)).alias("trade_id"),
-                pl.lit(None, pl.String).alias("exchange"),
-                pl.lit(None, pl.String).alias("conditions"),
+            ids = prefix + pl.Series(np.flatnonzero(keep)).cast(pl.String)
+            yield _frame(
+                symbol,
+                ts[keep],
+                price=price[keep],
+                size=size[keep],
+                side=side[keep],
+                trade_id=ids,
+                exchange=_constant(None, ids.len()),
+                conditions=_constant(None, ids.len()),
             )
 
     def _quote_pages(self, symbol: str, low: int, high: int) -> Iterator[pl.DataFrame]:
         for events in self._intraday(symbol, low, high):
             bid_size, ask_size = quote_sizes(self.config, symbol, events.day, events.ts.shape[0])
             keep = (events.ts >= low) & (events.ts < high)
-            frame = pl.DataFrame(
-                {
-                    "ts": events.ts[keep],
-                    "bid": events.bid[keep],
-                    "ask": events.ask[keep],
-                    "bid_size": bid_size[keep],
-                    "ask_size": ask_size[keep],
-                }
-            )
-            yield frame.select(
-                pl.lit(symbol).alias("symbol"), pl.col("ts").cast(TS_DTYPE), pl.exclude("ts")
+            yield _frame(
+                symbol,
+                events.ts[keep],
+                bid=events.bid[keep],
+                ask=events.ask[keep],
+                bid_size=bid_size[keep],
+                ask_size=ask_size[keep],
             )
 
     def _bar_pages(
@@ -185,13 +173,24 @@ class SyntheticProvider:
 def _bar_frame(symbol: str, bars: BarArrays, low: int, high: int) -> pl.DataFrame:
     times, values, counts = bars
     keep = (times >= low) & (times < high)
-    columns: dict[str, Any] = {"ts": times[keep]}
-    columns.update({name: values[keep, i] for i, name in enumerate(BAR_VALUES)})
-    columns["trades"] = counts[keep]
-    frame = pl.DataFrame(columns)
-    return frame.select(
-        pl.lit(symbol).alias("symbol"), pl.col("ts").cast(TS_DTYPE), pl.exclude("ts")
+    columns = {name: values[keep, i] for i, name in enumerate(BAR_VALUES)}
+    return _frame(symbol, times[keep], **columns, trades=counts[keep])
+
+
+def _frame(symbol: str, ts: np.ndarray, **columns: np.ndarray | pl.Series) -> pl.DataFrame:
+    """A frame of one symbol's rows: symbol, ts (ns since the epoch), then ``columns``."""
+    return pl.DataFrame(
+        [
+            _constant(symbol, ts.shape[0]).alias("symbol"),
+            pl.Series("ts", ts, dtype=pl.Int64).cast(TS_DTYPE),
+            *(pl.Series(name, values) for name, values in columns.items()),
+        ]
     )
+
+
+def _constant(value: str | None, rows: int) -> pl.Series:
+    """A text column holding ``value`` on every row."""
+    return pl.Series([value], dtype=pl.String).new_from_index(0, rows)
 
 
 def _gather(frames: Iterator[pl.DataFrame], page_rows: int) -> Iterator[pl.DataFrame]:

@@ -73,8 +73,9 @@ def sessions_between(name: str, low: int, high: int) -> Sessions:
 def _sessions(name: str, first_year: int, last_year: int) -> Sessions:
     try:
         with warnings.catch_warnings():
-            # pandas 3 deprecates tz-aware .values, which exchange-calendars still uses.
-            warnings.filterwarnings("ignore", message=r".*\.values returning an ndarray")
+            # exchange-calendars still uses pandas APIs that pandas 3 deprecates.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
             calendar = xcals.get_calendar(
                 name, start=date(first_year, 1, 1), end=date(last_year, 12, 31)
             )
