@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
 
+from cift.cli.app import app
 from cift.core.errors import ValidationError
 from cift.data.providers.files import load
 from cift.features.bars import imbalance_bars, standard_bars, trade_signs
@@ -335,3 +338,19 @@ def test_symbols_are_sampled_apart() -> None:
 def test_bad_input_is_explained(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError, match=message):
         call(tape(C13_PRICE, C13_SIZE)).collect()
+
+
+def test_cli_samples_a_trades_file(tmp_path: Path) -> None:
+    source, out = str(DATA / "ticks/btcusdt-trades-binance.parquet"), tmp_path / "bars.parquet"
+    runner = CliRunner()
+    args = ["features", "bars", "--input", source, "-o", str(out)]
+    result = runner.invoke(app, [*args, "--kind", "dollar", "--threshold", "50000"])
+    assert result.exit_code == 0, result.output
+    assert_frame_equal(pl.read_parquet(out), standard_bars(btc_trades(), "dollar", 5e4).collect())
+    result = runner.invoke(app, [*args, "--kind", "tick", "--imbalance", "40"])
+    assert result.exit_code == 0, result.output
+    expected = imbalance_bars(btc_trades(), "tick", expected_ticks=40).collect()
+    assert_frame_equal(pl.read_parquet(out), expected)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "Give --threshold (standard bars) or --imbalance" in result.output

@@ -4,6 +4,7 @@ AFML's snippets written out in pandas, and no-look-ahead properties."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
 
+from cift.cli.app import app
 from cift.core.errors import ValidationError
 from cift.features.labels import (
     cusum_events,
@@ -20,8 +23,9 @@ from cift.features.labels import (
     meta_labels,
     return_volatility,
     triple_barrier,
+    volatility_barrier_labels,
 )
-from tests.features.reference import random_bars, real_bars
+from tests.features.reference import DATA, random_bars, real_bars
 
 SECOND = 1_000_000_000
 C14_PATHS = {
@@ -309,3 +313,35 @@ def test_cusum_events_have_no_look_ahead(prices: list[float], cut: int, h: float
 def test_bad_input_is_explained(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError, match=message):
         call(series([100, 101, 102, 101])).collect()
+
+
+def test_cli_labels_a_bars_file(tmp_path: Path) -> None:
+    out = tmp_path / "labels.parquet"
+    result = CliRunner().invoke(
+        app,
+        [
+            "features",
+            "label",
+            "--input",
+            str(DATA / "daily/nvda-1999-2014.csv"),
+            "--horizon",
+            "10",
+            "--pt",
+            "2",
+            "--cusum",
+            "0.05",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    written = pl.read_parquet(out)
+    bars = real_bars()["nvda-daily"]
+    target = return_volatility(bars, 100).collect()
+    events = cusum_events(bars, 0.05)
+    expected = triple_barrier(target, events, target="target", horizon=10, pt=2).collect()
+    assert_frame_equal(written, expected)
+    assert_frame_equal(
+        written, volatility_barrier_labels(bars, horizon=10, pt=2, cusum=0.05).collect()
+    )
+    assert written.height > 100

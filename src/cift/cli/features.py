@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 from rich.table import Table
@@ -10,8 +11,10 @@ from rich.table import Table
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when
 from cift.data.export import export_frame
-from cift.data.providers.files import FileMapping
+from cift.data.providers.files import FileMapping, load
+from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
 from cift.features.files import compute_for_file
+from cift.features.labels import volatility_barrier_labels
 from cift.features.pipeline import FeatureSet, compute_and_store, default_set
 from cift.features.spec import all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
@@ -148,3 +151,77 @@ def show_command(
         print_json(frame_records(frame))
     else:
         console.print(frame_table(frame.drop("symbol"), title=f"{set_id} {symbol} (UTC)"))
+
+
+@app.command("bars")
+def bars_command(
+    input_file: Path = typer.Option(..., "--input", help="CSV/Parquet file of trades."),
+    output: Path = typer.Option(..., "--output", "-o", help="Bars file (.parquet or .csv)."),
+    kind: str = typer.Option("volume", help=f"What a bar samples: {', '.join(KINDS)}."),
+    threshold: float | None = typer.Option(
+        None, help="Trades, volume or traded value (price x size) per bar."
+    ),
+    imbalance: float | None = typer.Option(
+        None,
+        "--imbalance",
+        metavar="EXPECTED_TICKS",
+        help="Imbalance bars instead, expecting this many trades in the first bar.",
+    ),
+    symbol: str | None = typer.Option(None, help="Symbol, if the file has no symbol column."),
+    map_: str | None = typer.Option(None, "--map", help="FILE_COLUMN=CIFT_COLUMN,..."),
+) -> None:
+    """Sample trades into tick, volume, dollar or imbalance bars (first trade time as ts).
+
+    cift features bars --input trades.parquet --kind volume --threshold 1000 -o bars.parquet
+    cift features bars --input trades.parquet --kind tick --imbalance 50 -o tib.parquet
+    """
+    if (threshold is None) == (imbalance is None):
+        raise ValidationError("Give --threshold (standard bars) or --imbalance (imbalance bars).")
+    mapping = FileMapping(
+        kind=DataKind.TRADES, symbol=symbol, rename=FileMapping.parse_rename(map_)
+    )
+    trades = load(input_file, mapping).frame
+    bar_kind = cast(BarKind, kind)  # checked by the bar builders
+    if imbalance is not None:
+        bars = imbalance_bars(trades, bar_kind, expected_ticks=imbalance)
+    else:
+        bars = standard_bars(trades, bar_kind, threshold or 0.0)
+    rows = export_frame(bars, output)
+    console.print(f"wrote {rows:,} {kind} bars from {trades.height:,} trades to {output}")
+
+
+@app.command("label")
+def label_command(
+    input_file: Path = typer.Option(..., "--input", help="CSV/Parquet file of bars."),
+    output: Path = typer.Option(..., "--output", "-o", help="Labels file (.parquet or .csv)."),
+    horizon: str = typer.Option(..., help="Vertical barrier: a number of bars, or e.g. 1d."),
+    pt: float = typer.Option(1.0, help="Profit-taking barrier in volatilities (0: none)."),
+    sl: float = typer.Option(1.0, help="Stop-loss barrier in volatilities (0: none)."),
+    span: int = typer.Option(100, help="EWMA span (bars) of the volatility target."),
+    cusum: float | None = typer.Option(
+        None, help="Label only CUSUM events of this log-price threshold (default: all bars)."
+    ),
+    zero_vertical: bool = typer.Option(
+        False, "--zero-vertical", help="Label 0 when the vertical barrier ends an event."
+    ),
+    symbol: str | None = typer.Option(None, help="Symbol, if the file has no symbol column."),
+) -> None:
+    """Triple-barrier labels (forward-looking: fwd_* columns) of the bars in a file.
+
+    cift features label --input bars.parquet --horizon 20 --cusum 0.01 -o labels.parquet
+    """
+    # Labels do not depend on a bar length, and tick/volume/dollar bars have none: naming
+    # one skips its inference from the spacing of the bars.
+    untimed = FileMapping(kind=DataKind.BARS, symbol=symbol, timeframe=Timeframe.parse("1s"))
+    bars = load(input_file, untimed).frame
+    labels = volatility_barrier_labels(
+        bars,
+        horizon=int(horizon) if horizon.isdigit() else horizon,
+        pt=pt,
+        sl=sl,
+        span=span,
+        cusum=cusum,
+        vertical="zero" if zero_vertical else "sign",
+    )
+    rows = export_frame(labels, output)
+    console.print(f"wrote {rows:,} labels of {bars.height:,} bars to {output}")

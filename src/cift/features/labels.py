@@ -204,6 +204,34 @@ def meta_labels(
     return labels.with_columns((pl.col("fwd_ret") > 0).cast(pl.Int8).alias("fwd_meta_label"))
 
 
+def volatility_barrier_labels(
+    bars: Frame,
+    *,
+    horizon: Horizon,
+    pt: float = 1.0,
+    sl: float = 1.0,
+    span: int = 100,
+    cusum: float | None = None,
+    vertical: Literal["sign", "zero"] = "sign",
+    price: str = "close",
+) -> pl.LazyFrame:
+    """FORWARD-LOOKING: AFML's recipe in one call. Barrier widths are the returns'
+    EWMA volatility (``return_volatility(span)``); events are every bar, or the CUSUM
+    filter's with threshold ``cusum`` on log prices; then ``triple_barrier``."""
+    with_target = return_volatility(bars, span, price=price).collect()
+    events = None if cusum is None else cusum_events(with_target, cusum, price=price)
+    return triple_barrier(
+        with_target,
+        events,
+        target="target",
+        horizon=horizon,
+        pt=pt,
+        sl=sl,
+        vertical=vertical,
+        price=price,
+    )
+
+
 def _names(frame: Frame) -> list[str]:
     return frame.lazy().collect_schema().names()
 
