@@ -18,11 +18,11 @@ import math
 import numpy as np
 from numba import njit
 
+from cift.features.kernels.distributions import normal_cdf, student_t_cdf
 from cift.features.kernels.ops import NAN, variance_block, variance_size
 
 # Tick-rule state: [seen, last price in ticks, last sign] at the start of every state.
 TICK = 3
-SQRT_HALF = 0.7071067811865476
 
 
 @njit(cache=True, inline="always")
@@ -158,56 +158,6 @@ def cumulative_delta_kernel(
 
 def cumulative_delta_state(params: np.ndarray) -> int:
     return TICK + 1
-
-
-@njit(cache=True, inline="always")
-def normal_cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x * SQRT_HALF)
-
-
-@njit(cache=True)
-def beta_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 20_000):
-        for numerator in (
-            m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)),
-            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-16:
-            break
-    return h
-
-
-@njit(cache=True)
-def incomplete_beta(a: float, b: float, x: float, y: float) -> float:
-    """Regularised incomplete beta I_x(a, b), given x and y = 1 - x exactly."""
-    if x <= 0.0:
-        return 0.0
-    if y <= 0.0:
-        return 1.0
-    front = math.exp(
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(y)
-    )
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * beta_fraction(a, b, x) / a
-    return 1.0 - front * beta_fraction(b, a, y) / b
-
-
-@njit(cache=True)
-def student_t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    square = t * t
-    tail = 0.5 * incomplete_beta(0.5 * df, 0.5, df / (df + square), square / (df + square))
-    return 1.0 - tail if t > 0.0 else tail
 
 
 @njit(cache=True, inline="always")
