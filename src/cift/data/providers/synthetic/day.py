@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import SimulatorConfig
 from .kernels import events, minute_path
-from .walk import BOOK, PATH, SIZES, DailyWalk, day_variance, stream, unit_t
+from .walk import BOOK, PATH, SIZES, DailyWalk, stream, unit_t
 
 FLOW_SKEW = 0.5
 """How strongly the latent order flow tilts trades toward buys: P(buy) = 1/(1+e^(-2kf))."""
@@ -54,7 +54,6 @@ def simulate_day(
     minute_starts: np.ndarray,
     walk: DailyWalk,
     open_level: float,
-    weekmask: str,
 ) -> DayEvents:
     """Events of ``symbol`` on ``day`` (days since 1970-01-01) over its trading minutes."""
     rng = stream(config.seed, symbol, PATH, day)
@@ -67,7 +66,7 @@ def simulate_day(
         shape,
         noise,
         flow,
-        day_variance(config, weekmask, day, level),
+        float(walk.intraday_variance[day]),
         config.garch_alpha,
         config.garch_beta,
         config.flow_impact,

@@ -93,7 +93,6 @@ class SyntheticProvider:
                 sessions.minutes(int(index)),
                 walk,
                 walk.open_level(day, anchor, price),
-                sessions.weekmask,
             )
 
     def _intraday(self, symbol: str, low: int, high: int) -> Iterator[DayEvents]:

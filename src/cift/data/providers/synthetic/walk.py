@@ -57,6 +57,7 @@ class DailyWalk:
     intraday: np.ndarray  # log move from this day's open to its close
     close: np.ndarray  # cumulative log move up to this day's close
     level: np.ndarray  # GARCH variance multiplier of the day (mean 1)
+    intraday_variance: np.ndarray  # variance of the open-to-close log move
 
     def open_level(self, day: int, anchor: int, price: float) -> float:
         """Log price at the day's open, where the close before ``anchor`` is ``price``."""
@@ -111,19 +112,12 @@ def _walk(
         intraday_z.append(unit_t(rng, tail_df, BLOCK_DAYS))
     z_night, z_day = np.concatenate(overnight_z), np.concatenate(intraday_z)
     weights = day_weights(blocks * BLOCK_DAYS, weekmask)
-    year = 365.25 / 7 * sum(1.0 if c == "1" else WEEKEND_WEIGHT for c in weekmask)
+    year = weights[:7].sum() * 365.25 / 7  # variance weight of a year
     shocks = math.sqrt(overnight) * z_night + math.sqrt(1.0 - overnight) * z_day
     level = garch_levels(shocks, alpha, beta)
     variance = volatility**2 / year * weights * level
     mean = (drift - 0.5 * volatility**2) / year * weights
     gap = overnight * mean + np.sqrt(overnight * variance) * z_night
-    intraday = (1.0 - overnight) * mean + np.sqrt((1.0 - overnight) * variance) * z_day
-    return DailyWalk(gap, intraday, np.cumsum(gap + intraday), level)
-
-
-def day_variance(config: SimulatorConfig, weekmask: str, day: int, level: float) -> float:
-    """Variance of the open-to-close log move of ``day`` at GARCH multiplier ``level``."""
-    weekday = (day + THURSDAY) % 7
-    weight = 1.0 if weekmask[weekday] == "1" else WEEKEND_WEIGHT
-    year = 365.25 / 7 * sum(1.0 if c == "1" else WEEKEND_WEIGHT for c in weekmask)
-    return (1.0 - config.overnight_share) * config.volatility**2 / year * weight * level
+    intraday_variance = (1.0 - overnight) * variance
+    intraday = (1.0 - overnight) * mean + np.sqrt(intraday_variance) * z_day
+    return DailyWalk(gap, intraday, np.cumsum(gap + intraday), level, intraday_variance)
