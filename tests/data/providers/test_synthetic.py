@@ -367,17 +367,23 @@ def test_order_flow_imbalance_predicts_the_next_return(sample: dict[str, pl.Data
     assert signal.statistic - baseline > 4.0 * np.sqrt(2.0 / pairs.height)
 
 
-def test_prices_carry_across_days_from_the_anchor() -> None:
-    provider = SyntheticProvider(
-        SimulatorConfig(start_prices=(("AAPL", 190.0),), trades_per_day=400)
+@pytest.mark.parametrize("anchor", [date(2024, 1, 3), date(2024, 3, 28)])
+def test_the_close_before_the_anchor_is_the_start_price(anchor: date) -> None:
+    """The walk runs forward and backward from the anchor, continuous across days."""
+    config = SimulatorConfig(start_prices=(("AAPL", 190.0),), anchor=anchor, trades_per_day=400)
+    bars = collect(
+        SyntheticProvider(config),
+        DataKind.BARS,
+        ("AAPL",),
+        JAN2,
+        datetime(2024, 4, 1, tzinfo=UTC),
+        "1D",
     )
-    bars = collect(provider, DataKind.BARS, ("AAPL",), JAN2, datetime(2024, 4, 1, tzinfo=UTC), "1D")
-    first_open = bars["open"][0]
-    assert 190.0 * 0.9 < first_open < 190.0 * 1.1  # one overnight move from the anchor price
-    gaps = np.log(bars["open"].to_numpy()[1:] / bars["close"].to_numpy()[:-1])
-    assert np.abs(gaps).max() < 0.15
-    daily = np.log(bars["close"].to_numpy()[1:] / bars["close"].to_numpy()[:-1])
-    annual = daily.std() * np.sqrt(252)
+    before = bars.filter(pl.col("ts").dt.date() < anchor)["close"][-1]
+    assert abs(np.log(before / 190.0)) < 0.003  # the last trade: a half spread off the mid
+    opens, closes = bars["open"].to_numpy(), bars["close"].to_numpy()
+    assert np.abs(np.log(opens[1:] / closes[:-1])).max() < 0.1  # overnight gaps
+    annual = np.log(closes[1:] / closes[:-1]).std() * np.sqrt(252)
     assert 0.12 < annual < 0.5  # 25% by default, measured on 60 days
 
 
