@@ -13,9 +13,10 @@ from polars.testing import assert_frame_equal
 from cift.core.errors import NotFoundError, ValidationError
 from cift.data.providers.files import load
 from cift.data.store.embedded import EmbeddedStore
+from cift.features.catalog_docs import catalog_markdown
 from cift.features.engine import compute
 from cift.features.pipeline import FeatureSet, compute_and_store, compute_set, default_set
-from cift.features.spec import parse_call
+from cift.features.spec import all_specs, parse_call
 from cift.model import DataKind, Timeframe
 from tests.features.reference import DATA, random_bars
 
@@ -110,11 +111,7 @@ def test_unknown_symbol_and_set_are_clear_errors(store: EmbeddedStore) -> None:
 
 
 def test_labels_cannot_be_input_features() -> None:
-    forward = [
-        s
-        for s in __import__("cift.features.spec", fromlist=["all_specs"]).all_specs()
-        if s.forward_looking
-    ]
+    forward = [s for s in all_specs() if s.forward_looking]
     for spec in forward:
         with pytest.raises(ValidationError, match="forward-looking"):
             FeatureSet("x", (parse_call(spec.name),), timeframe=Timeframe.parse("1m"))
@@ -139,3 +136,10 @@ def test_compute_set_keeps_only_keys_and_features() -> None:
     assert out.height == 100
     assert out.columns[2:] == default_set().columns
     assert compute(frame, list(default_set().calls)).height == 100
+
+
+def test_feature_catalog_doc_is_generated_from_the_registry() -> None:
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "feature-catalog.md").read_text()
+    assert committed == catalog_markdown(), "run: cift features docs"
+    for spec in all_specs():
+        assert f"| `{spec.name}` |" in committed

@@ -13,6 +13,7 @@ from cift.core.timeutil import parse_when
 from cift.data.export import export_frame
 from cift.data.providers.files import FileMapping, load
 from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
+from cift.features.catalog_docs import catalog_markdown
 from cift.features.files import compute_for_file
 from cift.features.labels import volatility_barrier_labels
 from cift.features.pipeline import FeatureSet, compute_and_store, default_set
@@ -71,6 +72,17 @@ def list_command(
     console.print(table)
     if not stored.is_empty():
         console.print(frame_table(stored, title="Stored feature sets"))
+
+
+@app.command("docs")
+def docs_command(
+    output: Path = typer.Option(
+        Path("docs/feature-catalog.md"), "--output", "-o", help="Where to write the catalog."
+    ),
+) -> None:
+    """Regenerate docs/feature-catalog.md from the feature registry."""
+    output.write_text(catalog_markdown(), encoding="utf-8")
+    console.print(f"wrote {output}")
 
 
 @app.command("compute")
