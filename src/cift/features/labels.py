@@ -168,7 +168,9 @@ def triple_barrier(
         pl.Series("fwd_ret", ret),
         pl.col("_target").alias("target"),
         *([pl.Series("side", direction).cast(pl.Int8)] if side is not None else []),
-        pl.Series("fwd_barrier", np.asarray(BARRIERS)[kind]),
+        pl.Series("fwd_barrier", kind.astype(np.uint8)).replace_strict(
+            dict(enumerate(BARRIERS)), return_dtype=pl.String
+        ),
         pl.Series("fwd_label", label).cast(pl.Int8),
     )
     return result.sort("symbol", "ts", maintain_order=True).lazy()

@@ -38,6 +38,25 @@ def ffd_weights(d: float, threshold: float) -> np.ndarray:
     return weights
 
 
+@njit(cache=True, inline="always")
+def window_dot(weights: np.ndarray, values: np.ndarray, newest: int) -> float:
+    """``sum_k weights[k]·values[newest - k]`` in four interleaved partial sums (a fixed
+    order, so every caller gets the same bits, without one long chain of additions)."""
+    width = weights.shape[0]
+    a0 = a1 = a2 = a3 = 0.0
+    k = 0
+    while k + 3 < width:
+        a0 += weights[k] * values[newest - k]
+        a1 += weights[k + 1] * values[newest - k - 1]
+        a2 += weights[k + 2] * values[newest - k - 2]
+        a3 += weights[k + 3] * values[newest - k - 3]
+        k += 4
+    while k < width:
+        a0 += weights[k] * values[newest - k]
+        k += 1
+    return (a0 + a1) + (a2 + a3)
+
+
 @njit(cache=True)
 def ffd_kernel(
     inputs: tuple[np.ndarray, ...], params: np.ndarray, s: np.ndarray, out: np.ndarray
@@ -46,13 +65,14 @@ def ffd_kernel(
 
     As AFML's fracDiff_FFD: a missing value is forward-filled inside the window but its
     own output stays null; leading missing values are skipped.
-    State: [values pushed, ring position, last value, ring of ``width`` values].
+    State: [values pushed, position, last value, ring of ``2·width`` values]; each value
+    is written twice, ``width`` apart, so the window is always one contiguous run.
     """
     weights = ffd_weights(params[0], params[1])
     width = weights.shape[0]
     x = inputs[0]
     count, pos, last = s[0], int(s[1]), s[2]
-    ring = s[3 : 3 + width]
+    ring = s[3 : 3 + 2 * width]
     for i in range(x.shape[0]):
         out[0, i] = NAN
         value = x[i]
@@ -62,23 +82,17 @@ def ffd_kernel(
                 continue
             value = last
         ring[pos] = value
+        ring[pos + width] = value
+        newest = pos + width
         pos += 1
         if pos == width:
             pos = 0
         count += 1.0
         last = value
-        if missing or count < width:
-            continue
-        total = 0.0
-        at = pos - 1
-        for k in range(width):
-            if at < 0:
-                at += width
-            total += weights[k] * ring[at]
-            at -= 1
-        out[0, i] = total
+        if not missing and count >= width:
+            out[0, i] = window_dot(weights, ring, newest)
     s[0], s[1], s[2] = count, pos, last
 
 
 def ffd_state(params: np.ndarray) -> int:
-    return 3 + int(ffd_width(float(params[0]), float(params[1])))
+    return 3 + 2 * int(ffd_width(float(params[0]), float(params[1])))
