@@ -101,11 +101,7 @@ class SyntheticProvider:
 
     def _trade_pages(self, symbol: str, low: int, high: int) -> Iterator[pl.DataFrame]:
         for events in self._intraday(symbol, low, high):
-            mask = events.trade_mask
-            side = events.side[mask]
-            ts = events.ts[mask]
-            price = np.where(side > 0, events.ask[mask], events.bid[mask])
-            size = trade_sizes(self.config, symbol, events.day, ts.shape[0])
+            ts, price, size, side = self._trades_of(symbol, events)
             keep = (ts >= low) & (ts < high)
             prefix = str(np.datetime64(events.day, "D")).replace("-", "") + "-"
             ids = prefix + pl.Series(np.flatnonzero(keep)).cast(pl.String)
@@ -155,18 +151,25 @@ class SyntheticProvider:
         if carry is not None:
             yield _bar_frame(symbol, carry, low, high)
 
-    def _day_bars(self, symbol: str, events: DayEvents, step: int, daily: bool) -> BarArrays:
+    def _trades_of(
+        self, symbol: str, events: DayEvents
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Time, price (the touch the aggressor took), size and side of the day's trades."""
         mask = events.trade_mask
-        side, ts = events.side[mask], events.ts[mask]
+        side = events.side[mask]
         price = np.where(side > 0, events.ask[mask], events.bid[mask])
-        size = trade_sizes(self.config, symbol, events.day, ts.shape[0])
+        size = trade_sizes(self.config, symbol, events.day, side.shape[0])
+        return events.ts[mask], price, size, side
+
+    def _day_bars(self, symbol: str, events: DayEvents, step: int, daily: bool) -> BarArrays:
+        ts, price, size, _ = self._trades_of(symbol, events)
         if daily:
             label = events.day * DAY_NS
             keys = np.full(ts.shape[0], label - label % step, dtype=np.int64)
         else:
             keys = ts - ts % step
-        times, values, counts = aggregate(keys, price, size)
-        return times, values, counts
+        bars: BarArrays = aggregate(keys, price, size)
+        return bars
 
 
 def _bar_frame(symbol: str, bars: BarArrays, low: int, high: int) -> pl.DataFrame:
