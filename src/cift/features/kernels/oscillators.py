@@ -2,8 +2,7 @@
 
 Each follows TA-Lib's arithmetic step for step (its running sums, its order of
 operations, its zero tests with ``TA_EPSILON`` = 1e-14), so outputs agree to rounding.
-Rolling highs and lows use TA-Lib's scan: the extreme and the bar it came from are
-kept, and the ring buffer is re-read only when that bar leaves the window.
+Rolling highs and lows are exact, in O(1) per bar (van Herk/Gil-Werman blocks).
 """
 
 from __future__ import annotations
@@ -25,40 +24,44 @@ def is_zero(value: float) -> bool:
 
 
 @njit(cache=True, inline="always")
-def highest_next(
-    buf: np.ndarray, n: int, pos: int, t: float, best: float, best_at: float, x: float
-) -> tuple[float, float]:
-    """Highest of the last ``n`` values once ``x`` (value number ``t``, from 0, already
-    written at ``buf[pos]``) has joined them: (highest, its number)."""
-    if t == 0.0 or x >= best:
-        return x, t
-    if best_at > t - n:
-        return best, best_at
-    best, best_at = x, t  # the old highest left: re-read the window, newest first
-    slot = pos
-    for age in range(1, n):
-        slot = slot - 1 if slot > 0 else n - 1
-        if buf[slot] > best:
-            best, best_at = float(buf[slot]), t - age
-    return best, best_at
+def range_next(
+    highs: np.ndarray,
+    lows: np.ndarray,
+    high_tails: np.ndarray,
+    low_tails: np.ndarray,
+    n: int,
+    at: int,
+    top: float,
+    bottom: float,
+    high: float,
+    low: float,
+) -> tuple[int, float, float, float, float]:
+    """Highest high and lowest low of the last ``n`` bars (van Herk/Gil-Werman).
+
+    Bars fill blocks of ``n``; ``at`` is the slot of this bar in its block, ``top`` and
+    ``bottom`` the extremes of the block so far. A window spans the end of the previous
+    block, whose extremes from each slot to its end (``*_tails``) are computed once
+    when it fills, and the start of this one. O(1) per bar, exact, no rescans. Returns
+    (next slot, top, bottom, highest, lowest); meaningful from the ``n``-th bar on.
+    """
+    highs[at] = high
+    lows[at] = low
+    if at == 0:
+        top, bottom = high, low
+    else:
+        top, bottom = max(top, high), min(bottom, low)
+    if at < n - 1:
+        return at + 1, top, bottom, max(high_tails[at + 1], top), min(low_tails[at + 1], bottom)
+    highest, lowest = high, low
+    for j in range(n - 1, -1, -1):
+        highest, lowest = max(highest, highs[j]), min(lowest, lows[j])
+        high_tails[j], low_tails[j] = highest, lowest
+    return 0, top, bottom, top, bottom
 
 
-@njit(cache=True, inline="always")
-def lowest_next(
-    buf: np.ndarray, n: int, pos: int, t: float, best: float, best_at: float, x: float
-) -> tuple[float, float]:
-    """Lowest of the last ``n`` values; the mirror of ``highest_next``."""
-    if t == 0.0 or x <= best:
-        return x, t
-    if best_at > t - n:
-        return best, best_at
-    best, best_at = x, t
-    slot = pos
-    for age in range(1, n):
-        slot = slot - 1 if slot > 0 else n - 1
-        if buf[slot] < best:
-            best, best_at = float(buf[slot]), t - age
-    return best, best_at
+def range_size(n: int) -> int:
+    """Slots of ``range_next``'s four blocks."""
+    return 4 * n
 
 
 @njit(cache=True, inline="always")
@@ -150,26 +153,24 @@ def willr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.
     """Williams' %R: -100·(HH-C)/(HH-LL) over ``n`` bars; 0 when the range is flat."""
     n = int(params[0])
     high, low, close = inputs[0], inputs[1], inputs[2]
-    seen, pos = float(s[0]), int(s[1])
-    hi, hi_at, lo, lo_at = float(s[2]), float(s[3]), float(s[4]), float(s[5])
-    highs, lows = s[6 : 6 + n], s[6 + n : 6 + 2 * n]
+    seen, at, top, bottom = float(s[0]), int(s[1]), float(s[2]), float(s[3])
+    highs, lows = s[4 : 4 + n], s[4 + n : 4 + 2 * n]
+    high_tails, low_tails = s[4 + 2 * n : 4 + 3 * n], s[4 + 3 * n : 4 + 4 * n]
     for i in range(high.shape[0]):
-        highs[pos] = high[i]
-        lows[pos] = low[i]
-        hi, hi_at = highest_next(highs, n, pos, seen, hi, hi_at, high[i])
-        lo, lo_at = lowest_next(lows, n, pos, seen, lo, lo_at, low[i])
-        pos = pos + 1 if pos < n - 1 else 0
+        at, top, bottom, highest, lowest = range_next(
+            highs, lows, high_tails, low_tails, n, at, top, bottom, high[i], low[i]
+        )
         seen += 1.0
         if seen < n:
             out[0, i] = NAN
             continue
-        diff = (hi - lo) / -100.0
-        out[0, i] = (hi - close[i]) / diff if diff != 0.0 else 0.0
-    s[0], s[1], s[2], s[3], s[4], s[5] = seen, pos, hi, hi_at, lo, lo_at
+        diff = (highest - lowest) / -100.0
+        out[0, i] = (highest - close[i]) / diff if diff != 0.0 else 0.0
+    s[0], s[1], s[2], s[3] = seen, at, top, bottom
 
 
 def willr_state(params: np.ndarray) -> int:
-    return 6 + 2 * int(params[0])
+    return 4 + range_size(int(params[0]))
 
 
 @njit(cache=True)
@@ -180,11 +181,12 @@ def stochrsi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: 
     n, fastk, fastd = int(params[0]), int(params[1]), int(params[2])
     x = inputs[0]
     count, previous, gain, loss = float(s[0]), float(s[1]), float(s[2]), float(s[3])
-    seen, pos = float(s[4]), int(s[5])
-    hi, hi_at, lo, lo_at = float(s[6]), float(s[7]), float(s[8]), float(s[9])
-    total, d_count, d_pos = float(s[10]), float(s[11]), int(s[12])
-    values = s[13 : 13 + fastk]
-    d_buf = s[13 + fastk : 13 + fastk + fastd]
+    seen, at, top, bottom = float(s[4]), int(s[5]), float(s[6]), float(s[7])
+    total, d_count, d_pos = float(s[8]), float(s[9]), int(s[10])
+    d_buf = s[11 : 11 + fastd]
+    base = 11 + fastd
+    rsis, high_tails = s[base : base + fastk], s[base + fastk : base + 2 * fastk]
+    low_tails = s[base + 2 * fastk : base + 3 * fastk]
     for i in range(x.shape[0]):
         out[0, i] = NAN
         out[1, i] = NAN
@@ -193,28 +195,27 @@ def stochrsi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: 
             continue
         both = gain + loss
         rsi = 100.0 * (gain / both) if not is_zero(both) else 0.0
-        values[pos] = rsi
-        hi, hi_at = highest_next(values, fastk, pos, seen, hi, hi_at, rsi)
-        lo, lo_at = lowest_next(values, fastk, pos, seen, lo, lo_at, rsi)
-        pos = pos + 1 if pos < fastk - 1 else 0
+        at, top, bottom, highest, lowest = range_next(
+            rsis, rsis, high_tails, low_tails, fastk, at, top, bottom, rsi, rsi
+        )
         seen += 1.0
         if seen < fastk:
             continue
-        diff = (hi - lo) / 100.0
-        k = (rsi - lo) / diff if not is_zero(diff) else 0.0  # TA-Lib's STOCHF test
+        diff = (highest - lowest) / 100.0
+        k = (rsi - lowest) / diff if not is_zero(diff) else 0.0  # TA-Lib's STOCHF test
         total, d_count, d_pos, d = sma_next(d_buf, fastd, total, d_count, d_pos, k)
         if not math.isnan(d):
             out[0, i] = k
             out[1, i] = d
     s[0], s[1], s[2], s[3] = count, previous, gain, loss
-    s[4], s[5], s[6], s[7], s[8], s[9] = seen, pos, hi, hi_at, lo, lo_at
-    s[10], s[11], s[12] = total, d_count, d_pos
+    s[4], s[5], s[6], s[7] = seen, at, top, bottom
+    s[8], s[9], s[10] = total, d_count, d_pos
 
 
 def stochrsi_state(params: np.ndarray) -> int:
     """Gains, the %K window and the %D average, laid out as ``stochrsi_kernel`` reads."""
     fastk, fastd = int(params[1]), int(params[2])
-    return 10 + int(sma_size(fastd)) + fastk
+    return 8 + int(sma_size(fastd)) + 3 * fastk
 
 
 @njit(cache=True, inline="always")
@@ -224,6 +225,19 @@ def true_terms(high: float, low: float, close: float, previous: float) -> tuple[
     span = high - low
     span = max(span, abs(previous - high))
     return pressure, max(span, abs(previous - low))
+
+
+@njit(cache=True, inline="always")
+def ultimate(a1: float, b1: float, a2: float, b2: float, a3: float, b3: float) -> float:
+    """100·(4·A₁/B₁ + 2·A₂/B₂ + A₃/B₃)/7, leaving out a term whose range sum is 0."""
+    value = 0.0
+    if not is_zero(b1):
+        value += 4.0 * (a1 / b1)
+    if not is_zero(b2):
+        value += 2.0 * (a2 / b2)
+    if not is_zero(b3):
+        value += a3 / b3
+    return 100.0 * (value / 7.0)
 
 
 @njit(cache=True)
@@ -238,44 +252,41 @@ def ultosc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np
     a1, b1, a2, b2 = float(s[3]), float(s[4]), float(s[5]), float(s[6])
     a3, b3 = float(s[7]), float(s[8])
     pressures, ranges = s[9 : 9 + p3], s[9 + p3 : 9 + 2 * p3]
+    at1, at2 = pos - p1, pos - p2  # slots of the bars leaving the two shorter windows
+    at1 += p3 if at1 < 0 else 0
+    at2 += p3 if at2 < 0 else 0
     for i in range(high.shape[0]):
-        out[0, i] = NAN
         if t == 0.0:
             t, previous = 1.0, close[i]
+            out[0, i] = NAN
             continue
         a, b = true_terms(high[i], low[i], close[i], previous)
         previous = close[i]
-        if t > p3:  # bars leaving each window (TA-Lib adds only the bars of each window)
-            at1, at2 = pos - p1, pos - p2
-            at1 += p3 if at1 < 0 else 0
-            at2 += p3 if at2 < 0 else 0
-            a1 -= pressures[at1]
-            b1 -= ranges[at1]
-            a2 -= pressures[at2]
-            b2 -= ranges[at2]
-            a3 -= pressures[pos]
-            b3 -= ranges[pos]
+        if t > p3:
+            a1 = a1 - pressures[at1] + a
+            b1 = b1 - ranges[at1] + b
+            a2 = a2 - pressures[at2] + a
+            b2 = b2 - ranges[at2] + b
+            a3 = a3 - pressures[pos] + a
+            b3 = b3 - ranges[pos] + b
+        else:  # filling: TA-Lib adds to each window only the bars it will hold
+            if t > p3 - p1:
+                a1 += a
+                b1 += b
+            if t > p3 - p2:
+                a2 += a
+                b2 += b
+            a3 += a
+            b3 += b
         pressures[pos], ranges[pos] = a, b
         pos = pos + 1 if pos < p3 - 1 else 0
-        if t > p3 - p1:
-            a1 += a
-            b1 += b
-        if t > p3 - p2:
-            a2 += a
-            b2 += b
-        a3 += a
-        b3 += b
+        at1 = at1 + 1 if at1 < p3 - 1 else 0
+        at2 = at2 + 1 if at2 < p3 - 1 else 0
         t += 1.0
         if t <= p3:
+            out[0, i] = NAN
             continue
-        value = 0.0
-        if not is_zero(b1):
-            value += 4.0 * (a1 / b1)
-        if not is_zero(b2):
-            value += 2.0 * (a2 / b2)
-        if not is_zero(b3):
-            value += a3 / b3
-        out[0, i] = 100.0 * (value / 7.0)
+        out[0, i] = ultimate(a1, b1, a2, b2, a3, b3)
     s[0], s[1], s[2] = t, previous, pos
     s[3], s[4], s[5], s[6], s[7], s[8] = a1, b1, a2, b2, a3, b3
 
