@@ -20,7 +20,8 @@ from cift.core.errors import ValidationError
 from cift.data.providers.files import FileMapping, load
 from cift.features.engine import LiveFeatures, compute, run_call
 from cift.features.files import compute_for_file
-from cift.features.kernels.order_flow import buy_share, student_t_cdf
+from cift.features.kernels.bulk import buy_share
+from cift.features.kernels.distributions import student_t_cdf
 from cift.features.order_flow import score_classifiers, with_quotes
 from cift.features.spec import parse_call, split_calls
 from tests.features.reference import DATA, random_bars, random_events
@@ -29,7 +30,7 @@ REL = 1e-12
 TRADES_FILE = DATA / "ticks" / "btcusdt-trades-binance.parquet"
 QUOTES_FILE = DATA / "ticks" / "btcusdt-quotes-binance.parquet"
 SMALL = "tick_rule,quote_rule,lee_ready,signed_volume,cumulative_delta,trade_imbalance(7)," + (
-    "ofi(4),vpin(300,5),bvc(5),t=bvc(6,3.5)"
+    "ofi(4),vpin(300,5),bvc(5),t=bvc(6,3.5),bvc_vpin(5000,3,5),u=bvc_vpin(9000,4,6,2)"
 )
 
 
@@ -330,6 +331,39 @@ def test_vpin_equals_unit_volume_buckets(bucket: int, window: int) -> None:
     signs = reference_signs(frame["price"].to_numpy(), frame["side"].to_numpy())
     expected = vpin_by_units(frame["size"].to_numpy(), signs, bucket, window)
     np.testing.assert_allclose(run(frame, f"vpin({bucket},{window})")["vpin"], expected, rtol=REL)
+
+
+def vpin_by_interpolation(
+    volume: np.ndarray, bought: np.ndarray, bucket: float, n: int
+) -> np.ndarray:
+    """VPIN from the cumulative buy volume as a function of cumulative volume (linear
+    within each bar): bucket k's buy volume is B((k+1)·V) - B(k·V)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(volume)])
+    buys = np.concatenate([[0.0], np.cumsum(bought)])
+    full = int(cumulative[-1] // bucket)
+    edges = np.arange(full + 1) * bucket
+    imbalance = np.abs(2 * np.diff(np.interp(edges, cumulative, buys)) - bucket)
+    out = np.full(len(volume), np.nan)
+    for k in range(n - 1, full):
+        row = np.searchsorted(cumulative, edges[k + 1]) - 1  # the bar completing bucket k
+        out[row:] = imbalance[k - n + 1 : k + 1].sum() / (n * bucket)
+    return out
+
+
+@pytest.mark.parametrize(("bucket", "n", "sd", "df"), [(5_000, 3, 5, 0.0), (20_000, 10, 20, 1.0)])
+def test_bvc_vpin_equals_scipy_shares_in_interpolated_buckets(
+    bucket: float, n: int, sd: int, df: float
+) -> None:
+    bars = random_bars(800, seed=n)
+    close, volume = bars["close"].to_numpy(), bars["volume"].to_numpy()
+    change = np.diff(close)
+    z = change[sd - 1 :] / np.std(sliding_window_view(change, sd), axis=1, ddof=1)
+    share = np.concatenate([np.zeros(sd), stats.norm.cdf(z) if df == 0 else stats.t.cdf(z, df)])
+    used = np.arange(len(volume)) >= sd  # bars before the deviation exists fill nothing
+    expected = vpin_by_interpolation(np.where(used, volume, 0.0), volume * share, bucket, n)
+    out = run(bars, f"bvc_vpin({bucket},{n},{sd},{df})")["bvc_vpin"]
+    np.testing.assert_allclose(out, expected, rtol=1e-9)
+    assert np.isfinite(out[-100:]).all()
 
 
 # State: resumable, live equals batch, no look-ahead ----------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cift.features.kernels import bulk
 from cift.features.kernels import order_flow as flow
 from cift.features.spec import FeatureSpec, Param, register
 
@@ -26,6 +27,10 @@ TICK_SIZE = Param(
     minimum=1e-12,
     description="price increment prices are compared in (the instrument's, or finer)",
 )
+
+
+DF = Param("df", 0.0, integer=False, minimum=0.0, maximum=1000.0, description="0: normal CDF")
+BUCKET = Param("bucket_volume", 10_000.0, integer=False, minimum=1e-12, description="volume")
 
 
 def window(default: int, description: str, minimum: int = 1) -> Param:
@@ -92,12 +97,9 @@ order_flow(
 )
 order_flow(
     "bvc",
-    flow.bvc_kernel,
-    flow.bvc_state,
-    (
-        window(20, "bars in the deviation of price changes", minimum=2),
-        Param("df", 0.0, integer=False, minimum=0.0, maximum=1000.0, description="0: normal"),
-    ),
+    bulk.bvc_kernel,
+    bulk.bvc_state,
+    (window(20, "bars in the deviation of price changes", minimum=2), DF),
     "Bulk volume classification of bars: buy volume V·Z(dP/sd), sell volume the rest.",
     inputs=BARS,
     outputs=("bvc_buy", "bvc_sell"),
@@ -136,10 +138,19 @@ order_flow(
     "vpin",
     flow.vpin_kernel,
     flow.vpin_state,
-    (
-        Param("bucket_volume", 10_000.0, integer=False, minimum=1e-12, description="volume"),
-        window(50, "buckets"),
-        TICK_SIZE,
-    ),
+    (BUCKET, window(50, "buckets"), TICK_SIZE),
     "Volume-synchronised probability of informed trading over the last n volume buckets.",
+)
+order_flow(
+    "bvc_vpin",
+    bulk.bvc_vpin_kernel,
+    bulk.bvc_vpin_state,
+    (
+        BUCKET,
+        window(50, "buckets"),
+        Param("sd_window", 20, minimum=2, maximum=1_000_000, description="bars"),
+        DF,
+    ),
+    "VPIN over volume buckets of bars classified by BVC (as in the paper).",
+    inputs=BARS,
 )

@@ -18,8 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-from cift.features.kernels.distributions import normal_cdf, student_t_cdf
-from cift.features.kernels.ops import NAN, variance_block, variance_size
+from cift.features.kernels.ops import NAN
 
 # Tick-rule state: [seen, last price in ticks, last sign] at the start of every state.
 TICK = 3
@@ -160,51 +159,6 @@ def cumulative_delta_state(params: np.ndarray) -> int:
     return TICK + 1
 
 
-@njit(cache=True, inline="always")
-def buy_share(change: float, sigma: float, df: float) -> float:
-    """Z(dP/sd): the normal CDF, or Student's t with ``df`` > 0; 1/2 when sd is 0."""
-    if sigma <= 0.0:
-        return 0.5
-    z = change / sigma
-    return normal_cdf(z) if df == 0.0 else student_t_cdf(z, df)
-
-
-@njit(cache=True)
-def bvc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
-    """Bulk volume classification of bars: V_buy = V·Z(dP/sd), V_sell = V - V_buy, sd the
-    sample deviation (ddof 1) of the last n price changes, this bar's included."""
-    close, volume = inputs[0], inputs[1]
-    n, df = int(params[0]), params[1]
-    rows = close.shape[0]
-    change, at = np.empty(rows), np.empty(rows, dtype=np.int64)
-    seen, previous, k = s[0], float(s[1]), 0
-    for i in range(rows):
-        out[0, i] = NAN
-        out[1, i] = NAN
-        if math.isnan(close[i]):
-            continue
-        if seen != 0.0:
-            change[k] = close[i] - previous
-            at[k] = i
-            k += 1
-        seen, previous = 1.0, close[i]
-    s[0], s[1] = seen, previous
-    variance, mean = np.empty(k), np.empty(k)
-    variance_block(change[:k], n, s, 2, variance, mean)
-    sample = n / (n - 1.0)
-    for j in range(k):
-        i, v = at[j], volume[at[j]]
-        if math.isnan(variance[j]) or math.isnan(v):
-            continue
-        bought = v * buy_share(change[j], math.sqrt(variance[j] * sample), df) if v > 0 else 0.0
-        out[0, i] = bought
-        out[1, i] = v - bought if v > 0 else 0.0
-
-
-def bvc_state(params: np.ndarray) -> int:
-    return 2 + int(variance_size(int(params[0])))
-
-
 # OFI state: [linked, bid ticks, bid size, ask ticks, ask size, count, position, total,
 # pushes since the total was recomputed], then a ring of the window's contributions.
 OFI = 9
@@ -329,8 +283,10 @@ def trade_imbalance_state(params: np.ndarray) -> int:
 
 
 # VPIN state after the tick rule: volume in the open bucket, its buy volume, buckets
-# completed, ring position, the last VPIN, then a ring of the last n bucket imbalances.
-VP = TICK + 5
+# completed, ring position, the last VPIN (NaN before n buckets: fresh states hold 0),
+# then a ring of the last n bucket imbalances.
+BUCKETS = 5
+VP = TICK + BUCKETS
 
 
 @njit(cache=True, inline="always")
@@ -349,6 +305,38 @@ def vpin_close(
     return done, pos, total
 
 
+@njit(cache=True, inline="always")
+def bucket_fill(
+    ring: np.ndarray,
+    n: int,
+    bucket: float,
+    volume: float,
+    share: float,
+    state: tuple[float, float, float, int, float],
+) -> tuple[float, float, float, int, float]:
+    """Pour ``volume`` (a ``share`` of it bought) into buckets of ``bucket``, splitting it
+    at bucket ends. ``state`` and the result: (volume in the open bucket, its buy volume,
+    buckets done, ring position, VPIN: the last one, or NaN before n buckets)."""
+    filled, bought, done, pos, value = state
+    while volume > 0.0:
+        room = bucket - filled
+        if volume < room:
+            return filled + volume, bought + volume * share, done, pos, value
+        bought += room * share
+        volume -= room
+        done, pos, total = vpin_close(ring, n, done, pos, abs(2.0 * bought - bucket))
+        filled, bought = 0.0, 0.0
+        whole = math.floor(volume / bucket)
+        if whole >= 1.0:  # whole buckets of this one print, recorded at once
+            for _ in range(int(min(whole, n))):
+                done, pos, total = vpin_close(ring, n, done, pos, abs(2.0 * share - 1.0) * bucket)
+            done += whole - min(whole, n)
+            volume -= whole * bucket
+        if not math.isnan(total):
+            value = total / (n * bucket)
+    return filled, bought, done, pos, value
+
+
 @njit(cache=True)
 def vpin_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Σ|V_buy - V_sell| / (n·V) over the last n buckets of volume V. Trades overflowing a
@@ -357,40 +345,17 @@ def vpin_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
     price, size, side = inputs[0], inputs[1], inputs[2]
     bucket, n, tick = params[0], int(params[1]), params[2]
     seen, last, sign = float(s[0]), float(s[1]), float(s[2])
-    filled, bought, done, pos, value = float(s[3]), float(s[4]), float(s[5]), int(s[6]), s[7]
+    state = (float(s[3]), float(s[4]), float(s[5]), int(s[6]), s[7] if s[5] >= n else NAN)
     ring = s[VP : VP + n]
-    scale = n * bucket
-    if done < n:
-        value = NAN
     for i in range(price.shape[0]):
         if valid_print(price[i], size[i]):
             seen, last, sign = tick_next(seen, last, sign, to_ticks(price[i], tick))
             b = aggressor(side[i], sign)
             share = 1.0 if b > 0.0 else (0.0 if b < 0.0 else 0.5)
-            volume = size[i]
-            while volume > 0.0:
-                room = bucket - filled
-                if volume < room:
-                    filled += volume
-                    bought += volume * share
-                    break
-                bought += room * share
-                volume -= room
-                done, pos, total = vpin_close(ring, n, done, pos, abs(2.0 * bought - bucket))
-                filled, bought = 0.0, 0.0
-                whole = math.floor(volume / bucket)
-                if whole >= 1.0:  # whole buckets of this one trade, recorded at once
-                    for _ in range(int(min(whole, n))):
-                        done, pos, total = vpin_close(
-                            ring, n, done, pos, abs(2.0 * share - 1.0) * bucket
-                        )
-                    done += whole - min(whole, n)
-                    volume -= whole * bucket
-                if not math.isnan(total):
-                    value = total / scale
-        out[0, i] = value
-    s[0], s[1], s[2], s[3], s[4], s[5], s[6] = seen, last, sign, filled, bought, done, pos
-    s[7] = value
+            state = bucket_fill(ring, n, bucket, size[i], share, state)
+        out[0, i] = state[4]
+    s[0], s[1], s[2] = seen, last, sign
+    s[3], s[4], s[5], s[6], s[7] = state
 
 
 def vpin_state(params: np.ndarray) -> int:
