@@ -52,18 +52,32 @@ def dask_client(settings: Settings, workers: int | None = None) -> Iterator[Clie
         finally:
             client.close()  # type: ignore[no-untyped-call]
         return
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers or settings.dask_local_workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with _quiet("distributed"):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers or settings.dask_local_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        try:
+            with Client(cluster) as client:  # type: ignore[no-untyped-call]
+                yield client
+        finally:
+            cluster.close()
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Only errors from the scheduler and nannies this process hosts (their start-up,
+    connection and shutdown chatter would bury the progress bar)."""
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.ERROR)
     try:
-        with Client(cluster) as client:  # type: ignore[no-untyped-call]
-            yield client
+        yield
     finally:
-        cluster.close()
+        log.setLevel(level)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""``cift backtest``: run, sweep, list, show and report recorded backtests."""
+"""``cift backtest``: run, sweep, walk forward, list, show and report recorded backtests."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cift.backtest import runs
+from cift.backtest import runs, sweep
 from cift.backtest.spec import RunSpec
+from cift.backtest.trials import ENGINES, RANKABLE, Engine
+from cift.backtest.walkforward import WalkForwardResult, parse_length, walk_forward
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when
 from cift.strategy.registry import STRATEGIES
@@ -96,6 +98,236 @@ def run_command(
         return
     console.print(metrics_table(outcome.metrics.to_dict(), f"{strategy} · run {outcome.id}"))
     console.print(f"Report: [cyan]{outcome.folder / 'tearsheet.html'}[/]")
+
+
+GRID_HELP = (
+    "Values to sweep as name=v1,v2,...; repeat it, e.g. --grid fast=5,10 --grid slow=50,100."
+)
+RANGE_HELP = "A range to draw from with --random: name=low:high (ints if both are ints)."
+RANK_HELP = f"Metric to rank by: {', '.join(RANKABLE)}."
+ENGINE_HELP = "auto (vectorised where it matches the engine), event or vector."
+
+
+def sweep_plan(
+    strategy: str,
+    grid: list[str] | None,
+    ranges: list[str] | None,
+    draws: int | None,
+    seed: int,
+    param: list[str] | None,
+) -> sweep.Plan:
+    """The combinations of the sweep options: a grid, or ``draws`` random ones."""
+    axes = dict(sweep.parse_axis(text) for text in grid or [])
+    spans = dict(sweep.parse_span(text) for text in ranges or [])
+    if draws is None:
+        if spans:
+            raise ValidationError("--range draws values for --random N; add --random 50.")
+        return sweep.grid_plan(strategy, axes, parse_params(param))
+    return sweep.random_plan(strategy, {**axes, **spans}, draws, seed, parse_params(param))
+
+
+def sweep_spec(
+    strategy: str,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    timeframe: str,
+    data: Path | None,
+    cash: float,
+    commission_bps: float,
+    slippage_bps: float,
+) -> RunSpec:
+    return RunSpec(
+        strategy=strategy,
+        symbols=split_symbols(symbols) if symbols else [],
+        start=parse_when(start) if start else None,
+        end=parse_when(end, end=True) if end else None,
+        timeframe=timeframe,
+        data_file=str(data) if data else None,
+        config=costs(cash, commission_bps, slippage_bps),
+    )
+
+
+def _engine(text: str) -> Engine:
+    for engine in ENGINES:
+        if engine == text:
+            return engine
+    raise ValidationError(f"--engine {text!r}: choose from {', '.join(ENGINES)}.")
+
+
+@app.command("sweep")
+def sweep_command(
+    strategy: str = typer.Argument(..., help=STRATEGY_HELP),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols (from the store)."),
+    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC."),
+    end: str | None = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time."),
+    timeframe: str = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D."),
+    data: Path | None = typer.Option(None, help="Sweep on a CSV/Parquet file of bars instead."),
+    grid: list[str] | None = typer.Option(None, help=GRID_HELP),
+    ranges: list[str] | None = typer.Option(None, "--range", help=RANGE_HELP),
+    draws: int | None = typer.Option(None, "--random", min=1, help="Draw N random combinations."),
+    seed: int = typer.Option(0, help="Seed of the random draws."),
+    param: list[str] | None = typer.Option(None, help="A fixed parameter as name=value."),
+    cash: float = typer.Option(100_000.0, help="Initial cash."),
+    commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
+    slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
+    rank_by: str = typer.Option("sharpe", "--rank", help=RANK_HELP),
+    engine: str = typer.Option("auto", help=ENGINE_HELP),
+    workers: int | None = typer.Option(None, min=1, help="Local Dask worker processes."),
+    top: int = typer.Option(20, min=1, help="Rows of the ranked table."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Backtest every parameter combination on Dask, rank them and deflate the best Sharpe.
+
+    Examples:
+
+      cift backtest sweep sma_cross --data ../shared/data/daily/nvda-1999-2014.csv
+      --grid fast=5,10,20 --grid slow=50,100,200 --commission-bps 10
+
+      cift backtest sweep sma_cross --data bars.parquet --random 100 --range fast=5:50
+      --range slow=60:250 --seed 7
+    """
+    settings = cli_settings()
+    plan = sweep_plan(strategy, grid, ranges, draws, seed, param)
+    spec = sweep_spec(
+        strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
+    )
+    label = f"{strategy}: {len(plan.combos)} combinations"
+    with FractionProgress(label, quiet=as_json) as advance:
+        result = sweep.run_sweep(
+            spec,
+            plan,
+            settings,
+            rank_by=rank_by,
+            engine=_engine(engine),
+            workers=workers,
+            progress=advance,
+        )
+    if as_json:
+        print_json(result.to_dict(top))
+        return
+    console.print(sweep_table(result, top))
+    console.print(sweep_summary(result))
+
+
+def sweep_table(result: sweep.SweepResult, top: int) -> Table:
+    table = Table(title=f"{result.strategy} sweep, ranked by {result.rank_by}")
+    table.add_column("#", justify="right")
+    for name in result.axes:
+        table.add_column(name, justify="right")
+    for column in ("sharpe", "return", "max dd", "trades"):
+        table.add_column(column, justify="right")
+    for place, trial in enumerate(result.trials[:top], 1):
+        s = trial.score
+        values = [_num(trial.params.get(name)) for name in result.axes]
+        table.add_row(
+            str(place),
+            *values,
+            _num(s.sharpe),
+            _pct(s.total_return),
+            _pct(s.max_drawdown),
+            str(s.trades),
+        )
+    return table
+
+
+def sweep_summary(result: sweep.SweepResult) -> str:
+    lines = [f"Evaluated {len(result.trials)} combinations"]
+    if result.skipped:
+        lines[0] += f", skipped {len(result.skipped)} ({result.skipped[0].reason}, ...)"
+    if result.duplicates:
+        lines[0] += f", dropped {result.duplicates} duplicates"
+    d = result.deflation
+    if d is None:
+        lines.append("Deflated Sharpe ratio: undefined (the best trial's returns do not vary).")
+    else:
+        verdict = "[red]likely overfit[/]" if d.overfit else "[green]survives the search[/]"
+        lines.append(
+            f"Deflated Sharpe ratio of the best: [bold]{d.deflated:.3f}[/] ({verdict}; "
+            f"Sharpe {d.sharpe:.4f}/period against {d.benchmark:.4f} expected from "
+            f"{d.trials} trials by luck; PSR {d.probabilistic:.3f})"
+        )
+    return "\n".join(lines)
+
+
+@app.command("walkforward")
+def walkforward_command(
+    strategy: str = typer.Argument(..., help=STRATEGY_HELP),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols (from the store)."),
+    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC."),
+    end: str | None = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time."),
+    timeframe: str = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D."),
+    data: Path | None = typer.Option(None, help="Run on a CSV/Parquet file of bars instead."),
+    train: str = typer.Option(..., help="In-sample length: bars (750) or a duration (3y)."),
+    test: str = typer.Option(..., help="Out-of-sample length: bars (250) or a duration (1y)."),
+    anchored: bool = typer.Option(False, help="Grow the in-sample span from the first bar."),
+    grid: list[str] | None = typer.Option(None, help=GRID_HELP),
+    ranges: list[str] | None = typer.Option(None, "--range", help=RANGE_HELP),
+    draws: int | None = typer.Option(None, "--random", min=1, help="Draw N random combinations."),
+    seed: int = typer.Option(0, help="Seed of the random draws."),
+    param: list[str] | None = typer.Option(None, help="A fixed parameter as name=value."),
+    cash: float = typer.Option(100_000.0, help="Initial cash."),
+    commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
+    slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
+    rank_by: str = typer.Option("sharpe", "--rank", help=RANK_HELP),
+    engine: str = typer.Option("auto", help=ENGINE_HELP),
+    workers: int | None = typer.Option(None, min=1, help="Local Dask worker processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Optimise in-sample, trade the best parameters out-of-sample, window after window.
+
+    Examples:
+
+      cift backtest walkforward sma_cross --data ../shared/data/daily/nvda-1999-2014.csv
+      --grid fast=5,10,20 --grid slow=50,100 --train 750 --test 250
+
+      cift backtest walkforward sma_cross --symbols AAPL --grid fast=5,10,20
+      --grid slow=50,100 --train 3y --test 1y --anchored
+    """
+    settings = cli_settings()
+    plan = sweep_plan(strategy, grid, ranges, draws, seed, param)
+    spec = sweep_spec(
+        strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
+    )
+    lengths = parse_length(train, "--train"), parse_length(test, "--test")
+    with FractionProgress(f"{strategy} walk-forward", quiet=as_json) as advance:
+        result = walk_forward(
+            spec,
+            plan,
+            settings,
+            train=lengths[0],
+            test=lengths[1],
+            anchored=anchored,
+            rank_by=rank_by,
+            engine=_engine(engine),
+            workers=workers,
+            progress=advance,
+        )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(windows_table(result))
+    console.print(metrics_table(result.metrics.to_dict(), f"{strategy} · out-of-sample"))
+
+
+def windows_table(result: WalkForwardResult) -> Table:
+    table = Table(title=f"{result.strategy} walk-forward (chosen by in-sample {result.rank_by})")
+    table.add_column("#", justify="right")
+    table.add_column("test span")
+    for column in (*result.axes, f"IS {result.rank_by}", "OOS sharpe", "OOS return", "trades"):
+        table.add_column(column, justify="right")
+    for w in result.windows:
+        span = w.window.to_dict()
+        table.add_row(
+            str(w.window.index),
+            f"{span['test_first'][:10]}\n{span['test_last'][:10]}",
+            *(_num(w.chosen.params.get(name)) for name in result.axes),
+            _num(w.chosen.metric(result.rank_by)),
+            _num(w.test.score.sharpe),
+            _pct(w.test.score.total_return),
+            str(w.test.score.trades),
+        )
+    return table
 
 
 @app.command("rerun")
