@@ -19,7 +19,6 @@ import numpy as np
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.data.aggregate import weighted_mean
 from cift.features.engine import ordered, segments
 from cift.features.kernels import sampling as ks
 from cift.model import BAR_SCHEMA, TS_DTYPE
@@ -221,30 +220,40 @@ def _side(segment: pl.DataFrame) -> np.ndarray:
 
 
 def _bars(frame: pl.DataFrame, assign: Assigner, *, partial: bool, with_end: bool) -> pl.LazyFrame:
-    """Run ``assign`` on each symbol and aggregate the trades of each bar."""
+    """Run ``assign`` on each symbol and aggregate the trades of each bar.
+
+    Bar numbers are made unique and increasing over the whole frame, so the trades of a
+    bar are one run of a sorted key, which Polars groups without hashing symbols.
+    """
     ids = np.empty(frame.height, dtype=np.int64)
     complete = np.empty(frame.height, dtype=bool)
+    offset = 0
     for start, end in segments(frame.get_column("symbol"), frame.height):
         closed = assign(frame.slice(start, end - start), ids[start:end])
         complete[start:end] = ids[start:end] < closed
-    tagged = frame.with_columns(pl.Series("_bar", ids))
+        ids[start:end] += offset
+        offset = int(ids[end - 1]) + 1
+    tagged = frame.with_columns(pl.Series("_bar", ids).set_sorted())
     if not partial:
         tagged = tagged.filter(pl.Series(complete))
-    price, size = pl.col("price"), pl.col("size")
+    price, size, value = pl.col("price"), pl.col("size"), pl.col("_value")
     bars = (
         tagged.lazy()
-        .group_by("symbol", "_bar", maintain_order=True)
+        .with_columns((price * size).alias("_value"))
+        .group_by("_bar", maintain_order=True)
         .agg(
+            pl.col("symbol").first(),
             pl.col("ts").first(),
             price.first().alias("open"),
             price.max().alias("high"),
             price.min().alias("low"),
             price.last().alias("close"),
             size.sum().alias("volume"),
-            weighted_mean(price, size).alias("vwap"),
+            value.sum(),
             pl.len().cast(pl.Int64).alias("trades"),
             pl.col("ts").last().alias("ts_end"),
         )
+        .with_columns(pl.when(pl.col("volume") > 0).then(value / pl.col("volume")).alias("vwap"))
     )
     columns = [pl.col(name).cast(dtype) for name, dtype in BAR_SCHEMA.items()]
     if with_end:
