@@ -123,17 +123,7 @@ def triple_barrier(
         raise ValidationError(
             f"triple_barrier: vertical must be 'sign' or 'zero', not {vertical!r}."
         )
-    columns = [c for c in (target, side) if isinstance(c, str)]
-    data = _bars(bars, price, [c for c in columns if events is None or c not in _names(events)])
-    picked = _events(data, events, columns)
-    if not isinstance(target, str):
-        picked = picked.with_columns(pl.lit(float(target)).alias("_target"))
-    picked = picked.rename({c: f"_{'target' if c == target else 'side'}" for c in columns})
-    if side is None:
-        picked = picked.with_columns(pl.lit(1.0).alias("_side"))
-    picked = picked.with_columns(pl.col("_target", "_side").cast(pl.Float64)).filter(
-        (pl.col("_target") > min_target) & pl.col("_target").is_finite() & (pl.col("_side") != 0)
-    )
+    data, picked = _labelled_events(bars, events, target, side, min_target, price)
     start = picked.get_column("_row").to_numpy()
     end, complete = _vertical(data, start, horizon)
     keep = end > start
@@ -232,6 +222,30 @@ def volatility_barrier_labels(
         vertical=vertical,
         price=price,
     )
+
+
+def _labelled_events(
+    bars: Frame,
+    events: Frame | None,
+    target: float | str,
+    side: str | None,
+    min_target: float,
+    price: str,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ordered bars, and the events to label: ``symbol, ts``, their bar ``_row``,
+    ``_target`` and ``_side`` (events without a usable target or side left out)."""
+    columns = [c for c in (target, side) if isinstance(c, str)]
+    data = _bars(bars, price, [c for c in columns if events is None or c not in _names(events)])
+    picked = _events(data, events, columns)
+    if not isinstance(target, str):
+        picked = picked.with_columns(pl.lit(float(target)).alias("_target"))
+    picked = picked.rename({c: f"_{'target' if c == target else 'side'}" for c in columns})
+    if side is None:
+        picked = picked.with_columns(pl.lit(1.0).alias("_side"))
+    usable = picked.with_columns(pl.col("_target", "_side").cast(pl.Float64)).filter(
+        (pl.col("_target") > min_target) & pl.col("_target").is_finite() & (pl.col("_side") != 0)
+    )
+    return data, usable
 
 
 def _names(frame: Frame) -> list[str]:
