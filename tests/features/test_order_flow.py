@@ -234,10 +234,18 @@ def test_ofi_skips_crossed_books_and_restarts_after_an_empty_side() -> None:
         "ask": [100.02, 100.03, 100.02, 100.02, 100.02, 100.03],
         "ask_size": [300.0, 10.0, 300.0, 300.0, 100.0, 100.0],
     }
-    out = run(book, "ofi(1,0.01)")["ofi"]
+    out = run(book, "ofi(1,0.01),two=ofi(2,0.01)")
     # Row 1 is crossed: skipped, so row 2 is compared with row 0 (bid up: +600).
     # Row 3 has an empty bid: the chain restarts at row 4 (0), row 5 follows it.
-    assert out.tolist() == [0, 0, 600, 0, 0, 300 + 100]
+    nan = float("nan")
+    expected = [0, nan, 600, nan, 0, 300 + 100]
+    np.testing.assert_array_equal(out["ofi"], expected)
+    np.testing.assert_array_equal(out["two"], [nan, nan, 600, nan, 0, 400])
+
+
+def test_ofi_without_sizes_is_null() -> None:
+    book = {"bid": [1.0, 1.1, 1.2], "ask": [1.2, 1.3, 1.4], "bid_size": [float("nan")] * 3}
+    assert np.isnan(run({**book, "ask_size": [1.0] * 3}, "ofi")["ofi"]).all()
 
 
 # C4 -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Kernels of trade classification and order flow: tick, quote and Lee-Ready rules, bulk
-volume classification, signed volume, trade imbalance, cumulative delta, Cont-Kukanov-
-Stoikov order-flow imbalance and VPIN.
+"""Kernels of trade classification and order flow: tick, quote and Lee-Ready rules,
+signed volume, cumulative delta, trade imbalance, Cont-Kukanov-Stoikov order-flow
+imbalance and VPIN (bulk volume classification is in ``bulk``).
 
 Prices are compared in whole ticks (``floor(price / tick + 0.5)``), never as floats: the
 float mid of 10.00/10.01 is 10.004999999999999, which would call a trade at 10.005 a buy.
@@ -184,7 +184,8 @@ def ofi_event(bid: float, ask: float, bid_size: float, ask_size: float, prev: np
 def ofi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Sum of e_n over the last n quote events. The first event of a chain adds 0; a
     crossed or locked book is skipped (the chain goes on from the last sound book); a
-    missing price or an empty side adds 0 and restarts the chain."""
+    missing price or size or an empty side restarts the chain. Both add 0 to later
+    windows, and their own rows are null."""
     bid, ask, bid_size, ask_size = inputs[0], inputs[1], inputs[2], inputs[3]
     n, tick = int(params[0]), params[1]
     book = s[1:5]
@@ -193,9 +194,11 @@ def ofi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.nd
     for i in range(bid.shape[0]):
         e = 0.0
         low, high = to_ticks(bid[i], tick), to_ticks(ask[i], tick)
-        if not (bid_size[i] > 0.0 and ask_size[i] > 0.0) or math.isnan(low + high):
+        sized = bid_size[i] > 0.0 and ask_size[i] > 0.0  # False on NaN
+        usable = sized and high > low
+        if not sized or math.isnan(low + high):
             linked = 0.0
-        elif high > low:
+        elif usable:
             if linked != 0.0:
                 e = ofi_event(low, high, bid_size[i], ask_size[i], book)
             book[0], book[1], book[2], book[3] = low, bid_size[i], high, ask_size[i]
@@ -211,7 +214,7 @@ def ofi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.nd
             steps, total = 0.0, 0.0
             for j in range(int(min(count, n))):
                 total += ring[j]
-        out[0, i] = total if count >= n else NAN
+        out[0, i] = total if count >= n and usable else NAN
     s[0], s[5], s[6], s[7], s[8] = linked, count, pos, total, steps
 
 
