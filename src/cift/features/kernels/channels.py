@@ -128,11 +128,13 @@ def channel(
     highs, lows = s[3 : 3 + n], s[3 + n : 3 + 2 * n]
     row, top, bottom = s[0], float(s[1]), float(s[2])
     r = int(row % n)
+    if r == 0:
+        top, bottom = -np.inf, np.inf
     for i in range(high.shape[0]):
         highs[r] = high[i]
         lows[r] = low[i]
-        top = high[i] if r == 0 else max(top, high[i])
-        bottom = low[i] if r == 0 else min(bottom, low[i])
+        top = max(top, high[i])
+        bottom = min(bottom, low[i])
         hi, lo = top, bottom
         if r < n - 1:
             hi = max(highs[r + 1], hi)  # still the previous block's suffix extremes
@@ -143,6 +145,7 @@ def channel(
                 highs[j] = max(highs[j], highs[j + 1])
                 lows[j] = min(lows[j], lows[j + 1])
             r = 0
+            top, bottom = -np.inf, np.inf
         warm = row < n - 1
         if bands:
             out[0, i] = NAN if warm else hi

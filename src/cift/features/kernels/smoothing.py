@@ -23,22 +23,23 @@ def kama_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
     spread = fastest - slowest
     x = inputs[0]
     size = n + 1
-    buf = s[5 : 5 + size]
-    row, total, kama = s[0], float(s[1]), float(s[2])
-    count, pos = float(s[3]), int(s[4])
+    buf = s[6 : 6 + size]
+    row, total, kama, yesterday = s[0], float(s[1]), float(s[2]), float(s[3])
+    count, pos = float(s[4]), int(s[5])
     for i in range(x.shape[0]):
         value = x[i]
         count, pos, leaving = ring_push(buf, size, count, pos, value)
         out[0, i] = NAN
         if row == 0:
             row += 1
+            yesterday = value
             continue
-        yesterday = buf[(pos - 2) % size]
-        start = buf[pos % size] if row >= n else 0.0  # the value n bars ago
+        start = buf[pos]  # the value n bars ago, once there are n+1
         if row <= n:
             total += abs(yesterday - value)
             if row < n:
                 row += 1
+                yesterday = value
                 continue
             kama = yesterday
         else:
@@ -52,11 +53,12 @@ def kama_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
         kama = (value - kama) * factor + kama
         out[0, i] = kama
         row += 1
-    s[0], s[1], s[2], s[3], s[4] = row, total, kama, count, pos
+        yesterday = value
+    s[0], s[1], s[2], s[3], s[4], s[5] = row, total, kama, yesterday, count, pos
 
 
 def kama_state(params: np.ndarray) -> int:
-    return 3 + int(window_size(int(params[0]) + 1))
+    return 4 + int(window_size(int(params[0]) + 1))
 
 
 @njit(cache=True)
