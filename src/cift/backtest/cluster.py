@@ -57,7 +57,7 @@ def dask_client(settings: Settings, workers: int | None = None) -> Iterator[Clie
             n_workers=workers or settings.dask_local_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # the scheduler serves HTTP anyway; any free port
             silence_logs=logging.ERROR,
         )
         try:
