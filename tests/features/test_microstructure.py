@@ -401,7 +401,7 @@ def test_roll_spread_equals_pandas_autocovariance(n: int, ddof: int, series: str
     change = pd.Series(a["close"]).diff()
     cov = change.rolling(n).cov(change.shift(1), ddof=ddof).to_numpy()
     # On a tick grid the autocovariance can be 0 up to rounding, where its sign is noise.
-    size = change.rolling(n + 1).var(ddof=0).to_numpy()
+    size = (change**2).rolling(n + 1).mean().to_numpy()
     clear = ~(np.abs(cov) <= 1e-9 * size)
     ours = values(BARS[series], f"roll_spread({n},{ddof})")
     with np.errstate(invalid="ignore"):

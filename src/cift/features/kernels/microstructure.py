@@ -206,6 +206,21 @@ def rolling_state(params: np.ndarray) -> int:
     return 2 + int(rolling_size(int(params[0])))
 
 
+@njit(cache=True, inline="always")
+def autocovariance_sum(chain: np.ndarray, n: int) -> float:
+    """Σ (xₜ - x̄)(xₜ₋₁ - x̄₋₁) over the n pairs of consecutive values of ``chain``."""
+    mean_now, mean_before = 0.0, 0.0
+    for j in range(n):
+        mean_now += chain[j + 1]
+        mean_before += chain[j]
+    mean_now /= n
+    mean_before /= n
+    products = 0.0
+    for j in range(n):
+        products += (chain[j + 1] - mean_now) * (chain[j] - mean_before)
+    return products
+
+
 @njit(cache=True)
 def roll_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Roll's spread 2·√(-cov(Δpₜ, Δpₜ₋₁)) over the last ``n`` pairs of price changes
@@ -215,6 +230,7 @@ def roll_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
     close = inputs[0]
     seen, previous, count, pos = s[0], float(s[1]), float(s[2]), int(s[3])
     buf = s[4 : 5 + n]  # the last n+1 changes, oldest at ``pos``
+    chain = np.empty(n + 1)
     for i in range(close.shape[0]):
         out[0, i] = NAN
         if seen == 0:
@@ -225,16 +241,9 @@ def roll_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
         previous = close[i]
         if count < n + 1:
             continue
-        mean_now, mean_before = 0.0, 0.0
-        for j in range(n):
-            mean_now += buf[(pos + 1 + j) % (n + 1)]
-            mean_before += buf[(pos + j) % (n + 1)]
-        mean_now /= n
-        mean_before /= n
-        products = 0.0
-        for j in range(n):
-            now, before = buf[(pos + 1 + j) % (n + 1)], buf[(pos + j) % (n + 1)]
-            products += (now - mean_now) * (before - mean_before)
+        chain[: n + 1 - pos] = buf[pos:]  # the changes in time order
+        chain[n + 1 - pos :] = buf[:pos]
+        products = autocovariance_sum(chain, n)
         cov = products / (n - ddof)
         out[0, i] = 2.0 * math.sqrt(-cov) if cov <= 0.0 else NAN
     s[0], s[1], s[2], s[3] = seen, previous, count, pos
