@@ -188,3 +188,8 @@ def test_timeframes_parse_and_refuse_nonsense() -> None:
         Timeframe.parse("0m")
     with pytest.raises(ValidationError, match="Unknown timeframe"):
         Timeframe.parse("fortnight")
+    assert Timeframe.parse("5mins") == Timeframe.parse("5Min")
+    assert Timeframe.parse("2 hours").nanos == 7_200_000_000_000
+    assert Timeframe.parse("30s").nanos == 30_000_000_000
+    with pytest.raises(ValidationError, match="Unknown timeframe"):
+        Timeframe.parse("100ms")  # milliseconds are not minutes

@@ -20,7 +20,7 @@ _UNITS = {
     "d": ("d", 86_400_000_000_000),
     "day": ("d", 86_400_000_000_000),
 }
-_PATTERN = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+?)s?\s*$")
+_PATTERN = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -40,6 +40,8 @@ class Timeframe:
             return text
         match = _PATTERN.match(text)
         unit = match.group(2).lower() if match else ""
+        if unit not in _UNITS and len(unit) > 2 and unit.endswith("s"):
+            unit = unit[:-1]  # plurals: mins, hours, days (but "ms" is not minutes)
         if match is None or unit not in _UNITS or int(match.group(1)) <= 0:
             raise ValidationError(
                 f"Unknown timeframe {text!r}; use a positive number and a unit, e.g. "
