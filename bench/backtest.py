@@ -1,0 +1,196 @@
+"""Backtest speed: CIFT's event-driven engine next to backtesting.py, backtrader and
+NautilusTrader, and CIFT's vectorised sweep next to vectorbt, on the same bars.
+
+    python bench/backtest.py [--bars 1000000] [--symbols 100] [--per-symbol 100000]
+                             [--engines cift,backtesting,backtrader,nautilus]
+                             [--vectorbt-python PATH]
+
+Each engine runs SMA(10/50) crossover, long or flat, in its own process on the same
+Parquet file of one-minute bars; figures are bars per second of the whole process
+(start-up, imports, loading included), of the engine's run alone, and the process's
+peak memory. The sweep runs 100 SMA parameter pairs on 100k bars: CIFT's vectorised
+mode and vectorbt, each warm (second call in one process) and as a whole process.
+vectorbt does not import next to plotly 6+, so it runs in its own virtualenv
+(created under the temp folder unless --vectorbt-python names one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, table
+
+HERE = Path(__file__).resolve().parent
+T0 = 1_704_205_800_000_000_000  # 2024-01-02 14:30 UTC
+FASTS = list(range(5, 55, 5))
+SLOWS = list(range(60, 260, 20))
+
+
+def minute_bars(symbols: int, per_symbol: int, seed: int = 3) -> pl.DataFrame:
+    """Geometric random walks in cents, one bar a minute, symbols interleaved in time."""
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(0.0, 0.0008, (symbols, per_symbol))
+    close = np.round(100 * np.exp(np.cumsum(steps, axis=1)), 2).clip(0.01)
+    opens = np.round(np.concatenate([close[:, :1], close[:, :-1]], axis=1), 2)
+    wiggle = np.abs(rng.normal(0.0, 0.0004, close.shape))
+    high = np.round(np.maximum(opens, close) * (1 + wiggle), 2)
+    low = np.round(np.minimum(opens, close) * (1 - wiggle), 2)
+    ts = T0 + np.arange(per_symbol, dtype=np.int64) * 60_000_000_000
+    return (
+        pl.DataFrame(
+            {
+                "symbol": np.repeat([f"S{i:03d}" for i in range(symbols)], per_symbol),
+                "ts": np.tile(ts, symbols),
+                "open": opens.ravel(),
+                "high": high.ravel(),
+                "low": low.ravel(),
+                "close": close.ravel(),
+                "volume": rng.integers(100, 10_000, close.size).astype(np.float64),
+            }
+        )
+        .with_columns(
+            pl.col("ts").cast(pl.Datetime("ns", "UTC")),
+            ((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"),
+            pl.lit(10, dtype=pl.Int64).alias("trades"),
+        )
+        .sort("ts", "symbol")
+    )
+
+
+def whole_process(
+    args: list[str], python: str = sys.executable
+) -> tuple[dict[str, float], float, float]:
+    """Run a child; its JSON line, wall seconds and peak RSS in MiB."""
+    began = time.perf_counter()
+    child = subprocess.Popen([python, *args], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{args} failed")
+    return (
+        json.loads(output.strip().splitlines()[-1]),
+        time.perf_counter() - began,
+        usage.ru_maxrss / 1024,
+    )
+
+
+def engines(path: Path, names: list[str], label: str) -> list[list[str]]:
+    rows, baseline = [], None
+    for name in names:
+        result, wall, peak = whole_process([str(HERE / "backtest_engines.py"), name, str(path)])
+        bars = result["bars"]
+        whole, inner = bars / wall, bars / result["seconds"]
+        baseline = baseline or whole
+        rows.append(
+            [
+                name,
+                f"{whole:,.0f}",
+                f"{inner:,.0f}",
+                f"{baseline / whole:.1f}x",
+                f"{peak:,.0f}",
+                f"{result['trades']:,}",
+                f"{result['equity']:,.0f}",
+            ]
+        )
+        print(label, rows[-1], flush=True)
+    return rows
+
+
+def vectorbt_python(work: Path, given: str | None) -> str:
+    if given:
+        return given
+    venv = work / "vectorbt-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "vectorbt", "plotly<6", "polars", "pyarrow"], check=True)
+    return str(venv / "bin" / "python")
+
+
+def sweeps(path: Path, python: str) -> list[list[str]]:
+    rows = []
+    script = str(HERE / "backtest_sweep.py")
+    for name, interpreter in (("cift", sys.executable), ("vectorbt", python)):
+        warm, _, _ = whole_process([script, name, str(path), "warm"], python=interpreter)
+        cold, wall, peak = whole_process([script, name, str(path)], python=interpreter)
+        rows.append(
+            [
+                name,
+                f"{warm['seconds']:.2f}",
+                f"{wall:.2f}",
+                f"{peak:,.0f}",
+                f"{cold['best']:,.0f}",
+            ]
+        )
+        print("sweep", rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    parser.add_argument("--symbols", type=int, default=100)
+    parser.add_argument("--per-symbol", type=int, default=100_000)
+    parser.add_argument("--engines", default="cift,backtesting,backtrader,nautilus")
+    parser.add_argument("--many-engines", default=None, help="Engines for the 100-symbol case.")
+    parser.add_argument("--vectorbt-python", default=None)
+    args = parser.parse_args()
+    names = args.engines.split(",")
+    header = [
+        "engine",
+        "bars/s (process)",
+        "bars/s (run)",
+        "vs CIFT",
+        "peak MiB",
+        "trades",
+        "final equity",
+    ]
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        one = work / "one.parquet"
+        minute_bars(1, args.bars).write_parquet(one)
+        print(
+            table(
+                f"SMA cross, {args.bars:,} one-minute bars of one symbol",
+                header,
+                engines(one, names, "one"),
+            )
+        )
+        many = work / "many.parquet"
+        minute_bars(args.symbols, args.per_symbol).write_parquet(many)
+        many_names = (args.many_engines or args.engines).split(",")
+        title = f"SMA cross, {args.symbols} symbols x {args.per_symbol:,} bars"
+        print(table(title, header, engines(many, many_names, "many")))
+        sweep_bars = work / "sweep.parquet"
+        minute_bars(1, 100_000, seed=5).write_parquet(sweep_bars)
+        python = vectorbt_python(work, args.vectorbt_python)
+        sweep_header = [
+            "sweep of 100 pairs",
+            "warm s",
+            "whole process s",
+            "peak MiB",
+            "best equity",
+        ]
+        print(
+            table(
+                "Vectorised sweep, 100 SMA pairs on 100,000 bars",
+                sweep_header,
+                sweeps(sweep_bars, python),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
