@@ -24,7 +24,8 @@ def highest_next(
     buf: np.ndarray, width: int, row: int, slot: int, at: int, best: float
 ) -> tuple[int, float]:
     """(row, value) of the highest of rows ``row-width+1..row`` once ``buf[slot]`` holds
-    row's value; ``at``/``best`` are the answer for the previous row (``at`` -1 at first)."""
+    row's value; ``at``/``best`` are the answer for the previous row (``at`` -width before
+    the first row, which makes it scan)."""
     value = buf[slot]
     if at <= row - width:  # the highest left the window: scan it again, oldest first
         at = max(row - width + 1, 0)
@@ -74,7 +75,7 @@ def aroon(inputs: np.ndarray, n: int, oscillator: bool, s: np.ndarray, out: np.n
     highs, lows = s[5 : 5 + width], s[5 + width : 5 + 2 * width]
     row, hi_at, hi, lo_at, lo = int(s[0]), int(s[1]), float(s[2]), int(s[3]), float(s[4])
     if row == 0:
-        hi_at, lo_at = -1, -1
+        hi_at, lo_at = -width, -width
     factor = 100.0 / n
     slot = row % width
     for i in range(high.shape[0]):

@@ -142,7 +142,7 @@ def directional_index(
     high, low, close = inputs[0], inputs[1], inputs[2]
     row, ph, pl, pc = s[ROW], float(s[HIGH]), float(s[LOW]), float(s[CLOSE])
     plus, minus, tr = float(s[PLUS_DM]), float(s[MINUS_DM]), float(s[RANGE])
-    dx, adx = float(s[7]), float(s[8])
+    dx, adx = float(s[7]), float(s[8])  # for ADX(R), dx sums the first n DX
     lag = n - 1
     ring = s[11 : 11 + lag]
     count, pos = float(s[9]), int(s[10])
@@ -162,7 +162,7 @@ def directional_index(
                 value = dx
             elif row <= first_adx:
                 if not math.isnan(today):
-                    dx += today  # the sum of the first n DX
+                    dx += today
                 if row == first_adx:
                     adx = dx / n
                     value = adx
