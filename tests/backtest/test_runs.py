@@ -33,15 +33,9 @@ def test_a_run_is_recorded_with_everything_to_reproduce_it(
     assert row.symbols == ["NVDA"]
     assert float(row.final_equity or 0) == pytest.approx(outcome.result.final_equity)
     assert row.metrics["trades"] == outcome.result.trades.height
-    assert set(row.artifacts) == {
-        "equity",
-        "fills",
-        "orders",
-        "trades",
-        "metrics",
-        "spec",
-        "tearsheet",
-    }
+    frames = {f"{name}.parquet" for name in ("equity", "fills", "orders", "trades")}
+    documents = {"metrics.json", "spec.json", "tearsheet.html", "tearsheet.json"}
+    assert set(row.artifacts) == frames | documents
     assert all(Path(p).is_file() for p in row.artifacts.values())
 
 

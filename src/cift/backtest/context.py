@@ -36,7 +36,10 @@ class BacktestContext(Context):
         self.kind = -1
         self.row = -1
         self._last_row = [[-1] * len(stream.symbols) for _ in range(3)]
-        self._features: dict[str, tuple[int, list[float]]] = {}
+        self._features: dict[str, tuple[int, list[float | None]]] = {}
+        # Feature values by event kind; ``current`` is the current kind's (set with kind).
+        self.by_kind: list[dict[str, list[float | None]]] = [{}, {}, {}]
+        self.current: dict[str, list[float | None]] = {}
         self._starts = _symbol_starts(stream.bars, len(stream.symbols))
 
     def attach(self, venue: Venue, features: dict[str, str], orders: list[Order]) -> None:
@@ -45,8 +48,10 @@ class BacktestContext(Context):
         self.orders = orders
         for name, text in features.items():
             self._features.update(self._compute(name, text))
+        for name, (kind, values) in self._features.items():
+            self.by_kind[kind][name] = values
 
-    def _compute(self, name: str, text: str) -> dict[str, tuple[int, list[float]]]:
+    def _compute(self, name: str, text: str) -> dict[str, tuple[int, list[float | None]]]:
         """Values of one declared feature; several outputs are named ``name_<suffix>``
         (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and bb_lower)."""
         call = parse_call(f"{name}={text}")
@@ -58,9 +63,7 @@ class BacktestContext(Context):
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
                 computed = compute(columns.frame, [call])
                 added = [c for c in computed.columns if c not in columns.frame.columns]
-                return {
-                    c: (code, computed.get_column(c).fill_null(math.nan).to_list()) for c in added
-                }
+                return {c: (code, computed.get_column(c).fill_nan(None).to_list()) for c in added}
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."
@@ -74,6 +77,7 @@ class BacktestContext(Context):
         """The engine moved to an event (of ``kind``, for ``symbol``, at ``row``)."""
         self.symbol_index = symbol
         self.kind = kind
+        self.current = self.by_kind[kind]
         self.row = row
         self._last_row[kind][symbol] = row
 
@@ -139,10 +143,9 @@ class BacktestContext(Context):
 
     def feature(self, name: str, symbol: str | None = None) -> float | None:
         if symbol is None:
-            found = self._features.get(name)
-            if found is not None and found[0] == self.kind:
-                value = found[1][self.row]
-                return None if value != value else value  # noqa: PLR0124 (NaN: warm-up)
+            values = self.current.get(name)
+            if values is not None:
+                return values[self.row]  # None during the warm-up
         return self._feature_of(name, symbol)
 
     def _feature_of(self, name: str, symbol: str | None) -> float | None:
@@ -157,8 +160,7 @@ class BacktestContext(Context):
         row = self._last_row[kind][index]
         if row < 0:
             return None
-        value = values[row]
-        return None if math.isnan(value) else value
+        return values[row]
 
     def history(self, symbol: str, field: str, count: int) -> np.ndarray:
         bars = self.stream.bars

@@ -128,7 +128,7 @@ def _bars_only(
     ts_list, times = bars.ts[rows].tolist(), stream.time[start:end].tolist()
     working, on_bar = venue.working, strategy.on_bar
     last_bar_row = ctx.last_rows(ev.BAR)
-    ctx.kind = ev.BAR
+    ctx.kind, ctx.current = ev.BAR, ctx.by_kind[ev.BAR]
     bar = BarView()
     for now, row, symbol, ts, o, h, low, c, v in zip(
         times, rows.tolist(), symbols, ts_list, *fields, strict=True
