@@ -250,10 +250,12 @@ def test_5xx_forever_gives_up_naming_the_url(provider: PolygonProvider, server: 
 @pytest.mark.parametrize(
     ("body", "said"),
     [
-        (b'{"status":"OK","results":[{"sip_timestamp":17042', "at character 43"),
-        (b"<html>maintenance</html>", "at character 0"),
+        (b'{"status":"OK","results":[{"sip_timestamp":17042', "delimiter at character 48"),
+        (b"<html>maintenance</html>", "the body is not a JSON object"),
+        (b"null", "the body is not a JSON object"),
+        (b'{"status":"OK"}\n{"status":"OK"}', "2 JSON values instead of one"),
         ({"status": "ERROR", "error": "boom"}, "status 'ERROR' (boom)"),
-        ({"status": "OK", "results": "none"}, "error deserializing"),
+        ({"status": "OK", "results": "none"}, "Column(/results) changed from array to string"),
         ({"status": "OK", "results": [], "next_url": "cursor=abc"}, "no absolute path"),
     ],
 )
@@ -296,7 +298,7 @@ def test_bad_key_and_missing_entitlement(
 def test_a_missing_key_names_the_setting(make_settings: SettingsFactory) -> None:
     with pytest.raises(ConfigurationError, match="set CIFT_POLYGON_API_KEY"):
         create(make_settings())
-    with pytest.raises(ConfigurationError, match="not an http"):
+    with pytest.raises(ConfigurationError, match=r"not an http.*set CIFT_POLYGON_BASE_URL"):
         create(make_settings(polygon_api_key="k", polygon_base_url="api.massive.com"))
 
 

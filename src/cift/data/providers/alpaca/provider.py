@@ -30,6 +30,7 @@ MINUTE_NS, HOUR_NS, DAY_NS = 60 * 10**9, 3_600 * 10**9, 86_400 * 10**9
 KEYS = f"{env_var('alpaca_api_key_id')} and {env_var('alpaca_api_secret_key')}"
 UPSTREAM = Upstream(
     name="Alpaca",
+    url_setting=env_var("alpaca_data_url"),
     credentials_hint=f"Check {KEYS}: they must be a valid key pair from your Alpaca dashboard.",
     entitlement_hint=f"Check {KEYS}, and that your plan covers the feed "
     f"({env_var('alpaca_feed')}; the free plan has only iex) and the time range (the free "
@@ -143,13 +144,14 @@ class AlpacaProvider:
         while True:
             fetched = self.client.get(path, {**params, "page_token": token} if token else params)
             rows, following = parse_page(self.client, fetched, kind, wanted)
+            if following and following == token:
+                raise malformed(self.client, fetched, "next_page_token repeats the page just read")
+            del fetched  # only one page's body is held at a time
             rows = within(rows, start, end)
             if rows.height:
                 yield rows
             if not following:
                 return
-            if following == token:
-                raise malformed(self.client, fetched, "next_page_token repeats the page just read")
             token = following
 
     def close(self) -> None:

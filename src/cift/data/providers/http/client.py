@@ -38,6 +38,7 @@ class Upstream:
     """Who a client talks to, and what a user should check when access is refused."""
 
     name: str
+    url_setting: str
     credentials_hint: str
     entitlement_hint: str
 
@@ -95,7 +96,7 @@ class HttpClient:
         if parsed.scheme not in {"http", "https"} or not parsed.hostname:
             raise ConfigurationError(
                 f"{upstream.name} base URL {redact_url(base_url)!r} is not an http(s) URL; "
-                "set it like https://api.example.com."
+                f"set {upstream.url_setting} like https://api.example.com."
             )
         self.upstream = upstream
         self.policy = policy

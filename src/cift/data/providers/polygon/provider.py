@@ -36,6 +36,7 @@ MAX_PAGE = 50_000
 TIMESPANS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 UPSTREAM = Upstream(
     name="Polygon",
+    url_setting=env_var("polygon_base_url"),
     credentials_hint=f"Check {env_var('polygon_api_key')}: it must be a valid Polygon/Massive "
     "API key.",
     entitlement_hint="The key is valid but its plan does not cover this data (asset class, "
@@ -123,17 +124,20 @@ class PolygonProvider:
         while True:
             fetched = self.client.get(target, params)
             rows, next_url = parse_page(self.client, fetched, kind, symbol)
+            following = None
+            if next_url:
+                try:
+                    following = rebase(next_url)
+                except ValueError as exc:
+                    raise malformed(self.client, fetched, str(exc)) from None
+                if following == target:
+                    raise malformed(self.client, fetched, "next_url repeats the page just read")
+            del fetched  # only one page's body is held at a time
             rows = within(rows, start, end)
             if rows.height:
                 yield rows
-            if not next_url:
+            if following is None:
                 return
-            try:
-                following = rebase(next_url)
-            except ValueError as exc:
-                raise malformed(self.client, fetched, str(exc)) from None
-            if following == target:
-                raise malformed(self.client, fetched, "next_url repeats the page just read")
             target, params = following, None
 
     def close(self) -> None:
