@@ -109,3 +109,49 @@ def test_store_mode_compute_ls_and_show() -> None:
     assert len(rows) == 20
     assert rows[-1]["ts"].startswith("2014-12-31")
     assert rows[-1]["rsi"] is not None
+
+
+TICK_FILES = {
+    "minute/2006-01-02-volume-min-001.csv": (
+        ["--columns", "Date,Time,Open,High,Low,Close,Volume,OpenInterest", "--tz", "Europe/Berlin"],
+        "adx(14),parkinson(20)",
+    ),
+    "ticks/btcusdt-trades-binance.parquet": ([], "tick_rule(),signed_volume(),vpin(5,10)"),
+    "ticks/btcusdt-quotes-binance.parquet": ([], "mid(),quoted_spread(),ofi(10)"),
+    "ticks/usdjpy-quotes-truefx.csv": ([], "mid(),quoted_spread()"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TICK_FILES))
+def test_file_mode_on_the_other_sample_files(name: str, tmp_path: Path) -> None:
+    options, features = TICK_FILES[name]
+    out = tmp_path / "out.parquet"
+    cift(
+        "features",
+        "compute",
+        "--input",
+        str(DATA / name),
+        *options,
+        "--features",
+        features,
+        "-o",
+        str(out),
+    )
+    frame = pl.read_parquet(out)
+    raw = pl.read_parquet(DATA / name) if name.endswith(".parquet") else None
+    assert frame.height == (raw.height if raw is not None else frame.height) > 0
+    if "mid" in frame.columns:  # only a quote with 0 < bid < ask has a mid
+        bid, ask = frame.get_column("bid").to_numpy(), frame.get_column("ask").to_numpy()
+        expected = np.where((bid > 0) & (bid < ask), (bid + ask) / 2, np.nan)
+        np.testing.assert_allclose(frame.get_column("mid").to_numpy(), expected)
+    if "signed_volume" in frame.columns:  # buyer_maker True means the seller was aggressor
+        sign = np.where(raw["buyer_maker"].to_numpy() == "True", -1.0, 1.0)  # type: ignore[index]
+        np.testing.assert_allclose(
+            frame.get_column("signed_volume").to_numpy(),
+            sign * raw["quantity"].to_numpy(),  # type: ignore[index]
+        )
+    if "adx" in frame.columns:
+        high, low, close = (frame.get_column(c).to_numpy() for c in ("High", "Low", "Close"))
+        np.testing.assert_allclose(
+            frame.get_column("adx").to_numpy(), talib.ADX(high, low, close, 14), rtol=1e-9
+        )

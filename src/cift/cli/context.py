@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from cift.core.errors import ValidationError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, load_settings
+from cift.data.providers.files import FileMapping
 from cift.data.store import MarketStore, open_store
 from cift.model import Timeframe
 
@@ -35,6 +37,24 @@ def split_symbols(text: str) -> list[str]:
     if not symbols:
         raise ValidationError("Name at least one symbol, e.g. --symbols AAPL,MSFT.")
     return symbols
+
+
+def file_mapping(
+    *,
+    map_: str | None = None,
+    columns: str | None = None,
+    tz: str = "UTC",
+    symbol: str | None = None,
+    **options: Any,
+) -> FileMapping:
+    """A file mapping from the command-line options every file-reading command shares."""
+    return FileMapping(
+        symbol=symbol,
+        rename=FileMapping.parse_rename(map_),
+        columns=tuple(c.strip() for c in columns.split(",")) if columns else None,
+        timezone=tz,
+        **options,
+    )
 
 
 def optional_timeframe(text: str | None) -> Timeframe | None:

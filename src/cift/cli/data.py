@@ -17,7 +17,6 @@ from cift.data.export import export_frame
 from cift.data.importer import ImportSummary, import_file
 from cift.data.loader import BackfillPlan, BackfillResult, Checkpoints, Chunk, backfill
 from cift.data.providers import PROVIDERS, MarketDataProvider, get_provider
-from cift.data.providers.files import FileMapping
 from cift.data.quality import check_store
 from cift.data.store import MarketStore
 from cift.db import migrate
@@ -25,7 +24,13 @@ from cift.db.engine import create_db_engine, session_factory
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
-from .context import cli_settings, market_store, optional_timeframe, split_symbols
+from .context import (
+    cli_settings,
+    file_mapping,
+    market_store,
+    optional_timeframe,
+    split_symbols,
+)
 from .render import frame_records, frame_table, report_rows
 
 app = typer.Typer(help="Fetch, import, inspect and export ticks, quotes and bars.")
@@ -177,15 +182,15 @@ def import_command(
       cift data import fdax.csv --columns Date,Time,Open,High,Low,Close,Volume,OI
       --tz Europe/Berlin --symbol FDAX
     """
-    mapping = FileMapping(
-        kind=kind,
+    mapping = file_mapping(
+        map_=map_,
+        columns=columns,
+        tz=tz,
         symbol=symbol,
-        rename=FileMapping.parse_rename(map_),
-        columns=tuple(c.strip() for c in columns.split(",")) if columns else None,
+        kind=kind,
         date_column=date_column,
         time_column=time_column,
         timestamp_format=timestamp_format,
-        timezone=tz,
         timeframe=optional_timeframe(timeframe),
         separator=separator,
     )

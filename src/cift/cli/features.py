@@ -21,7 +21,7 @@ from cift.features.spec import all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
-from .context import cli_settings, market_store, split_symbols
+from .context import cli_settings, file_mapping, market_store, split_symbols
 from .render import frame_records, frame_table
 
 app = typer.Typer(help="Technical, order-flow and microstructure features: list, compute, show.")
@@ -98,6 +98,10 @@ def compute_command(
         None, "--output", "-o", help="Where to write the file result (.parquet or .csv)."
     ),
     map_: str | None = typer.Option(None, "--map", help="FILE_COLUMN=CIFT_COLUMN,... for --input."),
+    columns: str | None = typer.Option(
+        None, help="Names for every column of --input, replacing its header line."
+    ),
+    tz: str = typer.Option("UTC", "--tz", help="Time zone of --input times without an offset."),
     name: str = typer.Option("adhoc", help="Name of the set made from --features."),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all stored)."),
     timeframe: str = typer.Option("1Min", help="Bar length of the stored bars to use."),
@@ -116,7 +120,7 @@ def compute_command(
         calls = [parse_call(t) for t in split_calls(features or "")]
         if not calls:
             raise ValidationError(f"Name the features with --features: {FEATURES_HELP}")
-        mapping = FileMapping(rename=FileMapping.parse_rename(map_))
+        mapping = file_mapping(map_=map_, columns=columns, tz=tz)
         rows = export_frame(compute_for_file(input_file, calls, mapping), output)
         console.print(f"wrote {rows:,} rows with {len(calls)} feature(s) to {output}")
         return
@@ -189,9 +193,7 @@ def bars_command(
     """
     if (threshold is None) == (imbalance is None):
         raise ValidationError("Give --threshold (standard bars) or --imbalance (imbalance bars).")
-    mapping = FileMapping(
-        kind=DataKind.TRADES, symbol=symbol, rename=FileMapping.parse_rename(map_)
-    )
+    mapping = file_mapping(map_=map_, symbol=symbol, kind=DataKind.TRADES)
     trades = load(input_file, mapping).frame
     bar_kind = cast(BarKind, kind)  # checked by the bar builders
     if imbalance is not None:
