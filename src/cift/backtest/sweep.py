@@ -140,6 +140,25 @@ def random_plan(
     return _plan(strategy, list(spans), combos, fixed or {})
 
 
+def plan_from_options(
+    strategy: str,
+    grid: Sequence[str] | None,
+    ranges: Sequence[str] | None,
+    draws: int | None,
+    seed: int = 0,
+    fixed: Mapping[str, Any] | None = None,
+) -> Plan:
+    """The plan of ``--grid``/``--range`` texts: the grid, or ``draws`` random combinations
+    (a ``--grid`` axis is then drawn from its values)."""
+    axes = dict(parse_axis(text) for text in grid or [])
+    spans = dict(parse_span(text) for text in ranges or [])
+    if draws is None:
+        if spans:
+            raise ValidationError("--range draws values for --random N; add --random 50.")
+        return grid_plan(strategy, axes, fixed)
+    return random_plan(strategy, {**axes, **spans}, draws, seed, fixed)
+
+
 def _plan(
     strategy: str, names: list[str], combos: Iterable[dict[str, Any]], fixed: Mapping[str, Any]
 ) -> Plan:

@@ -108,24 +108,6 @@ RANK_HELP = f"Metric to rank by: {', '.join(RANKABLE)}."
 ENGINE_HELP = "auto (vectorised where it matches the engine), event or vector."
 
 
-def sweep_plan(
-    strategy: str,
-    grid: list[str] | None,
-    ranges: list[str] | None,
-    draws: int | None,
-    seed: int,
-    param: list[str] | None,
-) -> sweep.Plan:
-    """The combinations of the sweep options: a grid, or ``draws`` random ones."""
-    axes = dict(sweep.parse_axis(text) for text in grid or [])
-    spans = dict(sweep.parse_span(text) for text in ranges or [])
-    if draws is None:
-        if spans:
-            raise ValidationError("--range draws values for --random N; add --random 50.")
-        return sweep.grid_plan(strategy, axes, parse_params(param))
-    return sweep.random_plan(strategy, {**axes, **spans}, draws, seed, parse_params(param))
-
-
 def sweep_spec(
     strategy: str,
     symbols: str | None,
@@ -155,27 +137,46 @@ def _engine(text: str) -> Engine:
     raise ValidationError(f"--engine {text!r}: choose from {', '.join(ENGINES)}.")
 
 
+# Options the sweep and walkforward commands share.
+SYMBOLS = typer.Option(None, help="Comma-separated symbols (from the store).")
+START = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC.")
+END = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time.")
+TIMEFRAME = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D.")
+GRID = typer.Option(None, help=GRID_HELP)
+RANGES = typer.Option(None, "--range", help=RANGE_HELP)
+DRAWS = typer.Option(None, "--random", min=1, help="Draw N random combinations.")
+SEED = typer.Option(0, help="Seed of the random draws.")
+FIXED = typer.Option(None, help="A fixed parameter as name=value.")
+CASH = typer.Option(100_000.0, help="Initial cash.")
+COMMISSION = typer.Option(0.0, help="Commission in basis points of notional.")
+SLIPPAGE = typer.Option(0.0, help="Slippage in basis points against you.")
+RANK = typer.Option("sharpe", "--rank", help=RANK_HELP)
+ENGINE = typer.Option("auto", help=ENGINE_HELP)
+WORKERS = typer.Option(None, min=1, help="Local Dask worker processes.")
+AS_JSON = typer.Option(False, "--json", help="Print the results as JSON.")
+
+
 @app.command("sweep")
 def sweep_command(
     strategy: str = typer.Argument(..., help=STRATEGY_HELP),
-    symbols: str | None = typer.Option(None, help="Comma-separated symbols (from the store)."),
-    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC."),
-    end: str | None = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time."),
-    timeframe: str = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D."),
+    symbols: str | None = SYMBOLS,
+    start: str | None = START,
+    end: str | None = END,
+    timeframe: str = TIMEFRAME,
     data: Path | None = typer.Option(None, help="Sweep on a CSV/Parquet file of bars instead."),
-    grid: list[str] | None = typer.Option(None, help=GRID_HELP),
-    ranges: list[str] | None = typer.Option(None, "--range", help=RANGE_HELP),
-    draws: int | None = typer.Option(None, "--random", min=1, help="Draw N random combinations."),
-    seed: int = typer.Option(0, help="Seed of the random draws."),
-    param: list[str] | None = typer.Option(None, help="A fixed parameter as name=value."),
-    cash: float = typer.Option(100_000.0, help="Initial cash."),
-    commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
-    slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
-    rank_by: str = typer.Option("sharpe", "--rank", help=RANK_HELP),
-    engine: str = typer.Option("auto", help=ENGINE_HELP),
-    workers: int | None = typer.Option(None, min=1, help="Local Dask worker processes."),
-    top: int = typer.Option(20, min=1, help="Rows of the ranked table."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    grid: list[str] | None = GRID,
+    ranges: list[str] | None = RANGES,
+    draws: int | None = DRAWS,
+    seed: int = SEED,
+    param: list[str] | None = FIXED,
+    cash: float = CASH,
+    commission_bps: float = COMMISSION,
+    slippage_bps: float = SLIPPAGE,
+    rank_by: str = RANK,
+    engine: str = ENGINE,
+    workers: int | None = WORKERS,
+    top: int = typer.Option(20, min=1, help="Rows of the ranked table (JSON lists all)."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Backtest every parameter combination on Dask, rank them and deflate the best Sharpe.
 
@@ -188,7 +189,7 @@ def sweep_command(
       --range slow=60:250 --seed 7
     """
     settings = cli_settings()
-    plan = sweep_plan(strategy, grid, ranges, draws, seed, param)
+    plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
     )
@@ -204,7 +205,7 @@ def sweep_command(
             progress=advance,
         )
     if as_json:
-        print_json(result.to_dict(top))
+        print_json(result.to_dict())
         return
     console.print(sweep_table(result, top))
     console.print(sweep_summary(result))
@@ -236,7 +237,7 @@ def sweep_summary(result: sweep.SweepResult) -> str:
     if result.skipped:
         lines[0] += f", skipped {len(result.skipped)} ({result.skipped[0].reason}, ...)"
     if result.duplicates:
-        lines[0] += f", dropped {result.duplicates} duplicates"
+        lines[0] += f", dropped {result.duplicates} repeated draw(s)"
     d = result.deflation
     if d is None:
         lines.append("Deflated Sharpe ratio: undefined (the best trial's returns do not vary).")
@@ -253,26 +254,26 @@ def sweep_summary(result: sweep.SweepResult) -> str:
 @app.command("walkforward")
 def walkforward_command(
     strategy: str = typer.Argument(..., help=STRATEGY_HELP),
-    symbols: str | None = typer.Option(None, help="Comma-separated symbols (from the store)."),
-    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or time, UTC."),
-    end: str | None = typer.Option(None, help="Last day, inclusive (YYYY-MM-DD), or end time."),
-    timeframe: str = typer.Option("1D", help="Bar length read from the store: 1Min, 1H, 1D."),
+    symbols: str | None = SYMBOLS,
+    start: str | None = START,
+    end: str | None = END,
+    timeframe: str = TIMEFRAME,
     data: Path | None = typer.Option(None, help="Run on a CSV/Parquet file of bars instead."),
     train: str = typer.Option(..., help="In-sample length: bars (750) or a duration (3y)."),
     test: str = typer.Option(..., help="Out-of-sample length: bars (250) or a duration (1y)."),
     anchored: bool = typer.Option(False, help="Grow the in-sample span from the first bar."),
-    grid: list[str] | None = typer.Option(None, help=GRID_HELP),
-    ranges: list[str] | None = typer.Option(None, "--range", help=RANGE_HELP),
-    draws: int | None = typer.Option(None, "--random", min=1, help="Draw N random combinations."),
-    seed: int = typer.Option(0, help="Seed of the random draws."),
-    param: list[str] | None = typer.Option(None, help="A fixed parameter as name=value."),
-    cash: float = typer.Option(100_000.0, help="Initial cash."),
-    commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
-    slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
-    rank_by: str = typer.Option("sharpe", "--rank", help=RANK_HELP),
-    engine: str = typer.Option("auto", help=ENGINE_HELP),
-    workers: int | None = typer.Option(None, min=1, help="Local Dask worker processes."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    grid: list[str] | None = GRID,
+    ranges: list[str] | None = RANGES,
+    draws: int | None = DRAWS,
+    seed: int = SEED,
+    param: list[str] | None = FIXED,
+    cash: float = CASH,
+    commission_bps: float = COMMISSION,
+    slippage_bps: float = SLIPPAGE,
+    rank_by: str = RANK,
+    engine: str = ENGINE,
+    workers: int | None = WORKERS,
+    as_json: bool = AS_JSON,
 ) -> None:
     """Optimise in-sample, trade the best parameters out-of-sample, window after window.
 
@@ -285,7 +286,7 @@ def walkforward_command(
       --grid slow=50,100 --train 3y --test 1y --anchored
     """
     settings = cli_settings()
-    plan = sweep_plan(strategy, grid, ranges, draws, seed, param)
+    plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
     )
