@@ -150,7 +150,7 @@ def many(symbols: int, per_symbol: int, repeat: int) -> list[list[str]]:
         if fn is None:
             fns = [
                 INDICATORS[n][1]
-                for n in ("SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "STOCH", "OBV")
+                for n in ("SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "ADX", "STOCH", "OBV")
             ]
             fns += [
                 lambda hi, lo, cl, vo: talib.ROC(cl, 10),

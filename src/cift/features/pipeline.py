@@ -35,6 +35,7 @@ DEFAULT_FEATURES = (
     "macd(12,26,9)",
     "bbands(20,2,2)",
     "atr(14)",
+    "adx(14)",
     "stoch(14,3,3)",
     "obv",
     "roc(10)",
