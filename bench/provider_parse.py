@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import multiprocessing as mp
 import statistics
@@ -213,9 +214,10 @@ def measure_client(name: str, url: str, kind: DataKind, span: tuple[int, int], r
     return statistics.median(seconds), rows, memory.peak_mb
 
 
-def in_child(*args: Any) -> Any:
+def in_child(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a fresh process, so its memory peak is its own."""
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(measure_client, args)
+        return pool.apply(function, args)
 
 
 def fetch_pages(url: str, provider: str, kind: DataKind, span: tuple[int, int]) -> list[bytes]:
@@ -248,6 +250,17 @@ def fetch_pages(url: str, provider: str, kind: DataKind, span: tuple[int, int]) 
     return bodies
 
 
+def polars_reader(schema: pl.Schema, field: str) -> Callable[[bytes], int]:
+    """Polars' own JSON reader on the same schema (reading only, no mapping): rows read."""
+
+    def read(body: bytes) -> int:
+        page = pl.read_json(io.BytesIO(body), schema=schema).get_column(field)
+        lists = page.struct.unnest() if page.dtype == pl.Struct else page.to_frame()
+        return int(lists.select(pl.sum_horizontal(pl.all().list.len())).item())
+
+    return read
+
+
 def parsers(url: str, provider: str, kind: DataKind) -> dict[str, Callable[[bytes], int]]:
     """Ways to turn one page's bytes into rows, each returning the row count."""
     if provider == "polygon":
@@ -255,6 +268,9 @@ def parsers(url: str, provider: str, kind: DataKind) -> dict[str, Callable[[byte
         found: dict[str, Callable[[bytes], int]] = {
             "CIFT `parse_page`": lambda body: (
                 polygon.parse_page(client, Fetched(url, body), kind, "AAPL")[0].height
+            ),
+            "Polars `read_json` (reading only)": polars_reader(
+                polygon.parse.PAGES[kind], "results"
             ),
             "`json` + `pl.DataFrame(dicts)`": lambda body: (
                 pl.DataFrame(json.loads(body)["results"]).height
@@ -269,10 +285,12 @@ def parsers(url: str, provider: str, kind: DataKind) -> dict[str, Callable[[byte
             )
         return found
     client = alpaca.create(settings(url)).client
+    schema = alpaca.parse.page_schema(kind, SYMBOLS)
     found = {
         "CIFT `parse_page`": lambda body: (
             alpaca.parse_page(client, Fetched(url, body), kind, SYMBOLS)[0].height
         ),
+        "Polars `read_json` (reading only)": polars_reader(schema, kind.value),
         "`json` + `pl.DataFrame(dicts)`": lambda body: sum(
             pl.DataFrame(rows).height for rows in json.loads(body)[kind.value].values()
         ),
@@ -287,29 +305,43 @@ def parsers(url: str, provider: str, kind: DataKind) -> dict[str, Callable[[byte
     return found
 
 
+def measure_parser(
+    url: str, provider: str, kind: DataKind, span: tuple[int, int], name: str, repeat: int
+) -> tuple[int, int, float, float]:
+    """Child process: pages fetched first, then parsed ``repeat`` times under the meter."""
+    bodies = fetch_pages(url, provider, kind, span)
+    parse = parsers(url, provider, kind)[name]
+    parse(bodies[-1])  # runtimes start up
+    gc.collect()
+    seconds, count = [], 0
+    with PeakMemory() as memory:
+        for _ in range(repeat):
+            begin = time.perf_counter()
+            count = sum(parse(body) for body in bodies)
+            seconds.append(time.perf_counter() - begin)
+            gc.collect()
+    return len(bodies), count, statistics.median(seconds), memory.peak_mb
+
+
 def parse_only(url: str, ends: dict[tuple[str, int], int], rows: int, repeat: int) -> str:
     lines = []
     for provider in ("polygon", "alpaca"):
         for kind in KINDS:
             span = (SESSION_OPEN, ends[kind.value, rows])
-            bodies = fetch_pages(url, provider, kind, span)
-            for name, parse in parsers(url, provider, kind).items():
-                seconds, count = [], 0
-                for _ in range(repeat):
-                    begin = time.perf_counter()
-                    count = sum(parse(body) for body in bodies)
-                    seconds.append(time.perf_counter() - begin)
-                median = statistics.median(seconds)
-                lines.append((provider, kind, name, len(bodies), count, median))
+            for name in parsers(url, provider, kind):
+                got = in_child(measure_parser, url, provider, kind, span, name, repeat)
+                lines.append((provider, kind, name, *got))
+                print(" | ".join(map(str, lines[-1])), file=sys.stderr)
     rows_out = []
-    for provider, kind, name, pages, count, median in lines:
-        ours = next(m for p, k, n, _, _, m in lines if (p, k) == (provider, kind) and "CIFT" in n)
-        speed, ratio = f"{count / median / 1e6:.2f}", f"{median / ours:.1f}"
-        what = f"{provider} {kind.value}"
-        rows_out.append(
-            [what, name, f"{pages}", f"{count:,}", f"{median * 1000:.0f}", speed, ratio]
+    for provider, kind, name, pages, count, median, peak in lines:
+        ours = next(
+            m for p, k, n, _, _, m, _ in lines if (p, k) == (provider, kind) and "CIFT" in n
         )
+        speed, ratio = f"{count / median / 1e6:.2f}", f"{median / ours:.1f}"
+        what, millis = f"{provider} {kind.value}", f"{median * 1000:.0f}"
+        rows_out.append([what, name, f"{pages}", f"{count:,}", millis, speed, ratio, f"{peak:.0f}"])
     header = ["data", "parser", "pages", "rows", "median ms", "M rows/s", "time vs CIFT"]
+    header.append("peak MB above start")
     return table("Parse only: page bytes to rows", header, rows_out)
 
 
@@ -323,7 +355,7 @@ def end_to_end(url: str, ends: dict[tuple[str, int], int], rows: int, repeat: in
             totals = (rows, 2 * rows) if kind is DataKind.TRADES else (rows,)
             for total in totals:
                 span = (SESSION_OPEN, ends[kind.value, total])
-                median, count, peak = in_child(name, url, kind, span, repeat)
+                median, count, peak = in_child(measure_client, name, url, kind, span, repeat)
                 speed, what = f"{count / median / 1e3:,.0f}", f"{provider} {kind.value}"
                 rows_out.append([what, name, f"{count:,}", f"{median:.2f}", speed, f"{peak:,.0f}"])
                 print(" | ".join(rows_out[-1]), file=sys.stderr)
