@@ -195,10 +195,14 @@ def _plan(
     return Plan(strategy, tuple(names), tuple(valid.values()), tuple(skipped), duplicates)
 
 
+def check_metric(name: str) -> None:
+    if name not in RANKABLE:
+        raise ValidationError(f"Cannot rank by {name!r}; choose from {', '.join(RANKABLE)}.")
+
+
 def rank(trials: Iterable[Trial], by: str) -> list[Trial]:
     """Best first by metric ``by`` (higher is better); NaN last; ties by enumeration order."""
-    if by not in RANKABLE:
-        raise ValidationError(f"Cannot rank by {by!r}; choose from {', '.join(RANKABLE)}.")
+    check_metric(by)
 
     def key(trial: Trial) -> tuple[bool, float, int]:
         value = trial.metric(by)
@@ -273,7 +277,7 @@ def run_sweep(
     progress: Progress | None = None,
 ) -> SweepResult:
     """Evaluate every combination of ``plan`` on the data and settings of ``spec``."""
-    rank(iter(()), rank_by)
+    check_metric(rank_by)
     check_spec(spec, plan)
     inputs = load_inputs(spec, settings)
     job = Job(spec.strategy, spec.backtest_config().describe(), periods_per_year_of(inputs), engine)

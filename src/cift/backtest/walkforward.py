@@ -22,7 +22,7 @@ import polars as pl
 
 from cift.backtest.cluster import Completed, cancel, scatter, using
 from cift.backtest.spec import RunSpec, load_inputs
-from cift.backtest.sweep import Plan, Progress, check_spec, rank, submit
+from cift.backtest.sweep import Plan, Progress, check_metric, check_spec, rank, submit
 from cift.backtest.trials import (
     Engine,
     Job,
@@ -211,7 +211,7 @@ def walk_forward(
     progress: Progress | None = None,
 ) -> WalkForwardResult:
     """Optimise ``plan`` on each window's train span and stitch the test spans."""
-    rank(iter(()), rank_by)
+    check_metric(rank_by)
     check_spec(spec, plan)
     inputs = load_inputs(spec, settings)
     cuts = windows(event_times(inputs), train, test, anchored)
