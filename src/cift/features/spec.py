@@ -105,6 +105,46 @@ def register(spec: FeatureSpec) -> FeatureSpec:
     return spec
 
 
+def fixed_state(size: int) -> Callable[[np.ndarray], int]:
+    """A state size that does not depend on the parameters."""
+
+    def state(params: np.ndarray) -> int:
+        return size
+
+    return state
+
+
+def define(
+    category: str,
+    name: str,
+    kernel: object,
+    state: object,
+    params: tuple[Param, ...],
+    description: str,
+    *,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...] | None = None,
+    forward_looking: bool = False,
+    check: object = None,
+) -> FeatureSpec:
+    """Register a built-in feature (the catalog modules call this through small wrappers
+    that give their category and usual inputs). ``kernel`` is a numba dispatcher."""
+    return register(
+        FeatureSpec(
+            name=name,
+            category=category,
+            inputs=inputs,
+            outputs=outputs or (name,),
+            params=params,
+            kernel=kernel,  # type: ignore[arg-type]
+            state_size=state,  # type: ignore[arg-type]
+            description=description,
+            forward_looking=forward_looking,
+            check=check,  # type: ignore[arg-type]
+        )
+    )
+
+
 def lookup(name: str) -> FeatureSpec:
     """The spec called ``name`` (case-insensitive), or an error listing every feature."""
     _load_builtins()

@@ -13,7 +13,7 @@ import numpy as np
 from cift.features.kernels import microprice as mp
 from cift.features.kernels import microstructure as ms
 from cift.features.kernels import volatility as vol
-from cift.features.spec import FeatureSpec, Param, register
+from cift.features.spec import FeatureSpec, Param, define, fixed_state
 
 QUOTE = ("bid", "ask")
 BOOK = ("bid", "ask", "bid_size", "ask_size")
@@ -29,8 +29,7 @@ def switch(name: str, default: int, description: str) -> Param:
     return Param(name, default, minimum=0, maximum=1, description=description)
 
 
-def _stateless(params: np.ndarray) -> int:
-    return 0
+_stateless = fixed_state(0)
 
 
 def _positive_tick(params: np.ndarray) -> str | None:
@@ -50,19 +49,17 @@ def microstructure(
     check: object = None,
 ) -> FeatureSpec:
     """Register a microstructure feature."""
-    return register(
-        FeatureSpec(
-            name=name,
-            category="microstructure",
-            inputs=inputs,
-            outputs=outputs or (name,),
-            params=params,
-            kernel=kernel,  # type: ignore[arg-type]
-            state_size=state,  # type: ignore[arg-type]
-            description=description,
-            forward_looking=forward_looking,
-            check=check,  # type: ignore[arg-type]
-        )
+    return define(
+        "microstructure",
+        name,
+        kernel,
+        state,
+        params,
+        description,
+        inputs=inputs,
+        outputs=outputs,
+        forward_looking=forward_looking,
+        check=check,
     )
 
 

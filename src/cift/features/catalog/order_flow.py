@@ -8,11 +8,9 @@ also take ``bid, ask``, the quote prevailing at each trade (attach it with
 
 from __future__ import annotations
 
-import numpy as np
-
 from cift.features.kernels import bulk
 from cift.features.kernels import order_flow as flow
-from cift.features.spec import FeatureSpec, Param, register
+from cift.features.spec import FeatureSpec, Param, define, fixed_state
 
 TRADES = ("price", "size")
 SIGNED = ("price", "size", "side")
@@ -37,13 +35,6 @@ def window(default: int, description: str, minimum: int = 1) -> Param:
     return Param("window", default, minimum=minimum, maximum=1_000_000, description=description)
 
 
-def _fixed(size: int) -> object:
-    def state(params: np.ndarray) -> int:
-        return size
-
-    return state
-
-
 def order_flow(
     name: str,
     kernel: object,
@@ -55,24 +46,15 @@ def order_flow(
     outputs: tuple[str, ...] | None = None,
 ) -> FeatureSpec:
     """Register an order-flow feature."""
-    return register(
-        FeatureSpec(
-            name=name,
-            category="order_flow",
-            inputs=inputs,
-            outputs=outputs or (name,),
-            params=params,
-            kernel=kernel,  # type: ignore[arg-type]
-            state_size=state,  # type: ignore[arg-type]
-            description=description,
-        )
+    return define(
+        "order_flow", name, kernel, state, params, description, inputs=inputs, outputs=outputs
     )
 
 
 order_flow(
     "tick_rule",
     flow.tick_rule_kernel,
-    _fixed(flow.TICK),
+    fixed_state(flow.TICK),
     (TICK_SIZE,),
     "Trade sign by the tick rule: the sign of the last price change (0 for the first).",
     inputs=TRADES,
@@ -80,7 +62,7 @@ order_flow(
 order_flow(
     "quote_rule",
     flow.quote_rule_kernel,
-    _fixed(0),
+    fixed_state(0),
     (TICK_SIZE,),
     "Trade sign by the quote rule: +1 above the prevailing mid, -1 below, 0 at it.",
     inputs=QUOTED,
@@ -88,7 +70,7 @@ order_flow(
 order_flow(
     "lee_ready",
     flow.lee_ready_kernel,
-    _fixed(flow.TICK),
+    fixed_state(flow.TICK),
     (TICK_SIZE,),
     "Lee-Ready trade sign: the quote rule, the tick rule at the mid or without a usable "
     "quote (flagged in lee_ready_by_tick).",
@@ -107,7 +89,7 @@ order_flow(
 order_flow(
     "signed_volume",
     flow.signed_volume_kernel,
-    _fixed(flow.TICK),
+    fixed_state(flow.TICK),
     (TICK_SIZE,),
     "Trade size signed by the aggressor side (the tick rule where the side is unknown).",
 )

@@ -10,7 +10,7 @@ import numpy as np
 
 from cift.features.kernels import averages as avg
 from cift.features.kernels import momentum as mom
-from cift.features.spec import FeatureSpec, Param, register
+from cift.features.spec import FeatureSpec, Param, define, fixed_state
 
 CLOSE = ("close",)
 HLC = ("high", "low", "close")
@@ -18,13 +18,6 @@ HLC = ("high", "low", "close")
 
 def period(default: int, minimum: int = 2, name: str = "timeperiod") -> Param:
     return Param(name, default, minimum=minimum, maximum=100_000, description="bars")
-
-
-def _fixed(size: int) -> object:
-    def state(params: np.ndarray) -> int:
-        return size
-
-    return state
 
 
 def _fast_below_slow(params: np.ndarray) -> str | None:
@@ -43,18 +36,16 @@ def technical(
     check: object = None,
 ) -> FeatureSpec:
     """Register a technical indicator."""
-    return register(
-        FeatureSpec(
-            name=name,
-            category="technical",
-            inputs=inputs,
-            outputs=outputs or (name,),
-            params=params,
-            kernel=kernel,  # type: ignore[arg-type]
-            state_size=state,  # type: ignore[arg-type]
-            description=description,
-            check=check,  # type: ignore[arg-type]
-        )
+    return define(
+        "technical",
+        name,
+        kernel,
+        state,
+        params,
+        description,
+        inputs=inputs,
+        outputs=outputs,
+        check=check,
     )
 
 
@@ -137,7 +128,7 @@ technical(
     outputs=("macd", "macd_signal", "macd_hist"),
     check=_fast_below_slow,
 )
-technical("trange", mom.trange_kernel, _fixed(2), (), "True range.", inputs=HLC)
+technical("trange", mom.trange_kernel, fixed_state(2), (), "True range.", inputs=HLC)
 technical(
     "atr",
     mom.atr_kernel,
@@ -176,7 +167,9 @@ technical(
     inputs=HLC,
     outputs=("stochf_fastk", "stochf_fastd"),
 )
-technical("obv", mom.obv_kernel, _fixed(3), (), "On-balance volume.", inputs=("close", "volume"))
+technical(
+    "obv", mom.obv_kernel, fixed_state(3), (), "On-balance volume.", inputs=("close", "volume")
+)
 technical(
     "mom",
     mom.mom_kernel,

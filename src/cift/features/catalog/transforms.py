@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cift.features.kernels import transforms as tf
-from cift.features.spec import FeatureSpec, Param, register
+from cift.features.spec import Param, define
 
 
 def _window_fits(params: np.ndarray) -> str | None:
@@ -18,30 +18,25 @@ def _window_fits(params: np.ndarray) -> str | None:
     return None
 
 
-register(
-    FeatureSpec(
-        name="ffd",
-        category="transform",
-        inputs=("close",),
-        outputs=("ffd",),
-        params=(
-            Param("d", 0.4, integer=False, minimum=0.0, maximum=2.0, description="order"),
-            Param(
-                "threshold",
-                1e-4,
-                integer=False,
-                minimum=1e-12,
-                maximum=1.0,
-                description="smallest |weight| kept",
-            ),
+define(
+    "transform",
+    "ffd",
+    tf.ffd_kernel,
+    tf.ffd_state,
+    (
+        Param("d", 0.4, integer=False, minimum=0.0, maximum=2.0, description="order"),
+        Param(
+            "threshold",
+            1e-4,
+            integer=False,
+            minimum=1e-12,
+            maximum=1.0,
+            description="smallest |weight| kept",
         ),
-        kernel=tf.ffd_kernel,
-        state_size=tf.ffd_state,
-        description=(
-            "Fractional differentiation with a fixed-width window: sum of w_k·x[t-k] over "
-            "the weights w_k = -w_{k-1}(d-k+1)/k with |w_k| >= threshold; null until the "
-            "window is full (d=0.4, threshold=1e-4 keeps 282 weights)."
-        ),
-        check=_window_fits,
-    )
+    ),
+    "Fractional differentiation with a fixed-width window: sum of w_k·x[t-k] over "
+    "the weights w_k = -w_{k-1}(d-k+1)/k with |w_k| >= threshold; null until the "
+    "window is full (d=0.4, threshold=1e-4 keeps 282 weights).",
+    inputs=("close",),
+    check=_window_fits,
 )
