@@ -144,6 +144,7 @@ def test_audited_user_cannot_be_deleted(engine: Engine) -> None:
         session.flush()
         session.add(
             AuditEntry(
+                seq=1,
                 occurred_at=datetime.now(UTC),
                 actor_user_id=user.id,
                 actor="user:ada",

@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import backtest, config, data, db, demo, features, serve
+from . import audit, backtest, config, data, db, demo, features, keys, serve, users
 from .console import print_error
 
 
@@ -40,6 +40,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.add_typer(backtest.app, name="backtest")
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 app.command(name="serve")(serve.serve)
 app.command(name="demo")(demo.demo)
 

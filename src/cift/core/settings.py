@@ -116,6 +116,62 @@ class Settings(BaseSettings):
         description="Comma-separated host names the API answers to (Host header); "
         "`*.example.com` wildcards allowed, `*` allows any.",
     )
+    access_token_minutes: int = Field(
+        15, ge=1, le=1440, description="Lifetime of a signed access token (JWT) after login."
+    )
+    refresh_token_days: int = Field(
+        14,
+        ge=1,
+        le=365,
+        description="Lifetime of a login's refresh token; each use rotates it for a new one.",
+    )
+    signup_allowed: bool = Field(
+        False,
+        description="Anyone may create a viewer account at `POST /api/v1/auth/signup`. "
+        "Off: only admins create users (`cift users create`).",
+    )
+    password_min_length: int = Field(
+        12, ge=8, le=128, description="Shortest password accepted for a new or changed password."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="Failed logins in a row that lock an account."
+    )
+    lockout_minutes: int = Field(
+        15, ge=1, le=1440, description="How long an account stays locked after too many failures."
+    )
+    argon2_time_cost: int = Field(
+        3, ge=1, le=20, description="Argon2id passes over memory when hashing a password."
+    )
+    argon2_memory_kib: int = Field(
+        65536,
+        ge=1024,
+        le=4_194_304,
+        description="Argon2id memory per password hash in KiB (64 MiB as RFC 9106 suggests). "
+        "Stored hashes made with other parameters are rehashed at the next login.",
+    )
+    argon2_parallelism: int = Field(
+        4, ge=1, le=64, description="Argon2id lanes (threads) per password hash."
+    )
+    rate_limit_enabled: bool = Field(
+        True, description="Limit request rates per API key, user and client IP."
+    )
+    rate_limit_read_per_minute: int = Field(
+        600, ge=1, description="Reads (GET) per minute for each API key and each user."
+    )
+    rate_limit_write_per_minute: int = Field(
+        60, ge=1, description="Changes (POST, PUT, PATCH, DELETE) per minute per key and user."
+    )
+    rate_limit_auth_per_minute: int = Field(
+        10, ge=1, description="Login, refresh and sign-up attempts per minute per client IP."
+    )
+    rate_limit_ip_per_minute: int = Field(
+        1200, ge=1, description="Requests per minute from one client IP, all routes together."
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body accepted; larger ones get 413 before they are read.",
+    )
     health_timeout_seconds: float = Field(
         2.0, gt=0, le=60, description="Time each readiness probe may take before it fails."
     )

@@ -1,0 +1,87 @@
+"""``cift audit``: read the newest audit entries and verify the hash chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from cift.audit import verify_chain
+from cift.db.models import AuditEntry
+
+from .console import console, print_error, print_json
+from .users import metadata_db
+
+app = typer.Typer(help="Inspect the tamper-evident audit log.")
+
+
+def entry_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "actor": entry.actor,
+        "actor_user_id": str(entry.actor_user_id) if entry.actor_user_id else None,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "outcome": entry.outcome.value,
+        "client_ip": entry.client_ip,
+        "request_id": entry.request_id,
+        "details": entry.details,
+        "row_hash": entry.row_hash,
+    }
+
+
+@app.command("tail")
+def tail(
+    lines: int = typer.Option(20, "-n", "--lines", min=1, max=10_000, help="How many entries."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Show the newest entries, oldest of them first."""
+    with metadata_db() as (_, db), db() as session:
+        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(lines)
+        rows = [entry_row(e) for e in reversed(session.scalars(query).all())]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ("seq", "occurred_at", "actor", "action", "target_id", "outcome", "client_ip")
+    table = Table(title="Audit log")
+    for column in columns:
+        table.add_column(column, no_wrap=column != "actor")
+    for row in rows:
+        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
+    console.print(table)
+
+
+@app.command("verify")
+def verify(
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        help="A head hash printed by an earlier verify: detects cut-off rows.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Check every row's hash and link; name each edited, deleted or reordered row."""
+    with metadata_db() as (_, db), db() as session:
+        report = verify_chain(session, expect_head)
+    if as_json:
+        print_json(
+            {
+                "rows": report.rows,
+                "intact": report.intact,
+                "head_hash": report.head_hash,
+                "problems": [p.__dict__ for p in report.problems],
+            }
+        )
+    elif report.intact:
+        console.print(f"audit chain intact: {report.rows} rows, head {report.head_hash}")
+    else:
+        for problem in report.problems:
+            print_error(problem.message)
+        print_error(f"audit chain broken: {len(report.problems)} problem(s) in {report.rows} rows")
+    if not report.intact:
+        raise typer.Exit(1)

@@ -1,0 +1,147 @@
+"""``cift users``: create users (the first admin too), list them, disable, change roles."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.audit import Actor
+from cift.core.errors import ValidationError
+from cift.core.settings import Settings
+from cift.db import migrate
+from cift.db.engine import create_db_engine, session_factory
+from cift.db.models import Role, User
+from cift.identity import users as accounts
+from cift.identity.scopes import parse_role
+
+from .console import console, print_json
+from .context import cli_settings
+
+app = typer.Typer(help="Manage who may sign in to the API and with which role.")
+
+
+@contextmanager
+def metadata_db() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Settings and sessions on the metadata database, migrated to the newest schema."""
+    settings = cli_settings()
+    engine = create_db_engine(settings)
+    try:
+        migrate.upgrade(engine)
+        yield settings, session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def cli_actor() -> Actor:
+    """The audit actor for commands run on this machine."""
+    return Actor(None, f"cli:{getpass.getuser()}@{socket.gethostname()}"[:200])
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise ValidationError("--password-stdin was given but standard input was empty.")
+        return password
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def user_row(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "email": user.email,
+        "role": user.role.value,
+        "active": user.is_active,
+        "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+        "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+@app.command("create")
+def create(
+    username: str = typer.Argument(..., help="Sign-in name: lowercase letters, digits, . _ -"),
+    email: str = typer.Option(..., "--email", help="The user's e-mail address."),
+    role: str = typer.Option("viewer", "--role", help="admin, trader or viewer."),
+    admin: bool = typer.Option(
+        False, "--admin", help="Make the user an admin (same as --role admin)."
+    ),
+    full_name: str | None = typer.Option(None, "--name", help="Full name, for display."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (scripts)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Create a user. The first admin is made with: cift users create NAME --email E --admin"""
+    chosen = Role.ADMIN if admin else parse_role(role)
+    password = _read_password(password_stdin)
+    with metadata_db() as (settings, db):
+        user = accounts.create_user(
+            db,
+            settings,
+            cli_actor(),
+            username=username,
+            email=email,
+            password=password,
+            role=chosen,
+            full_name=full_name,
+        )
+    if as_json:
+        print_json(user_row(user))
+        return
+    console.print(f"created {user.role.value} [cyan]{user.username}[/] ({user.id})")
+
+
+@app.command("ls")
+def ls(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List every user with role, state and last login."""
+    with metadata_db() as (_, db):
+        rows = [user_row(u) for u in accounts.list_users(db)]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ("username", "email", "role", "active", "locked_until", "last_login_at", "id")
+    table = Table(title="Users")
+    for column in columns:
+        table.add_column(column, no_wrap=column in {"id", "username"})
+    for row in rows:
+        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
+    console.print(table)
+
+
+@app.command("disable")
+def disable(user: str = typer.Argument(..., help="Username, e-mail or id.")) -> None:
+    """Disable a user: sign-in, sessions and API keys stop working at once."""
+    with metadata_db() as (_, db):
+        done = accounts.set_active(db, cli_actor(), user, active=False)
+    console.print(f"disabled [cyan]{done.username}[/]")
+
+
+@app.command("enable")
+def enable(user: str = typer.Argument(..., help="Username, e-mail or id.")) -> None:
+    """Enable a disabled user again."""
+    with metadata_db() as (_, db):
+        done = accounts.set_active(db, cli_actor(), user, active=True)
+    console.print(f"enabled [cyan]{done.username}[/]")
+
+
+@app.command("set-role")
+def set_role(
+    user: str = typer.Argument(..., help="Username, e-mail or id."),
+    role: str = typer.Argument(..., help="admin, trader or viewer."),
+) -> None:
+    """Change a user's role; the scopes of their sessions and keys follow at once."""
+    with metadata_db() as (_, db):
+        done = accounts.set_role(db, cli_actor(), user, parse_role(role))
+    console.print(f"[cyan]{done.username}[/] is now {done.role.value}")
