@@ -130,7 +130,7 @@ class HttpClient:
                 self.throttle.acquire()
             wait: float | None = None
             try:
-                response = self._client.send(request)
+                response, body = self._receive(request)
             except TRANSIENT_ERRORS as exc:
                 last = self.scrub(f"{type(exc).__name__}: {exc}")
             except httpx.HTTPError as exc:
@@ -138,7 +138,7 @@ class HttpClient:
             else:
                 status = response.status_code
                 if status == 200:
-                    return Fetched(url, response.content)
+                    return Fetched(url, body)
                 if not retryable(status):
                     raise self.status_error(status, url, self.scrub(error_text(response)))
                 last = f"HTTP {status} ({self.scrub(error_text(response))})"
@@ -168,6 +168,21 @@ class HttpClient:
             "CIFT_PROVIDER_MAX_RETRIES.",
             details={"url": url, "attempts": self.policy.attempts},
         )
+
+    def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The response and its whole body (a body cut short raises a transient error).
+
+        A successful body is joined here instead of by ``Response.read``: httpx keeps a
+        read body on the response, which sits in a reference cycle that only the
+        garbage collector frees, so every page would linger in memory until it runs.
+        """
+        response = self._client.send(request, stream=True)
+        try:
+            if response.status_code == 200:
+                return response, b"".join(response.iter_bytes())
+            return response, response.read()
+        finally:
+            response.close()
 
     def status_error(self, status: int, url: str, text: str) -> ProviderError:
         """The error for a non-retryable status, with a hint at what to fix."""
