@@ -14,6 +14,7 @@ from cift.backtest.spec import RunSpec
 from cift.data.providers.files import load
 from cift.db.models import JobStatus
 from cift.model import DataKind
+from tests.api.conftest import auth_headers
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 BODY = {
@@ -29,7 +30,7 @@ BODY = {
 def client(app: FastAPI) -> TestClient:
     nvda = load(NVDA)
     app.state.cift.store.write(DataKind.BARS, nvda.frame, timeframe=nvda.timeframe)
-    return TestClient(app)
+    return TestClient(app, headers=auth_headers(app))
 
 
 def wait_until_done(client: TestClient, url: str, timeout: float = 120) -> dict[str, object]:

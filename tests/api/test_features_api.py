@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from cift.data.providers.files import load
 from cift.features.pipeline import compute_and_store, default_set
 from cift.model import DataKind, Timeframe
+from tests.api.conftest import auth_headers
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -29,7 +30,7 @@ def test_stored_values_page_through(app: FastAPI) -> None:
     store.write(DataKind.BARS, nvda.frame, timeframe=nvda.timeframe)
     feature_set = default_set(Timeframe.parse("1d"))
     compute_and_store(store, feature_set)
-    client = TestClient(app)
+    client = TestClient(app, headers=auth_headers(app))
     sets = client.get("/api/v1/features/sets").json()
     assert sets[0]["set_id"] == feature_set.set_id
     assert sets[0]["rows"] == 4012

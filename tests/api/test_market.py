@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 
 from cift.data.providers.files import load
 from cift.model import DataKind
+from tests.api.conftest import auth_headers
 from tests.data.marketdata import random_trades
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -27,7 +28,7 @@ def client(app: FastAPI) -> TestClient:
     # Same-instant trades make the cursor's tie-break on trade_id matter.
     trades = pl.concat([trades, trades.head(300).with_columns(pl.col("trade_id") + "x")])
     store.write(DataKind.TRADES, trades)
-    return TestClient(app)
+    return TestClient(app, headers=auth_headers(app))
 
 
 def _all_pages(

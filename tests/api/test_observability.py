@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from cift.core.logging import configure_logging
-from tests.api.conftest import AppFactory
+from tests.api.conftest import AppFactory, auth_headers
 
 
 def _samples(client: TestClient) -> list[tuple[str, dict[str, str], float]]:
@@ -63,7 +63,7 @@ def test_metrics_label_requests_by_route_template(app: FastAPI) -> None:
     def order(order_id: str) -> dict[str, str]:
         return {"order_id": order_id}
 
-    client = TestClient(app)
+    client = TestClient(app, headers=auth_headers(app))
     for order_id in ("a", "b", "c"):
         client.get(f"/test/orders/{order_id}")
     client.get("/api/v1/system")

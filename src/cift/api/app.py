@@ -12,22 +12,27 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from cift import __version__
-from cift.backtest import runs
 from cift.backtest.jobs import BacktestJobs
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
 from cift.data.store import open_store
-from cift.db.engine import create_db_engine
+from cift.db.engine import create_db_engine, session_factory
+from cift.db.repositories.backtests import BacktestRecords
 
+from .auditing import AuditMiddleware
 from .deps import AppState
+from .headers import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
-from .routers import backtests, features, health, market, system
+from .ratelimit import ClientIpRateLimitMiddleware, create_limiter
+from .routers import audit, auth, backtests, features, health, keys, market, system, users
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -45,18 +50,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_safe()
     configure_logging(settings)
+    engine = create_db_engine(settings)
     state = AppState(
         settings=settings,
         metrics=HttpMetrics(),
         started_at=datetime.now(UTC),
-        engine=create_db_engine(settings),
+        engine=engine,
         store=open_store(settings),
         jobs=BacktestJobs(settings, settings.backtest_workers),
+        db=session_factory(engine),
+        limiter=create_limiter(settings),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(_fail_orphaned_runs, settings)
+        await run_in_threadpool(_fail_orphaned_runs, state.db)
         try:
             yield
         finally:
@@ -74,9 +82,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cift = state
     install_problem_handlers(app)
 
-    routers = (health.router, system.router, market.router, features.router, backtests.router)
+    routers = (
+        health.router,
+        system.router,
+        auth.router,
+        keys.router,
+        users.router,
+        audit.router,
+        market.router,
+        features.router,
+        backtests.router,
+    )
     for router in routers:
         app.include_router(router)
+
+    app.add_middleware(AuditMiddleware, sessions=state.db)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientIpRateLimitMiddleware, limiter=state.limiter, settings=settings)
 
     if settings.cors_origins:
         app.add_middleware(
@@ -84,20 +106,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            expose_headers=[
+                REQUEST_ID_HEADER,
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
         )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-def _fail_orphaned_runs(settings: Settings) -> None:
-    """Backtests whose worker died with an earlier server are marked failed."""
+def _fail_orphaned_runs(sessions: sessionmaker[Session]) -> None:
+    """Backtests whose worker died with an earlier server are marked failed.
+
+    Uses the app's own engine and does not migrate: an unmigrated or unreachable
+    database is reported by readiness, not changed behind the operator's back.
+    """
     try:
-        failed = runs.records(settings).fail_orphans()
-    except CiftError as exc:  # the database may be down: readiness reports it
-        logger.warning("could not check for interrupted backtests: {}", exc.message)
+        failed = BacktestRecords(sessions).fail_orphans()
+    except (CiftError, SQLAlchemyError) as exc:
+        logger.warning("could not check for interrupted backtests: {}", exc)
         return
     if failed:
         logger.warning("{} interrupted backtest(s) marked failed", failed)

@@ -8,12 +8,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.jobs import BacktestJobs
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
 
 from .metrics import HttpMetrics
+from .ratelimit import RateLimiter
 
 
 @dataclass
@@ -26,6 +28,8 @@ class AppState:
     engine: Engine
     store: MarketStore
     jobs: BacktestJobs
+    db: sessionmaker[Session]
+    limiter: RateLimiter
 
 
 def get_state(request: Request) -> AppState:

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ..deps import State
 from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary
+from ..security import ReadAccess, TradeAccess
 from ..services import backtests
 from . import API_PREFIX
 
@@ -24,9 +25,9 @@ router = APIRouter(prefix=f"{API_PREFIX}/backtests", tags=["backtests"])
     summary="Start a backtest",
     response_model=BacktestDetail,
 )
-async def start(state: State, request: BacktestRequest) -> Any:
+async def start(state: State, who: TradeAccess, request: BacktestRequest) -> Any:
     """Record the run as queued and start it in a worker; poll its URL for progress."""
-    run = await run_in_threadpool(backtests.submit, state.jobs, request)
+    run = await run_in_threadpool(backtests.submit, state.jobs, request, who.user_id)
     return JSONResponse(
         BacktestDetail.model_validate(run).model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED,
@@ -37,17 +38,18 @@ async def start(state: State, request: BacktestRequest) -> Any:
 @router.get("", summary="Recorded backtests, newest first")
 async def recent(
     state: State,
+    who: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     strategy: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[BacktestSummary]:
-    rows = await run_in_threadpool(backtests.recent, state.settings, limit, strategy)
+    rows = await run_in_threadpool(backtests.recent, state.settings, limit, strategy, who.user_id)
     return [BacktestSummary.model_validate(r) for r in rows]
 
 
 @router.get("/{run_id}", summary="One recorded backtest")
-async def detail(state: State, run_id: uuid.UUID) -> BacktestDetail:
+async def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDetail:
     """Status and progress while it runs; spec, data hash, metrics and artifacts after."""
-    row = await run_in_threadpool(backtests.detail, state.settings, run_id)
+    row = await run_in_threadpool(backtests.detail, state.settings, run_id, who.user_id)
     return BacktestDetail.model_validate(row)
 
 
@@ -56,11 +58,11 @@ async def detail(state: State, run_id: uuid.UUID) -> BacktestDetail:
     summary="The run's tearsheet",
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
-async def report(state: State, request: Request, run_id: uuid.UUID) -> Response:
+async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.UUID) -> Response:
     """The HTML tearsheet, or its numbers as JSON when ``Accept: application/json``."""
     wants_json = "application/json" in request.headers.get("accept", "")
     name = "tearsheet.json" if wants_json else "tearsheet.html"
-    path = await run_in_threadpool(backtests.report_file, state.settings, run_id, name)
+    path = await run_in_threadpool(backtests.report_file, state.settings, run_id, name, who.user_id)
     if wants_json:
         return JSONResponse(json.loads(path.read_text()))
     return FileResponse(path, media_type="text/html")

@@ -18,10 +18,11 @@ from ..schemas.market import (
     FeatureValuesQuery,
     StoredFeatureSet,
 )
+from ..security import READ
 from ..services import market
 from . import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/features", tags=["features"])
+router = APIRouter(prefix=f"{API_PREFIX}/features", tags=["features"], dependencies=[READ])
 
 
 @router.get("", summary="Every feature the platform computes")

@@ -21,10 +21,11 @@ from ..schemas.market import (
     QuotesPage,
     TradesPage,
 )
+from ..security import READ
 from ..services import market
 from . import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/market", tags=["market data"])
+router = APIRouter(prefix=f"{API_PREFIX}/market", tags=["market data"], dependencies=[READ])
 
 
 async def _page(

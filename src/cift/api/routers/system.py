@@ -10,9 +10,10 @@ from cift import __version__
 
 from ..deps import State
 from ..schemas.health import SystemInfo
+from ..security import READ
 from . import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/system", tags=["system"])
+router = APIRouter(prefix=f"{API_PREFIX}/system", tags=["system"], dependencies=[READ])
 
 
 @router.get("", summary="Version, environment and backends")

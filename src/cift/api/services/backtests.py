@@ -14,22 +14,26 @@ from cift.core.settings import Settings
 from ..schemas.backtests import BacktestRequest
 
 
-def submit(jobs: BacktestJobs, request: BacktestRequest) -> dict[str, Any]:
-    run_id = jobs.submit(request.spec())
-    return runs.describe(runs.records(jobs.settings).get(run_id), full=True)
+def submit(jobs: BacktestJobs, request: BacktestRequest, owner: uuid.UUID) -> dict[str, Any]:
+    run_id = jobs.submit(request.spec(), owner)
+    return runs.describe(runs.records(jobs.settings).get(run_id, owner), full=True)
 
 
-def recent(settings: Settings, limit: int, strategy: str | None) -> list[dict[str, Any]]:
-    return [runs.describe(row) for row in runs.records(settings).recent(limit, strategy)]
+def recent(
+    settings: Settings, limit: int, strategy: str | None, owner: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The owner's runs only."""
+    return [runs.describe(row) for row in runs.records(settings).recent(limit, strategy, owner)]
 
 
-def detail(settings: Settings, run_id: uuid.UUID) -> dict[str, Any]:
-    return runs.describe(runs.records(settings).get(run_id), full=True)
+def detail(settings: Settings, run_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
+    """One of the owner's runs; another user's run is reported as missing."""
+    return runs.describe(runs.records(settings).get(run_id, owner), full=True)
 
 
-def report_file(settings: Settings, run_id: uuid.UUID, name: str) -> Path:
+def report_file(settings: Settings, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Path:
     """A finished run's ``tearsheet.html`` or ``tearsheet.json``."""
-    row = runs.records(settings).get(run_id)
+    row = runs.records(settings).get(run_id, owner)
     path = (row.artifacts or {}).get(name)
     if not path or not Path(path).is_file():
         raise NotFoundError(

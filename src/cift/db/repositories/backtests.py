@@ -100,9 +100,13 @@ class BacktestRecords:
             row.error = error
             row.finished_at = utcnow()
 
-    def get(self, run_id: uuid.UUID) -> Backtest:
+    def get(self, run_id: uuid.UUID, owner: uuid.UUID | None = None) -> Backtest:
+        """A run by id; with ``owner``, another user's run is reported as missing."""
         with self.sessions() as session:
-            return _get(session, run_id)
+            row = _get(session, run_id)
+        if owner is not None and row.user_id != owner:
+            raise _missing(run_id)
+        return row
 
     def find(self, prefix: str) -> Backtest:
         """A run by its id or a unique prefix of it (as ``cift backtest ls`` shows)."""
@@ -118,8 +122,13 @@ class BacktestRecords:
             raise NotFoundError(f"{prefix!r} {problem}; see 'cift backtest ls' for ids.")
         return self.get(ids[0])
 
-    def recent(self, limit: int = 50, strategy: str | None = None) -> list[Backtest]:
+    def recent(
+        self, limit: int = 50, strategy: str | None = None, owner: uuid.UUID | None = None
+    ) -> list[Backtest]:
+        """Newest first; only ``owner``'s runs when given (the CLI sees every run)."""
         query = select(Backtest).order_by(Backtest.created_at.desc(), Backtest.id.desc())
+        if owner is not None:
+            query = query.where(Backtest.user_id == owner)
         if strategy:
             query = query.where(Backtest.strategy == strategy)
         with self.sessions() as session:
@@ -139,5 +148,10 @@ def _alive(pid: int) -> bool:
 def _get(session: Session, run_id: uuid.UUID) -> Backtest:
     row = session.get(Backtest, run_id)
     if row is None:
-        raise NotFoundError(f"No backtest {run_id}; see 'cift backtest ls' for ids.")
+        raise _missing(run_id)
     return row
+
+
+def _missing(run_id: uuid.UUID) -> NotFoundError:
+    """The same answer whether the run does not exist or belongs to someone else."""
+    return NotFoundError(f"No backtest {run_id}; see 'cift backtest ls' for ids.")

@@ -1,0 +1,135 @@
+"""Response hardening and request size limits.
+
+Security headers go on every answer, errors included: no MIME sniffing, no framing, no
+referrer, no caching of API answers, HSTS when the request came over TLS, and a content
+security policy fitted to what is served (JSON, the API docs, a report, the dashboard).
+Bodies larger than ``CIFT_MAX_BODY_BYTES`` are refused with 413 before they are read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from .problems import problem_response, request_id_of
+from .ratelimit import STATE_KEY, tightest
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HSTS = "max-age=31536000; includeSubDomains"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+DASHBOARD_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+"""HTML pages of the dashboard: only this origin's own scripts, styles and endpoints."""
+REPORT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+"""A self-contained tearsheet: its inline charts run, but it can load or send nothing."""
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+WWW_AUTHENTICATE = 'Bearer realm="cift", charset="UTF-8"'
+
+
+def content_security_policy(path: str, content_type: str) -> str:
+    if path.startswith(DOCS_PATHS):
+        return DOCS_CSP
+    if "text/html" not in content_type:
+        return API_CSP
+    if path.startswith("/api/v1/backtests/") and path.endswith("/report"):
+        return REPORT_CSP
+    return DASHBOARD_CSP
+
+
+class SecurityHeadersMiddleware:
+    """Add the security and rate-limit headers to every response start."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                headers.setdefault(
+                    "Content-Security-Policy",
+                    content_security_policy(path, headers.get("content-type", "")),
+                )
+                if path.startswith("/api/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                if scope.get("scheme") == "https":
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+                if message["status"] == 401:
+                    headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
+                decision = tightest(scope.get("state", {}).get(STATE_KEY, []))
+                if decision is not None:
+                    for name, value in decision.headers().items():
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over the limit: at once by Content-Length, else while they stream."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            response = problem_response(
+                status=413,
+                code="payload_too_large",
+                title="Content Too Large",
+                detail=self._detail(),
+                instance=scope.get("path", ""),
+                request_id=request_id_of(Request(scope)),
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _detail(self) -> str:
+        return (
+            f"The request body is larger than {self.max_bytes} bytes (CIFT_MAX_BODY_BYTES); "
+            "send less, or page through the data."
+        )

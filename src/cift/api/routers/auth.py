@@ -1,0 +1,124 @@
+"""Sign in, refresh, sign out, change the password, and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from cift.core.errors import PermissionDeniedError
+from cift.db.models import Role
+from cift.identity import tokens, users
+from cift.identity.tokens import TokenPair
+
+from ..auditing import AUDITED_KEY
+from ..deps import State
+from ..schemas.auth import (
+    LoginRequest,
+    Me,
+    PasswordChange,
+    RefreshRequest,
+    SignupRequest,
+    TokenResponse,
+)
+from ..security import AuthAttempt, ReadAccess, SignedIn, actor_of
+from ..services.identity import me
+from . import API_PREFIX
+
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_at=pair.refresh_expires_at,
+    )
+
+
+def _audited(request: Request) -> None:
+    """The identity functions record this request's security event themselves."""
+    request.scope.setdefault("state", {})[AUDITED_KEY] = True
+
+
+@router.post("/login", summary="Sign in with a password", dependencies=[AuthAttempt])
+def login(state: State, request: Request, body: LoginRequest) -> TokenResponse:
+    """A short-lived access token and a single-use refresh token. Repeated failures lock
+    the account for a while (CIFT_LOGIN_MAX_FAILURES, CIFT_LOCKOUT_MINUTES)."""
+    _audited(request)
+    who = actor_of(request)
+    user = users.login(state.db, state.settings, who, body.username, body.password)
+    agent = request.headers.get("user-agent")
+    return _tokens(tokens.start_session(state.db, state.settings, who, user, agent))
+
+
+@router.post("/refresh", summary="Swap a refresh token for new tokens", dependencies=[AuthAttempt])
+def refresh(state: State, request: Request, body: RefreshRequest) -> TokenResponse:
+    """Each refresh token works once. Using one twice revokes the whole login."""
+    _audited(request)
+    agent = request.headers.get("user-agent")
+    pair = tokens.refresh(state.db, state.settings, actor_of(request), body.refresh_token, agent)
+    return _tokens(pair)
+
+
+@router.post("/logout", summary="Sign out", status_code=status.HTTP_204_NO_CONTENT)
+def logout(state: State, request: Request, who: SignedIn) -> Response:
+    """Revoke this login: its access and refresh tokens stop working at once."""
+    _audited(request)
+    if who.family_id is not None:
+        tokens.logout(state.db, actor_of(request, who), who.family_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password", summary="Change your password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    state: State, request: Request, who: SignedIn, body: PasswordChange
+) -> Response:
+    """Needs the current password; every session of the account is revoked after."""
+    _audited(request)
+    users.change_password(
+        state.db,
+        state.settings,
+        actor_of(request, who),
+        who.user_id,
+        body.current_password,
+        body.new_password,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", summary="The signed-in user")
+def whoami(state: State, who: ReadAccess) -> Me:
+    return me(state.db, who)
+
+
+@router.post(
+    "/signup",
+    summary="Create your own viewer account",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AuthAttempt],
+    responses={403: {"description": "Sign-up is closed (CIFT_SIGNUP_ALLOWED=false)."}},
+)
+def signup(state: State, request: Request, body: SignupRequest) -> Me:
+    """Open only when CIFT_SIGNUP_ALLOWED is true; new accounts are viewers."""
+    if not state.settings.signup_allowed:
+        raise PermissionDeniedError("Sign-up is closed here; ask an administrator for an account.")
+    _audited(request)
+    user = users.create_user(
+        state.db,
+        state.settings,
+        actor_of(request),
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        role=Role.VIEWER,
+        full_name=body.full_name,
+    )
+    return Me(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        full_name=user.full_name,
+        role=user.role.value,
+        scopes=["read"],
+        credential="session",
+    )
