@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 
+import httpx
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -401,3 +403,23 @@ def test_backfill_from_the_command_line(
     missing = runner.invoke(app, [*args, "--kind", "bars", *window])
     assert missing.exit_code == 78
     assert "CIFT_POLYGON_API_KEY" in missing.output
+
+
+def test_each_page_body_is_freed_at_once(provider: PolygonProvider) -> None:
+    """Memory stays flat in the number of pages: no body waits for the garbage collector."""
+
+    def holds_a_page(response: httpx.Response) -> bool:
+        try:
+            return len(response.content) > 10_000
+        except httpx.ResponseNotRead:
+            return False
+
+    gc.collect()
+    gc.disable()
+    try:
+        pages = sum(1 for _ in provider.trades(["AAPL"], START, END))
+        held = [o for o in gc.get_objects() if isinstance(o, httpx.Response) and holds_a_page(o)]
+    finally:
+        gc.enable()
+    assert pages == 3
+    assert held == []
