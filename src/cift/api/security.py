@@ -120,6 +120,7 @@ def signed_in(
             "from POST /api/v1/auth/login."
         )
     if keys.looks_like_key(token):
+        principal.from_api_key(state.db, token)  # an invalid key is still a 401
         raise PermissionDeniedError(
             "API keys cannot manage the account; sign in with a password "
             "(POST /api/v1/auth/login) and use the access token."

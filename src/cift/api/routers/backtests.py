@@ -27,7 +27,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/backtests", tags=["backtests"])
 )
 async def start(state: State, who: TradeAccess, request: BacktestRequest) -> Any:
     """Record the run as queued and start it in a worker; poll its URL for progress."""
-    run = await run_in_threadpool(backtests.submit, state.jobs, request, who.user_id)
+    run = await run_in_threadpool(backtests.submit, state.jobs, state.db, request, who.user_id)
     return JSONResponse(
         BacktestDetail.model_validate(run).model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED,
@@ -42,14 +42,14 @@ async def recent(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     strategy: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[BacktestSummary]:
-    rows = await run_in_threadpool(backtests.recent, state.settings, limit, strategy, who.user_id)
+    rows = await run_in_threadpool(backtests.recent, state.db, limit, strategy, who.user_id)
     return [BacktestSummary.model_validate(r) for r in rows]
 
 
 @router.get("/{run_id}", summary="One recorded backtest")
 async def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDetail:
     """Status and progress while it runs; spec, data hash, metrics and artifacts after."""
-    row = await run_in_threadpool(backtests.detail, state.settings, run_id, who.user_id)
+    row = await run_in_threadpool(backtests.detail, state.db, run_id, who.user_id)
     return BacktestDetail.model_validate(row)
 
 
@@ -62,7 +62,7 @@ async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.U
     """The HTML tearsheet, or its numbers as JSON when ``Accept: application/json``."""
     wants_json = "application/json" in request.headers.get("accept", "")
     name = "tearsheet.json" if wants_json else "tearsheet.html"
-    path = await run_in_threadpool(backtests.report_file, state.settings, run_id, name, who.user_id)
+    path = await run_in_threadpool(backtests.report_file, state.db, run_id, name, who.user_id)
     if wants_json:
         return JSONResponse(json.loads(path.read_text()))
     return FileResponse(path, media_type="text/html")

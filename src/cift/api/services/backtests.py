@@ -6,34 +6,41 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from cift.backtest import runs
 from cift.backtest.jobs import BacktestJobs
 from cift.core.errors import NotFoundError
-from cift.core.settings import Settings
+from cift.db.repositories.backtests import BacktestRecords
 
 from ..schemas.backtests import BacktestRequest
 
+Sessions = sessionmaker[Session]
+"""The app's metadata sessions (its own engine: no engine per request)."""
 
-def submit(jobs: BacktestJobs, request: BacktestRequest, owner: uuid.UUID) -> dict[str, Any]:
+
+def submit(
+    jobs: BacktestJobs, db: Sessions, request: BacktestRequest, owner: uuid.UUID
+) -> dict[str, Any]:
     run_id = jobs.submit(request.spec(), owner)
-    return runs.describe(runs.records(jobs.settings).get(run_id, owner), full=True)
+    return runs.describe(BacktestRecords(db).get(run_id, owner), full=True)
 
 
 def recent(
-    settings: Settings, limit: int, strategy: str | None, owner: uuid.UUID
+    db: Sessions, limit: int, strategy: str | None, owner: uuid.UUID
 ) -> list[dict[str, Any]]:
     """The owner's runs only."""
-    return [runs.describe(row) for row in runs.records(settings).recent(limit, strategy, owner)]
+    return [runs.describe(row) for row in BacktestRecords(db).recent(limit, strategy, owner)]
 
 
-def detail(settings: Settings, run_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
+def detail(db: Sessions, run_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
     """One of the owner's runs; another user's run is reported as missing."""
-    return runs.describe(runs.records(settings).get(run_id, owner), full=True)
+    return runs.describe(BacktestRecords(db).get(run_id, owner), full=True)
 
 
-def report_file(settings: Settings, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Path:
+def report_file(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Path:
     """A finished run's ``tearsheet.html`` or ``tearsheet.json``."""
-    row = runs.records(settings).get(run_id, owner)
+    row = BacktestRecords(db).get(run_id, owner)
     path = (row.artifacts or {}).get(name)
     if not path or not Path(path).is_file():
         raise NotFoundError(
