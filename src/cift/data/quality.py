@@ -7,18 +7,15 @@ row per (symbol, check) with a count and a few examples, as a table or as JSON.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import exchange_calendars as xcals
 import pandas as pd
 import polars as pl
 
-from cift.core.errors import ValidationError
+from cift.core.calendars import exchange_calendar, quiet_calendars
 from cift.data.store.base import MarketStore
 from cift.model import KEY_COLUMNS, DataKind, Timeframe
 
@@ -69,28 +66,11 @@ def _examples(frame: pl.DataFrame, column: str = "ts") -> list[str]:
     return [v.isoformat() if isinstance(v, datetime | date) else str(v) for v in values]
 
 
-@contextmanager
-def quiet_calendars() -> Iterator[None]:
-    """Silence a deprecation pandas 3.1 raises inside exchange-calendars (tz-aware .values)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*\.values returning an ndarray that drops")
-        yield
-
-
 def calendar_for(name: str, first: datetime, last: datetime) -> xcals.ExchangeCalendar:
-    """An exchange calendar covering ``first``..``last``."""
-    try:
-        with quiet_calendars():
-            return xcals.get_calendar(
-                name,
-                start=pd.Timestamp(first.date()) - pd.Timedelta(days=7),
-                end=pd.Timestamp(last.date()) + pd.Timedelta(days=7),
-            )
-    except xcals.errors.InvalidCalendarName:
-        raise ValidationError(
-            f"Unknown exchange calendar {name!r}; use a code such as XNYS, XLON, CMES, "
-            "24/5 (FX) or 24/7 (crypto)."
-        ) from None
+    """An exchange calendar covering ``first``..``last`` (a week's margin each side)."""
+    return exchange_calendar(
+        name, first.date() - timedelta(days=7), last.date() + timedelta(days=7)
+    )
 
 
 def expected_bar_times(

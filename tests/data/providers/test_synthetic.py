@@ -8,9 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import exchange_calendars as xcals
@@ -22,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cift.core.calendars import quiet_calendars
 from cift.core.errors import ValidationError
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
 from cift.data.loader import BackfillPlan, Checkpoints, backfill
@@ -55,14 +53,6 @@ def collect(
     tf = Timeframe.parse(timeframe) if timeframe else None
     pages = list(fetch(provider, kind, symbols, start, end, timeframe=tf))
     return pl.concat(pages) if pages else pl.DataFrame(schema=SCHEMAS[kind])
-
-
-@contextmanager
-def quiet_calendars() -> Iterator[None]:
-    """exchange-calendars still uses pandas APIs that pandas 3 deprecates."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,14 @@ break. Weekends and holidays have no session and so no rows.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
+from cift.core.calendars import exchange_calendar, quiet_calendars
 from cift.core.errors import ValidationError
 
 DAY_NS = 86_400 * 10**9
@@ -71,20 +70,9 @@ def sessions_between(name: str, low: int, high: int) -> Sessions:
 
 @lru_cache(maxsize=16)
 def _sessions(name: str, first_year: int, last_year: int) -> Sessions:
-    try:
-        with warnings.catch_warnings():
-            # exchange-calendars still uses pandas APIs that pandas 3 deprecates.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            calendar = xcals.get_calendar(
-                name, start=date(first_year, 1, 1), end=date(last_year, 12, 31)
-            )
-            schedule = calendar.schedule
-    except xcals.errors.InvalidCalendarName:
-        raise ValidationError(
-            f"Unknown exchange calendar {name!r}; use a code such as XNYS, XLON, XHKG, "
-            "CMES, 24/5 (FX) or 24/7 (crypto)."
-        ) from None
+    calendar = exchange_calendar(name, date(first_year, 1, 1), date(last_year, 12, 31))
+    with quiet_calendars():
+        schedule = calendar.schedule
     closes = _ns(schedule["close"])
     break_starts = _ns(schedule["break_start"])
     break_ends = _ns(schedule["break_end"])
