@@ -3,15 +3,15 @@ NautilusTrader, and CIFT's vectorised sweep next to vectorbt, on the same bars.
 
     python bench/backtest.py [--bars 1000000] [--symbols 100] [--per-symbol 100000]
                              [--engines cift,backtesting,backtrader,nautilus]
-                             [--vectorbt-python PATH]
+                             [--peers-python PATH]
 
 Each engine runs SMA(10/50) crossover, long or flat, in its own process on the same
 Parquet file of one-minute bars; figures are bars per second of the whole process
 (start-up, imports, loading included), of the engine's run alone, and the process's
 peak memory. The sweep runs 100 SMA parameter pairs on 100k bars: CIFT's vectorised
 mode and vectorbt, each warm (second call in one process) and as a whole process.
-vectorbt does not import next to plotly 6+, so it runs in its own virtualenv
-(created under the temp folder unless --vectorbt-python names one).
+NautilusTrader needs pandas < 3 and vectorbt plotly < 6, so both run from their own
+virtualenv (created under the temp folder unless --peers-python names its python).
 """
 
 from __future__ import annotations
@@ -86,10 +86,16 @@ def whole_process(
     )
 
 
-def engines(path: Path, names: list[str], label: str) -> list[list[str]]:
+PEERS = {"nautilus", "vectorbt"}
+"""Engines that run from the peers' virtualenv."""
+
+
+def engines(path: Path, names: list[str], label: str, peers: str) -> list[list[str]]:
     rows, baseline = [], None
     for name in names:
-        result, wall, peak = whole_process([str(HERE / "backtest_engines.py"), name, str(path)])
+        python = peers if name in PEERS else sys.executable
+        script = [str(HERE / "backtest_engines.py"), name, str(path)]
+        result, wall, peak = whole_process(script, python=python)
         bars = result["bars"]
         whole, inner = bars / wall, bars / result["seconds"]
         baseline = baseline or whole
@@ -108,13 +114,15 @@ def engines(path: Path, names: list[str], label: str) -> list[list[str]]:
     return rows
 
 
-def vectorbt_python(work: Path, given: str | None) -> str:
+def peers_python(work: Path, given: str | None) -> str:
+    """A python with NautilusTrader and vectorbt (they pin pandas < 3 and plotly < 6)."""
     if given:
         return given
-    venv = work / "vectorbt-venv"
+    venv = work / "peers-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "vectorbt", "plotly<6", "polars", "pyarrow"], check=True)
+    packages = ["nautilus_trader", "vectorbt", "plotly<6", "polars", "pyarrow"]
+    subprocess.run([*pip, *packages], check=True)
     return str(venv / "bin" / "python")
 
 
@@ -144,7 +152,7 @@ def main() -> None:
     parser.add_argument("--per-symbol", type=int, default=100_000)
     parser.add_argument("--engines", default="cift,backtesting,backtrader,nautilus")
     parser.add_argument("--many-engines", default=None, help="Engines for the 100-symbol case.")
-    parser.add_argument("--vectorbt-python", default=None)
+    parser.add_argument("--peers-python", default=None, help="Python with the peer engines.")
     args = parser.parse_args()
     names = args.engines.split(",")
     header = [
@@ -159,23 +167,23 @@ def main() -> None:
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        peers = peers_python(work, args.peers_python)
         one = work / "one.parquet"
         minute_bars(1, args.bars).write_parquet(one)
         print(
             table(
                 f"SMA cross, {args.bars:,} one-minute bars of one symbol",
                 header,
-                engines(one, names, "one"),
+                engines(one, names, "one", peers),
             )
         )
         many = work / "many.parquet"
         minute_bars(args.symbols, args.per_symbol).write_parquet(many)
         many_names = (args.many_engines or args.engines).split(",")
         title = f"SMA cross, {args.symbols} symbols x {args.per_symbol:,} bars"
-        print(table(title, header, engines(many, many_names, "many")))
+        print(table(title, header, engines(many, many_names, "many", peers)))
         sweep_bars = work / "sweep.parquet"
         minute_bars(1, 100_000, seed=5).write_parquet(sweep_bars)
-        python = vectorbt_python(work, args.vectorbt_python)
         sweep_header = [
             "sweep of 100 pairs",
             "warm s",
@@ -187,7 +195,7 @@ def main() -> None:
             table(
                 "Vectorised sweep, 100 SMA pairs on 100,000 bars",
                 sweep_header,
-                sweeps(sweep_bars, python),
+                sweeps(sweep_bars, peers),
             )
         )
 

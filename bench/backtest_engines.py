@@ -32,7 +32,8 @@ def cift(bars: pl.DataFrame) -> tuple[float, int, float]:
     from cift.model import Timeframe
     from cift.strategy.builtin.sma_cross import SmaCross
 
-    params = SmaCross.parse_params({"fast": FAST, "slow": SLOW})
+    share = 1.0 / bars.get_column("symbol").n_unique()  # each symbol gets its share of equity
+    params = SmaCross.parse_params({"fast": FAST, "slow": SLOW, "fraction": share})
     began = time.perf_counter()
     result = run_backtest(
         SmaCross,
