@@ -172,7 +172,7 @@ def test_auto_takes_the_engine_where_the_vectorised_mode_would_differ() -> None:
     assert [t.engine for t in evaluate(inputs, job, shorting)] == ["event", "vector"]
     rsi = Job("rsi_reversion", job.config, 252.0)
     assert [t.engine for t in evaluate(inputs, rsi, [(0, {"period": 14})])] == ["event"]
-    with pytest.raises(ValidationError, match="long-only, fully invested"):
+    with pytest.raises(ValidationError, match="long-only targets"):
         Job("sma_cross", job.config, 252.0, "vector").check(inputs, [shorting[0][1]])
     with pytest.raises(ValidationError, match="no vectorised form"):
         Job("rsi_reversion", job.config, 252.0, "vector").check(inputs, [{"period": 14}])

@@ -17,13 +17,14 @@ from cift.strategy.builtin.sma_cross import SIGNAL, SmaCross
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
+@pytest.mark.parametrize("fraction", [1.0, 0.7, 0.25, 1.5])
 @pytest.mark.parametrize("fractional", [True, False])
 @pytest.mark.parametrize(
     "name", ["daily/nvda-1999-2014.csv", "minute/6EH4-cme-1min-2024-01.csv.gz"]
 )
-def test_vectorised_equals_event_driven(name: str, fractional: bool) -> None:
+def test_vectorised_equals_event_driven(name: str, fractional: bool, fraction: float) -> None:
     loaded = load(DATA / name)
-    params = {"fast": 10, "slow": 50}
+    params = {"fast": 10, "slow": 50, "fraction": fraction}
     event = run_backtest(
         SmaCross,
         bars=loaded.frame,

@@ -146,8 +146,8 @@ def vector_blocker(
         return "the vectorised mode reads bars only"
     if inputs.timeframe is None or inputs.bars.get_column("symbol").n_unique() != 1:
         return "the vectorised mode runs one symbol of bars"
-    if params.get("allow_short") or params.get("fraction", 1.0) != 1.0:
-        return "the vectorised mode matches the engine for long-only, fully invested targets"
+    if params.get("allow_short"):
+        return "the vectorised mode matches the engine for long-only targets"
     commission = config.commission
     proportional = isinstance(commission, NoCommission) or (
         isinstance(commission, Bps) and commission.minimum == 0.0

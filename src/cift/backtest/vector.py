@@ -49,8 +49,11 @@ def simulate(
                     held = 0.0
                     fills += 1
                 if wanted != 0.0:
-                    budget = abs(wanted) * cash
-                    quantity = budget / (price * (1.0 + fee_rate))
+                    # As order_target_percent: the fraction of equity at the fill price,
+                    # cut to what the cash pays for with the commission.
+                    quantity = abs(wanted) * cash / price
+                    if quantity * price * (1.0 + fee_rate) > cash:
+                        quantity = cash / (price * (1.0 + fee_rate))
                     if not fractional:
                         quantity = math.floor(quantity + 1e-9)
                     if quantity > 0:
