@@ -34,6 +34,7 @@ from .problems import PROBLEM_RESPONSES, install_problem_handlers
 from .ratelimit import ClientIpRateLimitMiddleware, create_limiter
 from .routers import audit, auth, backtests, features, health, keys, market, system, users
 from .schemas.problem import PROBLEM_MEDIA_TYPE
+from .security import document_guard_responses
 
 PROBLEM_REF = "#/components/schemas/Problem"
 DESCRIPTION = """
@@ -151,6 +152,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 if "Problem" in documented or "HTTPValidationError" in documented:
                     del content["application/json"]
                     content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": PROBLEM_REF}}
+    document_guard_responses(schema, {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}})
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)

@@ -8,7 +8,7 @@ what the route-matrix test reads. Public routes declare nothing.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import (
@@ -57,13 +57,22 @@ def actor_of(request: Request, who: Principal | None = None) -> Actor:
 
 
 def _resolve(state: AppState, bearer: str | None, api_key: str | None) -> Principal:
+    """The caller; every credential sent must be valid, and all must name the same one."""
+    found = []
     if api_key:
-        return principal.from_api_key(state.db, api_key)
+        found.append(principal.from_api_key(state.db, api_key))
     if bearer:
         if keys.looks_like_key(bearer):
-            return principal.from_api_key(state.db, bearer)
-        return principal.from_access_token(state.db, state.settings, bearer)
-    raise AuthenticationError(NO_CREDENTIALS)
+            found.append(principal.from_api_key(state.db, bearer))
+        else:
+            found.append(principal.from_access_token(state.db, state.settings, bearer))
+    if not found:
+        raise AuthenticationError(NO_CREDENTIALS)
+    if len(found) > 1 and found[0] != found[1]:
+        raise AuthenticationError(
+            "The Authorization and X-API-Key headers carry different credentials; send one."
+        )
+    return found[0]
 
 
 def _admit(
@@ -144,3 +153,34 @@ SignedIn = Annotated[Principal, Security(signed_in, scopes=[Scope.READ.value])]
 AuthAttempt = Depends(auth_attempts)
 READ = Security(authenticated, scopes=[Scope.READ.value])
 """For a router whose every route only reads: ``APIRouter(..., dependencies=[READ])``."""
+
+
+GUARD_RESPONSES = {
+    "401": "No valid credentials: sign in, refresh the access token, or check the API key.",
+    "403": "The credential lacks the scope this operation declares (or is an API key where "
+    "a signed-in session is needed).",
+    "404": "No such object, or it belongs to another user.",
+    "413": "The request body is larger than CIFT_MAX_BODY_BYTES.",
+    "429": "Rate limit exceeded: retry after the seconds in Retry-After.",
+}
+
+
+def document_guard_responses(schema: dict[str, Any], problem: dict[str, Any]) -> None:
+    """Document in OpenAPI the problem answers that authentication and the guards give.
+
+    ``problem`` is the response content to use (the Problem schema as problem+json).
+    """
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            statuses = ["429"]
+            if operation.get("security"):
+                statuses += ["401", "403"]
+            if "{" in path:
+                statuses.append("404")
+            if "requestBody" in operation:
+                statuses.append("413")
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(
+                    status, {"description": GUARD_RESPONSES[status], "content": problem}
+                )

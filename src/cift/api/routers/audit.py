@@ -16,6 +16,7 @@ from ..security import AdminAccess
 from . import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
+MAX_BIGINT = 2**63 - 1
 
 
 @router.get("", summary="Audit entries, newest first")
@@ -23,7 +24,9 @@ def entries(
     state: State,
     who: AdminAccess,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: Annotated[int | None, Query(ge=1, description="Page: entries before it.")] = None,
+    before_seq: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, description="Page: entries before it.")
+    ] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[AuditEntryOut]:
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)

@@ -19,6 +19,7 @@ from ..schemas.auth import (
     SignupRequest,
     TokenResponse,
 )
+from ..schemas.problem import Problem
 from ..security import AuthAttempt, ReadAccess, SignedIn, actor_of
 from ..services.identity import me
 from . import API_PREFIX
@@ -40,7 +41,12 @@ def _audited(request: Request) -> None:
     request.scope.setdefault("state", {})[AUDITED_KEY] = True
 
 
-@router.post("/login", summary="Sign in with a password", dependencies=[AuthAttempt])
+@router.post(
+    "/login",
+    summary="Sign in with a password",
+    dependencies=[AuthAttempt],
+    responses={401: {"model": Problem, "description": "Wrong credentials or a locked account."}},
+)
 def login(state: State, request: Request, body: LoginRequest) -> TokenResponse:
     """A short-lived access token and a single-use refresh token. Repeated failures lock
     the account for a while (CIFT_LOGIN_MAX_FAILURES, CIFT_LOCKOUT_MINUTES)."""
@@ -51,7 +57,12 @@ def login(state: State, request: Request, body: LoginRequest) -> TokenResponse:
     return _tokens(tokens.start_session(state.db, state.settings, who, user, agent))
 
 
-@router.post("/refresh", summary="Swap a refresh token for new tokens", dependencies=[AuthAttempt])
+@router.post(
+    "/refresh",
+    summary="Swap a refresh token for new tokens",
+    dependencies=[AuthAttempt],
+    responses={401: {"model": Problem, "description": "Invalid, expired or reused token."}},
+)
 def refresh(state: State, request: Request, body: RefreshRequest) -> TokenResponse:
     """Each refresh token works once. Using one twice revokes the whole login."""
     _audited(request)
@@ -96,7 +107,10 @@ def whoami(state: State, who: ReadAccess) -> Me:
     summary="Create your own viewer account",
     status_code=status.HTTP_201_CREATED,
     dependencies=[AuthAttempt],
-    responses={403: {"description": "Sign-up is closed (CIFT_SIGNUP_ALLOWED=false)."}},
+    responses={
+        403: {"model": Problem, "description": "Sign-up is closed (CIFT_SIGNUP_ALLOWED=false)."},
+        409: {"model": Problem, "description": "The username or e-mail is taken."},
+    },
 )
 def signup(state: State, request: Request, body: SignupRequest) -> Me:
     """Open only when CIFT_SIGNUP_ALLOWED is true; new accounts are viewers."""

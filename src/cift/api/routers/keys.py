@@ -12,6 +12,7 @@ from cift.identity.scopes import parse_scopes
 from ..auditing import AUDITED_KEY
 from ..deps import State
 from ..schemas.keys import KeyCreate, KeyCreated, KeyOut
+from ..schemas.problem import Problem
 from ..security import ReadAccess, SignedIn, actor_of
 from . import API_PREFIX
 
@@ -24,7 +25,12 @@ def list_keys(state: State, who: ReadAccess) -> list[KeyOut]:
     return [KeyOut.model_validate(k) for k in keys.list_keys(state.db, who.user_id)]
 
 
-@router.post("", summary="Create an API key", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    summary="Create an API key",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": Problem, "description": "You have a key with this name."}},
+)
 def create_key(state: State, request: Request, who: SignedIn, body: KeyCreate) -> KeyCreated:
     """Scopes are at most your role's. The answer holds the key: store it, it is not
     shown again."""

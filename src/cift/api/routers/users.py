@@ -10,6 +10,7 @@ from cift.identity import users
 
 from ..auditing import AUDITED_KEY
 from ..deps import State
+from ..schemas.problem import Problem
 from ..schemas.users import UserCreate, UserOut, UserPatch
 from ..security import AdminAccess, actor_of
 from . import API_PREFIX
@@ -22,7 +23,12 @@ def list_users(state: State, who: AdminAccess) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in users.list_users(state.db)]
 
 
-@router.post("", summary="Create a user", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    summary="Create a user",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": Problem, "description": "The username or e-mail is taken."}},
+)
 def create_user(state: State, request: Request, who: AdminAccess, body: UserCreate) -> UserOut:
     """The password must meet the policy (CIFT_PASSWORD_MIN_LENGTH and more)."""
     request.scope.setdefault("state", {})[AUDITED_KEY] = True

@@ -46,8 +46,8 @@ class PasswordChange(BaseModel):
 class SignupRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=2, max_length=64)
-    email: str = Field(min_length=3, max_length=320)
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
     full_name: str | None = Field(None, max_length=200)
 

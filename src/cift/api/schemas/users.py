@@ -14,8 +14,8 @@ from cift.identity.passwords import MAX_PASSWORD_LENGTH
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=2, max_length=64)
-    email: str = Field(min_length=3, max_length=320)
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
     role: Role = Role.VIEWER
     full_name: str | None = Field(None, max_length=200)
