@@ -157,6 +157,15 @@ class LiveFeatures:
         self.calls = name_columns(list(calls))
         self._params = [call.params for call in self.calls]
         self._states: dict[str, list[np.ndarray]] = {}
+        # One buffer of the current event's inputs; each call sees 1-element views of it.
+        self._names = list(dict.fromkeys(n for c in self.calls for n in c.spec.inputs))
+        self._values = np.empty(max(len(self._names), 1))
+        slot = {name: i for i, name in enumerate(self._names)}
+        self._inputs = [
+            tuple(self._values[slot[n] : slot[n] + 1] for n in c.spec.inputs) or (self._values[:1],)
+            for c in self.calls
+        ]
+        self._outputs = [np.empty((len(c.spec.outputs), 1)) for c in self.calls]
 
     def update(
         self, symbol: str, row: Mapping[str, float | datetime | None]
@@ -167,12 +176,13 @@ class LiveFeatures:
         if states is None:
             states = [c.spec.new_state(p) for c, p in zip(self.calls, self._params, strict=True)]
             self._states[symbol] = states
+        for index, name in enumerate(self._names):
+            self._values[index] = _number(row.get(name))
         result: dict[str, float | None] = {}
-        for call, params, state in zip(self.calls, self._params, states, strict=True):
-            values = [row.get(name) for name in call.spec.inputs]
-            inputs = tuple(np.array([_number(v)]) for v in values) or (np.empty(1),)
-            out = np.full((len(call.spec.outputs), 1), np.nan)
-            call.spec.kernel(inputs, params, state, out)
+        for call, params, state, inputs, out in zip(
+            self.calls, self._params, states, self._inputs, self._outputs, strict=True
+        ):
+            call.spec.kernel(inputs, params, state, out)  # writes every output (kernel contract)
             for index, name in enumerate(call.columns):
                 value = float(out[index, 0])
                 result[name] = None if math.isnan(value) else value
