@@ -31,7 +31,7 @@ AUDIENCE = "cift-api"
 ISSUER = "cift"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "aud", "iss", "sid")
 LEEWAY_SECONDS = 5
-INVALID_TOKEN = "The access token is invalid or has expired; sign in again or refresh it."  # noqa: S105
+INVALID_TOKEN = "The access token is invalid or has expired; sign in again or refresh it."  # noqa: S105  # nosec B105
 INVALID_REFRESH = "The refresh token is invalid, expired or revoked; sign in again."
 
 
