@@ -47,12 +47,18 @@ def tail(
     if as_json:
         print_json(rows)
         return
-    columns = ("seq", "occurred_at", "actor", "action", "target_id", "outcome", "client_ip")
     table = Table(title="Audit log")
-    for column in columns:
-        table.add_column(column, no_wrap=column != "actor")
+    for column in ("seq", "time (UTC)", "actor", "action", "outcome", "client"):
+        table.add_column(column, no_wrap=column in {"seq", "time (UTC)", "outcome"})
     for row in rows:
-        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
+        table.add_row(
+            str(row["seq"]),
+            row["occurred_at"][:19].replace("T", " "),
+            row["actor"],
+            row["action"],
+            row["outcome"],
+            row["client_ip"] or "",
+        )
     console.print(table)
 
 

@@ -77,13 +77,19 @@ def ls(
     if as_json:
         print_json(rows)
         return
-    columns = ("name", "prefix", "scopes", "expires_at", "last_used_at", "revoked_at", "id")
-    table = Table(title="API keys")
-    for column in columns:
-        table.add_column(column, no_wrap=column in {"id", "prefix"})
+    table = Table(title="API keys (ids: --json)")
+    for column in ("name", "prefix", "scopes", "expires", "last used", "revoked"):
+        table.add_column(column, no_wrap=column != "name")
     for row in rows:
-        cells = [", ".join(row[c]) if c == "scopes" else row[c] for c in columns]
-        table.add_row(*(str(c) if c is not None else "" for c in cells))
+        table.add_row(
+            row["name"],
+            row["prefix"],
+            ",".join(row["scopes"]),
+            *(
+                (row[c] or "")[:16].replace("T", " ")
+                for c in ("expires_at", "last_used_at", "revoked_at")
+            ),
+        )
     console.print(table)
 
 

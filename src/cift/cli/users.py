@@ -111,12 +111,18 @@ def ls(
     if as_json:
         print_json(rows)
         return
-    columns = ("username", "email", "role", "active", "locked_until", "last_login_at", "id")
-    table = Table(title="Users")
-    for column in columns:
-        table.add_column(column, no_wrap=column in {"id", "username"})
+    table = Table(title="Users (ids: --json)")
+    for column in ("username", "email", "role", "active", "locked until", "last login"):
+        table.add_column(column, no_wrap=column != "email")
     for row in rows:
-        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
+        table.add_row(
+            row["username"],
+            row["email"],
+            row["role"],
+            "yes" if row["active"] else "no",
+            (row["locked_until"] or "")[:16].replace("T", " "),
+            (row["last_login_at"] or "")[:16].replace("T", " "),
+        )
     console.print(table)
 
 
