@@ -23,10 +23,33 @@ def segments(symbols: pl.Series | None, rows: int) -> list[tuple[int, int]]:
     """``[start, end)`` of each run of equal symbols (the whole frame if there is none)."""
     if symbols is None or rows == 0:
         return [(0, rows)] if rows else []
-    changes = symbols.ne_missing(symbols.shift(1)).fill_null(True)
-    starts = changes.arg_true().to_list()
-    ends = [*starts[1:], rows]
-    return list(zip(starts, ends, strict=True))
+    return _bounds(_run_starts(symbols), rows)
+
+
+def _run_starts(symbols: pl.Series) -> pl.Series:
+    """True where a run of equal symbols begins."""
+    return symbols.ne_missing(symbols.shift(1)).fill_null(True)
+
+
+def _bounds(starts: pl.Series, rows: int) -> list[tuple[int, int]]:
+    first = starts.arg_true().to_list()
+    return list(zip(first, [*first[1:], rows], strict=True))
+
+
+def ordered_segments(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
+    """:func:`ordered` and its :func:`segments` in one pass over the symbols."""
+    if "symbol" not in frame.columns or frame.height < 2:
+        data = ordered(frame)
+        return data, segments(
+            data.get_column("symbol") if "symbol" in data.columns else None, data.height
+        )
+    starts = _run_starts(frame.get_column("symbol"))
+    if _grouped_in_time(frame, starts):
+        return frame, _bounds(starts, frame.height)
+    data = frame.sort(
+        ["symbol", "ts"] if "ts" in frame.columns else ["symbol"], maintain_order=True
+    )
+    return data, segments(data.get_column("symbol"), data.height)
 
 
 def ordered(frame: pl.DataFrame) -> pl.DataFrame:
@@ -41,19 +64,20 @@ def ordered(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(keys, maintain_order=True)
 
 
-def _grouped_in_time(frame: pl.DataFrame) -> bool:
+def _grouped_in_time(frame: pl.DataFrame, starts: pl.Series | None = None) -> bool:
     if frame.height < 2:
         return True
     if "symbol" not in frame.columns:
         return bool(frame.get_column("ts").is_sorted())
-    checks = []
-    new_symbol = pl.lit(False)
-    if "symbol" in frame.columns:
-        new_symbol = pl.col("symbol").ne_missing(pl.col("symbol").shift(1)).fill_null(True)
-        checks.append(new_symbol.sum() == pl.col("symbol").n_unique())
-    if "ts" in frame.columns:
-        checks.append(((pl.col("ts").diff() >= pl.duration()) | new_symbol).fill_null(True).all())
-    return bool(frame.select(pl.all_horizontal(checks)).item())
+    symbols = frame.get_column("symbol")
+    starts = _run_starts(symbols) if starts is None else starts
+    heads = symbols.filter(starts)  # one value per run: unique when each symbol is one block
+    if heads.n_unique() != heads.len():
+        return False
+    if "ts" not in frame.columns:
+        return True
+    steps = frame.get_column("ts").to_physical().diff()
+    return bool(((steps >= 0) | starts).fill_null(True).all())
 
 
 def _inputs(frame: pl.DataFrame, call: FeatureCall) -> tuple[np.ndarray, ...]:
@@ -115,9 +139,7 @@ def compute(frame: pl.DataFrame, calls: Sequence[FeatureCall]) -> pl.DataFrame:
     Warm-up rows and undefined values are null, never NaN or 0.
     """
     named = name_columns(list(calls))
-    data = ordered(frame)
-    symbols = data.get_column("symbol") if "symbol" in data.columns else None
-    bounds = segments(symbols, data.height)
+    data, bounds = ordered_segments(frame)
     columns: list[pl.Series] = []
     for call in named:
         out = run_call(data, call, bounds)
