@@ -63,6 +63,14 @@ def app(make_app: AppFactory) -> FastAPI:
     return make_app()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_app(request: pytest.FixtureRequest, make_app: AppFactory) -> FastAPI:
+    """An app on the embedded SQLite file, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return make_app()
+    return make_app(database_url=request.getfixturevalue("postgres_database"))
+
+
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     """A client whose requests carry an admin's API key."""

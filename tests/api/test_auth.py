@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -45,9 +46,16 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def anon(app: FastAPI) -> TestClient:
+def app(backend_app: FastAPI) -> FastAPI:
+    """These tests run on SQLite and on PostgreSQL."""
+    return backend_app
+
+
+@pytest.fixture
+def anon(app: FastAPI) -> Iterator[TestClient]:
     _create(app)
-    return TestClient(app)
+    with TestClient(app) as client:  # the lifespan closes the app's engine after
+        yield client
 
 
 def test_login_gives_tokens_that_open_the_api(anon: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,8 +35,15 @@ def _session(app: FastAPI, client: TestClient, name: str, role: Role) -> dict[st
 
 
 @pytest.fixture
-def anon(app: FastAPI) -> TestClient:
-    return TestClient(app)
+def app(backend_app: FastAPI) -> FastAPI:
+    """These tests run on SQLite and on PostgreSQL."""
+    return backend_app
+
+
+@pytest.fixture
+def anon(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:  # the lifespan closes the app's engine after
+        yield client
 
 
 def _new_key(client: TestClient, session: dict[str, str], **body: object) -> dict[str, object]:
