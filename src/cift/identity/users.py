@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.audit import Actor, append
@@ -82,12 +82,6 @@ def create_user(
 def list_users(db: Sessions) -> list[User]:
     with db() as session:
         return list(session.scalars(select(User).order_by(User.created_at, User.username)))
-
-
-def count_admins(db: Sessions) -> int:
-    with db() as session:
-        query = select(func.count()).select_from(User).where(User.role == Role.ADMIN)
-        return int(session.scalar(query.where(User.username != LOCAL_USERNAME)) or 0)
 
 
 def get_user(session: Session, ident: str | uuid.UUID) -> User:
