@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from numba import njit
 
 from cift.backtest import events as ev
 
@@ -46,63 +47,68 @@ def equity_curve(
 ) -> pl.DataFrame:
     """``ts, equity, cash, gross_exposure`` once per event time."""
     symbols, prices = event_prices(stream)
-    events = pl.DataFrame({"ts": stream.time, "symbol": symbols, "price": prices})
-    times = events.select(pl.col("ts").unique(maintain_order=True))
-    cash = _cash(times, initial_cash, cash_log)
-    if not position_log:
-        return (
-            cash.with_columns(pl.col("cash").alias("equity"), pl.lit(0.0).alias("gross_exposure"))
-            .select("ts", "equity", "cash", "gross_exposure")
-            .with_columns(pl.col("ts").cast(TS))
-        )
-    positions = (
-        pl.DataFrame(
-            position_log,
-            schema={"ts": pl.Int64, "symbol": pl.Int64, "held": pl.Float64},
-            orient="row",
-        )
-        .unique(["ts", "symbol"], keep="last", maintain_order=True)
-        .sort("ts")
+    cash_at = np.array(cash_log, dtype=np.float64).reshape(-1, 2)
+    moves = np.array(position_log, dtype=np.float64).reshape(-1, 3)
+    times, equity, cash, gross = _mark(
+        np.ascontiguousarray(stream.time, dtype=np.int64),
+        symbols,
+        prices,
+        len(stream.symbols),
+        initial_cash,
+        np.array([t for t, _ in cash_log], dtype=np.int64),
+        np.ascontiguousarray(cash_at[:, 1]),
+        np.array([t for t, _, _ in position_log], dtype=np.int64),
+        np.ascontiguousarray(moves[:, 1]).astype(np.int64),
+        np.ascontiguousarray(moves[:, 2]),
     )
-    held_symbols = positions.get_column("symbol").unique()
-    valued = (
-        events.with_row_index("order")
-        .filter(pl.col("symbol").is_in(held_symbols.implode()))
-        .sort("ts", "order")
-        .join_asof(positions, on="ts", by="symbol", strategy="backward", check_sortedness=False)
-        .with_columns(pl.col("held").fill_null(0.0))
-        .with_columns((pl.col("held") * pl.col("price")).alias("value"))
-        .group_by("ts", "symbol", maintain_order=True)
-        .agg(pl.col("value").last())
-        .with_columns(
-            (pl.col("value") - pl.col("value").shift(1).over("symbol").fill_null(0.0)).alias("dv"),
-            (
-                pl.col("value").abs() - pl.col("value").abs().shift(1).over("symbol").fill_null(0.0)
-            ).alias("dg"),
-        )
-        .group_by("ts", maintain_order=True)
-        .agg(pl.col("dv").sum(), pl.col("dg").sum())
-    )
-    return (
-        cash.join(valued, on="ts", how="left")
-        .with_columns(pl.col("dv", "dg").fill_null(0.0).cum_sum())
-        .select(
-            pl.col("ts").cast(TS),
-            (pl.col("cash") + pl.col("dv")).alias("equity"),
-            "cash",
-            pl.col("dg").alias("gross_exposure"),
-        )
+    return pl.DataFrame(
+        {
+            "ts": pl.Series(times, dtype=pl.Int64).cast(TS),
+            "equity": equity,
+            "cash": cash,
+            "gross_exposure": gross,
+        }
     )
 
 
-def _cash(times: pl.DataFrame, initial: float, log: list[tuple[int, float]]) -> pl.DataFrame:
-    if not log:
-        return times.with_columns(pl.lit(initial, dtype=pl.Float64).alias("cash"))
-    changes = (
-        pl.DataFrame(log, schema={"ts": pl.Int64, "cash": pl.Float64}, orient="row")
-        .unique("ts", keep="last", maintain_order=True)
-        .sort("ts")
-    )
-    return times.join_asof(
-        changes, on="ts", strategy="backward", check_sortedness=False
-    ).with_columns(pl.col("cash").fill_null(initial))
+@njit(cache=True)
+def _mark(
+    time: np.ndarray,
+    symbol: np.ndarray,
+    price: np.ndarray,
+    symbols: int,
+    initial_cash: float,
+    cash_ts: np.ndarray,
+    cash_value: np.ndarray,
+    move_ts: np.ndarray,
+    move_symbol: np.ndarray,
+    move_held: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over the events: each event values its symbol's position (as held at its
+    time) at its price; equity at a time is the cash then plus every symbol's latest
+    value. One row per distinct time, after all of its events."""
+    n = time.shape[0]
+    held = np.zeros(symbols)
+    value = np.zeros(symbols)
+    out_ts = np.empty(n, dtype=np.int64)
+    out_equity, out_cash, out_gross = np.empty(n), np.empty(n), np.empty(n)
+    cash, total, gross = initial_cash, 0.0, 0.0
+    c = m = rows = 0
+    for i in range(n):
+        t = time[i]
+        while c < cash_ts.shape[0] and cash_ts[c] <= t:
+            cash = cash_value[c]
+            c += 1
+        while m < move_ts.shape[0] and move_ts[m] <= t:
+            held[move_symbol[m]] = move_held[m]
+            m += 1
+        s = symbol[i]
+        worth = held[s] * price[i]
+        total += worth - value[s]
+        gross += abs(worth) - abs(value[s])
+        value[s] = worth
+        if i + 1 == n or time[i + 1] != t:
+            out_ts[rows], out_cash[rows] = t, cash
+            out_equity[rows], out_gross[rows] = cash + total, gross
+            rows += 1
+    return out_ts[:rows], out_equity[:rows], out_cash[:rows], out_gross[:rows]
