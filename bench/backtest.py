@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -71,18 +70,18 @@ def minute_bars(symbols: int, per_symbol: int, seed: int = 3) -> pl.DataFrame:
 def whole_process(
     args: list[str], python: str = sys.executable
 ) -> tuple[dict[str, float], float, float]:
-    """Run a child; its JSON line, wall seconds and peak RSS in MiB."""
+    """Run a child; its JSON line, wall seconds and its own peak RSS in MiB."""
     began = time.perf_counter()
     child = subprocess.Popen([python, *args], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
+    if child.wait():
         raise SystemExit(f"{args} failed")
+    result = json.loads(output.strip().splitlines()[-1])
     return (
-        json.loads(output.strip().splitlines()[-1]),
+        result,
         time.perf_counter() - began,
-        usage.ru_maxrss / 1024,
+        result["peak_mib"],
     )
 
 
@@ -107,7 +106,6 @@ def engines(path: Path, names: list[str], label: str, peers: str) -> list[list[s
                 f"{baseline / whole:.1f}x",
                 f"{peak:,.0f}",
                 f"{result['trades']:,}",
-                f"{result['equity']:,.0f}",
             ]
         )
         print(label, rows[-1], flush=True)
@@ -162,7 +160,6 @@ def main() -> None:
         "vs CIFT",
         "peak MiB",
         "trades",
-        "final equity",
     ]
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,6 +23,8 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
+from peak import peak_mib
+
 FAST, SLOW, CASH = 10, 50, 1_000_000.0
 
 
@@ -209,7 +211,17 @@ def main() -> None:
     engine, path = sys.argv[1], Path(sys.argv[2])
     bars = pl.read_parquet(path)
     seconds, trades, equity = ENGINES[engine](bars)
-    print(json.dumps({"bars": bars.height, "seconds": seconds, "trades": trades, "equity": equity}))
+    print(
+        json.dumps(
+            {
+                "bars": bars.height,
+                "seconds": seconds,
+                "trades": trades,
+                "equity": equity,
+                "peak_mib": peak_mib(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

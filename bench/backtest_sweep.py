@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from peak import peak_mib
+
 FASTS = list(range(5, 55, 5))
 SLOWS = list(range(60, 260, 20))
 CASH = 100_000.0
@@ -61,7 +63,9 @@ def main() -> None:
         sweep(bars)
     began = time.perf_counter()
     best = sweep(bars)
-    print(json.dumps({"seconds": time.perf_counter() - began, "best": best}))
+    print(
+        json.dumps({"seconds": time.perf_counter() - began, "best": best, "peak_mib": peak_mib()})
+    )
 
 
 if __name__ == "__main__":
