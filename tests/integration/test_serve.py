@@ -88,12 +88,12 @@ def test_serve_creates_and_migrates_the_embedded_database(server: Server, home: 
 
 def test_production_logs_are_json_lines_with_the_request_id(server: Server) -> None:
     server.wait_ready()
-    httpx.get(f"{server.base}/api/v1/system", headers={"X-Request-ID": "it-123"})
+    httpx.get(f"{server.base}/health/live", headers={"X-Request-ID": "it-123"})
     output = server.stop()
     records = [json.loads(line) for line in output.splitlines() if line.strip()]
     request = [r for r in records if r.get("request_id") == "it-123"]
     assert len(request) == 1
-    assert request[0]["route"] == "/api/v1/system"
+    assert request[0]["route"] == "/health/live"
     assert request[0]["status"] == 200
     assert any(r["logger"].startswith("uvicorn") for r in records)
 
