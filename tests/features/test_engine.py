@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 import pytest
@@ -134,3 +136,25 @@ def test_every_kernel_writes_every_row(spec) -> None:  # type: ignore[no-untyped
     out = np.full((len(spec.outputs), frame.height), 12345.678)
     spec.kernel(inputs or (np.empty(frame.height),), params, spec.new_state(params), out)
     assert not (out == 12345.678).any(), "the engine does not initialise outputs"
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(1, 599), min_size=1, max_size=6, unique=True))
+def test_any_split_into_chunks_equals_one_call_bit_for_bit(cuts: list[int]) -> None:
+    """Each kernel resumes from its state: chunks of any length (shorter or longer than
+    its windows) give exactly the values of a single call."""
+    frame = random_events(600, seed=13)
+    bounds = [0, *sorted(cuts), frame.height]
+    for spec in (s for s in all_specs() if not s.forward_looking):
+        call = parse_call(spec.name)
+        columns = [frame.get_column(c) for c in spec.inputs]
+        inputs = tuple(c.to_physical().cast(pl.Float64).to_numpy() for c in columns)
+        inputs = inputs or (np.empty(frame.height),)
+        whole = np.empty((len(spec.outputs), frame.height))
+        spec.kernel(inputs, call.params, spec.new_state(call.params), whole)
+        pieces = np.empty_like(whole)
+        state = spec.new_state(call.params)
+        for start, end in itertools.pairwise(bounds):
+            part = tuple(np.ascontiguousarray(x[start:end]) for x in inputs)
+            spec.kernel(part, call.params, state, pieces[:, start:end])
+        assert np.array_equal(whole, pieces, equal_nan=True), spec.name

@@ -24,12 +24,28 @@ from cift.features.kernels.ops import (
 
 @njit(cache=True)
 def sma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """Running total as TA-Lib keeps it. Once a call has pushed ``n`` values, the value
+    leaving the window is ``x[i - n]`` itself, so the ring buffer is refilled only once,
+    at the end: the same arithmetic in the same order as one value at a time."""
     n = int(params[0])
     x = inputs[0]
+    m = x.shape[0]
     buf = s[3 : 3 + n]
     total, count, pos = float(s[0]), float(s[1]), int(s[2])
-    for i in range(x.shape[0]):
+    head = min(n, m)
+    for i in range(head):
         total, count, pos, out[0, i] = sma_next(buf, n, total, count, pos, x[i])
+    for i in range(head, m):
+        leaving = x[i - n]
+        if not math.isnan(leaving):
+            total -= leaving
+        total += x[i]
+        out[0, i] = total / n
+    if m > head:
+        pos = (pos + (m - head)) % n
+        for k in range(n):
+            buf[(pos + k) % n] = x[m - n + k]
+        count += m - head
     s[0], s[1], s[2] = total, count, pos
 
 
