@@ -1,4 +1,4 @@
-"""The demo: the whole loop on the embedded defaults, in about a minute.
+"""The demo: the whole loop on the embedded defaults, in well under a minute.
 
 It simulates a market (minute bars of several symbols for a quarter, plus a week of
 trades and quotes), ingests it through the resumable backfill, computes the default
