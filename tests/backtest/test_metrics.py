@@ -9,19 +9,14 @@ import empyrical as ep
 import numpy as np
 import pandas as pd
 import polars as pl
-import pytest
 import quantstats as qs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cift.backtest import metrics as m
-from cift.backtest.config import BacktestConfig
-from cift.backtest.costs import Bps
-from cift.backtest.engine import BacktestResult, run_backtest
-from cift.data.providers.files import load
+from cift.backtest.engine import BacktestResult
 from cift.model import Timeframe
-from cift.strategy.builtin.sma_cross import SmaCross
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"
 REL = 1e-9
@@ -79,19 +74,6 @@ def test_longest_drawdown_run() -> None:
     assert m.longest_drawdown(under) == (4, 3)
     assert m.longest_drawdown(np.zeros(4, dtype=bool)) == (0, 0)
     assert m.longest_drawdown(np.ones(3, dtype=bool)) == (0, 3)
-
-
-@pytest.fixture(scope="module")
-def nvda() -> tuple[pl.DataFrame, BacktestResult]:
-    loaded = load(DATA / "nvda-1999-2014.csv")
-    result = run_backtest(
-        SmaCross,
-        bars=loaded.frame,
-        timeframe=loaded.timeframe,
-        params=SmaCross.parse_params({"fast": 10, "slow": 50}),
-        config=BacktestConfig(initial_cash=100_000.0, commission=Bps(10)),
-    )
-    return loaded.frame, result
 
 
 def test_backtest_metrics_match_quantstats(nvda: tuple[pl.DataFrame, BacktestResult]) -> None:

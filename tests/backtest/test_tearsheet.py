@@ -15,7 +15,6 @@ import pytest
 from cift.backtest import metrics as m
 from cift.backtest.engine import BacktestResult
 from cift.backtest.tearsheet import MAX_POINTS, tearsheet_json, write_tearsheet
-from tests.backtest.test_metrics import nvda  # noqa: F401  (the module fixture)
 
 
 def figures_in(page: str) -> list[dict[str, object]]:
@@ -34,7 +33,7 @@ def values(data: object) -> np.ndarray:
 
 
 def test_report_is_offline_and_holds_the_numbers(
-    nvda: tuple[pl.DataFrame, BacktestResult],  # noqa: F811
+    nvda: tuple[pl.DataFrame, BacktestResult],
     tmp_path: Path,
 ) -> None:
     bars, result = nvda
@@ -65,7 +64,7 @@ def test_report_is_offline_and_holds_the_numbers(
     assert depth.min() == pytest.approx(metrics.max_drawdown)
 
 
-def test_json_round_trips(nvda: tuple[pl.DataFrame, BacktestResult]) -> None:  # noqa: F811
+def test_json_round_trips(nvda: tuple[pl.DataFrame, BacktestResult]) -> None:
     _, result = nvda
     data = tearsheet_json(result, m.compute_metrics(result))
     again = json.loads(json.dumps(data))

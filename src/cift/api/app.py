@@ -52,14 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.check_safe()
     configure_logging(settings)
     engine = create_db_engine(settings)
+    sessions = session_factory(engine)
     state = AppState(
         settings=settings,
         metrics=HttpMetrics(),
         started_at=datetime.now(UTC),
         engine=engine,
         store=open_store(settings),
-        jobs=BacktestJobs(settings, settings.backtest_workers),
-        db=session_factory(engine),
+        jobs=BacktestJobs(settings, BacktestRecords(sessions), settings.backtest_workers),
+        db=sessions,
         limiter=create_limiter(settings),
     )
 

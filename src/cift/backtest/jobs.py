@@ -20,6 +20,7 @@ from cift.backtest.spec import RunSpec
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings
+from cift.db.repositories.backtests import BacktestRecords
 
 PROGRESS_EVERY_S = 0.5
 
@@ -27,8 +28,9 @@ PROGRESS_EVERY_S = 0.5
 class BacktestJobs:
     """A pool of worker processes for recorded runs."""
 
-    def __init__(self, settings: Settings, workers: int = 1) -> None:
+    def __init__(self, settings: Settings, records: BacktestRecords, workers: int = 1) -> None:
         self.settings = settings
+        self.records = records  # the server's own engine: no engine per submission
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self.futures: dict[uuid.UUID, Future[None]] = {}
@@ -37,9 +39,7 @@ class BacktestJobs:
         """Record ``spec`` as queued and start it; its id comes back at once."""
         spec.validate_all()
         config = spec.backtest_config()
-        run_id = runs.records(self.settings).create(
-            spec.model_dump(mode="json"), config.initial_cash, user_id
-        )
+        run_id = self.records.create(spec.model_dump(mode="json"), config.initial_cash, user_id)
         self.futures[run_id] = self.pool().submit(
             _work, self.settings, spec.model_dump(mode="json"), run_id
         )

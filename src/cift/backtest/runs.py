@@ -21,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from cift import __version__
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
@@ -78,8 +80,9 @@ def execute(
         inputs = load_inputs(spec, settings)
         result = simulate(spec, inputs, progress)
         measured = sampled(result) if inputs.timeframe is None else result
-        metrics = compute_metrics(measured, benchmark=_benchmark(inputs))
-        folder = write_artifacts(settings, run_id, spec, measured, metrics, inputs)
+        benchmark = _benchmark(inputs)
+        metrics = compute_metrics(measured, benchmark=benchmark)
+        folder = write_artifacts(settings, run_id, spec, measured, metrics, inputs, benchmark)
     except CiftError as exc:
         store.fail(run_id, exc.message)
         raise
@@ -115,7 +118,7 @@ def simulate(spec: RunSpec, inputs: Inputs, progress: Progress | None = None) ->
     )
 
 
-def _benchmark(inputs: Inputs) -> Any:
+def _benchmark(inputs: Inputs) -> pl.DataFrame | None:
     return buy_and_hold(inputs.bars, inputs.timeframe) if inputs.bars is not None else None
 
 
@@ -126,6 +129,7 @@ def write_artifacts(
     result: BacktestResult,
     metrics: Metrics,
     inputs: Inputs,
+    benchmark: pl.DataFrame | None,
 ) -> Path:
     """Write every artifact into a temporary folder, then rename it into place."""
     folder = run_folder(settings, run_id)
@@ -145,7 +149,7 @@ def write_artifacts(
             result,
             metrics,
             staging / "tearsheet.html",
-            benchmark=_benchmark(inputs),
+            benchmark=benchmark,
             prices=inputs.bars,
         )
         if folder.exists():
