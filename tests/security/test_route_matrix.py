@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,8 +26,11 @@ from cift.db import migrate
 from cift.db.engine import create_db_engine
 from cift.db.models import Role, User
 from cift.db.repositories.backtests import BacktestRecords
+from cift.execution.accounts import AccountSpec, open_account
+from cift.execution.alerts import AlertSpec, create_alert
 from cift.identity import keys
 from cift.identity.scopes import Scope
+from cift.ml.configurations import ModelSpec, save_configuration
 from tests.security.conftest import PASSWORD, make_user
 
 PUBLIC = {
@@ -43,6 +47,31 @@ SHARED_PARAMS = {"set_id": "stored-set-1"}
 ADMIN_PARAMS = {"user_id"}
 """Path parameters of objects only admins manage (ownership does not apply)."""
 ROBOT = Actor(None, "route matrix")
+OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
+    "account_id": lambda db, owner: open_account(
+        db, owner, AccountSpec(name=uuid.uuid4().hex, initial_cash=Decimal(10_000))
+    ),
+    "model_id": lambda db, owner: save_configuration(
+        db,
+        owner,
+        ModelSpec.model_validate(
+            {
+                "name": "m",
+                "model_type": "lightgbm_classifier",
+                "features": ["rsi(14)"],
+                "label": {"kind": "forward_return", "horizon": 5},
+            }
+        ),
+    ),
+    "alert_id": lambda db, owner: create_alert(
+        db,
+        owner,
+        AlertSpec.model_validate(
+            {"name": "a", "symbol": "NVDA", "condition": {"kind": "price_above", "price": 1}}
+        ),
+    ),
+}
+"""How to create an object of alice's for each owned path parameter (keys and runs below)."""
 Operation = tuple[str, str, dict[str, Any]]
 
 
@@ -81,6 +110,8 @@ def owned_object(world: World, param: str) -> str:
             state.db, ROBOT, world.alice.id, uuid.uuid4().hex[:12], {Scope.READ}
         )
         return str(key.id)
+    if param in OWNED_FACTORIES:
+        return str(OWNED_FACTORIES[param](state.db, world.alice.id).id)
     raise AssertionError(
         f"The route matrix does not know path parameter {{{param}}}: add how to create an "
         "owned object for it (owned_object), or list it in SHARED_PARAMS or ADMIN_PARAMS."

@@ -32,7 +32,20 @@ from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
 from .ratelimit import ClientIpRateLimitMiddleware, create_limiter
-from .routers import audit, auth, backtests, features, health, keys, market, system, users
+from .routers import (
+    accounts,
+    alerts,
+    audit,
+    auth,
+    backtests,
+    features,
+    health,
+    keys,
+    market,
+    models,
+    system,
+    users,
+)
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 from .security import document_guard_responses
 
@@ -94,6 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         market.router,
         features.router,
         backtests.router,
+        accounts.router,
+        models.router,
+        alerts.router,
     )
     for router in routers:
         app.include_router(router)

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, MetaData, func
+from sqlalchemy import Enum, ForeignKey, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cift.core.ids import uuid7
@@ -67,3 +67,9 @@ class Timestamps:
         onupdate=utcnow,
         server_default=func.current_timestamp(),
     )
+
+
+class OwnedByUser(UUIDPrimaryKey):
+    """Mixin: a row one user owns; it goes with the user, and other users never see it."""
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cift.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+from cift.db.base import Base, OwnedByUser, Timestamps, str_enum
 from cift.db.types import JSONDocument, UTCDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
@@ -73,7 +73,7 @@ class AlertStatus(StrEnum):
     DISABLED = "disabled"
 
 
-class Alert(UUIDPrimaryKey, Timestamps, Base):
+class Alert(OwnedByUser, Timestamps, Base):
     """A user's alert rule (price, metric, risk or job condition) and its firing state."""
 
     __tablename__ = "alerts"
@@ -84,7 +84,6 @@ class Alert(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("trigger_count >= 0", name="trigger_count_non_negative"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     trading_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("trading_accounts.id", ondelete="CASCADE")
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cift.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+from cift.db.base import Base, OwnedByUser, Timestamps, str_enum
 from cift.db.types import JSONDocument, Money, UTCDateTime
 
 
@@ -34,7 +34,7 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ModelConfiguration(UUIDPrimaryKey, Timestamps, Base):
+class ModelConfiguration(OwnedByUser, Timestamps, Base):
     """A versioned model definition: algorithm, feature set, hyper-parameters, results."""
 
     __tablename__ = "model_configurations"
@@ -49,7 +49,6 @@ class ModelConfiguration(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("version >= 1", name="version_positive"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(default=1)
     model_type: Mapped[str] = mapped_column(String(50))
@@ -64,7 +63,7 @@ class ModelConfiguration(UUIDPrimaryKey, Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class Backtest(UUIDPrimaryKey, Timestamps, Base):
+class Backtest(OwnedByUser, Timestamps, Base):
     """One recorded backtest run: enough to reproduce it and its results."""
 
     __tablename__ = "backtests"
@@ -76,7 +75,6 @@ class Backtest(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("CAST(initial_cash AS NUMERIC) > 0", name="initial_cash_positive"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     model_configuration_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("model_configurations.id", ondelete="SET NULL")
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cift.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+from cift.db.base import Base, OwnedByUser, Timestamps, str_enum
 from cift.db.types import JSONDocument, Money
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ class AccountMode(StrEnum):
     LIVE = "live"
 
 
-class TradingAccount(UUIDPrimaryKey, Timestamps, Base):
+class TradingAccount(OwnedByUser, Timestamps, Base):
     """A user's account at a broker, with its cash in exact decimals."""
 
     __tablename__ = "trading_accounts"
@@ -41,7 +40,6 @@ class TradingAccount(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("length(base_currency) = 3", name="base_currency_iso"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     broker: Mapped[BrokerKind] = mapped_column(str_enum(BrokerKind, "broker"))
     mode: Mapped[AccountMode] = mapped_column(

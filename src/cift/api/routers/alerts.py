@@ -1,0 +1,44 @@
+"""Your alert rules: create, list, read, change or disable, delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from cift.execution import alerts
+
+from ..deps import State
+from ..schemas.alerts import AlertChanges, AlertOut, AlertSpec
+from ..security import ReadAccess, TradeAccess
+from . import API_PREFIX
+
+router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
+
+
+@router.get("", summary="Your alert rules")
+def list_alerts(state: State, who: ReadAccess) -> list[AlertOut]:
+    return [AlertOut.model_validate(a) for a in alerts.alert_rules(state.db).list(who.user_id)]
+
+
+@router.post("", summary="Create an alert rule", status_code=status.HTTP_201_CREATED)
+def create_alert(state: State, who: TradeAccess, body: AlertSpec) -> AlertOut:
+    """A price level on a stored symbol; `cift alerts check` (or the scheduler) fires it."""
+    return AlertOut.model_validate(alerts.create_alert(state.db, who.user_id, body))
+
+
+@router.get("/{alert_id}", summary="One of your alert rules")
+def get_alert(state: State, who: ReadAccess, alert_id: uuid.UUID) -> AlertOut:
+    return AlertOut.model_validate(alerts.alert_rules(state.db).get(alert_id, who.user_id))
+
+
+@router.patch("/{alert_id}", summary="Change, disable or re-activate an alert rule")
+def change_alert(
+    state: State, who: TradeAccess, alert_id: uuid.UUID, body: AlertChanges
+) -> AlertOut:
+    return AlertOut.model_validate(alerts.change_alert(state.db, alert_id, who.user_id, body))
+
+
+@router.delete("/{alert_id}", summary="Delete one of your alert rules")
+def delete_alert(state: State, who: TradeAccess, alert_id: uuid.UUID) -> AlertOut:
+    return AlertOut.model_validate(alerts.alert_rules(state.db).remove(alert_id, who.user_id))

@@ -1,0 +1,1 @@
+"""Order management, pre-trade risk, brokers, the live runner, accounts and alerts."""

@@ -1,0 +1,197 @@
+"""Alert rules: a user's price conditions on stored symbols, and checking them.
+
+A rule fires when the newest stored price of its symbol (last trade, or last bar close
+at the rule's timeframe) crosses its level; it then waits ``cooldown_seconds`` and for a
+newer observation before firing again. Firing logs a structured ``alert.fired`` event
+at the rule's severity and counts it on the rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+import polars as pl
+from loguru import logger
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.core.errors import CiftError
+from cift.data.store import MarketStore
+from cift.db.base import utcnow
+from cift.db.engine import transaction
+from cift.db.models import Alert, AlertSeverity, AlertStatus
+from cift.db.repositories.owned import OwnedRecords
+from cift.execution.accounts import accounts
+from cift.model import DataKind, Timeframe
+from cift.model.fields import Label, Symbol
+
+LOG_LEVELS = {
+    AlertSeverity.INFO: "INFO",
+    AlertSeverity.WARNING: "WARNING",
+    AlertSeverity.CRITICAL: "CRITICAL",
+}
+
+
+class PriceCondition(BaseModel):
+    """Fire when the price is at or above (or at or below) ``price``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["price_above", "price_below"]
+    price: float = Field(gt=0, le=1e12, allow_inf_nan=False)
+    source: Literal["trades", "bars"] = Field("bars", description="Last trade or last close.")
+    timeframe: Annotated[str, StringConstraints(max_length=10)] = Field(
+        "1m", description="Bars whose close is watched (source bars)."
+    )
+
+    @field_validator("timeframe")
+    @classmethod
+    def _timeframe(cls, value: str) -> str:
+        try:
+            return str(Timeframe.parse(value))
+        except CiftError as exc:
+            raise ValueError(str(exc)) from None
+
+    def holds(self, price: float) -> bool:
+        return price >= self.price if self.kind == "price_above" else price <= self.price
+
+
+class AlertSpec(BaseModel):
+    """A new rule; ``trading_account_id``, if given, must be one of your accounts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Label
+    symbol: Symbol
+    condition: PriceCondition
+    severity: AlertSeverity = AlertSeverity.WARNING
+    cooldown_seconds: int = Field(300, ge=0, le=7 * 86_400)
+    trading_account_id: uuid.UUID | None = None
+
+
+class AlertChanges(BaseModel):
+    """What may change on a rule; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Label | None = None
+    condition: PriceCondition | None = None
+    severity: AlertSeverity | None = None
+    cooldown_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
+    status: Literal[AlertStatus.ACTIVE, AlertStatus.DISABLED] | None = Field(
+        None, description="active to watch again, disabled to stop watching."
+    )
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One rule that fired, with the observation that made it fire."""
+
+    alert_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    symbol: str
+    severity: AlertSeverity
+    condition: PriceCondition
+    price: float
+    observed_at: datetime
+
+
+def alert_rules(db: sessionmaker[Session]) -> OwnedRecords[Alert]:
+    return OwnedRecords(db, Alert, "alert", "GET /api/v1/alerts")
+
+
+def create_alert(db: sessionmaker[Session], owner: uuid.UUID, spec: AlertSpec) -> Alert:
+    if spec.trading_account_id is not None:
+        accounts(db).get(spec.trading_account_id, owner)
+    fields = spec.model_dump(exclude={"condition"})
+    condition = spec.condition.model_dump(mode="json")
+    return alert_rules(db).add(
+        lambda _: Alert(user_id=owner, kind=spec.condition.kind, condition=condition, **fields)
+    )
+
+
+def change_alert(
+    db: sessionmaker[Session], alert_id: uuid.UUID, owner: uuid.UUID, changes: AlertChanges
+) -> Alert:
+    values = changes.model_dump(exclude={"condition"})
+    if changes.condition is not None:
+        values.update(kind=changes.condition.kind, condition=changes.condition.model_dump())
+    return alert_rules(db).change(alert_id, owner, **values)
+
+
+def check_alerts(
+    db: sessionmaker[Session], store: MarketStore, now: datetime | None = None
+) -> list[Fired]:
+    """Check every watching rule of every user against the store; record what fires."""
+    now = now or utcnow()
+    watching = (AlertStatus.ACTIVE, AlertStatus.TRIGGERED)
+    fired: list[Fired] = []
+    with transaction(db) as session:
+        rules = list(session.scalars(select(Alert).where(Alert.status.in_(watching))))
+        prices = _latest_prices(store, rules)
+        for rule in rules:
+            condition = PriceCondition.model_validate(rule.condition)
+            seen = prices.get((rule.symbol or "", condition.source, condition.timeframe))
+            if seen is None or not condition.holds(seen[0]) or not _ready(rule, seen[1], now):
+                continue
+            rule.status = AlertStatus.TRIGGERED
+            rule.trigger_count += 1
+            rule.last_triggered_at = seen[1]
+            fired.append(_fired(rule, condition, *seen))
+    for event in fired:
+        logger.bind(event="alert.fired", alert_id=str(event.alert_id)).log(
+            LOG_LEVELS[event.severity],
+            "alert {!r}: {} {} {} (at {})",
+            event.name,
+            event.symbol,
+            event.condition.kind.replace("_", " "),
+            event.condition.price,
+            event.price,
+        )
+    return fired
+
+
+def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
+    """A newer observation than the last firing, and the cooldown has passed."""
+    last = rule.last_triggered_at
+    if last is None:
+        return True
+    return observed_at > last and now - last >= timedelta(seconds=rule.cooldown_seconds)
+
+
+def _fired(rule: Alert, condition: PriceCondition, price: float, at: datetime) -> Fired:
+    return Fired(
+        rule.id, rule.user_id, rule.name, rule.symbol or "", rule.severity, condition, price, at
+    )
+
+
+PriceKey = tuple[str, str, str]
+
+
+def _latest_prices(
+    store: MarketStore, rules: Iterable[Alert]
+) -> dict[PriceKey, tuple[float, datetime]]:
+    """(price, time) of the newest stored observation per (symbol, source, timeframe);
+    a bar is observed when it closes."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for rule in rules:
+        condition = PriceCondition.model_validate(rule.condition)
+        wanted.setdefault((condition.source, condition.timeframe), set()).add(rule.symbol or "")
+    prices: dict[PriceKey, tuple[float, datetime]] = {}
+    for (source, timeframe), symbols in wanted.items():
+        if source == "trades":
+            rows = store.latest(DataKind.TRADES, symbols=sorted(symbols))
+            price, observed = pl.col("price"), pl.col("ts")
+        else:
+            tf = Timeframe.parse(timeframe)
+            rows = store.latest(DataKind.BARS, symbols=sorted(symbols), timeframe=tf)
+            price, observed = pl.col("close"), pl.col("ts") + pl.duration(nanoseconds=tf.nanos)
+        for row in rows.select("symbol", price, observed).iter_rows():
+            prices[(row[0], source, timeframe)] = (float(row[1]), row[2])
+    return prices

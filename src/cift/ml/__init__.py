@@ -1,0 +1,1 @@
+"""Datasets, cross-validation, models, training and their tracking; model configurations."""

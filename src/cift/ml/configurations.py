@@ -1,0 +1,143 @@
+"""Model configurations: what a model learns from (features, label) and how (algorithm,
+hyper-parameters), versioned per name and owned by one user.
+
+Saving a configuration under a name it already has adds a new version; the features
+are checked against the catalog and stored in canonical form with their hash, so a
+trained model can be traced to exactly the inputs it saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.core.errors import CiftError
+from cift.db.models import ModelConfiguration, ModelStatus
+from cift.db.repositories.owned import OwnedRecords
+from cift.features.pipeline import FeatureSet
+from cift.model import Timeframe
+from cift.model.fields import Identifier, Label, Text
+
+FeatureText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Hyperparameter = int | float | bool | Annotated[str, StringConstraints(max_length=200)]
+
+
+class ModelType(StrEnum):
+    """The learning algorithms a configuration can name."""
+
+    LIGHTGBM_CLASSIFIER = "lightgbm_classifier"
+    LIGHTGBM_REGRESSOR = "lightgbm_regressor"
+    LOGISTIC_REGRESSION = "logistic_regression"
+
+
+class LabelSpec(BaseModel):
+    """The target: the forward return over ``horizon`` bars, or its triple-barrier sign."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["forward_return", "triple_barrier"]
+    horizon: int = Field(ge=1, le=100_000, description="Bars ahead (the vertical barrier).")
+    profit_taking: float | None = Field(None, gt=0, le=100, description="Upper barrier, in vols.")
+    stop_loss: float | None = Field(None, gt=0, le=100, description="Lower barrier, in vols.")
+
+    @model_validator(mode="after")
+    def _barriers(self) -> Self:
+        barriers = (self.profit_taking, self.stop_loss)
+        if self.kind == "triple_barrier" and None in barriers:
+            raise ValueError("a triple_barrier label needs profit_taking and stop_loss")
+        if self.kind == "forward_return" and barriers != (None, None):
+            raise ValueError("a forward_return label has no barriers")
+        return self
+
+
+class ModelSpec(BaseModel):
+    """A configuration to save (a new version when the name exists)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Label
+    model_type: ModelType
+    features: list[FeatureText] = Field(
+        min_length=1, max_length=200, description="Catalog features, e.g. rsi(14), macd."
+    )
+    timeframe: Annotated[str, StringConstraints(max_length=10)] = Field(
+        "1m", description="Bars the features are computed on."
+    )
+    label: LabelSpec
+    hyperparameters: dict[Identifier, Hyperparameter] = Field(default_factory=dict, max_length=100)
+    description: Text | None = None
+
+    @field_validator("timeframe")
+    @classmethod
+    def _timeframe(cls, value: str) -> str:
+        try:
+            return str(Timeframe.parse(value))
+        except CiftError as exc:
+            raise ValueError(str(exc)) from None
+
+    def feature_set(self) -> FeatureSet:
+        """The features as a set over bars; a CiftError names what the catalog lacks."""
+        return FeatureSet.from_text(
+            "model", ",".join(self.features), timeframe=Timeframe.parse(self.timeframe)
+        )
+
+
+class ModelChanges(BaseModel):
+    """What a user may change: the description, and archiving (training sets the rest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text | None = None
+    status: Literal[ModelStatus.DRAFT, ModelStatus.ARCHIVED] | None = None
+
+
+def configurations(db: sessionmaker[Session]) -> OwnedRecords[ModelConfiguration]:
+    return OwnedRecords(db, ModelConfiguration, "model configuration", "GET /api/v1/models")
+
+
+def save_configuration(
+    db: sessionmaker[Session], owner: uuid.UUID, spec: ModelSpec
+) -> ModelConfiguration:
+    """Store ``spec`` as the next version of its name."""
+    features = spec.feature_set()
+    content = features.content
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    parameters: dict[str, Any] = {
+        "features": content,
+        "label": spec.label.model_dump(exclude_none=True),
+        "hyperparameters": spec.hyperparameters,
+    }
+
+    def build(session: Session) -> ModelConfiguration:
+        latest = session.scalar(
+            select(func.max(ModelConfiguration.version)).where(
+                ModelConfiguration.user_id == owner, ModelConfiguration.name == spec.name
+            )
+        )
+        return ModelConfiguration(
+            user_id=owner,
+            name=spec.name,
+            version=(latest or 0) + 1,
+            model_type=spec.model_type.value,
+            feature_set=features.set_id,
+            feature_set_hash=digest,
+            parameters=parameters,
+            description=spec.description,
+            status=ModelStatus.DRAFT,
+        )
+
+    return configurations(db).add(build)

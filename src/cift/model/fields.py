@@ -1,0 +1,33 @@
+"""Validated field types shared by the records users create: names, symbols, amounts.
+
+They keep what reaches the metadata database storable on every backend (no control
+characters, which PostgreSQL text and JSON reject; amounts that fit ``NUMERIC(28, 10)``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+"""A user-chosen name, 1 to 100 printable characters."""
+Text = Annotated[
+    str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
+"""Free text such as a description; line breaks and tabs allowed."""
+Symbol = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_/:^]{0,31}$")
+]
+"""A ticker as stored: letters, digits and . - _ / : ^, at most 32 characters."""
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+"""A parameter name: a Python-style identifier of at most 64 characters."""
+MAX_AMOUNT = Decimal("1e15")
+Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False)]
+"""A positive amount of money with at most 10 decimals, below 10^15."""
