@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import audit, backtest, config, data, db, demo, features, keys, serve, users
+from . import alerts, audit, backtest, config, data, db, demo, features, keys, serve, users
 from .console import print_error
 
 
@@ -43,6 +43,7 @@ app.add_typer(backtest.app, name="backtest")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(alerts.app, name="alerts")
 app.command(name="serve")(serve.serve)
 app.command(name="demo")(demo.demo)
 

@@ -11,11 +11,10 @@ from rich.table import Table
 from cift.db.base import utcnow
 from cift.db.models import ApiKey
 from cift.identity import keys as api_keys
-from cift.identity import users as accounts
 from cift.identity.scopes import parse_scopes
 
 from .console import console, print_json
-from .users import cli_actor, metadata_db
+from .users import cli_actor, metadata_db, owner_id
 
 app = typer.Typer(help="Manage API keys: scoped, expiring, revocable credentials for programs.")
 
@@ -51,9 +50,8 @@ def create(
     wanted = parse_scopes(scopes.split(","))
     expires = utcnow() + timedelta(days=expires_days) if expires_days else None
     with metadata_db() as (_, db):
-        with db() as session:
-            owner_id = accounts.get_user(session, user).id
-        key, plaintext = api_keys.create_key(db, cli_actor(), owner_id, name, wanted, expires)
+        owner = owner_id(db, user)
+        key, plaintext = api_keys.create_key(db, cli_actor(), owner, name, wanted, expires)
     if as_json:
         print_json({**key_row(key), "key": plaintext})
         return
@@ -69,11 +67,8 @@ def ls(
 ) -> None:
     """List keys (never the keys themselves): prefix, scopes, expiry, last use, revocation."""
     with metadata_db() as (_, db):
-        owner_id = None
-        if user:
-            with db() as session:
-                owner_id = accounts.get_user(session, user).id
-        rows = [key_row(k) for k in api_keys.list_keys(db, owner_id)]
+        owner = owner_id(db, user) if user else None
+        rows = [key_row(k) for k in api_keys.list_keys(db, owner)]
     if as_json:
         print_json(rows)
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import socket
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,8 +18,9 @@ from cift.audit import Actor
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.engine import create_db_engine, session_factory, transaction
 from cift.db.models import Role, User
+from cift.db.repositories.users import LOCAL_USERNAME, local_user_id
 from cift.identity import users as accounts
 from cift.identity.scopes import parse_role
 
@@ -38,6 +40,14 @@ def metadata_db() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
         yield settings, session_factory(engine)
     finally:
         engine.dispose()
+
+
+def owner_id(db: sessionmaker[Session], user: str) -> uuid.UUID:
+    """A user named on the command line; ``local`` (the command line's own) is made on first use."""
+    with transaction(db) as session:
+        if user.strip().lower() == LOCAL_USERNAME:
+            return local_user_id(session)
+        return accounts.get_user(session, user).id
 
 
 def cli_actor() -> Actor:

@@ -57,6 +57,10 @@ class PriceCondition(BaseModel):
         except CiftError as exc:
             raise ValueError(str(exc)) from None
 
+    def describe(self) -> str:
+        """``price above 150`` (what a person reads in a table or a log line)."""
+        return f"{self.kind.replace('_', ' ')} {self.price:g}"
+
     def holds(self, price: float) -> bool:
         return price >= self.price if self.kind == "price_above" else price <= self.price
 
@@ -142,27 +146,27 @@ def check_alerts(
                 continue
             rule.status = AlertStatus.TRIGGERED
             rule.trigger_count += 1
-            rule.last_triggered_at = seen[1]
+            rule.last_triggered_at = now
+            rule.last_observed_at = seen[1]
             fired.append(_fired(rule, condition, *seen))
     for event in fired:
         logger.bind(event="alert.fired", alert_id=str(event.alert_id)).log(
             LOG_LEVELS[event.severity],
-            "alert {!r}: {} {} {} (at {})",
+            "alert {!r}: {} {} (at {})",
             event.name,
             event.symbol,
-            event.condition.kind.replace("_", " "),
-            event.condition.price,
+            event.condition.describe(),
             event.price,
         )
     return fired
 
 
 def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
-    """A newer observation than the last firing, and the cooldown has passed."""
-    last = rule.last_triggered_at
-    if last is None:
-        return True
-    return observed_at > last and now - last >= timedelta(seconds=rule.cooldown_seconds)
+    """A newer observation than the one that last fired, and the cooldown has passed."""
+    seen, fired = rule.last_observed_at, rule.last_triggered_at
+    if seen is not None and observed_at <= seen:
+        return False
+    return fired is None or now - fired >= timedelta(seconds=rule.cooldown_seconds)
 
 
 def _fired(rule: Alert, condition: PriceCondition, price: float, at: datetime) -> Fired:

@@ -7,9 +7,14 @@ characters, which PostgreSQL text and JSON reject; amounts that fit ``NUMERIC(28
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+from cift.core.errors import ValidationError
+
+Record = TypeVar("Record", bound=BaseModel)
 
 Label = Annotated[
     str,
@@ -31,3 +36,15 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0
 MAX_AMOUNT = Decimal("1e15")
 Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False)]
 """A positive amount of money with at most 10 decimals, below 10^15."""
+
+
+def validated(model: type[Record], data: Any, what: str) -> Record:
+    """``data`` as ``model``; otherwise one CiftError naming each wrong field and why."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValidationError(f"Invalid {what}: {problems}.") from None

@@ -10,6 +10,7 @@ from cift.execution import alerts
 
 from ..deps import State
 from ..schemas.alerts import AlertChanges, AlertOut, AlertSpec
+from ..schemas.problem import Problem
 from ..security import ReadAccess, TradeAccess
 from . import API_PREFIX
 
@@ -21,7 +22,12 @@ def list_alerts(state: State, who: ReadAccess) -> list[AlertOut]:
     return [AlertOut.model_validate(a) for a in alerts.alert_rules(state.db).list(who.user_id)]
 
 
-@router.post("", summary="Create an alert rule", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    summary="Create an alert rule",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"model": Problem, "description": "No such trading account of yours."}},
+)
 def create_alert(state: State, who: TradeAccess, body: AlertSpec) -> AlertOut:
     """A price level on a stored symbol; `cift alerts check` (or the scheduler) fires it."""
     return AlertOut.model_validate(alerts.create_alert(state.db, who.user_id, body))

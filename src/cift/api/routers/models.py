@@ -12,6 +12,7 @@ from cift.ml import configurations
 
 from ..deps import State
 from ..schemas.models import ModelChanges, ModelOut, ModelSpec
+from ..schemas.problem import Problem
 from ..security import ReadAccess, TradeAccess
 from . import API_PREFIX
 
@@ -29,7 +30,12 @@ def list_models(
     return [ModelOut.model_validate(m) for m in rows]
 
 
-@router.post("", summary="Save a model configuration", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    summary="Save a model configuration",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": Problem, "description": "Saved concurrently: save again."}},
+)
 def save_model(state: State, who: TradeAccess, body: ModelSpec) -> ModelOut:
     """Features are checked against the catalog (GET /api/v1/features); saving a name
     you already have adds its next version."""

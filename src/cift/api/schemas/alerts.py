@@ -27,5 +27,6 @@ class AlertOut(BaseModel):
     trading_account_id: uuid.UUID | None
     trigger_count: int
     last_triggered_at: datetime | None
+    last_observed_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -101,3 +101,6 @@ class Alert(OwnedByUser, Timestamps, Base):
     cooldown_seconds: Mapped[int] = mapped_column(default=300, server_default=text("300"))
     trigger_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_observed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="When the price that last fired the rule was observed."
+    )

@@ -1,0 +1,129 @@
+"""``cift alerts``: add price alert rules, list them, and check them against the store."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from cift.core.errors import ValidationError
+from cift.db.models import Alert, AlertSeverity
+from cift.execution import alerts
+from cift.model.fields import validated
+
+from .console import console, print_json
+from .context import market_store
+from .render import frame_table
+from .users import metadata_db, owner_id
+
+app = typer.Typer(help="Price alert rules: add, list, and check them against stored prices.")
+
+
+def alert_row(rule: Alert) -> dict[str, Any]:
+    condition = alerts.PriceCondition.model_validate(rule.condition)
+    last = rule.last_triggered_at
+    return {
+        "id": str(rule.id),
+        "name": rule.name,
+        "symbol": rule.symbol,
+        "condition": condition.describe(),
+        "source": condition.source if condition.source == "trades" else condition.timeframe,
+        "severity": rule.severity.value,
+        "status": rule.status.value,
+        "fired": rule.trigger_count,
+        "last_fired": last.isoformat() if last else None,
+    }
+
+
+def fired_row(event: alerts.Fired) -> dict[str, Any]:
+    condition = event.condition
+    return {
+        "alert_id": str(event.alert_id),
+        "user_id": str(event.user_id),
+        "name": event.name,
+        "symbol": event.symbol,
+        "condition": condition.describe(),
+        "price": event.price,
+        "observed_at": event.observed_at.isoformat(),
+        "severity": event.severity.value,
+    }
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="A name for the rule, e.g. 'NVDA breakout'."),
+    symbol: str = typer.Option(..., "--symbol", help="A stored symbol."),
+    above: float | None = typer.Option(None, "--above", help="Fire at or above this price."),
+    below: float | None = typer.Option(None, "--below", help="Fire at or below this price."),
+    trades: bool = typer.Option(False, "--trades", help="Watch the last trade, not bar closes."),
+    timeframe: str = typer.Option("1m", "--timeframe", help="Bars whose close is watched."),
+    severity: AlertSeverity = typer.Option(AlertSeverity.WARNING, "--severity"),
+    cooldown: int = typer.Option(300, "--cooldown", help="Seconds before it may fire again."),
+    user: str = typer.Option("local", "--user", help="Owner: username, e-mail or id."),
+) -> None:
+    """Add a rule (exactly one of --above and --below)."""
+    if (above is None) == (below is None):
+        raise ValidationError("Give exactly one of --above PRICE and --below PRICE.")
+    kind, price = ("price_above", above) if above is not None else ("price_below", below)
+    source = "trades" if trades else "bars"
+    spec = validated(
+        alerts.AlertSpec,
+        {
+            "name": name,
+            "symbol": symbol,
+            "condition": {"kind": kind, "price": price, "source": source, "timeframe": timeframe},
+            "severity": severity,
+            "cooldown_seconds": cooldown,
+        },
+        "alert rule",
+    )
+    with metadata_db() as (_, db):
+        rule = alerts.create_alert(db, owner_id(db, user), spec)
+    console.print(f"added alert [cyan]{rule.name}[/] ({rule.id}): {alert_row(rule)['condition']}")
+
+
+@app.command("ls")
+def list_rules(
+    user: str = typer.Option("local", "--user", help="Owner: username, e-mail or id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """The user's rules, newest first."""
+    with metadata_db() as (_, db):
+        rows = [alert_row(r) for r in alerts.alert_rules(db).list(owner_id(db, user))]
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        console.print("no alert rules; add one with 'cift alerts add NAME --symbol S --above P'")
+    else:
+        table = Table(title="alert rules (ids: --json)")
+        columns = ("name", "symbol", "condition", "source", "severity", "status", "fired")
+        for column in (*columns, "last_fired"):
+            table.add_column(column.replace("_", " "), min_width=8 if column == "name" else None)
+        for row in rows:
+            table.add_row(*(str(row[c]) for c in columns), row["last_fired"] or "")
+        console.print(table)
+
+
+@app.command("check")
+def check(
+    every: float | None = typer.Option(
+        None, "--every", min=1, help="Check again every SECONDS until Ctrl-C (default: once)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print what fired as JSON."),
+) -> None:
+    """Check every user's watching rules against the newest stored prices."""
+    with metadata_db() as (settings, db), market_store(settings) as store:
+        while True:
+            fired = [fired_row(f) for f in alerts.check_alerts(db, store)]
+            if as_json:
+                print_json(fired)
+            elif fired:
+                console.print(frame_table(pl.DataFrame(fired), title="fired"))
+            else:
+                console.print("no alert fired")
+            if every is None:
+                return
+            time.sleep(every)

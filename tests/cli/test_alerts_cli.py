@@ -1,0 +1,57 @@
+"""``cift alerts add|ls|check`` on a real daily file, checked against the file itself."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from cift.cli.app import app
+
+runner = CliRunner()
+NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
+
+
+def cift(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout  # the firing is also logged, on stderr
+
+
+def test_alerts_fire_on_the_last_stored_close() -> None:
+    cift("data", "import", str(NVDA))
+    last = pl.read_csv(NVDA, try_parse_dates=True).sort("Date").row(-1, named=True)
+    close, day = float(last["Close"]), last["Date"]
+    daily = ["--symbol", "NVDA", "--timeframe", "1d"]
+    cift("alerts", "add", "NVDA holds", *daily, "--above", str(close - 0.5), "--severity", "info")
+    cift("alerts", "add", "NVDA crash", *daily, "--below", str(close / 2))
+    rules = json.loads(cift("alerts", "ls", "--json"))
+    assert sorted(r["name"] for r in rules) == ["NVDA crash", "NVDA holds"]
+    assert {r["status"] for r in rules} == {"active"}
+
+    fired = json.loads(cift("alerts", "check", "--json"))
+    assert [(f["name"], f["symbol"], f["severity"]) for f in fired] == [
+        ("NVDA holds", "NVDA", "info")
+    ]
+    assert abs(fired[0]["price"] - close) < 1e-9
+    day_end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    assert datetime.fromisoformat(fired[0]["observed_at"]) == day_end  # the bar has closed
+    assert json.loads(cift("alerts", "check", "--json")) == []  # no newer close
+    assert "no alert fired" in cift("alerts", "check")
+    listed = {r["name"]: r for r in json.loads(cift("alerts", "ls", "--json"))}
+    assert (listed["NVDA holds"]["status"], listed["NVDA holds"]["fired"]) == ("triggered", 1)
+
+
+def test_an_alert_needs_one_level() -> None:
+    both = runner.invoke(
+        app, ["alerts", "add", "x", "--symbol", "A", "--above", "1", "--below", "2"]
+    )
+    assert both.exit_code != 0
+    assert "exactly one of --above" in both.output
+    bad = runner.invoke(app, ["alerts", "add", "x", "--symbol", "A", "--above", "-1"])
+    assert bad.exit_code != 0
+    assert "Invalid alert rule: condition.price: Input should be greater than 0" in bad.output
+    assert json.loads(cift("alerts", "ls", "--json")) == []
