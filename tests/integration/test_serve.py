@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +41,11 @@ def _environment(home: Path, **extra: str) -> dict[str, str]:
 class Server:
     def __init__(self, home: Path, *args: str, **env: str) -> None:
         self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        tls = "--tls-certfile" in args
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.verify: ssl.SSLContext | bool = True
+        if tls:  # trust the server's own self-signed certificate
+            self.verify = ssl.create_default_context(cafile=args[args.index("--tls-certfile") + 1])
         self.log = home.parent / f"serve-{self.port}.log"
         with self.log.open("w") as sink:
             self.process = subprocess.Popen(
@@ -50,7 +61,7 @@ class Server:
             if self.process.poll() is not None:
                 pytest.fail(f"server exited early:\n{self.log.read_text()}")
             try:
-                return httpx.get(f"{self.base}/health/ready", timeout=2)
+                return httpx.get(f"{self.base}/health/ready", timeout=2, verify=self.verify)
             except httpx.TransportError:
                 time.sleep(0.2)
         pytest.fail(f"server not up after {timeout} s:\n{self.log.read_text()}")
@@ -127,3 +138,68 @@ def test_metrics_add_up_over_several_workers(home: Path) -> None:
         if ln.startswith("cift_http_requests_total{") and 'route="/api/v1/system"' in ln
     )
     assert float(line.rsplit(" ", 1)[1]) == 20
+
+
+def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_serve_speaks_https_with_hsts(home: Path, tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path, "server")
+    srv = Server(home, "--tls-certfile", str(cert), "--tls-keyfile", str(key))
+    try:
+        assert srv.wait_ready().status_code == 200
+        answer = httpx.get(f"{srv.base}/api/v1/system", verify=srv.verify)
+        assert answer.headers["strict-transport-security"].startswith("max-age=")
+        with pytest.raises(httpx.TransportError):  # an unknown certificate is refused
+            httpx.get(f"{srv.base}/health/live", timeout=5)
+    finally:
+        output = srv.stop()
+    assert f"https://127.0.0.1:{srv.port}" in output
+
+
+@pytest.mark.parametrize("mistake", ["only a certificate", "another key"])
+def test_serve_refuses_an_unusable_certificate(home: Path, tmp_path: Path, mistake: str) -> None:
+    cert, _ = _certificate(tmp_path, "server")
+    _, other_key = _certificate(tmp_path, "other")
+    args = ["--tls-certfile", str(cert)]
+    if mistake == "another key":
+        args += ["--tls-keyfile", str(other_key)]
+    result = subprocess.run(
+        [sys.executable, "-m", "cift", "serve", "--port", str(_free_port()), *args],
+        env=_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    expected = "needs both" if mistake == "only a certificate" else "Cannot use the TLS certificate"
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
+from pathlib import Path
 
 import typer
 import uvicorn
 from loguru import logger
 
+from cift.core.errors import ConfigurationError
 from cift.core.logging import configure_logging
 from cift.core.settings import env_var, load_settings
 from cift.db import migrate
@@ -26,6 +29,12 @@ def serve(
     reload: bool = typer.Option(
         False, help="Restart when source files change (development only; one worker)."
     ),
+    tls_certfile: Path | None = typer.Option(
+        None, help="PEM certificate to serve HTTPS with (default CIFT_TLS_CERTFILE)."
+    ),
+    tls_keyfile: Path | None = typer.Option(
+        None, help="PEM private key of the certificate (default CIFT_TLS_KEYFILE)."
+    ),
 ) -> None:
     """Start the HTTP API.
 
@@ -33,12 +42,19 @@ def serve(
     database to the newest schema (disable with CIFT_DATABASE_AUTO_MIGRATE=false).
     Check it with: curl http://127.0.0.1:8000/health/ready
     """
-    overrides = {"host": host, "port": port, "workers": workers}
+    overrides = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "tls_certfile": tls_certfile,
+        "tls_keyfile": tls_keyfile,
+    }
     for name, value in overrides.items():
         if value is not None:
             os.environ[env_var(name)] = str(value)  # worker processes read the same values
     settings = load_settings()
     configure_logging(settings)
+    check_tls(settings.tls_certfile, settings.tls_keyfile)
     settings.home.mkdir(parents=True, exist_ok=True)
     if settings.database_auto_migrate:
         engine = create_db_engine(settings)
@@ -49,7 +65,8 @@ def serve(
     if settings.workers > 1 and not reload:
         _prepare_multiprocess_metrics(settings.home / "prometheus")
     logger.info(
-        "serving CIFT API on http://{}:{} ({} worker(s), env {})",
+        "serving CIFT API on {}://{}:{} ({} worker(s), env {})",
+        "https" if settings.tls_certfile else "http",
         settings.host,
         settings.port,
         1 if reload else settings.workers,
@@ -65,7 +82,27 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
     )
+
+
+def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
+    """Both or neither; a certificate and key that load and match, or a clear error."""
+    if certfile is None and keyfile is None:
+        return
+    if certfile is None or keyfile is None:
+        raise ConfigurationError(
+            "HTTPS needs both CIFT_TLS_CERTFILE and CIFT_TLS_KEYFILE (or --tls-certfile "
+            "and --tls-keyfile); set both, or neither for plain HTTP."
+        )
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(
+            f"Cannot use the TLS certificate {certfile} with key {keyfile} ({exc}); give "
+            "readable PEM files of one certificate and its private key."
+        ) from None
 
 
 def _prepare_multiprocess_metrics(folder: os.PathLike[str]) -> None:

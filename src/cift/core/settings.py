@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `cift serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `cift serve` listens on.")
     workers: int = Field(1, ge=1, le=64, description="API worker processes for `cift serve`.")
+    tls_certfile: Path | None = Field(
+        None,
+        description="PEM certificate (chain) `cift serve` presents: set it and "
+        "`CIFT_TLS_KEYFILE` to serve HTTPS (HSTS is then sent). Empty means plain HTTP, "
+        "e.g. behind a TLS-terminating proxy.",
+    )
+    tls_keyfile: Path | None = Field(None, description="PEM private key of `CIFT_TLS_CERTFILE`.")
     backtest_workers: int = Field(
         1, ge=1, le=64, description="Processes that run backtests submitted through the API."
     )
@@ -236,7 +243,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @field_validator("database_url", "redis_url", "tls_certfile", "tls_keyfile", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
