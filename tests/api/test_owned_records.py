@@ -62,6 +62,7 @@ def test_accounts_are_private_and_hold_exact_cash(app: FastAPI, clients: Any) ->
         "allowed_symbols": ["NVDA", "BRK.B"],
     }
     url = f"{ACCOUNTS}/{account['id']}"
+    assert client.get(url, headers=alice).json()["cash"] == "100000.0000000001"  # as stored
 
     assert client.post(ACCOUNTS, json=body, headers=alice).status_code == 409  # same name
     assert client.post(ACCOUNTS, json=body, headers=bob).status_code == 201  # bob's own

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from cift.execution.accounts import AccountChanges, AccountSpec
 
@@ -30,3 +30,8 @@ class AccountOut(BaseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("initial_cash", "cash")
+    def _plain(self, amount: Decimal) -> str:
+        """``100000``, not ``100000.0000000000``: the same text however it was stored."""
+        return format(amount.normalize(), "f")
