@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import polars as pl
 
 from peak import peak_mib
@@ -47,7 +46,10 @@ def cift(bars: pl.DataFrame) -> tuple[float, int, float]:
     return time.perf_counter() - began, result.trades.height, result.final_equity
 
 
-def _pandas(bars: pl.DataFrame) -> dict[str, pd.DataFrame]:
+def _pandas(bars: pl.DataFrame) -> dict[str, Any]:
+    """Per-symbol pandas frames (imported here: only the engines that need pandas pay for it)."""
+    import pandas as pd
+
     frames = {}
     for (symbol,), part in bars.partition_by("symbol", as_dict=True).items():
         frame = part.select("ts", "open", "high", "low", "close", "volume").to_pandas()
@@ -58,6 +60,7 @@ def _pandas(bars: pl.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def backtesting(bars: pl.DataFrame) -> tuple[float, int, float]:
+    import pandas as pd
     from backtesting import Backtest, Strategy
 
     def sma(values: Any, n: int) -> Any:

@@ -82,7 +82,13 @@ class AccountChanges(BaseModel):
 
 
 def accounts(db: sessionmaker[Session]) -> OwnedRecords[TradingAccount]:
-    return OwnedRecords(db, TradingAccount, "trading account", "GET /api/v1/accounts")
+    return OwnedRecords(
+        db,
+        TradingAccount,
+        "trading account",
+        "GET /api/v1/accounts",
+        clash="you have an account with this name: choose another name",
+    )
 
 
 def open_account(db: sessionmaker[Session], owner: uuid.UUID, spec: AccountSpec) -> TradingAccount:

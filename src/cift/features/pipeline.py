@@ -79,10 +79,15 @@ class FeatureSet:
         }
 
     @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of the canonical content: what the values depend on, exactly."""
+        canonical = json.dumps(self.content, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
     def digest(self) -> str:
         """A short hash of the content (the set's identity in the store)."""
-        canonical = json.dumps(self.content, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        return self.sha256[:12]
 
     @property
     def set_id(self) -> str:

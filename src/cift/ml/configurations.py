@@ -8,8 +8,6 @@ trained model can be traced to exactly the inputs it saw.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
@@ -106,7 +104,13 @@ class ModelChanges(BaseModel):
 
 
 def configurations(db: sessionmaker[Session]) -> OwnedRecords[ModelConfiguration]:
-    return OwnedRecords(db, ModelConfiguration, "model configuration", "GET /api/v1/models")
+    return OwnedRecords(
+        db,
+        ModelConfiguration,
+        "model configuration",
+        "GET /api/v1/models",
+        clash="another save of this name took the same version at once: save again",
+    )
 
 
 def save_configuration(
@@ -114,10 +118,8 @@ def save_configuration(
 ) -> ModelConfiguration:
     """Store ``spec`` as the next version of its name."""
     features = spec.feature_set()
-    content = features.content
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     parameters: dict[str, Any] = {
-        "features": content,
+        "features": features.content,
         "label": spec.label.model_dump(exclude_none=True),
         "hyperparameters": spec.hyperparameters,
     }
@@ -134,7 +136,7 @@ def save_configuration(
             version=(latest or 0) + 1,
             model_type=spec.model_type.value,
             feature_set=features.set_id,
-            feature_set_hash=digest,
+            feature_set_hash=features.sha256,
             parameters=parameters,
             description=spec.description,
             status=ModelStatus.DRAFT,

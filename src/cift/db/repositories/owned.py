@@ -26,16 +26,23 @@ class OwnedRecords(Generic[Row]):
     """One owned table, one short transaction per call.
 
     ``noun`` names the row in messages ("trading account"); ``listing`` says how the
-    user finds their ids ("GET /api/v1/accounts").
+    user finds their ids ("GET /api/v1/accounts"); ``clash`` what to do when a write
+    breaks a unique constraint.
     """
 
     def __init__(
-        self, sessions: sessionmaker[Session], model: type[Row], noun: str, listing: str
+        self,
+        sessions: sessionmaker[Session],
+        model: type[Row],
+        noun: str,
+        listing: str,
+        clash: str = "choose another name",
     ) -> None:
         self.sessions = sessions
         self.model = model
         self.noun = noun
         self.listing = listing
+        self.clash = clash
 
     def missing(self, row_id: object) -> NotFoundError:
         return NotFoundError(f"No {self.noun} {row_id}; list yours with {self.listing}.")
@@ -95,6 +102,5 @@ class OwnedRecords(Generic[Row]):
                 yield session
         except IntegrityError as exc:
             raise ConflictError(
-                f"This {self.noun} clashes with one you already have (same name or "
-                "version); choose another name."
+                f"This {self.noun} clashes with one you already have; {self.clash}."
             ) from exc
