@@ -6,7 +6,7 @@ CONSTRAINTS := requirements/constraints.txt
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev run serve test check lint format typecheck pytest docs lock clean
+.PHONY: help setup dev run serve test check lint format typecheck pytest docs audit lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,11 @@ pytest: dev  ## Run only the tests (pass ARGS="-k name" to select)
 
 docs: dev  ## Regenerate docs/configuration.md and .env.example from the settings model
 	$(BIN)/cift config docs
+
+audit:  ## Check every pinned dependency for published vulnerabilities (needs pypi.org)
+	$(PYTHON) -m venv .audit-venv
+	.audit-venv/bin/python -m pip install --quiet --disable-pip-version-check pip-audit
+	.audit-venv/bin/pip-audit -r $(CONSTRAINTS) --no-deps --disable-pip --strict --progress-spinner off
 
 lock: ## Re-resolve the newest compatible versions into requirements/constraints.txt
 	rm -rf .lock-venv
