@@ -137,7 +137,9 @@ def check_alerts(
     watching = (AlertStatus.ACTIVE, AlertStatus.TRIGGERED)
     fired: list[Fired] = []
     with transaction(db) as session:
-        rules = list(session.scalars(select(Alert).where(Alert.status.in_(watching))))
+        query = select(Alert).where(Alert.status.in_(watching))
+        # a rule another checker is firing right now is skipped, not fired twice
+        rules = list(session.scalars(query.with_for_update(skip_locked=True)))
         prices = _latest_prices(store, rules)
         for rule in rules:
             condition = PriceCondition.model_validate(rule.condition)
