@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 
 import numpy as np
+import polars as pl
 
 from cift.backtest import events as ev
 from cift.backtest.portfolio import Portfolio
@@ -36,10 +38,10 @@ class BacktestContext(Context):
         self.kind = -1
         self.row = -1
         self._last_row = [[-1] * len(stream.symbols) for _ in range(3)]
-        self._features: dict[str, tuple[int, list[float | None]]] = {}
+        self._features: dict[str, tuple[int, array[float]]] = {}
         # Feature values by event kind; ``current`` is the current kind's (set with kind).
-        self.by_kind: list[dict[str, list[float | None]]] = [{}, {}, {}]
-        self.current: dict[str, list[float | None]] = {}
+        self.by_kind: list[dict[str, array[float]]] = [{}, {}, {}]
+        self.current: dict[str, array[float]] = {}
         self._starts = _symbol_starts(stream.bars, len(stream.symbols))
 
     def attach(self, venue: Venue, features: dict[str, str], orders: list[Order]) -> None:
@@ -51,9 +53,12 @@ class BacktestContext(Context):
         for name, (kind, values) in self._features.items():
             self.by_kind[kind][name] = values
 
-    def _compute(self, name: str, text: str) -> dict[str, tuple[int, list[float | None]]]:
+    def _compute(self, name: str, text: str) -> dict[str, tuple[int, array[float]]]:
         """Values of one declared feature; several outputs are named ``name_<suffix>``
-        (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and bb_lower)."""
+        (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and bb_lower).
+
+        Values sit in a float array (NaN where undefined): a quarter of the memory of a
+        list of floats, and indexing it is as quick."""
         call = parse_call(f"{name}={text}")
         for code, columns in (
             (ev.BAR, self.stream.bars),
@@ -63,7 +68,7 @@ class BacktestContext(Context):
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
                 computed = compute(columns.frame, [call])
                 added = [c for c in computed.columns if c not in columns.frame.columns]
-                return {c: (code, computed.get_column(c).fill_nan(None).to_list()) for c in added}
+                return {c: (code, _doubles(computed.get_column(c))) for c in added}
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."
@@ -145,7 +150,9 @@ class BacktestContext(Context):
         if symbol is None:
             values = self.current.get(name)
             if values is not None:
-                return values[self.row]  # None during the warm-up
+                value = values[self.row]
+                # NaN (undefined, e.g. the warm-up) is the one float unequal to itself:
+                return value if value == value else None  # noqa: PLR0124  (the fastest test)
         return self._feature_of(name, symbol)
 
     def _feature_of(self, name: str, symbol: str | None) -> float | None:
@@ -160,7 +167,8 @@ class BacktestContext(Context):
         row = self._last_row[kind][index]
         if row < 0:
             return None
-        return values[row]
+        value = values[row]
+        return None if math.isnan(value) else value
 
     def history(self, symbol: str, field: str, count: int) -> np.ndarray:
         bars = self.stream.bars
@@ -185,3 +193,11 @@ def _symbol_starts(bars: ev.Columns | None, symbols: int) -> np.ndarray:
     firsts = np.concatenate([[0], change])
     starts[bars.symbol[firsts]] = firsts
     return starts
+
+
+def _doubles(values: pl.Series) -> array[float]:
+    """A float column as an array of doubles, nulls as NaN (one copy, no Python floats)."""
+    doubles = array("d")
+    floats = np.ascontiguousarray(values.cast(pl.Float64).fill_null(math.nan).to_numpy())
+    doubles.frombytes(floats.data.cast("B"))
+    return doubles
