@@ -224,3 +224,15 @@ def test_changes_are_audited_with_their_target(app: FastAPI, clients: Any) -> No
         "failure",
         account["id"],
     ) in seen
+
+
+def test_closing_an_account_removes_its_alert_rules(clients: Any) -> None:
+    client, alice, _ = clients
+    account = client.post(ACCOUNTS, json={"name": "a", "initial_cash": "1"}, headers=alice).json()
+    rule = {"name": "r", "symbol": "NVDA", "condition": {"kind": "price_below", "price": 1}}
+    tied = client.post(ALERTS, json={**rule, "trading_account_id": account["id"]}, headers=alice)
+    free = client.post(ALERTS, json=rule, headers=alice)
+    assert tied.status_code == free.status_code == 201
+    assert client.delete(f"{ACCOUNTS}/{account['id']}", headers=alice).status_code == 200
+    left = [a["id"] for a in client.get(ALERTS, headers=alice).json()]
+    assert left == [free.json()["id"]]

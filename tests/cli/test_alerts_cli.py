@@ -55,3 +55,18 @@ def test_an_alert_needs_one_level() -> None:
     assert bad.exit_code != 0
     assert "Invalid alert rule: condition.price: Input should be greater than 0" in bad.output
     assert json.loads(cift("alerts", "ls", "--json")) == []
+
+
+def test_disable_enable_and_remove_a_rule() -> None:
+    cift("alerts", "add", "x", "--symbol", "NVDA", "--above", "1")
+    (rule,) = json.loads(cift("alerts", "ls", "--json"))
+    assert "is disabled" in cift("alerts", "disable", rule["id"])
+    assert json.loads(cift("alerts", "ls", "--json"))[0]["status"] == "disabled"
+    assert "is active" in cift("alerts", "enable", rule["id"])
+    other = runner.invoke(app, ["alerts", "rm", rule["id"], "--user", "nobody"])
+    assert other.exit_code != 0  # no such user: nothing removed
+    assert "No user nobody" in other.output
+    assert runner.invoke(app, ["alerts", "rm", "not-an-id"]).exit_code != 0
+    assert "deleted alert x" in cift("alerts", "rm", rule["id"])
+    assert json.loads(cift("alerts", "ls", "--json")) == []
+    assert "No alert" in runner.invoke(app, ["alerts", "rm", rule["id"]]).output

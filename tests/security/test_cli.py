@@ -1,4 +1,5 @@
-"""``cift users``, ``cift keys`` and ``cift audit`` from the command line."""
+"""``cift users``, ``cift keys`` and ``cift audit`` from the command line, on the
+embedded SQLite database and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from tests.security.conftest import PASSWORD
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def _metadata_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast password hashing; the metadata database of each run (PostgreSQL: a fresh one)."""
     monkeypatch.setenv("CIFT_ARGON2_MEMORY_KIB", "8192")
     monkeypatch.setenv("CIFT_ARGON2_TIME_COST", "1")
+    if request.param == "postgresql":
+        monkeypatch.setenv("CIFT_DATABASE_URL", request.getfixturevalue("postgres_database"))
 
 
 def cift(*args: str, stdin: str | None = None) -> str:

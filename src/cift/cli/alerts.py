@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import polars as pl
@@ -10,7 +11,7 @@ import typer
 from rich.table import Table
 
 from cift.core.errors import ValidationError
-from cift.db.models import Alert, AlertSeverity
+from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.execution import alerts
 from cift.model.fields import validated
 
@@ -19,7 +20,13 @@ from .context import market_store
 from .render import frame_table
 from .users import metadata_db, owner_id
 
-app = typer.Typer(help="Price alert rules: add, list, and check them against stored prices.")
+app = typer.Typer(
+    help="Price alert rules: add, list, disable or delete them, and check them against "
+    "stored prices."
+)
+
+OWNER = typer.Option("local", "--user", help="Owner: username, e-mail or id.")
+ALERT_ID = typer.Argument(..., help="The rule's id (cift alerts ls --json).")
 
 
 def alert_row(rule: Alert) -> dict[str, Any]:
@@ -62,7 +69,7 @@ def add(
     timeframe: str = typer.Option("1m", "--timeframe", help="Bars whose close is watched."),
     severity: AlertSeverity = typer.Option(AlertSeverity.WARNING, "--severity"),
     cooldown: int = typer.Option(300, "--cooldown", help="Seconds before it may fire again."),
-    user: str = typer.Option("local", "--user", help="Owner: username, e-mail or id."),
+    user: str = OWNER,
 ) -> None:
     """Add a rule (exactly one of --above and --below)."""
     if (above is None) == (below is None):
@@ -87,7 +94,7 @@ def add(
 
 @app.command("ls")
 def list_rules(
-    user: str = typer.Option("local", "--user", help="Owner: username, e-mail or id."),
+    user: str = OWNER,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """The user's rules, newest first."""
@@ -105,6 +112,51 @@ def list_rules(
         for row in rows:
             table.add_row(*(str(row[c]) for c in columns), row["last_fired"] or "")
         console.print(table)
+
+
+def _rule_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not an alert id; 'cift alerts ls --json' lists them."
+        ) from None
+
+
+@app.command("disable")
+def disable(
+    alert_id: str = ALERT_ID,
+    user: str = OWNER,
+) -> None:
+    """Stop a rule from watching (enable starts it again)."""
+    _set_status(alert_id, user, AlertStatus.DISABLED)
+
+
+@app.command("enable")
+def enable(
+    alert_id: str = ALERT_ID,
+    user: str = OWNER,
+) -> None:
+    """Let a disabled rule watch again."""
+    _set_status(alert_id, user, AlertStatus.ACTIVE)
+
+
+def _set_status(alert_id: str, user: str, status: AlertStatus) -> None:
+    changes = alerts.AlertChanges(status=status)
+    with metadata_db() as (_, db):
+        rule = alerts.change_alert(db, _rule_id(alert_id), owner_id(db, user), changes)
+    console.print(f"alert [cyan]{rule.name}[/] is {rule.status.value}")
+
+
+@app.command("rm")
+def remove(
+    alert_id: str = ALERT_ID,
+    user: str = OWNER,
+) -> None:
+    """Delete a rule."""
+    with metadata_db() as (_, db):
+        rule = alerts.alert_rules(db).remove(_rule_id(alert_id), owner_id(db, user))
+    console.print(f"deleted alert [cyan]{rule.name}[/]")
 
 
 @app.command("check")

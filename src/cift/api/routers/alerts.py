@@ -29,7 +29,7 @@ def list_alerts(state: State, who: ReadAccess) -> list[AlertOut]:
     responses={404: {"model": Problem, "description": "No such trading account of yours."}},
 )
 def create_alert(state: State, who: TradeAccess, body: AlertSpec) -> AlertOut:
-    """A price level on a stored symbol; `cift alerts check` (or the scheduler) fires it."""
+    """A price level on a stored symbol; `cift alerts check [--every S]` fires it."""
     return AlertOut.model_validate(alerts.create_alert(state.db, who.user_id, body))
 
 
