@@ -12,15 +12,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
 import polars as pl
 from loguru import logger
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.core.errors import CiftError
 from cift.data.store import MarketStore
 from cift.db.base import utcnow
 from cift.db.engine import transaction
@@ -28,7 +27,7 @@ from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.db.repositories.owned import OwnedRecords
 from cift.execution.accounts import accounts
 from cift.model import DataKind, Timeframe
-from cift.model.fields import Label, Symbol
+from cift.model.fields import Label, Symbol, TimeframeText
 
 LOG_LEVELS = {
     AlertSeverity.INFO: "INFO",
@@ -45,17 +44,7 @@ class PriceCondition(BaseModel):
     kind: Literal["price_above", "price_below"]
     price: float = Field(gt=0, le=1e12, allow_inf_nan=False)
     source: Literal["trades", "bars"] = Field("bars", description="Last trade or last close.")
-    timeframe: Annotated[str, StringConstraints(max_length=10)] = Field(
-        "1m", description="Bars whose close is watched (source bars)."
-    )
-
-    @field_validator("timeframe")
-    @classmethod
-    def _timeframe(cls, value: str) -> str:
-        try:
-            return str(Timeframe.parse(value))
-        except CiftError as exc:
-            raise ValueError(str(exc)) from None
+    timeframe: TimeframeText = Field("1m", description="Bars whose close is watched (source bars).")
 
     def describe(self) -> str:
         """``price above 150`` (what a person reads in a table or a log line)."""

@@ -17,18 +17,16 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.core.errors import CiftError
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.repositories.owned import OwnedRecords
 from cift.features.pipeline import FeatureSet
 from cift.model import Timeframe
-from cift.model.fields import Identifier, Label, Text
+from cift.model.fields import Identifier, Label, Text, TimeframeText
 
 FeatureText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Hyperparameter = int | float | bool | Annotated[str, StringConstraints(max_length=200)]
@@ -72,20 +70,10 @@ class ModelSpec(BaseModel):
     features: list[FeatureText] = Field(
         min_length=1, max_length=200, description="Catalog features, e.g. rsi(14), macd."
     )
-    timeframe: Annotated[str, StringConstraints(max_length=10)] = Field(
-        "1m", description="Bars the features are computed on."
-    )
+    timeframe: TimeframeText = Field("1m", description="Bars the features are computed on.")
     label: LabelSpec
     hyperparameters: dict[Identifier, Hyperparameter] = Field(default_factory=dict, max_length=100)
     description: Text | None = None
-
-    @field_validator("timeframe")
-    @classmethod
-    def _timeframe(cls, value: str) -> str:
-        try:
-            return str(Timeframe.parse(value))
-        except CiftError as exc:
-            raise ValueError(str(exc)) from None
 
     def feature_set(self) -> FeatureSet:
         """The features as a set over bars; a CiftError names what the catalog lacks."""

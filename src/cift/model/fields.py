@@ -9,10 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
-from cift.core.errors import ValidationError
+from cift.core.errors import CiftError, ValidationError
+from cift.model.timeframe import Timeframe
 
 Record = TypeVar("Record", bound=BaseModel)
 
@@ -36,6 +37,19 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0
 MAX_AMOUNT = Decimal("1e15")
 Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False)]
 """A positive amount of money with at most 10 decimals, below 10^15."""
+
+
+def _canonical_timeframe(text: str) -> str:
+    try:
+        return str(Timeframe.parse(text))
+    except CiftError as exc:
+        raise ValueError(str(exc)) from None
+
+
+TimeframeText = Annotated[
+    str, StringConstraints(max_length=10), AfterValidator(_canonical_timeframe)
+]
+"""A bar length as text, stored canonically: ``5Min`` and ``5 minutes`` become ``5m``."""
 
 
 def validated(model: type[Record], data: Any, what: str) -> Record:
