@@ -1,5 +1,6 @@
 """Schemathesis against the app's own OpenAPI document with valid credentials: no 5xx on
-any route, and every answer matches its documented status, content type and schema.
+any route, and every answer matches its documented status, content type and schema, on
+SQLite and on PostgreSQL.
 
 A bounded number of examples per operation runs here; ``docs/security.md`` records a
 longer run (set CIFT_FUZZ_EXAMPLES to repeat it).
@@ -36,9 +37,14 @@ BUSINESS_RULES = positive_data_acceptance
 policy, an unknown strategy, a range without data) and is then rightly a 422 problem."""
 
 
-@pytest.fixture
-def fuzzed_app(make_settings: SettingsFactory) -> Iterator[FastAPI]:
-    app = create_app(migrated(make_settings(rate_limit_enabled=False, **FAST_HASHING)))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fuzzed_app(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> Iterator[FastAPI]:
+    """The app on SQLite, then on PostgreSQL (which refuses what SQLite stores, e.g. NUL)."""
+    database: dict[str, Any] = {}
+    if request.param == "postgresql":
+        database["database_url"] = request.getfixturevalue("postgres_database")
+    settings = make_settings(rate_limit_enabled=False, **FAST_HASHING, **database)
+    app = create_app(migrated(settings))
     with TestClient(app):  # run the lifespan once, as a server would
         yield app
 

@@ -27,7 +27,7 @@ from cift.db.repositories.backtests import BacktestRecords
 
 from .auditing import AuditMiddleware
 from .deps import AppState
-from .headers import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from .headers import BodySizeLimitMiddleware, NulCharacterMiddleware, SecurityHeadersMiddleware
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
 
+    app.add_middleware(NulCharacterMiddleware)
     app.add_middleware(AuditMiddleware, sessions=state.db)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientIpRateLimitMiddleware, limiter=state.limiter, settings=settings)

@@ -3,11 +3,14 @@
 Security headers go on every answer, errors included: no MIME sniffing, no framing, no
 referrer, no caching of API answers, HSTS when the request came over TLS, and a content
 security policy fitted to what is served (JSON, the API docs, a report, the dashboard).
-Bodies larger than ``CIFT_MAX_BODY_BYTES`` are refused with 413 before they are read.
+Bodies larger than ``CIFT_MAX_BODY_BYTES`` are refused with 413 before they are read,
+and requests carrying a NUL character (which no PostgreSQL text or JSON value can hold)
+with 422, whatever route they are for.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -42,6 +45,12 @@ DOCS_CSP = (
 )
 DOCS_PATHS = ("/docs", "/redoc")
 WWW_AUTHENTICATE = 'Bearer realm="cift", charset="UTF-8"'
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A JSON ``\\u0000`` escape (an odd run of backslashes before ``u0000``)."""
+NUL_DETAIL = (
+    "The request contains a NUL character (\\u0000 or %00), which no stored text may "
+    "hold; remove it."
+)
 
 
 def content_security_policy(path: str, content_type: str) -> str:
@@ -133,3 +142,45 @@ class BodySizeLimitMiddleware:
             f"The request body is larger than {self.max_bytes} bytes (CIFT_MAX_BODY_BYTES); "
             "send less, or page through the data."
         )
+
+
+class NulCharacterMiddleware:
+    """Refuse NUL characters in the path, the query or a JSON body with one 422 problem.
+
+    Checked at the edge so that no route can pass one on to PostgreSQL (which rejects
+    them with an error that would otherwise surface as a 500).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _refuse_nul(scope, receive, send)
+            return
+        body = bytearray()
+
+        async def checked() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))  # bounded by the body size limit
+                if not message.get("more_body", False) and JSON_NUL.search(body):
+                    raise HTTPException(422, NUL_DETAIL)
+            return message
+
+        await self.app(scope, checked, send)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem_response(
+        status=422,
+        code="validation",
+        title="Invalid input",
+        detail=NUL_DETAIL,
+        instance=scope.get("path", "").replace("\x00", ""),
+        request_id=request_id_of(Request(scope)),
+    )
+    await response(scope, receive, send)

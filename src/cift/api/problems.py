@@ -16,7 +16,12 @@ from cift.core.ids import new_request_id
 
 from .schemas.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "validation",
+}
 INTERNAL_DETAIL = (
     "An unexpected error occurred; it has been logged. Quote the request id when reporting it."
 )
