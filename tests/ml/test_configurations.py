@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +31,7 @@ def _hash(features: list[str]) -> str:
 
 
 @given(period=st.integers(2, 400), other=st.integers(2, 400))
-@settings(max_examples=60, deadline=None)
+@hypothesis_settings(max_examples=60, deadline=None)
 def test_spelling_does_not_change_the_features_identity(period: int, other: int) -> None:
     assert _hash([f"rsi({period})"]) == _hash([f"rsi(timeperiod={period})"])
     assert _hash([f"rsi({period})", "obv"]) != _hash(["obv", f"rsi({period})"])  # column order

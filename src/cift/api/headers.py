@@ -114,15 +114,8 @@ class BodySizeLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = problem_response(
-                status=413,
-                code="payload_too_large",
-                title="Content Too Large",
-                detail=self._detail(),
-                instance=scope.get("path", ""),
-                request_id=request_id_of(Request(scope)),
-            )
-            await response(scope, receive, send)
+            too_large = (413, "payload_too_large", "Content Too Large", self._detail())
+            await _refuse(scope, receive, send, *too_large)
             return
         received = 0
 
@@ -159,7 +152,7 @@ class NulCharacterMiddleware:
             await self.app(scope, receive, send)
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await _refuse_nul(scope, receive, send)
+            await _refuse(scope, receive, send, 422, "validation", "Invalid input", NUL_DETAIL)
             return
         body = bytearray()
 
@@ -174,12 +167,15 @@ class NulCharacterMiddleware:
         await self.app(scope, checked, send)
 
 
-async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, title: str, detail: str
+) -> None:
+    """Answer a request with a problem before any route sees it."""
     response = problem_response(
-        status=422,
-        code="validation",
-        title="Invalid input",
-        detail=NUL_DETAIL,
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
         instance=scope.get("path", "").replace("\x00", ""),
         request_id=request_id_of(Request(scope)),
     )

@@ -128,10 +128,12 @@ def check_alerts(
     with transaction(db) as session:
         query = select(Alert).where(Alert.status.in_(watching))
         # a rule another checker is firing right now is skipped, not fired twice
-        rules = list(session.scalars(query.with_for_update(skip_locked=True)))
+        rules = [
+            (rule, PriceCondition.model_validate(rule.condition))
+            for rule in session.scalars(query.with_for_update(skip_locked=True))
+        ]
         prices = _latest_prices(store, rules)
-        for rule in rules:
-            condition = PriceCondition.model_validate(rule.condition)
+        for rule, condition in rules:
             seen = prices.get((rule.symbol or "", condition.source, condition.timeframe))
             if seen is None or not condition.holds(seen[0]) or not _ready(rule, seen[1], now):
                 continue
@@ -170,13 +172,12 @@ PriceKey = tuple[str, str, str]
 
 
 def _latest_prices(
-    store: MarketStore, rules: Iterable[Alert]
+    store: MarketStore, rules: Iterable[tuple[Alert, PriceCondition]]
 ) -> dict[PriceKey, tuple[float, datetime]]:
     """(price, time) of the newest stored observation per (symbol, source, timeframe);
     a bar is observed when it closes."""
     wanted: dict[tuple[str, str], set[str]] = {}
-    for rule in rules:
-        condition = PriceCondition.model_validate(rule.condition)
+    for rule, condition in rules:
         wanted.setdefault((condition.source, condition.timeframe), set()).add(rule.symbol or "")
     prices: dict[PriceKey, tuple[float, datetime]] = {}
     for (source, timeframe), symbols in wanted.items():

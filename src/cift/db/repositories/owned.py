@@ -7,7 +7,7 @@ missing one, so ids cannot be probed. Unique-constraint clashes become ConflictE
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -58,18 +58,11 @@ class OwnedRecords(Generic[Row]):
         with self.sessions() as session:
             return self.fetch(session, row_id, owner)
 
-    def list(
-        self,
-        owner: uuid.UUID,
-        *where: ColumnElement[bool],
-        order_by: Sequence[Any] = (),
-        limit: int | None = None,
-    ) -> list[Row]:
-        """The owner's rows matching ``where``, newest first unless ``order_by`` says."""
-        ordering = order_by or (self.model.id.desc(),)
-        query = select(self.model).where(self.model.user_id == owner, *where).order_by(*ordering)
+    def list(self, owner: uuid.UUID, *where: ColumnElement[bool]) -> list[Row]:
+        """The owner's rows matching ``where``, newest first (ids are time-ordered)."""
+        query = select(self.model).where(self.model.user_id == owner, *where)
         with self.sessions() as session:
-            return list(session.scalars(query.limit(limit)))
+            return list(session.scalars(query.order_by(self.model.id.desc())))
 
     def add(self, build: Callable[[Session], Row]) -> Row:
         """Insert the row ``build`` makes (it may read the session, e.g. for a version)."""
