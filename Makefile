@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
+SERVICES := $(PYTHON) deploy/local/services.py
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev run serve test check lint format typecheck pytest docs audit lock clean
+.PHONY: help setup dev run serve test check lint format typecheck pytest docs audit lock clean \
+	services-up services-down services-status
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,28 +35,37 @@ serve: setup  ## Set up, then serve the API on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
 test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
+	$(BIN)/mypy src deploy/local
 	$(BIN)/pytest --cov --cov-report=term
 
 check: test  ## Alias of test
 
 lint: dev  ## Lint with ruff
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 
 format: dev  ## Format and auto-fix with ruff
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench deploy
+	$(BIN)/ruff check --fix src tests bench deploy
 
 typecheck: dev  ## Type-check src/ with mypy (strict)
-	$(BIN)/mypy src
+	$(BIN)/mypy src deploy/local
 
 pytest: dev  ## Run only the tests (pass ARGS="-k name" to select)
 	$(BIN)/pytest $(ARGS)
 
 docs: dev  ## Regenerate docs/configuration.md and .env.example from the settings model
 	$(BIN)/cift config docs
+
+services-up:  ## Start PostgreSQL, Redis, QuestDB and Kafka on loopback (SERVICES_ARGS="questdb" for some)
+	$(SERVICES) up $(SERVICES_ARGS)
+
+services-down:  ## Stop the servers services-up started
+	$(SERVICES) down $(SERVICES_ARGS)
+
+services-status:  ## Show which servers are up, their ports and logs
+	$(SERVICES) status $(SERVICES_ARGS)
 
 audit:  ## Check every pinned dependency for published vulnerabilities (needs pypi.org)
 	$(PYTHON) -m venv .audit-venv

@@ -1,7 +1,8 @@
-"""Shared fixtures: isolated settings, real PostgreSQL databases and Redis.
+"""Shared fixtures: isolated settings, real PostgreSQL databases, Redis, QuestDB and Kafka.
 
-Tests that need a server run against the real one. Outside CI a missing server skips
-them with the reason; with ``CI=true`` a missing server is a failure.
+Tests that need a server run against the real one, started by ``deploy/local/services.py``
+(see ``tests/servers.py``). Outside CI a server that cannot start skips its tests with the
+reason; with ``CI=true`` it is a failure.
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ from sqlalchemy import make_url
 
 from cift.core.settings import Environment, Settings, load_settings
 
-POSTGRES_URL = os.environ.get(
-    "CIFT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("CIFT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.servers import Servers, server_missing
+
 SettingsFactory = Callable[..., Settings]
 
 
-def server_missing(what: str, error: Exception) -> None:
-    """Skip locally, fail in CI: CI must exercise every real backend."""
-    message = f"{what} is not reachable ({error}); start it or set its CIFT_TEST_* URL"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    """The real servers of this session; those it started are stopped at its end."""
+    running = Servers()
+    yield running
+    running.stop_started()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(servers: Servers) -> str:
+    """A superuser URL of the real PostgreSQL server (its ``postgres`` database)."""
+    return servers.address("postgres", "CIFT_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +66,9 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
 
 
 @pytest.fixture
-def postgres_database() -> Iterator[str]:
+def postgres_database(postgres_admin_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin_url = make_url(POSTGRES_URL)
+    admin_url = make_url(postgres_admin_url)
     conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"cift_test_{secrets.token_hex(6)}"
     try:
@@ -88,13 +93,14 @@ def db_settings(request: pytest.FixtureRequest, make_settings: SettingsFactory) 
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(servers: Servers) -> str:
     """The URL of the real Redis server."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    url = servers.address("redis", "CIFT_TEST_REDIS_URL")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()
     except redis.RedisError as exc:
         server_missing("Redis", exc)
     finally:
         client.close()
-    return REDIS_URL
+    return url
