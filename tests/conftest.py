@@ -19,7 +19,6 @@ import redis
 from sqlalchemy import make_url
 
 from cift.core.settings import Environment, Settings, load_settings
-
 from tests.servers import Servers, server_missing
 
 SettingsFactory = Callable[..., Settings]

@@ -57,6 +57,9 @@ class QuestDB(Service):
             "pg.net.bind.to": f"127.0.0.1:{self.pg}",
             "line.tcp.net.bind.to": f"127.0.0.1:{self.ilp_tcp}",
             "telemetry.enabled": "false",
+            # Development mode lets tests suspend a table's WAL (ALTER TABLE ... SUSPEND WAL)
+            # to check how CIFT reports a table QuestDB stopped applying writes to.
+            "dev.mode.enabled": "true",
             "pg.user": PG_USER,
             "pg.password": PG_PASSWORD,
         }

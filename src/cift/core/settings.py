@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         SecretStr("postgresql://admin:quest@127.0.0.1:8812/qdb"),
         description="QuestDB query endpoint (PostgreSQL wire protocol).",
     )
+    questdb_table_prefix: str = Field(
+        "cift_",
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+        description="Prefix of every QuestDB table CIFT creates and reads (`cift_trades`, "
+        "`cift_bars_1m`, ...); give each installation sharing one server its own.",
+    )
     polygon_api_key: SecretStr | None = Field(
         None, description="Polygon (Massive) API key for `--provider polygon`."
     )

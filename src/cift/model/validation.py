@@ -8,6 +8,7 @@ report says how many rows each reason rejected, and keeps a sample of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from cift.core.errors import ValidationError
 from cift.model.schemas import (
     KEEP_LAST,
     KEY_COLUMNS,
@@ -27,12 +29,17 @@ from cift.model.schemas import (
 
 REASON_COLUMN = "_reject_reason"
 SAMPLE_ROWS = 5
+MAX_SYMBOL_LENGTH = 128
+SYMBOL_PATTERN = rf"^[^\x00-\x1f\x7f'\"]{{1,{MAX_SYMBOL_LENGTH}}}$"
+"""What a stored symbol may be: 1-128 characters, none of them a control character or a
+quote (stores bind symbols as parameters, but some statements must spell them out)."""
 
 
 class Reason(StrEnum):
     """Why a row was rejected."""
 
     MISSING_VALUE = "missing_value"
+    INVALID_SYMBOL = "invalid_symbol"
     NAN_PRICE = "nan_price"
     NON_POSITIVE_PRICE = "non_positive_price"
     NEGATIVE_SIZE = "negative_size"
@@ -77,6 +84,22 @@ class ValidationReport:
         return f"{self.accepted:,} of {self.received:,} rows accepted; rejected: {parts}"
 
 
+def check_symbols(symbols: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Symbols to filter by as a tuple without repeats (None: all), refusing values that
+    cannot be a stored symbol."""
+    if symbols is None:
+        return None
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    bad = [s for s in symbols if not isinstance(s, str) or not re.match(SYMBOL_PATTERN, s)]
+    if bad:
+        raise ValidationError(
+            f"Invalid symbol(s) {bad[:5]}: a symbol is 1-{MAX_SYMBOL_LENGTH} characters "
+            "without quotes or control characters, e.g. AAPL or BTC/USD."
+        )
+    return tuple(dict.fromkeys(symbols))
+
+
 def _price_columns(kind: DataKind) -> list[str]:
     return {
         DataKind.TRADES: ["price"],
@@ -101,6 +124,7 @@ def _rules(
     prices = _price_columns(kind)
     rules: list[tuple[Reason, pl.Expr]] = [
         (Reason.MISSING_VALUE, pl.any_horizontal(pl.col(c).is_null() for c in required)),
+        (Reason.INVALID_SYMBOL, ~pl.col("symbol").str.contains(SYMBOL_PATTERN)),
         (Reason.NAN_PRICE, pl.any_horizontal(pl.col(c).is_nan() for c in prices)),
         (Reason.NON_POSITIVE_PRICE, pl.any_horizontal(pl.col(c) <= 0 for c in prices)),
         (

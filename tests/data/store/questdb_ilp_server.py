@@ -1,5 +1,6 @@
-"""A local HTTP server that answers the QuestDB client as an ILP/HTTP endpoint would and
-keeps every ``/write`` body, plus a parser of line-protocol text for assertions."""
+"""A local ILP/HTTP endpoint that fails on purpose, for faults a healthy QuestDB never shows:
+it answers ``/settings`` like QuestDB, then refuses every write (``reject``) or drops the
+connection half-way through reading it (``drop``)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+Fault = Literal["reject", "drop"]
 
 
 @dataclass
-class Capture:
-    """What the server received."""
+class FaultyEndpoint:
+    """Where the endpoint listens and how many writes it failed."""
 
     port: int
-    versions: list[int]
-    bodies: list[bytes] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    reject: str | None = None
+    fault: Fault
+    failed: list[str] = field(default_factory=list)
 
     @property
     def conf(self) -> str:
-        return f"http::addr=127.0.0.1:{self.port};"
-
-    def lines(self) -> list[Line]:
-        return [parse_line(raw) for body in self.bodies for raw in split_lines(body.decode())]
+        # No retries: the client would otherwise retry a dropped request for 10 s.
+        return f"http::addr=127.0.0.1:{self.port};retry_timeout=0;"
 
 
 @contextmanager
-def ilp_server(versions: tuple[int, ...] = (1,)) -> Iterator[Capture]:
-    """Serve on 127.0.0.1 until the block ends; ``versions`` are advertised at /settings."""
-    capture = Capture(port=0, versions=list(versions))
+def faulty_ilp_endpoint(fault: Fault, message: str = "cast error") -> Iterator[FaultyEndpoint]:
+    """Serve on 127.0.0.1 until the block ends."""
+    endpoint = FaultyEndpoint(port=0, fault=fault)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -40,108 +40,36 @@ def ilp_server(versions: tuple[int, ...] = (1,)) -> Iterator[Capture]:
         def log_message(self, format: str, *args: object) -> None:
             """Keep test output quiet."""
 
-        def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        def _reply(self, status: int, body: bytes) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", kind)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            config = {"line.proto.support.versions": capture.versions}
+            config = {"line.proto.support.versions": [1, 2]}
             self._reply(200, json.dumps({"config": config}).encode())
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            capture.paths.append(self.path)
-            if capture.reject:
-                error = {"code": "invalid", "message": capture.reject, "line": 1, "errorId": "x"}
-                self._reply(400, json.dumps(error).encode())
+            length = int(self.headers.get("Content-Length", "0"))
+            endpoint.failed.append(self.path)
+            if endpoint.fault == "drop":
+                self.rfile.read(max(length // 2, 1))
+                self.close_connection = True
+                self.connection.shutdown(2)
                 return
-            capture.bodies.append(body)
-            self._reply(204, b"")
+            self.rfile.read(length)
+            error = {"code": "invalid", "message": message, "line": 1, "errorId": "x"}
+            self._reply(400, json.dumps(error).encode())
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    capture.port = int(server.server_address[1])
+    endpoint.port = int(server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield capture
+        yield endpoint
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@dataclass
-class Line:
-    """One parsed line: table, tags (ILP symbols), fields (raw text) and timestamp."""
-
-    table: str
-    tags: dict[str, str]
-    fields: dict[str, str]
-    ts: int
-
-
-def split_lines(text: str) -> list[str]:
-    return [line for line in text.split("\n") if line]
-
-
-def _split(text: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside double quotes and not escaped by a backslash."""
-    parts, current, quoted, escaped = [], "", False, False
-    for char in text:
-        if escaped:
-            current += char
-            escaped = False
-        elif char == "\\":
-            current += char
-            escaped = True
-        elif char == '"':
-            current += char
-            quoted = not quoted
-        elif char == separator and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return parts
-
-
-def _unescape(text: str) -> str:
-    out, escaped = "", False
-    for char in text:
-        if escaped or char != "\\":
-            out += char
-            escaped = False
-        else:
-            escaped = True
-    return out
-
-
-def parse_line(raw: str) -> Line:
-    """Parse ``table,tag=v field=v,field=v ts`` (ILP v1 text)."""
-    head, body, ts = _split(raw, " ")
-    table, *tags = _split(head, ",")
-    return Line(
-        table=_unescape(table),
-        tags=dict(_kv(t) for t in tags),
-        fields=dict(_kv(f) for f in _split(body, ",")),
-        ts=int(ts.removesuffix("n")),
-    )
-
-
-def _kv(text: str) -> tuple[str, str]:
-    key = _split(text, "=")[0]
-    value = text[len(key) + 1 :]
-    return _unescape(key), value if value.startswith('"') else _unescape(value)
-
-
-def value(raw: str) -> str | int | float:
-    """A field's Python value: ``"text"``, ``12i`` or a float."""
-    if raw.startswith('"'):
-        return _unescape(raw[1:-1])
-    if raw.endswith("i"):
-        return int(raw[:-1])
-    return float(raw)

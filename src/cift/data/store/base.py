@@ -3,7 +3,9 @@
 Semantics every backend keeps:
 - ``write`` validates (``cift.model.validation``), is idempotent on the kind's key
   columns (rows already stored are skipped), and accepts late and out-of-order rows.
-- Reads return rows sorted by ``(symbol, ts)`` for ``start <= ts < end``.
+- Reads return rows sorted by ``(symbol, ts)`` for ``start <= ts < end``; a write is
+  visible to every read built after it returns (rows written while a lazy read waits
+  to be collected may or may not appear in it).
 - Bars carry a timeframe; trades and quotes do not.
 - Aggregations: bars from trades take the first, highest, lowest and last price, the
   summed size, the size-weighted price and the trade count of each window
@@ -21,8 +23,11 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
-from cift.model import DataKind, Timeframe
-from cift.model.validation import ValidationReport
+from cift.core.errors import ValidationError
+from cift.model import TS_DTYPE, DataKind, Timeframe
+from cift.model.validation import ValidationReport, check_symbols
+
+FEATURE_KEYS = ("symbol", "ts")
 
 COVERAGE_SCHEMA = pl.Schema(
     {
@@ -56,6 +61,23 @@ class CompactResult:
     files_before: int
     files_after: int
     rows: int
+
+
+def feature_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Feature values as every store writes them: ``ts`` in nanoseconds, one row per
+    (symbol, ts) (the last wins), sorted; rows without a key or a valid symbol refused."""
+    keys = list(FEATURE_KEYS)
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise ValidationError(f"Feature values need columns {keys}; {missing} missing.")
+    if frame.select(pl.any_horizontal(pl.col(keys).is_null()).any()).item():
+        raise ValidationError("Feature values have rows without a symbol or time.")
+    check_symbols(frame.get_column("symbol").unique().to_list())
+    return (
+        frame.with_columns(pl.col("ts").cast(TS_DTYPE))
+        .unique(keys, keep="last", maintain_order=True)
+        .sort(keys)
+    )
 
 
 @runtime_checkable

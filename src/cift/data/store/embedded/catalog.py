@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cift.core.errors import ConfigurationError
+from cift.model.validation import check_symbols
 
 CATALOG_VERSION = 1
 SCHEMA = """
@@ -94,6 +95,7 @@ class Catalog:
         end_ns: int | None = None,
     ) -> list[FileEntry]:
         """Visible files overlapping ``[start_ns, end_ns)``, ordered by symbol and time."""
+        symbols = check_symbols(symbols)
         sql = f"SELECT {_COLUMNS} FROM files WHERE retired_ns IS NULL AND dataset = ?"
         params: list[object] = [dataset]
         if symbols is not None:

@@ -11,10 +11,11 @@ from datetime import datetime
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.data.store.base import FEATURE_KEYS
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 
 FEATURES_PREFIX = "features-"
-FEATURE_KEYS = ("symbol", "ts")
+
 PERIOD_FORMATS = {"1d": "%Y-%m-%d", "1mo": "%Y-%m", "1y": "%Y"}
 
 

@@ -26,11 +26,10 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
-from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult
+from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult, feature_rows
 from cift.data.store.embedded import maintenance
 from cift.data.store.embedded.catalog import Catalog, FileEntry
 from cift.data.store.embedded.datasets import (
-    FEATURE_KEYS,
     FEATURES_PREFIX,
     PERIOD_FORMATS,
     dataset_name,
@@ -265,19 +264,8 @@ class EmbeddedStore:
         """Store feature values; rows whose (symbol, ts) is stored are skipped."""
         if frame.is_empty():
             return 0
-        keys = list(FEATURE_KEYS)
-        missing = [k for k in keys if k not in frame.columns]
-        if missing:
-            raise ValidationError(f"Feature values need columns {keys}; {missing} missing.")
-        if frame.select(pl.any_horizontal(pl.col(keys).is_null()).any()).item():
-            raise ValidationError("Feature values have rows without a symbol or time.")
         dataset = features_dataset(set_id)
-        rows = (
-            frame.with_columns(pl.col("ts").cast(TS_DTYPE))
-            .unique(keys, keep="last", maintain_order=True)
-            .sort(keys)
-            .with_columns(period_start(dataset).alias(PERIOD))
-        )
+        rows = feature_rows(frame).with_columns(period_start(dataset).alias(PERIOD))
         parts = rows.partition_by("symbol", PERIOD, maintain_order=True)
         with writer_lock(self.root):
             fresh = [self.unstored(dataset, part) for part in parts]

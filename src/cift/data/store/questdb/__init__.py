@@ -15,6 +15,7 @@ def create(settings: Settings) -> QuestDBStore:
     """The store on the server named by ``CIFT_QUESTDB_PG_URL`` and ``CIFT_QUESTDB_ILP_CONF``."""
     try:
         from cift.data.store.questdb.client import PgClient
+        from cift.data.store.questdb.ddl import TableNames
         from cift.data.store.questdb.store import QuestDBStore
     except ImportError as exc:
         raise ConfigurationError(
@@ -22,7 +23,8 @@ def create(settings: Settings) -> QuestDBStore:
             "pip install 'cift[questdb]'."
         ) from None
     client = PgClient(settings.questdb_pg_url.get_secret_value())
-    return QuestDBStore(client, settings.questdb_ilp_conf.get_secret_value())
+    names = TableNames(settings.questdb_table_prefix)
+    return QuestDBStore(client, settings.questdb_ilp_conf.get_secret_value(), names)
 
 
 __all__ = ["create"]

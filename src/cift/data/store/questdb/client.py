@@ -7,6 +7,7 @@ Failures become ``CiftError``s that name the setting to check: a malformed setti
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -146,20 +147,53 @@ def ilp_error(exc: questdb.QuestDBError) -> ConfigurationError | UpstreamError:
     )
 
 
-def send(conf: str, table: str, frame: pd.DataFrame, symbols: Sequence[str]) -> None:
-    """Send a frame's rows to ``table`` over ILP (``ts`` is the designated timestamp);
-    over HTTP the client first asks the server which protocol version it speaks."""
-    sender = new_sender(conf)
-    try:
-        with sender:
-            sender.dataframe(frame, table_name=table, symbols=list(symbols), at="ts")
-            sender.flush()
-    except questdb.QuestDBError as exc:
-        raise ilp_error(exc) from None
+class IlpClient:
+    """One ILP/HTTP sender, connected on first use and kept for the store's life (a sender
+    per write costs a ``/settings`` round trip and a new connection each time, and the
+    client warns about such bursts); calls take turns, and a failed sender is dropped with
+    its buffer so the next call starts clean."""
+
+    def __init__(self, conf: str) -> None:
+        self.conf = conf
+        self._sender: questdb.Sender | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> questdb.Sender:
+        if self._sender is None:
+            sender = new_sender(self.conf)
+            try:
+                sender.establish()  # type: ignore[no-untyped-call]
+            except questdb.QuestDBError as exc:
+                raise ilp_error(exc) from None
+            self._sender = sender
+        return self._sender
+
+    def send(self, table: str, frame: pd.DataFrame, symbols: Sequence[str]) -> None:
+        """Send a frame's rows to ``table`` (``ts`` is the designated timestamp) and flush;
+        each HTTP request the client makes is committed by the server as a whole."""
+        with self._lock:
+            sender = self._connect()
+            try:
+                sender.dataframe(frame, table_name=table, symbols=list(symbols), at="ts")
+                sender.flush()
+            except questdb.QuestDBError as exc:
+                self._drop()
+                raise ilp_error(exc) from None
+
+    def _drop(self) -> None:
+        if self._sender is not None:
+            sender, self._sender = self._sender, None
+            with contextlib.suppress(questdb.QuestDBError):
+                sender.close(flush=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
 
 
 def probe_ilp(conf: str) -> int:
-    """Reach the ingestion endpoint; the line protocol version it speaks."""
+    """Reach the ingestion endpoint now (a fresh sender asks for ``/settings``); the line
+    protocol version it speaks."""
     sender = new_sender(conf)
     try:
         with sender:

@@ -6,7 +6,9 @@ re-sending rows leaves one copy. Ticks are partitioned by day; bars and feature 
 month (intraday) or year, so partitions hold many rows each.
 
 Tables: ``cift_trades``, ``cift_quotes``, ``cift_bars_<timeframe>`` (``cift_bars_1m``) and
-``cift_features_<digest>`` for a feature set, whose rows carry its id in ``set_id``.
+``cift_features_<digest>`` for a feature set, whose rows carry its id in ``set_id``. The
+``cift_`` prefix is a setting (``CIFT_QUESTDB_TABLE_PREFIX``), so several CIFT installations
+(or test runs) can share one server without seeing each other's tables.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.data.store.base import FEATURE_KEYS
 from cift.model import KEY_COLUMNS, DataKind, Timeframe
 
-PREFIX = "cift_"
-FEATURES_PREFIX = f"{PREFIX}features_"
-BARS_PREFIX = f"{PREFIX}bars_"
-FEATURE_KEYS = ("symbol", "ts")
+DEFAULT_PREFIX = "cift_"
+PREFIX_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
 SET_ID = "set_id"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
@@ -101,45 +103,81 @@ def quote(identifier: str) -> str:
     return f'"{identifier}"'
 
 
-def market_table(kind: DataKind, timeframe: Timeframe | None) -> Table:
-    """The table of trades, quotes, or bars of one timeframe."""
-    if kind is DataKind.BARS:
-        if timeframe is None:
-            raise ValidationError(f"Bars need a timeframe, e.g. {Timeframe.EXAMPLES}.")
-        name = f"{BARS_PREFIX}{timeframe}"
-        hourly = timeframe.nanos >= 3_600 * 10**9
-        partition_by = "YEAR" if hourly else "MONTH"
-    else:
-        if timeframe is not None:
+@dataclass(frozen=True)
+class TableNames:
+    """The tables of one CIFT installation on a server: every name starts with ``prefix``."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    def __post_init__(self) -> None:
+        if not re.match(PREFIX_PATTERN, self.prefix):
             raise ValidationError(
-                f"{kind.value.capitalize()} have no timeframe; drop '{timeframe}'."
+                f"QuestDB table prefix {self.prefix!r} must be 1-40 lower-case letters, digits "
+                "or underscores, starting with a letter (e.g. cift_)."
             )
-        name, partition_by = f"{PREFIX}{kind.value}", "DAY"
-    return Table(
-        name=name,
-        columns=dict(COLUMN_TYPES[kind]),
-        keys=KEY_COLUMNS[kind],
-        partition_by=partition_by,
-        symbols=SYMBOL_COLUMNS[kind],
-    )
 
+    @property
+    def bars_prefix(self) -> str:
+        return f"{self.prefix}bars_"
 
-def split_market_table(name: str) -> tuple[DataKind, str | None] | None:
-    """Inverse of :func:`market_table`: the kind and timeframe text, None if not ours."""
-    if name.startswith(BARS_PREFIX):
-        return DataKind.BARS, name.removeprefix(BARS_PREFIX)
-    for kind in (DataKind.TRADES, DataKind.QUOTES):
-        if name == f"{PREFIX}{kind.value}":
-            return kind, None
-    return None
+    @property
+    def features_prefix(self) -> str:
+        return f"{self.prefix}features_"
 
+    def market(self, kind: DataKind, timeframe: Timeframe | None) -> Table:
+        """The table of trades, quotes, or bars of one timeframe."""
+        if kind is DataKind.BARS:
+            if timeframe is None:
+                raise ValidationError(f"Bars need a timeframe, e.g. {Timeframe.EXAMPLES}.")
+            name = f"{self.bars_prefix}{timeframe}"
+            hourly = timeframe.nanos >= 3_600 * 10**9
+            partition_by = "YEAR" if hourly else "MONTH"
+        else:
+            if timeframe is not None:
+                raise ValidationError(
+                    f"{kind.value.capitalize()} have no timeframe; drop '{timeframe}'."
+                )
+            name, partition_by = f"{self.prefix}{kind.value}", "DAY"
+        return Table(
+            name=name,
+            columns=dict(COLUMN_TYPES[kind]),
+            keys=KEY_COLUMNS[kind],
+            partition_by=partition_by,
+            symbols=SYMBOL_COLUMNS[kind],
+        )
 
-def features_table_name(set_id: str) -> str:
-    """A table name for a feature set: QuestDB names are case-insensitive and refuse
-    some characters, so the set id lives in the ``set_id`` column and the name is a digest."""
-    if not set_id or not set_id.isprintable():
-        raise ValidationError(f"Feature set id {set_id!r} is empty or not printable.")
-    return f"{FEATURES_PREFIX}{hashlib.sha256(set_id.encode()).hexdigest()[:20]}"
+    def split(self, name: str) -> tuple[DataKind, Timeframe | None] | None:
+        """Inverse of :meth:`market`: the kind and timeframe of one of our market tables."""
+        if name.startswith(self.bars_prefix):
+            try:
+                return DataKind.BARS, Timeframe.parse(name.removeprefix(self.bars_prefix))
+            except ValidationError:
+                return None
+        for kind in (DataKind.TRADES, DataKind.QUOTES):
+            if name == f"{self.prefix}{kind.value}":
+                return kind, None
+        return None
+
+    def is_features(self, name: str) -> bool:
+        return name.startswith(self.features_prefix)
+
+    def features_name(self, set_id: str) -> str:
+        """A table name for a feature set: QuestDB names are case-insensitive and refuse
+        some characters, so the set id lives in the ``set_id`` column and the name is a
+        digest."""
+        if not set_id or not set_id.isprintable():
+            raise ValidationError(f"Feature set id {set_id!r} is empty or not printable.")
+        return f"{self.features_prefix}{hashlib.sha256(set_id.encode()).hexdigest()[:20]}"
+
+    def features(self, set_id: str, schema: pl.Schema) -> Table:
+        """The table of one feature set, typed from the frame of its values."""
+        return Table(
+            name=self.features_name(set_id),
+            columns=feature_columns(schema),
+            keys=FEATURE_KEYS,
+            partition_by="MONTH",
+            symbols=("symbol", SET_ID),
+        )
 
 
 _FEATURE_TYPES: dict[type[pl.DataType], str] = {
@@ -166,8 +204,8 @@ WIRE_DTYPES = {
 """Polars dtype of each QuestDB column type as read back over the PostgreSQL wire."""
 
 
-def features_table(set_id: str, schema: pl.Schema) -> Table:
-    """The table of one feature set, typed from the frame of its values."""
+def feature_columns(schema: pl.Schema) -> dict[str, str]:
+    """QuestDB column types of a feature set's table, from the frame of its values."""
     columns = {"symbol": "SYMBOL", "ts": "TIMESTAMP_NS", SET_ID: "SYMBOL"}
     seen = {name.lower() for name in columns}
     for name, dtype in schema.items():
@@ -187,10 +225,4 @@ def features_table(set_id: str, schema: pl.Schema) -> Table:
         quote(name)
         columns[name] = column_type
         seen.add(name.lower())
-    return Table(
-        name=features_table_name(set_id),
-        columns=columns,
-        keys=FEATURE_KEYS,
-        partition_by="MONTH",
-        symbols=("symbol", SET_ID),
-    )
+    return columns

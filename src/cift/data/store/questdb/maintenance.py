@@ -12,7 +12,8 @@ A process killed between 2 and 3 leaves the side table; the next delete on that 
 puts its rows back first (the dedup keys make that safe to repeat), so nothing is lost.
 Readers may miss the kept rows of the touched partitions while step 3 is applied.
 ``CREATE TABLE AS`` and ``ALTER TABLE`` take no bind variables: their time bounds are
-literals formatted from integers and their symbols passed :func:`sql.check_symbols`.
+literals formatted from integers and their symbols passed
+:func:`cift.model.validation.check_symbols`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cift.data.store.questdb.client import SqlClient
 from cift.data.store.questdb.ddl import PARTITION_FORMATS, Table, quote
 from cift.data.store.questdb.ingest import wait_applied
 from cift.data.store.questdb.sql import Bounds
+from cift.model.validation import check_symbols
 
 KEEP_SUFFIX = "__keep"
 
@@ -135,6 +137,6 @@ def _literal_condition(bounds: Bounds) -> str:
     """``bounds`` as SQL with literals (symbols already checked to hold no quotes)."""
     terms = [_literal_range(bounds)]
     if bounds.symbols is not None:
-        checked = sql.check_symbols(bounds.symbols) or ()
+        checked = check_symbols(bounds.symbols) or ()
         terms.append(f'"symbol" IN ({", ".join(sql.symbol_literal(s) for s in checked)})')
     return " AND ".join(terms)

@@ -12,12 +12,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cift.core.errors import ValidationError
 from cift.data.store.questdb.ddl import Table, quote
 from cift.model import Timeframe
+from cift.model.validation import check_symbols
 
 DAY_NS = 86_400 * 10**9
-MAX_SYMBOL_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -61,29 +60,6 @@ class Bounds:
         return self.start is not None and self.end is not None and self.start >= self.end
 
 
-def check_symbols(symbols: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Symbols as a tuple, refusing values that cannot be a ticker."""
-    if symbols is None:
-        return None
-    if isinstance(symbols, str):
-        symbols = [symbols]
-    bad = [
-        s
-        for s in symbols
-        if not isinstance(s, str)
-        or not 0 < len(s) <= MAX_SYMBOL_LENGTH
-        or not s.isprintable()
-        or "'" in s
-        or '"' in s
-    ]
-    if bad:
-        raise ValidationError(
-            f"Invalid symbol(s) {bad[:5]}: a symbol is 1-{MAX_SYMBOL_LENGTH} printable "
-            "characters without quotes, e.g. AAPL or BTC/USD."
-        )
-    return tuple(dict.fromkeys(symbols))
-
-
 def ts_param(ns: int) -> str:
     """``2024-01-02T09:30:00.123456789Z``: the text QuestDB reads as a nanosecond time."""
     seconds, fraction = divmod(ns, 10**9)
@@ -116,9 +92,11 @@ def order_by(keys: Sequence[str]) -> str:
 
 def select(columns: Sequence[str], table_name: str, condition: str, keys: Sequence[str]) -> str:
     """Filter the table in a subquery (where ``ts`` is still the designated timestamp, so
-    QuestDB scans only the intervals asked for), then project and sort."""
+    QuestDB scans only the intervals asked for), then project and sort. Outer columns are
+    qualified (``q."count"``): QuestDB reads a bare ``"count"`` over a subquery as the
+    aggregate ``count()``, and feature columns may bear any function's name."""
     inner = f"SELECT * FROM {quote(table_name)}{condition}"
-    return f"SELECT {projection(columns)} FROM ({inner}){order_by(keys) if keys else ''}"
+    return f"SELECT {projection(columns, 'q')} FROM ({inner}) q{order_by(keys) if keys else ''}"
 
 
 def scan(table: Table, bounds: Bounds, keys: Sequence[str]) -> Query:
@@ -166,7 +144,7 @@ def latest(table: Table, symbols: tuple[str, ...] | None) -> Query:
     """The newest row of each symbol (``LATEST ON ts PARTITION BY symbol``)."""
     where = Bounds(symbols=symbols).where()
     inner = f'SELECT * FROM {quote(table.name)}{where.text} LATEST ON "ts" PARTITION BY "symbol"'
-    text = f'SELECT {projection(list(table.columns))} FROM ({inner}) ORDER BY "symbol"'
+    text = f'SELECT {projection(list(table.columns), "q")} FROM ({inner}) q ORDER BY "symbol"'
     return Query(text, where.params)
 
 
@@ -198,9 +176,9 @@ def bars_from_trades(table: Table, timeframe: Timeframe, bounds: Bounds) -> Quer
         f"SAMPLE BY {timeframe.polars} ALIGN TO CALENDAR"
     )
     text = (
-        'SELECT "symbol", cast("ts" AS LONG) AS "ts", "open", "high", "low", "close", '
-        '"volume", CASE WHEN "volume" > 0 THEN "notional" / "volume" END AS "vwap", '
-        f'"trades" FROM ({inner}) ORDER BY "symbol", "ts"'
+        'SELECT b."symbol", cast(b."ts" AS LONG) AS "ts", b."open", b."high", b."low", '
+        'b."close", b."volume", CASE WHEN b."volume" > 0 THEN b."notional" / b."volume" END '
+        f'AS "vwap", b."trades" FROM ({inner}) b ORDER BY "symbol", "ts"'
     )
     return Query(text, where.params)
 
@@ -218,10 +196,10 @@ def resample_bars(table: Table, target: Timeframe, bounds: Bounds) -> Query:
         f"SAMPLE BY {target.polars} ALIGN TO CALENDAR"
     )
     text = (
-        'SELECT "symbol", cast("ts" AS LONG) AS "ts", "open", "high", "low", "close", '
-        'coalesce("volume", 0.0) AS "volume", '
-        'CASE WHEN "weight" > 0 THEN "notional" / "weight" END AS "vwap", '
-        f'"trades" FROM ({inner}) ORDER BY "symbol", "ts"'
+        'SELECT b."symbol", cast(b."ts" AS LONG) AS "ts", b."open", b."high", b."low", '
+        'b."close", coalesce(b."volume", 0.0) AS "volume", '
+        'CASE WHEN b."weight" > 0 THEN b."notional" / b."weight" END AS "vwap", '
+        f'b."trades" FROM ({inner}) b ORDER BY "symbol", "ts"'
     )
     return Query(text, where.params)
 

@@ -17,25 +17,15 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import QUOTE_FIELDS, trades_to_bars
 from cift.data.aggregate import resample_bars as resample_frame
-from cift.data.store.base import CompactResult, WriteResult
+from cift.data.store.base import FEATURE_KEYS, CompactResult, WriteResult, feature_rows
 from cift.data.store.questdb import maintenance, sql
-from cift.data.store.questdb.client import SqlClient, probe_ilp, send
-from cift.data.store.questdb.ddl import (
-    FEATURE_KEYS,
-    FEATURES_PREFIX,
-    SET_ID,
-    WIRE_DTYPES,
-    Table,
-    features_table,
-    features_table_name,
-    market_table,
-    split_market_table,
-)
+from cift.data.store.questdb.client import IlpClient, SqlClient, probe_ilp
+from cift.data.store.questdb.ddl import SET_ID, WIRE_DTYPES, Table, TableNames
 from cift.data.store.questdb.ingest import ilp_frame, unstored, wait_applied
 from cift.data.store.questdb.results import coverage_frame, feature_sets_frame, to_frame
-from cift.data.store.questdb.sql import Bounds, check_symbols
+from cift.data.store.questdb.sql import Bounds
 from cift.model import KEY_COLUMNS, SCHEMAS, TS_DTYPE, DataKind, Timeframe
-from cift.model.validation import validate_parts
+from cift.model.validation import check_symbols, validate_parts
 
 QUOTE_LOOKBACK = timedelta(days=1)
 JOINED_SCHEMA = pl.Schema({**SCHEMAS[DataKind.TRADES], **{f: pl.Float64() for f in QUOTE_FIELDS}})
@@ -47,9 +37,11 @@ class QuestDBStore:
 
     backend = "questdb"
 
-    def __init__(self, client: SqlClient, ilp_conf: str) -> None:
+    def __init__(self, client: SqlClient, ilp_conf: str, names: TableNames | None = None) -> None:
         self.client = client
         self.ilp_conf = ilp_conf
+        self.ilp = IlpClient(ilp_conf)
+        self.names = names or TableNames()
         self._known: set[str] = set()
 
     # tables -------------------------------------------------------------------------
@@ -74,12 +66,11 @@ class QuestDBStore:
     def write(
         self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
     ) -> WriteResult:
-        table = market_table(kind, timeframe)
+        table = self.names.market(kind, timeframe)
         parts, report = validate_parts(frame, kind, by=[pl.col("symbol")])
         result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
         if not parts:
             return result
-        check_symbols([str(key[0]) for key in parts])
         fresh = self._send_fresh(table, list(parts.values()))
         result.rows_written = fresh.height
         result.rows_existing = report.accepted - fresh.height
@@ -96,7 +87,7 @@ class QuestDBStore:
         if not fresh:
             return parts[0].clear()
         rows = pl.concat(fresh)
-        send(self.ilp_conf, table.name, ilp_frame(rows, table), table.symbols)
+        self.ilp.send(table.name, ilp_frame(rows, table), table.symbols)
         wait_applied(self.client, table)
         return rows
 
@@ -112,7 +103,7 @@ class QuestDBStore:
         timeframe: Timeframe | None = None,
         columns: Sequence[str] | None = None,
     ) -> pl.LazyFrame:
-        table = market_table(kind, timeframe)
+        table = self.names.market(kind, timeframe)
         schema = SCHEMAS[kind]
         if columns is not None:
             unknown = sorted(set(columns) - set(schema))
@@ -139,14 +130,17 @@ class QuestDBStore:
     def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
         found = []
         for name in self.tables():
-            parsed = split_market_table(name)
+            parsed = self.names.split(name)
             if parsed is not None and (kind is None or parsed[0] is kind):
-                found.append((f"bars-{parsed[1]}" if parsed[1] else parsed[0].value, *parsed))
+                row_kind, timeframe = parsed
+                label = str(timeframe) if timeframe else None
+                found.append((f"bars-{label}" if label else row_kind.value, parsed))
         rows = []
-        for _, row_kind, timeframe in sorted(found):
-            table = _market_table(row_kind, timeframe)
+        for _, (row_kind, timeframe) in sorted(found, key=lambda item: item[0]):
+            table = self.names.market(row_kind, timeframe)
+            label = str(timeframe) if timeframe else None
             for symbol, first, last, count in self.client.rows(sql.coverage(table)):
-                rows.append((row_kind.value, timeframe, symbol, first, last, count))
+                rows.append((row_kind.value, label, symbol, first, last, count))
         return coverage_frame(rows)
 
     def latest(
@@ -156,7 +150,7 @@ class QuestDBStore:
         symbols: Sequence[str] | None = None,
         timeframe: Timeframe | None = None,
     ) -> pl.DataFrame:
-        table = market_table(kind, timeframe)
+        table = self.names.market(kind, timeframe)
         schema, keys = SCHEMAS[kind], list(KEY_COLUMNS[kind])
         chosen = check_symbols(symbols)
         if (chosen is not None and not chosen) or not self.has(table):
@@ -187,7 +181,7 @@ class QuestDBStore:
         if not sql.samples_natively(timeframe):
             trades = self.read(DataKind.TRADES, symbols=symbols, start=start, end=end)
             return trades_to_bars(trades, timeframe)
-        table = market_table(DataKind.TRADES, None)
+        table = self.names.market(DataKind.TRADES, None)
         bounds = _bounds(symbols, start, end)
         query = sql.bars_from_trades(table, timeframe, bounds)
         return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
@@ -209,7 +203,7 @@ class QuestDBStore:
         if not sql.samples_natively(target):
             bars = self.read(DataKind.BARS, symbols=symbols, start=start, end=end, timeframe=source)
             return resample_frame(bars, source, target)
-        table = market_table(DataKind.BARS, source)
+        table = self.names.market(DataKind.BARS, source)
         bounds = _bounds(symbols, start, end)
         query = sql.resample_bars(table, target, bounds)
         return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
@@ -221,8 +215,8 @@ class QuestDBStore:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> pl.LazyFrame:
-        trades = market_table(DataKind.TRADES, None)
-        quotes = market_table(DataKind.QUOTES, None)
+        trades = self.names.market(DataKind.TRADES, None)
+        quotes = self.names.market(DataKind.QUOTES, None)
         left = _bounds(symbols, start, end)
         since = start - QUOTE_LOOKBACK if start is not None else None
         right = _bounds(symbols, since, end)
@@ -250,7 +244,7 @@ class QuestDBStore:
         end: datetime | None = None,
         timeframe: Timeframe | None = None,
     ) -> int:
-        table = market_table(kind, timeframe)
+        table = self.names.market(kind, timeframe)
         bounds = _bounds(symbols, start, end)
         if bounds.empty or not self.has(table):
             return 0
@@ -260,10 +254,10 @@ class QuestDBStore:
         names = sorted(self.tables())
         chosen = []
         for name in names:
-            parsed = split_market_table(name)
+            parsed = self.names.split(name)
             if parsed is not None and (kind is None or parsed[0] is kind):
-                chosen.append(_market_table(*parsed))
-            elif kind is None and name.startswith(FEATURES_PREFIX):
+                chosen.append(self.names.market(*parsed))
+            elif kind is None and self.names.is_features(name):
                 chosen.append(self._features_table(name))
         return maintenance.compact(self.client, chosen)
 
@@ -273,19 +267,8 @@ class QuestDBStore:
         """Store feature values; rows whose (symbol, ts) is stored are skipped."""
         if frame.is_empty():
             return 0
-        keys = list(FEATURE_KEYS)
-        missing = [k for k in keys if k not in frame.columns]
-        if missing:
-            raise ValidationError(f"Feature values need columns {keys}; {missing} missing.")
-        if frame.select(pl.any_horizontal(pl.col(keys).is_null()).any()).item():
-            raise ValidationError("Feature values have rows without a symbol or time.")
-        rows = (
-            frame.with_columns(pl.col("ts").cast(TS_DTYPE))
-            .unique(keys, keep="last", maintain_order=True)
-            .sort(keys)
-        )
-        table = features_table(set_id, rows.schema)
-        check_symbols(rows.get_column("symbol").unique().to_list())
+        rows = feature_rows(frame)
+        table = self.names.features(set_id, rows.schema)
         tagged = rows.with_columns(pl.lit(set_id).alias(SET_ID))
         parts = tagged.partition_by("symbol", maintain_order=True)
         return self._send_fresh(table, parts).height
@@ -304,7 +287,7 @@ class QuestDBStore:
         end: datetime | None = None,
     ) -> pl.LazyFrame:
         """Stored values of a feature set, sorted by symbol and time."""
-        name = features_table_name(set_id)
+        name = self.names.features_name(set_id)
         if name not in self._known and name not in self.tables():
             raise NotFoundError(f"No stored feature set {set_id!r}; see 'cift features ls'.")
         table = self._features_table(name)
@@ -320,7 +303,7 @@ class QuestDBStore:
         """One row per stored feature set and symbol: first and last time, rows."""
         rows = []
         for name in sorted(self.tables()):
-            if name.startswith(FEATURES_PREFIX):
+            if self.names.is_features(name):
                 rows.extend(self.client.rows(sql.feature_coverage(name)))
         return feature_sets_frame(rows)
 
@@ -330,15 +313,13 @@ class QuestDBStore:
         build = str(self.client.rows(sql.BUILD)[0][0])
         version = build.removeprefix("Build Information: ").split(",")[0]
         protocol = probe_ilp(self.ilp_conf)
-        ours = sum(1 for n in self.tables() if n.startswith("cift_"))
-        return f"{version} at {self.client.describe()}, ILP v{protocol}, {ours} CIFT tables"
+        ours = sum(1 for n in self.tables() if self.names.split(n) or self.names.is_features(n))
+        prefix = self.names.prefix
+        return f"{version} at {self.client.describe()}, ILP v{protocol}, {ours} {prefix}* tables"
 
     def close(self) -> None:
+        self.ilp.close()
         self.client.close()
-
-
-def _market_table(kind: DataKind, timeframe: str | None) -> Table:
-    return market_table(kind, Timeframe.parse(timeframe) if timeframe else None)
 
 
 def _bounds(symbols: Sequence[str] | None, start: datetime | None, end: datetime | None) -> Bounds:
