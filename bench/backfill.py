@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cift.core.settings import load_settings
 from cift.data.store import open_store
 from cift.model import DataKind
+
 from common import machine, table
 
 FIRST = date(2023, 1, 3)

@@ -20,6 +20,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cift.data.providers.files import FileMapping, load
 from cift.features.order_flow import score_classifiers
+
 from common import machine, table
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ticks"

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cift.features.engine import LiveFeatures, compute
 from cift.features.pipeline import default_set
 from cift.features.spec import REGISTRY, all_specs, parse_call
+
 from common import machine, measure, table
 
 INDICATORS: dict[str, tuple[str, Callable[..., object]]] = {

@@ -41,6 +41,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from cift.core.settings import load_settings
+from cift.data.providers import alpaca, polygon
+from cift.data.providers.http import Fetched, rebase
+from cift.model import DataKind
 from tests.data.providers.wire import (
     ALPACA_KEY_ID,
     ALPACA_SECRET,
@@ -50,10 +54,6 @@ from tests.data.providers.wire import (
     make_tape,
 )
 
-from cift.core.settings import load_settings
-from cift.data.providers import alpaca, polygon
-from cift.data.providers.http import Fetched, rebase
-from cift.model import DataKind
 from common import machine, table
 
 SYMBOLS = ["AAPL", "MSFT"]

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cift.core.timeutil import from_ns
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind, Timeframe
+
 from common import T0, machine, measure, quotes, table, trades
 
 PG_URL = os.environ.get("CIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
