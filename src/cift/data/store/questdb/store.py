@@ -21,7 +21,7 @@ from cift.data.store.base import FEATURE_KEYS, CompactResult, WriteResult, featu
 from cift.data.store.questdb import maintenance, sql
 from cift.data.store.questdb.client import IlpClient, SqlClient, probe_ilp
 from cift.data.store.questdb.ddl import SET_ID, WIRE_DTYPES, Table, TableNames
-from cift.data.store.questdb.ingest import ilp_frame, unstored, wait_applied
+from cift.data.store.questdb.ingest import ilp_frame, unstored_parts, wait_applied
 from cift.data.store.questdb.results import coverage_frame, feature_sets_frame, to_frame
 from cift.data.store.questdb.sql import Bounds
 from cift.model import KEY_COLUMNS, SCHEMAS, TS_DTYPE, DataKind, Timeframe
@@ -72,24 +72,26 @@ class QuestDBStore:
         if not parts:
             return result
         fresh = self._send_fresh(table, list(parts.values()))
-        result.rows_written = fresh.height
-        result.rows_existing = report.accepted - fresh.height
+        result.rows_written = sum(part.height for part in fresh)
+        result.rows_existing = report.accepted - result.rows_written
         period = pl.col("ts").dt.truncate(PERIODS[table.partition_by])
-        result.partitions = fresh.select(pl.struct(pl.col("symbol"), period).n_unique()).item()
-        result.symbols = sorted(fresh.get_column("symbol").unique().to_list())
+        result.partitions = sum(part.select(period.n_unique()).item() for part in fresh)
+        result.symbols = sorted(str(part.item(0, "symbol")) for part in fresh)
         return result
 
-    def _send_fresh(self, table: Table, parts: list[pl.DataFrame]) -> pl.DataFrame:
-        """Send the rows of the parts (one symbol each) whose key is not stored."""
+    def _send_fresh(self, table: Table, parts: list[pl.DataFrame]) -> list[pl.DataFrame]:
+        """Send the rows of the parts (one symbol each) whose key is not stored; the
+        parts cut to those rows."""
         self.ensure(table)
         wait_applied(self.client, table)
-        fresh = [part for part in (unstored(self.client, table, p) for p in parts) if part.height]
-        if not fresh:
-            return parts[0].clear()
-        rows = pl.concat(fresh)
-        self.ilp.send(table.name, ilp_frame(rows, table), table.symbols)
-        wait_applied(self.client, table)
-        return rows
+        fresh = unstored_parts(self.client, table, parts)
+        if fresh:
+            # In time order QuestDB appends; symbol by symbol, every request after the
+            # first lands out of order and merges partitions (10M trades: 16 s against 11 s).
+            rows = pl.concat(fresh).sort("ts", maintain_order=True)
+            self.ilp.send(table.name, ilp_frame(rows, table), table.symbols)
+            wait_applied(self.client, table)
+        return fresh
 
     # reads --------------------------------------------------------------------------
 
@@ -162,13 +164,8 @@ class QuestDBStore:
         epoch = newest.get_column("ts").dt.epoch("ns").to_list()
         pairs = list(zip(newest.get_column("symbol").to_list(), epoch, strict=True))
         tied = to_frame(self.client.rows(sql.at_times(table, pairs, keys)), schema)
-        return (
-            tied.join(newest.select("symbol", "ts"), on=["symbol", "ts"], how="semi")
-            .sort(keys)
-            .group_by("symbol", maintain_order=True)
-            .last()
-            .sort("symbol")
-        )
+        tied = tied.join(newest.select("symbol", "ts"), on=["symbol", "ts"], how="semi")
+        return tied.unique("symbol", keep="last", maintain_order=True)  # rows in key order
 
     def bars_from_trades(
         self,
@@ -271,7 +268,7 @@ class QuestDBStore:
         table = self.names.features(set_id, rows.schema)
         tagged = rows.with_columns(pl.lit(set_id).alias(SET_ID))
         parts = tagged.partition_by("symbol", maintain_order=True)
-        return self._send_fresh(table, parts).height
+        return sum(part.height for part in self._send_fresh(table, parts))
 
     def _features_table(self, name: str) -> Table:
         """A feature set's table as the server describes it."""
