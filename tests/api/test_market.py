@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -95,6 +96,23 @@ def test_arrow_and_csv_carry_the_same_rows(client: TestClient, app: FastAPI) -> 
     assert csv.headers["x-next-cursor"] == arrow.headers["x-next-cursor"]
 
 
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+HOSTILE_CURSORS = [
+    '[1e30, ""]',
+    f'[{-(2**63) - 1}, ""]',
+    f'[{2**64}, ""]',
+    '[Infinity, ""]',
+    '[NaN, ""]',
+    '[true, ""]',
+    "[1, 2]",
+    "[1]",
+    "{}",
+]
+
+
 def test_unknown_symbol_is_an_empty_page(client: TestClient) -> None:
     body = client.get("/api/v1/market/quotes", params={"symbol": "NOPE"}).json()
     assert body == {"rows": [], "next_cursor": None}
@@ -109,6 +127,13 @@ def test_unknown_symbol_is_an_empty_page(client: TestClient) -> None:
         ({"symbol": "NVDA", "timeframe": "3 weeks"}, "timeframe"),
         ({"symbol": "NVDA", "limit": 0}, "limit"),
         ({"symbol": "NVDA", "bogus": 1}, "bogus"),
+        # Times nanoseconds since the epoch cannot hold once overflowed into the catalog.
+        ({"symbol": "NVDA", "start": "9999-12-31"}, "outside the times"),
+        ({"symbol": "NVDA", "start": "0001-01-01"}, "outside the times"),
+        ({"symbol": "NVDA", "start": "2262-04-12"}, "outside the times"),
+        ({"symbol": "NVDA", "end": "9999-12-31"}, "outside the times"),
+        # Cursors that decode to values no page ends at.
+        *(({"symbol": "NVDA", "cursor": _cursor(raw)}, "cursor") for raw in HOSTILE_CURSORS),
     ],
 )
 def test_bad_parameters_are_problems(

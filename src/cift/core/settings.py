@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cift.core.errors import ConfigurationError
+from cift.core.errors import ConfigurationError, ValidationError
+from cift.core.timeutil import to_ns
 
 ENV_PREFIX = "CIFT_"
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (refused in production)
@@ -187,6 +189,16 @@ class Settings(BaseSettings):
         description="Where ticks, quotes and bars are stored: `embedded` (Parquet catalog in "
         "`<CIFT_HOME>/market`) or `questdb` (the server named by the CIFT_QUESTDB_* settings).",
     )
+    market_earliest_time: AwareDatetime = Field(
+        datetime(1900, 1, 1, tzinfo=UTC),
+        description="Market data stamped before this time is rejected as `time_out_of_bounds` "
+        "(a year 1500 in a file is a typo, not history). Earliest possible: 1677-09-22.",
+    )
+    market_latest_time: AwareDatetime = Field(
+        datetime(2200, 1, 1, tzinfo=UTC),
+        description="Market data stamped at or after this time is rejected as "
+        "`time_out_of_bounds`. Latest possible: 2262-04-11.",
+    )
     questdb_ilp_conf: SecretStr = Field(
         SecretStr("http::addr=127.0.0.1:9000;"),
         description="QuestDB ingestion (ILP over HTTP) configuration string, e.g. "
@@ -254,6 +266,15 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("market_earliest_time", "market_latest_time")
+    @classmethod
+    def _storable(cls, value: datetime) -> datetime:
+        try:
+            to_ns(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @property
@@ -328,7 +349,8 @@ def _describe_invalid(exc: PydanticValidationError) -> str:
         field = str(error["loc"][0]) if error["loc"] else "?"
         value = error.get("input")
         shown = "" if isinstance(value, dict) or field == "secret_key" else f" (got {value!r})"
-        problems.append(f"{env_var(field)}: {error['msg'].lower()}{shown}")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{env_var(field)}: {message[:1].lower()}{message[1:]}{shown}")
     return "Invalid setting " + "; ".join(problems) + ". Fix the environment or .env file."
 
 

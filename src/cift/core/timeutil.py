@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cift.core.errors import ValidationError
 
 NS_PER_SECOND = 1_000_000_000
+EARLIEST_NS = -(2**63) + 1
+LATEST_NS = 2**63 - 1
+"""The nanosecond timestamps int64 holds (-2^63 is Arrow's and Polars' null sentinel in
+some paths, so it is left out)."""
+STORABLE_RANGE = "1677-09-21 to 2262-04-11"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_when(text: str, *, end: bool = False, tz: str = "UTC") -> datetime:
@@ -26,26 +32,48 @@ def parse_when(text: str, *, end: bool = False, tz: str = "UTC") -> datetime:
         if len(value) == 10:
             day = date.fromisoformat(value)
             moment = datetime(day.year, day.month, day.day, tzinfo=zone)
-            return (moment + timedelta(days=1) if end else moment).astimezone(UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = moment + timedelta(days=1) if end else moment
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+        moment = moment.astimezone(UTC)
     except ValueError:
         raise ValidationError(
             f"Cannot read {text!r} as a date or time; use YYYY-MM-DD or "
             "YYYY-MM-DDTHH:MM[:SS][+HH:MM]."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"{text!r} is outside the times CIFT can store ({STORABLE_RANGE} UTC)."
+        ) from None
+    to_ns(moment)  # refuses what nanoseconds since the epoch cannot hold
+    return moment
 
 
 def to_ns(moment: datetime) -> int:
     """Nanoseconds since the epoch of an aware datetime (microsecond precision)."""
     if moment.tzinfo is None:
         raise ValidationError(f"{moment.isoformat()} has no time zone; pass UTC times.")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1000
+    delta = moment - _EPOCH
+    ns = (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1000
+    if not EARLIEST_NS <= ns <= LATEST_NS:
+        raise ValidationError(
+            f"{moment.isoformat()} is outside the times CIFT can store ({STORABLE_RANGE} UTC)."
+        )
+    return ns
+
+
+def check_ns(ns: object, what: str) -> int:
+    """``ns`` as nanoseconds since the epoch, refusing non-integers and what int64 cannot
+    hold (``what`` names the value in the message)."""
+    if not isinstance(ns, int) or isinstance(ns, bool) or not EARLIEST_NS <= ns <= LATEST_NS:
+        raise ValidationError(
+            f"{what} must be whole nanoseconds since the epoch within {STORABLE_RANGE} UTC, "
+            f"not {ns!r:.40}."
+        )
+    return ns
 
 
 def from_ns(ns: int) -> datetime:
     """The aware UTC datetime of a nanosecond timestamp (truncated to microseconds)."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+    return _EPOCH + timedelta(microseconds=ns // 1000)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cift.data.providers.files import FileMapping, load
 from cift.data.store.base import MarketStore
-from cift.model.validation import ValidationReport
+from cift.model.validation import Reason, ValidationReport
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,16 @@ def import_file(store: MarketStore, path: Path, mapping: FileMapping) -> ImportS
     """Load ``path`` into ``store``; rows already stored are skipped, bad rows counted."""
     loaded = load(path, mapping)
     written = store.write(loaded.kind, loaded.frame, timeframe=loaded.timeframe)
+    unstorable = ValidationReport.refused(loaded.kind, loaded.unstorable, Reason.TIME_OUT_OF_BOUNDS)
     return ImportSummary(
         file=str(path),
         kind=loaded.kind.value,
         timeframe=str(loaded.timeframe) if loaded.timeframe else None,
         symbols=sorted(loaded.frame.get_column("symbol").unique().to_list()),
         symbol_from=loaded.symbol_source,
-        rows_read=loaded.frame.height,
+        rows_read=loaded.rows_read,
         rows_stored=written.rows_written,
         rows_already_stored=written.rows_existing,
-        report=written.report,
+        report=written.report.merge(unstorable),
         ignored_columns=loaded.ignored,
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.core.timeutil import to_ns
 from cift.model.schemas import (
     KEEP_LAST,
     KEY_COLUMNS,
@@ -40,7 +41,9 @@ class Reason(StrEnum):
 
     MISSING_VALUE = "missing_value"
     INVALID_SYMBOL = "invalid_symbol"
+    TIME_OUT_OF_BOUNDS = "time_out_of_bounds"
     NAN_PRICE = "nan_price"
+    INFINITE_VALUE = "infinite_value"
     NON_POSITIVE_PRICE = "non_positive_price"
     NEGATIVE_SIZE = "negative_size"
     INVALID_SIDE = "invalid_side"
@@ -48,6 +51,30 @@ class Reason(StrEnum):
     INCONSISTENT_BAR = "inconsistent_bar"
     OUT_OF_RANGE = "out_of_range"
     DUPLICATE_KEY = "duplicate_key"
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The times market data may carry, ``[earliest, latest)``: a row stamped 1500 or
+    9999 is a typo, not history, and is rejected as ``time_out_of_bounds``."""
+
+    earliest: datetime = datetime(1900, 1, 1, tzinfo=UTC)
+    latest: datetime = datetime(2200, 1, 1, tzinfo=UTC)
+
+    def __post_init__(self) -> None:
+        if to_ns(self.latest) <= to_ns(self.earliest):
+            raise ValidationError(
+                f"The latest market time {self.latest.isoformat()} must be after the earliest "
+                f"{self.earliest.isoformat()} (CIFT_MARKET_EARLIEST_TIME, CIFT_MARKET_LATEST_TIME)."
+            )
+
+    def outside(self) -> pl.Expr:
+        """True for rows whose ``ts`` lies outside the bounds."""
+        ts = pl.col("ts").dt.epoch("ns")
+        return (ts < to_ns(self.earliest)) | (ts >= to_ns(self.latest))
+
+
+DEFAULT_TIME_BOUNDS = TimeBounds()
 
 
 @dataclass
@@ -59,6 +86,19 @@ class ValidationReport:
     accepted: int
     rejected: dict[Reason, int] = field(default_factory=dict)
     samples: pl.DataFrame | None = None
+
+    @classmethod
+    def refused(cls, kind: DataKind, rows: pl.DataFrame, reason: Reason) -> ValidationReport:
+        """The report of ``rows`` rejected before validation (e.g. while parsing a file)."""
+        return cls(
+            kind=kind,
+            received=rows.height,
+            accepted=0,
+            rejected={reason: rows.height} if rows.height else {},
+            samples=rows.head(SAMPLE_ROWS).with_columns(pl.lit(reason.value).alias(REASON_COLUMN))
+            if rows.height
+            else None,
+        )
 
     @property
     def rejected_total(self) -> int:
@@ -117,15 +157,18 @@ def _size_columns(kind: DataKind) -> list[str]:
 
 
 def _rules(
-    kind: DataKind, start: datetime | None, end: datetime | None
+    kind: DataKind, start: datetime | None, end: datetime | None, bounds: TimeBounds
 ) -> list[tuple[Reason, pl.Expr]]:
     """(reason, failing condition) pairs, in the order they are checked."""
     required = [c for c in SCHEMAS[kind] if c not in NULLABLE[kind]]
     prices = _price_columns(kind)
+    floats = [c for c, dtype in SCHEMAS[kind].items() if dtype.is_float()]
     rules: list[tuple[Reason, pl.Expr]] = [
         (Reason.MISSING_VALUE, pl.any_horizontal(pl.col(c).is_null() for c in required)),
         (Reason.INVALID_SYMBOL, ~pl.col("symbol").str.contains(SYMBOL_PATTERN)),
+        (Reason.TIME_OUT_OF_BOUNDS, bounds.outside()),
         (Reason.NAN_PRICE, pl.any_horizontal(pl.col(c).is_nan() for c in prices)),
+        (Reason.INFINITE_VALUE, pl.any_horizontal(pl.col(c).is_infinite() for c in floats)),
         (Reason.NON_POSITIVE_PRICE, pl.any_horizontal(pl.col(c) <= 0 for c in prices)),
         (
             Reason.NEGATIVE_SIZE,
@@ -152,11 +195,14 @@ def _rules(
 
 
 def reason_expr(
-    kind: DataKind, start: datetime | None = None, end: datetime | None = None
+    kind: DataKind,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    bounds: TimeBounds = DEFAULT_TIME_BOUNDS,
 ) -> pl.Expr:
     """The first reason each row fails, or null when it passes every rule."""
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    for reason, failing in reversed(_rules(kind, start, end)):
+    for reason, failing in reversed(_rules(kind, start, end, bounds)):
         expr = pl.when(failing.fill_null(False)).then(pl.lit(reason.value)).otherwise(expr)
     return expr.alias(REASON_COLUMN)
 
@@ -166,9 +212,10 @@ def check(
     kind: DataKind,
     start: datetime | None = None,
     end: datetime | None = None,
+    bounds: TimeBounds = DEFAULT_TIME_BOUNDS,
 ) -> pl.DataFrame:
     """The frame in the kind's schema plus the first rule each row fails (null if none)."""
-    return conform(frame, kind).with_columns(reason_expr(kind, start, end)).collect()
+    return conform(frame, kind).with_columns(reason_expr(kind, start, end, bounds)).collect()
 
 
 def sort_by_key(frame: pl.DataFrame, kind: DataKind) -> pl.DataFrame:
@@ -197,13 +244,14 @@ def validate_parts(
     by: Sequence[pl.Expr],
     start: datetime | None = None,
     end: datetime | None = None,
+    bounds: TimeBounds = DEFAULT_TIME_BOUNDS,
 ) -> tuple[dict[tuple[object, ...], pl.DataFrame], ValidationReport]:
     """Validate and split the accepted rows into parts keyed by the ``by`` expressions.
 
     Each part is sorted by the kind's key; among rows sharing a key the first one (in
     input order) is kept, or the last for quotes. Columns that ``by`` adds stay on the parts.
     """
-    checked = check(frame, kind, start, end)
+    checked = check(frame, kind, start, end, bounds)
     valid = pl.col(REASON_COLUMN).is_null()
     rejected = [checked.filter(~valid)]
     names = [expr.meta.output_name() for expr in by]

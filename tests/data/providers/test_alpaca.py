@@ -380,3 +380,13 @@ def test_bad_options_are_refused(make_settings: SettingsFactory) -> None:
         create(settings, feed="nasdaq")
     with pytest.raises(ValidationError, match="1 to 10000 rows"):
         create(settings, page_limit=20_000)
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T00:00:00Z", "1500-01-01T00:00:00Z"])
+def test_times_beyond_nanoseconds_are_null_not_wrapped(stamp: str) -> None:
+    rows = [
+        {"t": stamp, "p": 1.0, "s": 1, "i": 1, "x": "V"},
+        {"t": "2024-01-02T14:30:00.000000001Z", "p": 1.0, "s": 1, "i": 2, "x": "V"},
+    ]
+    trades, _ = page_of({"trades": {"X": rows}}, DataKind.TRADES, ["X"])
+    assert trades.get_column("ts").dt.epoch("ns").to_list() == [None, 1_704_205_800_000_000_001]

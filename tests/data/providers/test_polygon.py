@@ -435,3 +435,10 @@ def test_each_page_body_is_freed_at_once(provider: PolygonProvider) -> None:
         gc.enable()
     assert pages == 3
     assert held == []
+
+
+def test_times_beyond_nanoseconds_are_null_not_wrapped() -> None:
+    # 253402214400000 ms is 9999-12-31; times 1000 its nanoseconds overflow int64.
+    results = [{"o": 1.0, "t": 253_402_214_400_000}, {"o": 1.0, "t": 1_704_205_800_000}]
+    bars, _ = page_of({"status": "OK", "results": results}, DataKind.BARS)
+    assert bars.get_column("ts").to_list() == [None, datetime(2024, 1, 2, 14, 30, tzinfo=UTC)]

@@ -11,7 +11,7 @@ from datetime import datetime
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.core.timeutil import from_ns, parse_when
+from cift.core.timeutil import check_ns, from_ns, parse_when
 from cift.data.quality import QualityReport, check_store
 from cift.data.store.base import MarketStore
 from cift.model import DataKind, Timeframe
@@ -34,8 +34,10 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             ts_ns, tie = json.loads(base64.urlsafe_b64decode(padded))
-            return cls(int(ts_ns), str(tie))
-        except (binascii.Error, ValueError, TypeError, json.JSONDecodeError):
+            if not isinstance(tie, str):
+                raise TypeError(tie)
+            return cls(check_ns(ts_ns, "a cursor's time"), tie)
+        except (binascii.Error, ValueError, TypeError, ValidationError):
             raise ValidationError(
                 "The cursor is not one this API issued; pass the next_cursor of the previous "
                 "page unchanged, or leave it out to start at the beginning."

@@ -24,8 +24,9 @@ from typing import Protocol, runtime_checkable
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.model import TS_DTYPE, DataKind, Timeframe
-from cift.model.validation import ValidationReport, check_symbols
+from cift.model.validation import TimeBounds, ValidationReport, check_symbols
 
 FEATURE_KEYS = ("symbol", "ts")
 
@@ -195,3 +196,8 @@ class MarketStore(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def time_bounds(settings: Settings) -> TimeBounds:
+    """The times a store accepts, from ``CIFT_MARKET_EARLIEST_TIME`` and ``..._LATEST_TIME``."""
+    return TimeBounds(settings.market_earliest_time, settings.market_latest_time)

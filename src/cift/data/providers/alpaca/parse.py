@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from cift.model import SCHEMAS, DataKind
+from cift.model.times import text_to_ts
 
 from ..http import Fetched, HttpClient, malformed, read_page
 
@@ -126,7 +127,7 @@ def parse_page(
     schema = SCHEMAS[kind]
     columns = {
         "symbol": pl.col("symbol"),
-        "ts": pl.col("t").str.to_datetime(RFC3339, time_unit="ns", time_zone="UTC", strict=False),
+        "ts": text_to_ts(pl.col("t"), RFC3339),
         **COLUMNS[kind],
     }
     rows = (

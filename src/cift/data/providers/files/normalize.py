@@ -8,14 +8,16 @@ from pathlib import Path
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.core.timeutil import LATEST_NS
 from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import NULLABLE, conform
+from cift.model.times import datetime_to_ts, epoch_to_ts
 
 from .mapping import ALIASES, BUYER_MAKER, FileMapping, find_column, symbol_from_path
 
 EPOCH_UNITS = ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3))
-"""Integer timestamps below each bound are seconds, milliseconds, microseconds (then ns):
-(bound, nanoseconds per unit)."""
+"""Integer timestamps whose median is below each bound are seconds, milliseconds,
+microseconds (then ns): (bound, nanoseconds per unit)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,12 @@ class Normalized:
     timeframe: Timeframe | None
     symbol_source: str
     ignored: list[str]
+    unstorable: pl.DataFrame
+    """Rows (the file's own columns) whose time nanoseconds since the epoch cannot hold."""
+
+    @property
+    def rows_read(self) -> int:
+        return self.frame.height + self.unstorable.height
 
 
 def infer_kind(columns: list[str], mapping: FileMapping) -> DataKind:
@@ -62,8 +70,14 @@ def normalize(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> Normalized
             )
     kind = infer_kind(columns, mapping)
     ts = timestamps(raw, mapping, path)
-    selected: dict[str, pl.Series] = {"ts": ts}
     used = set(_ts_sources(columns, mapping))
+    given = raw.select(pl.all_horizontal(pl.col(c).is_not_null() for c in used)).to_series()
+    unstorable = given & ts.is_null()
+    if unstorable.any():
+        raw, ts, rejected = raw.filter(~unstorable), ts.filter(~unstorable), raw.filter(unstorable)
+    else:
+        rejected = raw.clear()
+    selected: dict[str, pl.Series] = {"ts": ts}
     for name in SCHEMAS[kind]:
         found = None if name == "ts" else _find(columns, name, mapping)
         if found is not None and found not in used:
@@ -81,7 +95,7 @@ def normalize(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> Normalized
     frame = conform(pl.DataFrame(selected), kind).collect()
     timeframe = mapping.timeframe or (_spacing(frame) if kind is DataKind.BARS else None)
     ignored = [c for c in columns if c not in used]
-    return Normalized(kind, frame, timeframe, symbol_source, ignored)
+    return Normalized(kind, frame, timeframe, symbol_source, ignored, rejected)
 
 
 def _symbol(selected: dict[str, pl.Series], mapping: FileMapping, path: Path, n: int) -> str:
@@ -144,7 +158,10 @@ def _date_time_columns(columns: list[str], mapping: FileMapping) -> tuple[str | 
 
 
 def timestamps(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> pl.Series:
-    """Parse the time column(s) into UTC nanoseconds; naive times are in ``mapping.timezone``."""
+    """Parse the time column(s) into UTC nanoseconds; naive times are in ``mapping.timezone``.
+
+    A time that nanoseconds since the epoch cannot hold (before 1677-09-21 or after
+    2262-04-11) is null, never wrapped around."""
     sources = _ts_sources(raw.columns, mapping)
     if not sources:
         raise ValidationError(
@@ -160,47 +177,70 @@ def timestamps(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> pl.Series
         return _parse_text(text.rename(f"{sources[0]} {sources[1]}"), mapping, path)
     column = raw.get_column(sources[0])
     if column.dtype == pl.Date:
-        column = column.cast(pl.Datetime("ns"))
+        column = column.cast(pl.Datetime("ms"))
     if isinstance(column.dtype, pl.Datetime):
-        return _to_utc(column, mapping, path)
+        return _as_ns(_to_utc(column, mapping, path))
     if column.dtype.is_integer():
         return _from_epoch(column)
     if column.dtype.is_float():
-        return (column * 1e9).round().cast(pl.Int64).cast(TS_DTYPE)
+        ns = column * 1e9
+        fits = ns.is_finite() & (ns.abs() < LATEST_NS)
+        return _where(fits, ns.round().cast(pl.Int64, strict=False)).cast(TS_DTYPE)
     return _parse_text(column.cast(pl.String), mapping, path)
 
 
+def _where(fits: pl.Series, values: pl.Series) -> pl.Series:
+    """``values`` where ``fits``, else null."""
+    return pl.select(pl.when(fits).then(values)).to_series().rename(values.name)
+
+
 def _from_epoch(column: pl.Series) -> pl.Series:
-    largest = column.abs().max()
+    units = column.cast(pl.Int64, strict=False)
+    typical = units.abs().median()  # one stray value must not change the unit of the rest
     scale = 1  # nanoseconds per unit
     for bound, per_unit in EPOCH_UNITS:
-        if isinstance(largest, int) and largest < bound:
+        if isinstance(typical, int | float) and typical < bound:
             scale = per_unit
             break
-    return (column.cast(pl.Int64) * scale).cast(TS_DTYPE)
+    return pl.select(epoch_to_ts(pl.lit(units), scale)).to_series().rename(column.name)
+
+
+def _as_ns(column: pl.Series) -> pl.Series:
+    """A UTC datetime column of any unit in nanoseconds; null where they cannot hold it."""
+    dtype = column.dtype
+    assert isinstance(dtype, pl.Datetime)
+    ns = pl.select(datetime_to_ts(pl.lit(column), dtype.time_unit))
+    return ns.to_series().rename(column.name)
 
 
 def _parse_text(text: pl.Series, mapping: FileMapping, path: Path) -> pl.Series:
+    """Times read as microseconds first (whose range reaches any year a file may hold),
+    then as nanoseconds where those can hold them, so no digit is lost and none wraps."""
     try:
-        parsed = text.str.to_datetime(
-            format=mapping.timestamp_format, time_unit="ns", strict=False, ambiguous="earliest"
+        wide, exact = (
+            text.str.to_datetime(
+                format=mapping.timestamp_format, time_unit=unit, strict=False, ambiguous="earliest"
+            )
+            for unit in ("us", "ns")
         )
     except pl.exceptions.PolarsError as exc:
         raise ValidationError(
             f"{path}: cannot parse times in {text.name!r} ({exc}); pass "
             "--timestamp-format, e.g. '%Y-%m-%d %H:%M:%S'."
         ) from None
-    bad = text.is_not_null() & parsed.is_null()
+    bad = text.is_not_null() & wide.is_null()
     if bad.any():
         row = int(bad.arg_true()[0])
         raise ValidationError(
             f"{path}, row {row + 2}, column {text.name!r}: cannot read {text[row]!r} as a time; "
             "pass --timestamp-format, e.g. '%Y-%m-%d %H:%M:%S'."
         )
-    return _to_utc(parsed, mapping, path)
+    fits = _as_ns(_to_utc(wide, mapping, path)).is_not_null()
+    return _as_ns(_to_utc(_where(fits, exact), mapping, path))
 
 
 def _to_utc(column: pl.Series, mapping: FileMapping, path: Path) -> pl.Series:
+    """Naive times placed in the mapping's zone, all converted to UTC (unit kept)."""
     dtype = column.dtype
     assert isinstance(dtype, pl.Datetime)
     if dtype.time_zone is None:
@@ -211,7 +251,7 @@ def _to_utc(column: pl.Series, mapping: FileMapping, path: Path) -> pl.Series:
                 f"{path}: times cannot be placed in time zone {mapping.timezone!r} ({exc}); "
                 "use an IANA name such as America/New_York with --tz."
             ) from None
-    return column.dt.convert_time_zone("UTC").cast(TS_DTYPE)
+    return column.dt.convert_time_zone("UTC")
 
 
 def _spacing(frame: pl.DataFrame) -> Timeframe:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cift.model import SCHEMAS, TS_DTYPE, DataKind
+from cift.model import SCHEMAS, DataKind
+from cift.model.times import epoch_to_ts
 
 from ..http import Fetched, HttpClient, malformed, read_page
 
@@ -67,7 +68,7 @@ PAGES: dict[DataKind, pl.Schema] = {
 
 
 def _ns(column: str, scale: int = 1) -> pl.Expr:
-    return (pl.col(column) * scale if scale != 1 else pl.col(column)).cast(TS_DTYPE)
+    return epoch_to_ts(pl.col(column), scale)
 
 
 def _joined(column: str) -> pl.Expr:

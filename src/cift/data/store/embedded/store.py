@@ -26,7 +26,13 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
-from cift.data.store.base import COVERAGE_SCHEMA, CompactResult, WriteResult, feature_rows
+from cift.data.store.base import (
+    COVERAGE_SCHEMA,
+    CompactResult,
+    WriteResult,
+    feature_rows,
+    time_bounds,
+)
 from cift.data.store.embedded import maintenance
 from cift.data.store.embedded.catalog import Catalog, FileEntry
 from cift.data.store.embedded.datasets import (
@@ -44,7 +50,7 @@ from cift.data.store.embedded.datasets import (
 )
 from cift.data.store.embedded.files import partition_dir, write_atomic, writer_lock
 from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
-from cift.model.validation import validate_parts
+from cift.model.validation import DEFAULT_TIME_BOUNDS, TimeBounds, validate_parts
 
 QUOTE_LOOKBACK = timedelta(days=1)
 PERIOD = "_period"
@@ -56,8 +62,9 @@ class EmbeddedStore:
 
     backend = "embedded"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bounds: TimeBounds = DEFAULT_TIME_BOUNDS) -> None:
         self.root = root
+        self.bounds = bounds
         self.catalog = Catalog(root)
 
     def write(
@@ -65,7 +72,7 @@ class EmbeddedStore:
     ) -> WriteResult:
         dataset = dataset_name(kind, timeframe)
         by = [pl.col("symbol"), period_start(dataset).alias(PERIOD)]
-        parts, report = validate_parts(frame, kind, by=by)
+        parts, report = validate_parts(frame, kind, by=by, bounds=self.bounds)
         result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
         if not parts:
             return result
@@ -332,4 +339,4 @@ def _overlapping(files: Sequence[FileEntry]) -> bool:
 
 def create(settings: Settings) -> EmbeddedStore:
     """The embedded store under ``<CIFT_HOME>/market``."""
-    return EmbeddedStore(settings.market_path)
+    return EmbeddedStore(settings.market_path, time_bounds(settings))

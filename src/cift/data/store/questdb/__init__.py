@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cift.core.errors import ConfigurationError
+from cift.data.store.base import time_bounds
 
 if TYPE_CHECKING:
     from cift.core.settings import Settings
@@ -24,7 +25,8 @@ def create(settings: Settings) -> QuestDBStore:
         ) from None
     client = PgClient(settings.questdb_pg_url.get_secret_value())
     names = TableNames(settings.questdb_table_prefix)
-    return QuestDBStore(client, settings.questdb_ilp_conf.get_secret_value(), names)
+    conf = settings.questdb_ilp_conf.get_secret_value()
+    return QuestDBStore(client, conf, names, time_bounds(settings))
 
 
 __all__ = ["create"]

@@ -25,7 +25,12 @@ from cift.data.store.questdb.ingest import ilp_frame, unstored_parts, wait_appli
 from cift.data.store.questdb.results import coverage_frame, feature_sets_frame, to_frame
 from cift.data.store.questdb.sql import Bounds
 from cift.model import KEY_COLUMNS, SCHEMAS, TS_DTYPE, DataKind, Timeframe
-from cift.model.validation import check_symbols, validate_parts
+from cift.model.validation import (
+    DEFAULT_TIME_BOUNDS,
+    TimeBounds,
+    check_symbols,
+    validate_parts,
+)
 
 QUOTE_LOOKBACK = timedelta(days=1)
 JOINED_SCHEMA = pl.Schema({**SCHEMAS[DataKind.TRADES], **{f: pl.Float64() for f in QUOTE_FIELDS}})
@@ -37,8 +42,15 @@ class QuestDBStore:
 
     backend = "questdb"
 
-    def __init__(self, client: SqlClient, ilp_conf: str, names: TableNames | None = None) -> None:
+    def __init__(
+        self,
+        client: SqlClient,
+        ilp_conf: str,
+        names: TableNames | None = None,
+        bounds: TimeBounds = DEFAULT_TIME_BOUNDS,
+    ) -> None:
         self.client = client
+        self.bounds = bounds
         self.ilp_conf = ilp_conf
         self.ilp = IlpClient(ilp_conf)
         self.names = names or TableNames()
@@ -67,7 +79,7 @@ class QuestDBStore:
         self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
     ) -> WriteResult:
         table = self.names.market(kind, timeframe)
-        parts, report = validate_parts(frame, kind, by=[pl.col("symbol")])
+        parts, report = validate_parts(frame, kind, by=[pl.col("symbol")], bounds=self.bounds)
         result = WriteResult(kind=kind, report=report, rows_written=0, rows_existing=0)
         if not parts:
             return result
