@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -79,6 +80,35 @@ def test_bad_requests_are_problems(client: TestClient) -> None:
     missing = client.get("/api/v1/backtests/01a23015-3155-729a-8fa9-a2df1c7abca5")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('"config": {"initial_cash": NaN}', "initial_cash"),
+        ('"config": {"initial_cash": Infinity}', "initial_cash"),
+        ('"config": {"initial_cash": 1e308}', "initial_cash"),
+        ('"config": {"initial_cash": "inf"}', "initial_cash"),
+        ('"config": {"commission": -1}', "commission"),
+        ('"config": {"commission": {"model": "bps", "bps": -1}}', "bps"),
+        ('"config": {"slippage": {"model": "fixed_bps", "bps": NaN}}', "bps"),
+        ('"config": {"latency_ns": -5}', "latency_ns"),
+        ('"config": {"report_dir": "/tmp"}', "report_dir"),
+        ('"params": {"fast": NaN}', "fast"),
+    ],
+)
+def test_hostile_settings_are_problems_not_crashes(
+    client: TestClient, app: FastAPI, body: str, says: str
+) -> None:
+    base = json.dumps({k: v for k, v in BODY.items() if k not in ("config", "params")})
+    content = base[:-1] + ", " + body + "}"
+    answer = client.post(
+        "/api/v1/backtests", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert says in answer.text
+    assert client.get("/api/v1/backtests").json() == []
 
 
 def test_a_failing_job_is_recorded_as_failed(client: TestClient) -> None:

@@ -3,6 +3,7 @@ each user sees and changes only their own, bad input is a 422 that stores nothin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -87,6 +88,13 @@ def test_accounts_are_private_and_hold_exact_cash(app: FastAPI, clients: Any) ->
         {"name": "x", "initial_cash": "0"},
         {"name": "x", "initial_cash": "1e16"},
         {"name": "x", "initial_cash": "NaN"},
+        {"name": "x", "initial_cash": "Infinity"},
+        {"name": "x", "initial_cash": "1_000"},  # Python's Decimal reads these three
+        {"name": "x", "initial_cash": "\u0661\u0660\u0660\u0660"},  # Arabic-Indic 1000
+        {"name": "x", "initial_cash": "1e3"},
+        {"name": "x", "initial_cash": "1000000000000000"},  # 10^15 is not below 10^15
+        {"name": "x", "initial_cash": 1000.5},  # a binary float is no exact amount
+        {"name": "x", "initial_cash": True},
         {"name": "x", "initial_cash": "1.00000000001"},  # 11 decimals
         {"name": "x\x00y", "initial_cash": "1"},
         {"name": "   ", "initial_cash": "1"},
@@ -164,13 +172,20 @@ def test_model_configurations_version_per_name(app: FastAPI, clients: Any) -> No
         ({"label": {"kind": "triple_barrier", "horizon": 5}}, "profit_taking"),
         ({"model_type": "gpt"}, "model_type"),
         ({"hyperparameters": {"bad key": 1}}, "hyperparameters"),
+        ({"hyperparameters": {"learning_rate": float("nan")}}, "learning_rate"),
+        ({"hyperparameters": {"learning_rate": float("inf")}}, "learning_rate"),
+        ({"features": ["rsi(1e400)"]}, "finite"),
+        ({"features": ["rsi(inf)"]}, "rsi"),
     ],
 )
 def test_bad_model_configurations_say_why(
     app: FastAPI, clients: Any, change: dict[str, Any], says: str
 ) -> None:
     client, alice, _ = clients
-    answer = client.post(MODELS, json={**MODEL, **change}, headers=alice)
+    body = json.dumps({**MODEL, **change})  # NaN and Infinity as a careless client sends them
+    answer = client.post(
+        MODELS, content=body, headers={**alice, "Content-Type": "application/json"}
+    )
     assert answer.status_code in (400, 422), answer.text
     assert says in answer.text
     assert _count(app, ModelConfiguration) == 0

@@ -19,6 +19,7 @@ from cift.data.providers.files import FileMapping, load
 from cift.data.store import open_store
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind, Timeframe
+from cift.model.symbols import SYMBOL_PATTERN, is_symbol, symbol_folder
 from cift.model.validation import DEFAULT_TIME_BOUNDS, Reason, TimeBounds, validate
 from tests.conftest import SettingsFactory
 
@@ -155,3 +156,44 @@ def test_non_finite_numbers_are_rejected(tmp_path: Path, row: str, reason: Reaso
 def test_bounds_must_be_ordered() -> None:
     with pytest.raises(ValidationError, match="after the earliest"):
         TimeBounds(datetime(2000, 1, 1, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC))
+
+
+def test_symbols_cannot_name_folders_outside_their_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    rows = ["..", ".", "../../etc", "A/../..", "BRK.B", "BTC/USD", "^GSPC", "a b", "X" * 33]
+    path.write_text(
+        "symbol,Date,Open,High,Low,Close,Volume\n"
+        + "".join(f"{s},2024-01-0{1 + i % 2},10,11,9,10.5,100\n" for i, s in enumerate(rows))
+    )
+    store = EmbeddedStore(tmp_path / "market")
+    summary = import_file(store, path, FileMapping(timeframe=Timeframe.parse("1d")))
+    assert summary.report.rejected == {Reason.INVALID_SYMBOL: 4}
+    # Dots and slashes are symbol characters; only "." and ".." alone name folders.
+    stored = store.coverage(DataKind.BARS).get_column("symbol").to_list()
+    assert stored == ["../../etc", "A/../..", "BRK.B", "BTC/USD", "^GSPC"]
+    dataset = (tmp_path / "market" / "data" / "bars-1d").resolve()
+    for file in (tmp_path / "market").rglob("*.parquet"):
+        assert file.resolve().parent.parent.parent == dataset  # <dataset>/<symbol>/<period>/
+    folders = {p.name for p in dataset.iterdir()}
+    assert folders == {
+        "%2E%2E%2F%2E%2E%2Fetc",
+        "A%2F%2E%2E%2F%2E%2E",
+        "BRK%2EB",
+        "BTC%2FUSD",
+        "%5EGSPC",
+    }
+
+
+@given(st.lists(st.from_regex(SYMBOL_PATTERN, fullmatch=True), min_size=2, max_size=20))
+def test_symbol_folders_are_one_distinct_name_per_symbol(symbols: list[str]) -> None:
+    symbols = [s for s in dict.fromkeys(symbols) if is_symbol(s)]
+    folders = [symbol_folder(s) for s in symbols]
+    assert len(set(folders)) == len(symbols)
+    assert not {".", ".."} & set(folders)
+    assert all("/" not in f and "\\x00" not in f for f in folders)
+
+
+@pytest.mark.parametrize("symbol", ["..", ".", "a b", "X" * 33, "Ä"])
+def test_a_bad_symbol_option_is_refused_up_front(symbol: str) -> None:
+    with pytest.raises(ValidationError, match="a symbol is"):
+        FileMapping(symbol=symbol)

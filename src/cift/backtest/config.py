@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cift.backtest.config_schema import ConfigSpec
 from cift.backtest.costs import (
     Bps,
     CommissionModel,
@@ -18,6 +19,7 @@ from cift.backtest.costs import (
     Tiered,
 )
 from cift.core.errors import ValidationError
+from cift.model.fields import validated
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,11 @@ class BacktestConfig:
 
     @classmethod
     def from_description(cls, data: dict[str, Any]) -> BacktestConfig:
-        """Inverse of :meth:`describe` (to re-run a recorded backtest)."""
-        values = dict(data)
-        values["commission"] = _build(values.get("commission") or {"model": "none"})
-        values["slippage"] = _build(values.get("slippage") or {"model": "none"})
+        """Inverse of :meth:`describe` (to re-run a recorded backtest); refuses settings
+        that are unknown, non-finite or out of bounds, naming each."""
+        values = validated(ConfigSpec, data, "backtest settings").model_dump()
+        values["commission"] = _build(values["commission"])
+        values["slippage"] = _build(values["slippage"])
         return cls(**values)
 
 
@@ -90,8 +93,6 @@ def _model(model: object) -> dict[str, Any]:
 def _build(data: dict[str, Any]) -> Any:
     values = dict(data)
     name = values.pop("model")
-    if name not in _MODELS:
-        raise ValidationError(f"Unknown cost model {name!r}; choose from {sorted(_MODELS)}.")
     if name == "tiered":
         values["tiers"] = tuple(tuple(t) for t in values["tiers"])
     return _MODELS[name](**values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import math
 import pkgutil
 import re
 from collections.abc import Callable
@@ -37,6 +38,8 @@ class Param:
         """``value`` as this parameter's number, or a clear error."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError(f"{feature}: {self.name} must be a number, got {value!r}.")
+        if not math.isfinite(value):
+            raise ValidationError(f"{feature}: {self.name} must be finite, got {value!r}.")
         if self.integer and float(value) != int(value):
             raise ValidationError(f"{feature}: {self.name} must be a whole number, got {value!r}.")
         if self.minimum is not None and value < self.minimum:

@@ -148,49 +148,54 @@ def refresh(
     refresh_token: str,
     user_agent: str | None = None,
 ) -> TokenPair:
-    """Swap a refresh token for a new pair; a replaced token revokes its whole family."""
+    """Swap a refresh token for a new pair; a replaced token revokes its whole family.
+
+    The swap claims the token with one conditional UPDATE before reading anything, so of
+    concurrent refreshes of one token exactly one wins (the others wait for its commit and
+    find the token replaced), and every loser is treated as a reuse."""
+    digest = token_digest(refresh_token)
     with transaction(db) as session:
-        row = session.scalar(
-            select(AuthSession).where(AuthSession.refresh_token_hash == token_digest(refresh_token))
+        now = utcnow()
+        claimed = session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.refresh_token_hash == digest,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.replaced_by_id.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .values(revoked_at=now, revoked_reason="rotated", last_used_at=now)
         )
-        problem = _refresh_problem(session, who, row)
-        if problem is None and row is not None:
-            row.last_used_at = utcnow()
+        row = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == digest))
+        won = claimed.rowcount == 1  # type: ignore[attr-defined]
+        if row is not None and _refresh_allowed(session, who, row, won):
             pair = _issue(session, settings, who, row.user_id, row.family_id, user_agent)
-            replacement = session.scalar(
+            row.replaced_by_id = session.scalar(
                 select(AuthSession.id).where(
                     AuthSession.refresh_token_hash == token_digest(pair.refresh_token)
                 )
             )
-            row.replaced_by_id = replacement
-            row.revoked_at = utcnow()
-            row.revoked_reason = "rotated"
             return pair
     raise AuthenticationError(INVALID_REFRESH)
 
 
-def _refresh_problem(session: Session, who: Actor, row: AuthSession | None) -> str | None:
-    if row is None:
-        return "unknown"
+def _refresh_allowed(session: Session, who: Actor, row: AuthSession, won: bool) -> bool:
+    """Whether the claimed token may be swapped; a replaced one revokes its family."""
     user = session.get(User, row.user_id)
-    name = user.username if user else str(row.user_id)
-    actor = Actor(row.user_id, name, who.client_ip, who.request_id)
+    if won:
+        return user is not None and user.is_active
     if row.replaced_by_id is not None:
+        name = user.username if user else str(row.user_id)
         revoke_family(session, row.family_id, "refresh_reuse")
         append(
             session,
-            actor,
+            Actor(row.user_id, name, who.client_ip, who.request_id),
             "auth.refresh_reuse",
             AuditOutcome.DENIED,
             target_type="session_family",
             target_id=str(row.family_id),
         )
-        return "reused"
-    if row.revoked_at is not None or row.expires_at <= utcnow():
-        return "revoked_or_expired"
-    if user is None or not user.is_active:
-        return "user_disabled"
-    return None
+    return False
 
 
 def revoke_family(session: Session, family_id: uuid.UUID, reason: str) -> None:

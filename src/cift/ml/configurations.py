@@ -29,7 +29,13 @@ from cift.model import Timeframe
 from cift.model.fields import Identifier, Label, Text, TimeframeText
 
 FeatureText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Hyperparameter = int | float | bool | Annotated[str, StringConstraints(max_length=200)]
+Hyperparameter = (
+    int
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+    | Annotated[str, StringConstraints(max_length=200)]
+)
+"""A learner's setting: an integer, a finite float, a flag or a short string."""
 
 
 class ModelType(StrEnum):

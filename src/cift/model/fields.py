@@ -6,13 +6,15 @@ characters, which PostgreSQL text and JSON reject; amounts that fit ``NUMERIC(28
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from cift.core.errors import CiftError, ValidationError
+from cift.model.symbols import MAX_SYMBOL_LENGTH, SYMBOL_RULE, is_symbol
 from cift.model.timeframe import Timeframe
 
 Record = TypeVar("Record", bound=BaseModel)
@@ -28,14 +30,45 @@ Text = Annotated[
     str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
 ]
 """Free text such as a description; line breaks and tabs allowed."""
+
+
+def _symbol(text: str) -> str:
+    if not is_symbol(text):
+        raise ValueError(f"a symbol is {SYMBOL_RULE}")
+    return text
+
+
 Symbol = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_/:^]{0,31}$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_SYMBOL_LENGTH),
+    AfterValidator(_symbol),
 ]
-"""A ticker as stored: letters, digits and . - _ / : ^, at most 32 characters."""
+"""A ticker as stored (see :mod:`cift.model.symbols`)."""
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 """A parameter name: a Python-style identifier of at most 64 characters."""
 MAX_AMOUNT = Decimal("1e15")
-Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False)]
+PLAIN_DECIMAL = re.compile(r"[0-9]{1,16}(\.[0-9]{1,10})?")
+
+
+def _plain_decimal(value: Any) -> Any:
+    """Money as written by a person: ASCII digits with an optional point. Python's own
+    parsing would also take ``1_000``, ``1e3`` and other scripts' digits, and a binary
+    float is no exact amount."""
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and PLAIN_DECIMAL.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    raise ValueError(
+        'an amount is a decimal string of ASCII digits such as "1000.50" (no exponent, '
+        "separators or binary floats)"
+    )
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_plain_decimal),
+    Field(gt=0, lt=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False),
+]
 """A positive amount of money with at most 10 decimals, below 10^15."""
 
 

@@ -8,7 +8,6 @@ report says how many rows each reason rejected, and keeps a sample of them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,13 +26,10 @@ from cift.model.schemas import (
     DataKind,
     conform,
 )
+from cift.model.symbols import SYMBOL_RULE, is_symbol, valid_symbol
 
 REASON_COLUMN = "_reject_reason"
 SAMPLE_ROWS = 5
-MAX_SYMBOL_LENGTH = 128
-SYMBOL_PATTERN = rf"^[^\x00-\x1f\x7f'\"]{{1,{MAX_SYMBOL_LENGTH}}}$"
-"""What a stored symbol may be: 1-128 characters, none of them a control character or a
-quote (stores bind symbols as parameters, but some statements must spell them out)."""
 
 
 class Reason(StrEnum):
@@ -131,12 +127,9 @@ def check_symbols(symbols: Sequence[str] | None) -> tuple[str, ...] | None:
         return None
     if isinstance(symbols, str):
         symbols = [symbols]
-    bad = [s for s in symbols if not isinstance(s, str) or not re.match(SYMBOL_PATTERN, s)]
+    bad = [s for s in symbols if not is_symbol(s)]
     if bad:
-        raise ValidationError(
-            f"Invalid symbol(s) {bad[:5]}: a symbol is 1-{MAX_SYMBOL_LENGTH} characters "
-            "without quotes or control characters, e.g. AAPL or BTC/USD."
-        )
+        raise ValidationError(f"Invalid symbol(s) {bad[:5]}: a symbol is {SYMBOL_RULE}.")
     return tuple(dict.fromkeys(symbols))
 
 
@@ -165,7 +158,7 @@ def _rules(
     floats = [c for c, dtype in SCHEMAS[kind].items() if dtype.is_float()]
     rules: list[tuple[Reason, pl.Expr]] = [
         (Reason.MISSING_VALUE, pl.any_horizontal(pl.col(c).is_null() for c in required)),
-        (Reason.INVALID_SYMBOL, ~pl.col("symbol").str.contains(SYMBOL_PATTERN)),
+        (Reason.INVALID_SYMBOL, ~valid_symbol(pl.col("symbol"))),
         (Reason.TIME_OUT_OF_BOUNDS, bounds.outside()),
         (Reason.NAN_PRICE, pl.any_horizontal(pl.col(c).is_nan() for c in prices)),
         (Reason.INFINITE_VALUE, pl.any_horizontal(pl.col(c).is_infinite() for c in floats)),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class StrategyParams(BaseModel):
     """Typed strategy parameters; subclasses add fields with defaults and bounds."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Strategy:

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cift.backtest.config_schema import ConfigSpec
 from cift.backtest.spec import RunSpec
+from cift.model.fields import Symbol
 
 
 class BacktestRequest(BaseModel):
@@ -17,12 +19,12 @@ class BacktestRequest(BaseModel):
 
     strategy: str = Field(description="A built-in strategy name, e.g. sma_cross.")
     params: dict[str, Any] = Field(default_factory=dict, description="Strategy parameters.")
-    symbols: list[str] = Field(min_length=1, max_length=500, description="Stored symbols.")
+    symbols: list[Symbol] = Field(min_length=1, max_length=500, description="Stored symbols.")
     start: datetime | None = Field(None, description="First bar time (inclusive, UTC).")
     end: datetime | None = Field(None, description="End of the range (exclusive, UTC).")
     timeframe: str = Field("1d", description="Bar length: 1m, 5m, 1h, 1d ...")
-    config: dict[str, Any] = Field(
-        default_factory=dict,
+    config: ConfigSpec = Field(
+        default_factory=ConfigSpec,
         description="Backtest settings: initial_cash, commission, slippage, latency_ns, ...",
     )
     name: str | None = Field(None, max_length=200, description="A label for the run.")

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from cift.model import DataKind
+from cift.model.fields import Symbol
 
 MAX_PAGE_ROWS = 50_000
 
@@ -104,7 +105,7 @@ class PageQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    symbol: str = Field(min_length=1, max_length=64, description="e.g. AAPL")
+    symbol: Symbol = Field(description="e.g. AAPL")
     start: str | None = Field(
         None,
         max_length=40,
@@ -172,7 +173,7 @@ class FeatureValuesQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    symbol: str = Field(min_length=1, max_length=64)
+    symbol: Symbol
     start: str | None = Field(None, max_length=40, description="First day or ISO time.")
     end: str | None = Field(None, max_length=40, description="Last day, inclusive, or ISO time.")
     limit: int = Field(1000, ge=1, le=MAX_PAGE_ROWS)

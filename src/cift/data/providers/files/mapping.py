@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cift.core.errors import ValidationError
 from cift.model import DataKind, Timeframe
+from cift.model.validation import check_symbols
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ts": ("ts", "timestamp", "timestamp_utc", "datetime", "date_time", "time", "date", "t"),
@@ -50,6 +51,10 @@ class FileMapping:
     timezone: str = "UTC"
     timeframe: Timeframe | None = None
     separator: str = ","
+
+    def __post_init__(self) -> None:
+        if self.symbol is not None:
+            check_symbols([self.symbol])
 
     @staticmethod
     def parse_rename(pairs: str | None) -> dict[str, str]:

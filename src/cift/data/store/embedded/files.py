@@ -7,11 +7,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import polars as pl
 
 from cift.core.ids import uuid7
+from cift.model.symbols import symbol_folder
 
 DATA_DIR = "data"
 TMP_DIR = "tmp"
@@ -19,8 +19,8 @@ ROW_GROUP_ROWS = 256_000
 
 
 def partition_dir(dataset: str, symbol: str, period: str) -> str:
-    """Relative folder of one partition; symbols like ``BTC/USDT`` are escaped."""
-    return f"{DATA_DIR}/{dataset}/{quote(symbol, safe='')}/{period}"
+    """Relative folder of one partition (``BTC/USDT`` is ``BTC%2FUSDT``)."""
+    return f"{DATA_DIR}/{dataset}/{symbol_folder(symbol)}/{period}"
 
 
 def write_atomic(root: Path, relative_dir: str, frame: pl.DataFrame) -> str:
