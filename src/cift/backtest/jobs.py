@@ -2,8 +2,9 @@
 
 The API records a run as ``queued`` and returns at once; a worker process (spawned, so
 the API's event loop never waits on the engine) moves it to ``running``, reports its
-progress, and ends it ``succeeded`` or ``failed``. Runs left ``queued`` or ``running``
-by a server that stopped are marked failed when the next one starts.
+progress, and ends it ``succeeded`` or ``failed``. A server that stops gracefully hands
+its queued runs back as failed; runs left ``queued`` or ``running`` by one that died are
+marked failed when the next one starts. Each failure says how to run it again.
 """
 
 from __future__ import annotations
@@ -59,9 +60,19 @@ class BacktestJobs:
         return self._pool
 
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop taking work: runs already in a worker finish, queued ones are handed
+        back as failed with the way to run them again (nothing stays queued forever)."""
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        for run_id, future in self.futures.items():
+            if future.cancelled():
+                self.records.fail(
+                    run_id,
+                    "Cancelled: the server stopped before the run started; run it again "
+                    f"with 'cift backtest rerun {run_id}' or POST it again.",
+                )
 
 
 def _work(settings: Settings, spec_json: dict[str, object], run_id: uuid.UUID) -> None:

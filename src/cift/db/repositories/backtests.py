@@ -38,6 +38,7 @@ class BacktestRecords:
                 symbols=spec.get("symbols", []),
                 initial_cash=Decimal(str(initial_cash)),
                 status=JobStatus.QUEUED,
+                artifacts={"queued_by": this_process()},
             )
             session.add(row)
             session.flush()
@@ -49,19 +50,27 @@ class BacktestRecords:
             row = _get(session, run_id)
             row.status = JobStatus.RUNNING
             row.started_at = utcnow()
-            row.artifacts = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+            row.artifacts = {"worker": this_process()}
 
     def fail_orphans(self) -> int:
-        """Fail runs left running by a process of this host that no longer exists."""
-        host = socket.gethostname()
+        """Fail runs whose process on this host no longer exists: running ones their
+        worker left, queued ones the server that queued them took down with it (a queue
+        lives in its server's memory). Each says how to run it again."""
         failed = 0
         with transaction(self.sessions) as session:
-            running = session.scalars(select(Backtest).where(Backtest.status == JobStatus.RUNNING))
-            for row in running:
-                worker_host, _, pid = str((row.artifacts or {}).get("worker", "")).partition(":")
-                if worker_host == host and pid.isdigit() and not _alive(int(pid)):
+            pending = session.scalars(
+                select(Backtest).where(Backtest.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            )
+            for row in pending:
+                running = row.status == JobStatus.RUNNING
+                owner = (row.artifacts or {}).get("worker" if running else "queued_by")
+                if _orphaned(owner):
+                    stage = "finished" if running else "started"
                     row.status = JobStatus.FAILED
-                    row.error = "Interrupted: its process stopped before the run finished."
+                    row.error = (
+                        f"Interrupted: its server stopped before the run {stage}; run it "
+                        f"again with 'cift backtest rerun {row.id}' or POST it again."
+                    )
                     row.finished_at = utcnow()
                     failed += 1
         return failed
@@ -133,6 +142,20 @@ class BacktestRecords:
             query = query.where(Backtest.strategy == strategy)
         with self.sessions() as session:
             return list(session.scalars(query.limit(limit)))
+
+
+def this_process() -> str:
+    """``host:pid`` of the calling process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _orphaned(owner: object) -> bool:
+    """Whether ``owner`` (``host:pid``) names a process of this host that is gone; a run
+    queued before owners were recorded counts as orphaned."""
+    if owner is None:
+        return True
+    host, _, pid = str(owner).partition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
 
 
 def _alive(pid: int) -> bool:

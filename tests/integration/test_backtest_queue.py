@@ -1,0 +1,110 @@
+"""Queued backtests outlive no server: a SIGKILL leaves them to the next start, a SIGTERM
+hands them back itself; either way each ends succeeded or failed with how to rerun it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cift.backtest import runs
+from cift.core.settings import load_settings
+from cift.db.models import JobStatus
+from tests.integration.test_serve import Server, _environment
+
+pytestmark = pytest.mark.slow
+
+NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
+BODY = {"strategy": "sma_cross", "params": {"fast": 10, "slow": 50}, "symbols": ["NVDA"]}
+RUNS = 6
+
+
+def cift(home: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cift", *args],
+        env=_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> tuple[Path, str]:
+    home = tmp_path / "cift-home"
+    cift(home, "data", "import", str(NVDA))
+    created = cift(
+        home, "keys", "create", "--user", "local", "--name", "q", "--scopes", "read,trade", "--json"
+    )
+    return home, json.loads(created)["key"]
+
+
+def submit(server: Server, key: str) -> list[str]:
+    ids = []
+    for _ in range(RUNS):
+        answer = httpx.post(
+            f"{server.base}/api/v1/backtests",
+            json={**BODY, "timeframe": "1d"},
+            headers={"X-API-Key": key},
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["id"])
+    return ids
+
+
+def settled(home: Path, ids: list[str], timeout: float = 90) -> dict[str, tuple[JobStatus, str]]:
+    """Each run's final status and error, once none is queued or running."""
+    records = runs.records(load_settings(home=home))
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = {i: records.get(uuid.UUID(i)) for i in ids}
+        states = {i: (r.status, r.error or "") for i, r in rows.items()}
+        if all(s not in (JobStatus.QUEUED, JobStatus.RUNNING) for s, _ in states.values()):
+            return states
+        assert time.monotonic() < deadline, f"still pending: {states}"
+        time.sleep(0.5)
+
+
+def test_a_killed_server_leaves_no_run_queued_after_the_next_start(key: tuple[Path, str]) -> None:
+    home, api_key = key
+    first = Server(home, CIFT_BACKTEST_WORKERS="1")
+    first.wait_ready()
+    ids = submit(first, api_key)
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    second = Server(home, CIFT_BACKTEST_WORKERS="1")
+    try:
+        second.wait_ready()
+        states = settled(home, ids)
+    finally:
+        second.stop()
+    failed = [error for status, error in states.values() if status is JobStatus.FAILED]
+    assert failed, "a SIGKILL right after queueing six runs left none to recover"
+    assert all("cift backtest rerun" in error for error in failed)
+
+
+def test_a_terminated_server_hands_its_queue_back(key: tuple[Path, str]) -> None:
+    home, api_key = key
+    server = Server(home, CIFT_BACKTEST_WORKERS="1")
+    server.wait_ready()
+    ids = submit(server, api_key)
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(60)
+    states = settled(home, ids)  # no new server: the stopping one settled them
+    outcomes = {status for status, _ in states.values()}
+    assert outcomes <= {JobStatus.SUCCEEDED, JobStatus.FAILED}
+    assert all(
+        "cift backtest rerun" in error
+        for status, error in states.values()
+        if status is JobStatus.FAILED
+    )
