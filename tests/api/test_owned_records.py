@@ -232,7 +232,7 @@ def test_changes_are_audited_with_their_target(app: FastAPI, clients: Any) -> No
     with app.state.cift.db() as session:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.target_type == "accounts"))
         seen = [(r.action, r.actor.split()[0], r.outcome.value, r.target_id) for r in rows]
-    assert ("POST /api/v1/accounts", "alice", "success", None) in seen
+    assert ("POST /api/v1/accounts", "alice", "success", account["id"]) in seen
     assert (
         "DELETE /api/v1/accounts/{account_id}",
         "bob",

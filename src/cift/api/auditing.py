@@ -1,7 +1,11 @@
-"""Every request that changes something is appended to the audit log before it is answered.
+"""Every request that changes something is appended to the audit log.
 
-Routes that record a more precise security event themselves (login, key creation, role
-change, ...) mark the request as audited, and this middleware then adds nothing.
+The entry is written in the transaction that commits the request's change (see
+:mod:`cift.audit.requests`), so the change and its entry stand or fall together, and
+an entry of a created object names its id. A request that commits nothing (refused,
+failed, a no-op) is appended before it is answered. Routes that record a more precise
+security event themselves (login, key creation, role change, ...) mark the request as
+audited, and this middleware then adds nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import anyio
 from loguru import logger
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.audit import Actor, append
+from cift.audit import CURRENT, Actor, EntryFields, RequestEntry, append
 from cift.db.engine import transaction
 from cift.db.models import AuditOutcome
 
@@ -47,39 +51,64 @@ class AuditMiddleware:
         if scope["type"] != "http" or scope.get("method") not in MUTATING:
             await self.app(scope, receive, send)
             return
+        entry = RequestEntry(lambda: None if _self_audited(scope) else _fields(scope, None))
 
         async def send_after_audit(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state = scope.get("state", {})
-                if not state.get(AUDITED_KEY):
+                if not _self_audited(scope) and not entry.written:
                     state[AUDITED_KEY] = True
                     await anyio.to_thread.run_sync(self._append, scope, message["status"])
             await send(message)
 
-        await self.app(scope, receive, send_after_audit)
+        token = CURRENT.set(entry)
+        try:
+            await self.app(scope, receive, send_after_audit)
+        finally:
+            CURRENT.reset(token)
 
     def _append(self, scope: Scope, status: int) -> None:
-        state: dict[str, Any] = scope.get("state", {})
-        principal: Principal | None = state.get(PRINCIPAL_KEY)
-        route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
-        params = scope.get("path_params") or {}
-        if principal is not None:
-            actor = principal.actor(client_ip(scope), state.get("request_id"))
-        else:
-            actor = Actor(None, ANONYMOUS, client_ip(scope), state.get("request_id"))
+        fields = _fields(scope, status)
         try:
             with transaction(self.sessions) as session:
                 append(
                     session,
-                    actor,
-                    f"{scope['method']} {route}",
+                    fields.actor,
+                    fields.action,
                     outcome_of(status),
-                    target_type=_domain(route),
-                    target_id=str(next(iter(params.values())))[:100] if params else None,
-                    details={"status": status, "path": str(scope.get("path", ""))[:300]},
+                    target_type=fields.target_type,
+                    target_id=fields.target_id,
+                    details=fields.details,
                 )
         except Exception:
-            logger.exception("could not append {} {} to the audit log", scope["method"], route)
+            logger.exception("could not append {} to the audit log", fields.action)
+
+
+def _self_audited(scope: Scope) -> bool:
+    """Whether the route records this request's events itself."""
+    return bool(scope.get("state", {}).get(AUDITED_KEY))
+
+
+def _fields(scope: Scope, status: int | None) -> EntryFields:
+    """The entry of the request in ``scope``; ``status`` None while its change commits."""
+    state: dict[str, Any] = scope.get("state", {})
+    principal: Principal | None = state.get(PRINCIPAL_KEY)
+    route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+    params = scope.get("path_params") or {}
+    if principal is not None:
+        actor = principal.actor(client_ip(scope), state.get("request_id"))
+    else:
+        actor = Actor(None, ANONYMOUS, client_ip(scope), state.get("request_id"))
+    details: dict[str, str | int | bool | None] = {"path": str(scope.get("path", ""))[:300]}
+    if status is not None:
+        details["status"] = status
+    return EntryFields(
+        actor,
+        f"{scope['method']} {route}",
+        _domain(route),
+        str(next(iter(params.values())))[:100] if params else None,
+        details,
+    )
 
 
 def _domain(route: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.audit import Actor
+from cift.audit import Actor, bookkeeping
 from cift.core.errors import AuthenticationError
 from cift.core.settings import Settings
 from cift.db.engine import transaction
@@ -61,6 +61,7 @@ def from_access_token(db: sessionmaker[Session], settings: Settings, token: str)
 def from_api_key(db: sessionmaker[Session], plaintext: str) -> Principal:
     """The owner of a live API key, with the key's scopes cut to the owner's role."""
     with transaction(db) as session:
+        bookkeeping(session)  # last_used_at is no change of the request's
         key, owner = keys.authenticate_key(session, plaintext)
         granted = frozenset(Scope(s) for s in key.scopes) & ROLE_SCOPES[owner.role]
         return Principal(
