@@ -76,6 +76,18 @@ def test_key_is_shown_once_and_works_in_both_headers(app: FastAPI, anon: TestCli
     assert "key.created" in actions
 
 
+@pytest.mark.parametrize("garbage", ["garbage", "Basic YTpi", "Bearer", "Token abc"])
+def test_a_malformed_authorization_header_is_refused_beside_a_valid_key(
+    app: FastAPI, anon: TestClient, garbage: str
+) -> None:
+    ada = _session(app, anon, "ada", Role.TRADER)
+    key = str(_new_key(anon, ada)["key"])
+    answer = anon.get(ME, headers={"X-API-Key": key, "Authorization": garbage})
+    assert answer.status_code == 401
+    assert "Authorization header" in answer.json()["detail"]
+    assert anon.get(ME, headers={"X-API-Key": key}).status_code == 200
+
+
 def test_revocation_takes_effect_at_once(app: FastAPI, anon: TestClient) -> None:
     ada = _session(app, anon, "ada", Role.VIEWER)
     created = _new_key(anon, ada)

@@ -197,3 +197,19 @@ def test_symbol_folders_are_one_distinct_name_per_symbol(symbols: list[str]) -> 
 def test_a_bad_symbol_option_is_refused_up_front(symbol: str) -> None:
     with pytest.raises(ValidationError, match="a symbol is"):
         FileMapping(symbol=symbol)
+
+
+@pytest.mark.parametrize("good_rows", [1, 2_000])  # the bad byte before or after 8 KiB
+def test_a_byte_that_is_not_utf8_names_its_line_and_column(tmp_path: Path, good_rows: int) -> None:
+    path = tmp_path / "latin1.csv"
+    rows = f"{day('2024-01-02')}\n" * good_rows
+    bad = "2024-01-03,1\u00e90,11,9,10.5,100\n".encode("latin-1")
+    path.write_bytes((HEADER + rows).encode() + bad)
+    with pytest.raises(ValidationError, match=rf"line {good_rows + 2}, column 'Open': byte 0xe9"):
+        load(path, FileMapping(symbol="XYZ"))
+
+
+def test_text_in_a_number_column_names_its_line_and_column(tmp_path: Path) -> None:
+    path = bars_file(tmp_path, [day("2024-01-02"), "2024-01-03,10,eleven,9,10.5,100"])
+    with pytest.raises(ValidationError, match="line 3, column 'High': cannot read 'eleven'"):
+        load(path, FileMapping(symbol="XYZ"))

@@ -203,3 +203,34 @@ def test_serve_refuses_an_unusable_certificate(home: Path, tmp_path: Path, mista
     expected = "needs both" if mistake == "only a certificate" else "Cannot use the TLS certificate"
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _logins(server: Server, forwarded: list[str]) -> list[int]:
+    return [
+        httpx.post(
+            f"{server.base}/api/v1/auth/login",
+            json={"username": "nobody", "password": "wrong password here"},
+            headers={"X-Forwarded-For": ip},
+            timeout=10,
+        ).status_code
+        for ip in forwarded
+    ]
+
+
+def test_a_rotating_forwarded_for_does_not_escape_the_login_limit(home: Path) -> None:
+    rotating = [f"203.0.113.{i}" for i in range(1, 7)]
+    server = Server(home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3")
+    try:
+        server.wait_ready()
+        assert _logins(server, rotating) == [401, 401, 401, 429, 429, 429]
+    finally:
+        server.stop()
+    # Behind a configured proxy each forwarded client has its own budget.
+    proxied = Server(
+        home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3", CIFT_FORWARDED_ALLOW_IPS="127.0.0.1"
+    )
+    try:
+        proxied.wait_ready()
+        assert _logins(proxied, rotating) == [401] * 6
+    finally:
+        proxied.stop()

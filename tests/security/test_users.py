@@ -141,6 +141,25 @@ def test_role_change_is_audited(db: sessionmaker[Session], settings: Settings) -
     assert entry.outcome is AuditOutcome.SUCCESS
 
 
+def test_the_last_admin_cannot_demote_or_disable_themselves(
+    any_db: sessionmaker[Session], any_db_settings: Settings
+) -> None:
+    root = make_user(any_db, any_db_settings, "root", Role.ADMIN)
+    with pytest.raises(ConflictError, match="last active admin"):
+        users.set_role(any_db, ROBOT, str(root.id), Role.TRADER)
+    with pytest.raises(ConflictError, match="last active admin"):
+        users.set_active(any_db, ROBOT, str(root.id), False)
+    assert users.set_role(any_db, ROBOT, str(root.id), Role.ADMIN).role is Role.ADMIN
+    ada = make_user(any_db, any_db_settings, "ada", Role.ADMIN)
+    assert users.set_role(any_db, ROBOT, str(root.id), Role.VIEWER).role is Role.VIEWER
+    with pytest.raises(ConflictError, match="ada is the last active admin"):
+        users.set_active(any_db, ROBOT, str(ada.id), False)
+    with any_db() as session:
+        stored = {u.username: (u.role, u.is_active) for u in session.scalars(select(User))}
+    assert stored["ada"] == (Role.ADMIN, True)
+    assert stored["root"] == (Role.VIEWER, True)
+
+
 def test_password_change_checks_the_current_password(
     db: sessionmaker[Session], settings: Settings
 ) -> None:

@@ -50,6 +50,12 @@ NO_CREDENTIALS = (
 )
 
 
+MALFORMED_AUTHORIZATION = (
+    "The Authorization header is not 'Bearer <access token or API key>'; fix it or leave "
+    "it out (an API key may go in X-API-Key instead)."
+)
+
+
 def actor_of(request: Request, who: Principal | None = None) -> Actor:
     """The audit actor for a request: its principal, or anonymous, with IP and request id."""
     ip, rid = client_ip(request.scope), request_id_of(request)
@@ -109,6 +115,8 @@ def authenticated(
     state: State,
 ) -> Principal:
     """The caller, by access token or API key, holding every scope the route declares."""
+    if bearer is None and request.headers.get("authorization") is not None:
+        raise AuthenticationError(MALFORMED_AUTHORIZATION)
     who = _resolve(state, bearer.credentials if bearer else None, api_key)
     return _admit(request, state, who, security_scopes)
 
@@ -121,6 +129,8 @@ def signed_in(
 ) -> Principal:
     """The caller by access token only: account changes need a password login, not a key."""
     token = bearer.credentials if bearer else None
+    if token is None and request.headers.get("authorization") is not None:
+        raise AuthenticationError(MALFORMED_AUTHORIZATION)
     if token is None and request.headers.get(key_scheme.model.name):
         token = request.headers[key_scheme.model.name]
     if not token:

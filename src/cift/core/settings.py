@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         description="Comma-separated host names the API answers to (Host header); "
         "`*.example.com` wildcards allowed, `*` allows any.",
     )
+    forwarded_allow_ips: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto `cift serve` believes (e.g. `10.0.0.5`). Empty trusts none, so a "
+        "client cannot pick the IP its rate limits and audit entries are charged to.",
+    )
     access_token_minutes: int = Field(
         15, ge=1, le=1440, description="Lifetime of a signed access token (JWT) after login."
     )
@@ -254,7 +260,7 @@ class Settings(BaseSettings):
         "exponential backoff honouring `Retry-After`.",
     )
 
-    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):

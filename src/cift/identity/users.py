@@ -105,6 +105,7 @@ def set_active(db: Sessions, who: Actor, ident: str | uuid.UUID, active: bool) -
     """Enable or disable a user; disabling ends every login session at once."""
     with transaction(db) as session:
         user = get_user(session, ident)
+        _keep_an_admin(session, user, user.role, active)
         user.is_active = active
         if not active:
             revoke_user_sessions(session, user.id, "disabled")
@@ -116,6 +117,7 @@ def set_active(db: Sessions, who: Actor, ident: str | uuid.UUID, active: bool) -
 def set_role(db: Sessions, who: Actor, ident: str | uuid.UUID, role: Role) -> User:
     with transaction(db) as session:
         user = get_user(session, ident)
+        _keep_an_admin(session, user, role, user.is_active)
         before = user.role
         user.role = role
         append(
@@ -127,6 +129,25 @@ def set_role(db: Sessions, who: Actor, ident: str | uuid.UUID, role: Role) -> Us
             details={"from": before.value, "to": role.value},
         )
         return user
+
+
+def _keep_an_admin(session: Session, user: User, role: Role, active: bool) -> None:
+    """Refuse a change that would leave no active admin who can sign in (the ``local``
+    command-line user cannot). The active admins are locked first, so two admins
+    demoting each other at once cannot both succeed."""
+    admins = session.scalars(
+        select(User.id)
+        .where(
+            User.role == Role.ADMIN, User.is_active.is_(True), User.username != LOCAL_USERNAME
+        )
+        .with_for_update()
+    ).all()
+    stays = role is Role.ADMIN and active
+    if not stays and list(admins) == [user.id]:
+        raise ConflictError(
+            f"{user.username} is the last active admin; make another user an admin first "
+            "(cift users set-role NAME admin), then change this one."
+        )
 
 
 def login(db: Sessions, settings: Settings, who: Actor, name: str, password: str) -> User:

@@ -69,12 +69,14 @@ def normalize(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> Normalized
                 f"{path}: --map names column {source!r}, which is not in {columns}."
             )
     kind = infer_kind(columns, mapping)
+    lines = pl.Series("line", range(2, raw.height + 2))  # the header is line 1
     ts = timestamps(raw, mapping, path)
     used = set(_ts_sources(columns, mapping))
     given = raw.select(pl.all_horizontal(pl.col(c).is_not_null() for c in used)).to_series()
     unstorable = given & ts.is_null()
     if unstorable.any():
-        raw, ts, rejected = raw.filter(~unstorable), ts.filter(~unstorable), raw.filter(unstorable)
+        rejected = raw.filter(unstorable)
+        raw, ts, lines = raw.filter(~unstorable), ts.filter(~unstorable), lines.filter(~unstorable)
     else:
         rejected = raw.clear()
     selected: dict[str, pl.Series] = {"ts": ts}
@@ -92,10 +94,27 @@ def normalize(raw: pl.DataFrame, mapping: FileMapping, path: Path) -> Normalized
             f"{path}: no column for {missing} of {kind.value}; found {columns}. Map them with "
             f"--map FILE_COLUMN=CIFT_COLUMN (e.g. --map Last={missing[0]}), or pass --kind."
         )
+    for name, dtype in SCHEMAS[kind].items():
+        if name in selected and dtype.is_numeric() and selected[name].dtype == pl.String:
+            selected[name] = _numbers(selected[name], lines, path)
     frame = conform(pl.DataFrame(selected), kind).collect()
     timeframe = mapping.timeframe or (_spacing(frame) if kind is DataKind.BARS else None)
     ignored = [c for c in columns if c not in used]
     return Normalized(kind, frame, timeframe, symbol_source, ignored, rejected)
+
+
+def _numbers(text: pl.Series, lines: pl.Series, path: Path) -> pl.Series:
+    """A text column read as numbers; a value that is none names its line and column."""
+    trimmed = text.str.strip_chars()
+    numbers = trimmed.cast(pl.Float64, strict=False)
+    bad = trimmed.is_not_null() & (trimmed != "") & numbers.is_null()
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise ValidationError(
+            f"{path}, line {lines[row]}, column {text.name!r}: cannot read {text[row]!r} as a "
+            "number; fix the value, or map another column with --map."
+        )
+    return numbers
 
 
 def _symbol(selected: dict[str, pl.Series], mapping: FileMapping, path: Path, n: int) -> str:

@@ -42,8 +42,34 @@ def read_file(path: Path, mapping: FileMapping) -> pl.DataFrame:
         if file_format(path) == "parquet":
             return pl.read_parquet(path)
         return _read_csv(path, mapping)
+    except UnicodeDecodeError:
+        raise _not_utf8(path, mapping.separator) from None
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, EOFError) as exc:
+        if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+            raise _not_utf8(path, mapping.separator) from None
         raise ValidationError(f"{path}: cannot be read ({_first_line(exc)}).") from None
+
+
+def _not_utf8(path: Path, separator: str) -> ValidationError:
+    """Where the first byte that is not UTF-8 sits: line, column and the byte itself."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    else:
+        return ValidationError(f"{path}: cannot be read as UTF-8 text.")
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line = data.count(b"\n", 0, start) + 1
+    field = data[line_start:start].count(separator.encode())
+    header = data[: data.find(b"\n")].decode("utf-8", "replace").strip().split(separator)
+    column = header[field] if field < len(header) else f"field {field + 1}"
+    return ValidationError(
+        f"{path}, line {line}, column {column!r}: byte 0x{data[start]:02x} is not UTF-8 "
+        "text; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+    )
 
 
 def _open_text(path: Path) -> io.TextIOBase:
