@@ -137,9 +137,7 @@ def _keep_an_admin(session: Session, user: User, role: Role, active: bool) -> No
     demoting each other at once cannot both succeed."""
     admins = session.scalars(
         select(User.id)
-        .where(
-            User.role == Role.ADMIN, User.is_active.is_(True), User.username != LOCAL_USERNAME
-        )
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.username != LOCAL_USERNAME)
         .with_for_update()
     ).all()
     stays = role is Role.ADMIN and active
