@@ -1,6 +1,7 @@
 """Schemathesis against the app's own OpenAPI document with valid credentials: no 5xx on
 any route, and every answer matches its documented status, content type and schema, on
-SQLite and on PostgreSQL.
+SQLite and on PostgreSQL, for valid and for invalid input; and a method a path does not
+support answers 405 with an ``Allow`` header naming the documented ones.
 
 A bounded number of examples per operation runs here; ``docs/security.md`` records a
 longer run (set CIFT_FUZZ_EXAMPLES to repeat it).
@@ -9,6 +10,7 @@ longer run (set CIFT_FUZZ_EXAMPLES to repeat it).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,8 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cift.api.app import create_app
@@ -65,23 +69,41 @@ def session_token(app: FastAPI) -> dict[str, str]:
 
 
 def fuzz(operation: Any, headers: dict[str, str]) -> set[int]:
-    """Run the bounded examples of one operation; the statuses seen, or the failures raised."""
+    """Run the bounded examples of one operation, valid ones and then invalid ones (wrong
+    types, missing fields, bodies that are not JSON); the statuses seen, or the failures."""
     seen: set[int] = set()
+    for mode, count in ((GenerationMode.POSITIVE, EXAMPLES), (GenerationMode.NEGATIVE, EXAMPLES)):
 
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        database=None,
-    )
-    def examples(case: schemathesis.Case) -> None:
-        answer = case.call_and_validate(headers=headers, excluded_checks=[BUSINESS_RULES])
-        seen.add(answer.status_code)
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=count,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def examples(case: schemathesis.Case) -> None:
+            answer = case.call_and_validate(headers=headers, excluded_checks=[BUSINESS_RULES])
+            seen.add(answer.status_code)
 
-    examples()
+        try:
+            examples()
+        except Unsatisfiable:
+            if mode is GenerationMode.POSITIVE:
+                raise  # an operation without inputs has no invalid ones
     return seen
+
+
+def test_unsupported_methods_answer_405_with_the_documented_allow(fuzzed_app: FastAPI) -> None:
+    client = TestClient(fuzzed_app)
+    for template, operations in fuzzed_app.openapi()["paths"].items():
+        path = re.sub(r"\{[^/]+\}", "01a23015-3155-729a-8fa9-a2df1c7abca5", template)
+        documented = sorted(method.upper() for method in operations)
+        for method in sorted({"OPTIONS", "TRACE", "PUT", "PATCH", "DELETE"} - set(documented)):
+            answer = client.request(method, path)
+            assert answer.status_code == 405, (method, path, answer.text)
+            assert answer.headers["allow"] == ", ".join(documented), (method, path)
+            assert answer.headers["content-type"] == "application/problem+json"
 
 
 def test_api_answers_as_documented(fuzzed_app: FastAPI, credentials: dict[str, str]) -> None:

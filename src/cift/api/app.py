@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -26,7 +26,7 @@ from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.backtests import BacktestRecords
 
 from .auditing import AuditMiddleware
-from .deps import AppState
+from .deps import AppState, single_query_values
 from .headers import BodySizeLimitMiddleware, NulCharacterMiddleware, SecurityHeadersMiddleware
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(single_query_values)],
     )
     app.state.cift = state
     install_problem_handlers(app)

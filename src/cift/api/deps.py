@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.jobs import BacktestJobs
+from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
 
@@ -38,3 +39,15 @@ def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given twice: every one of them takes one value, and
+    silently keeping the last would answer a question the client did not ask."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValidationError(
+            f"Query parameter(s) {', '.join(repeated)} given more than once; give each once "
+            "(several symbols go comma-separated in one value)."
+        )

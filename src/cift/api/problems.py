@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -100,9 +101,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if status == 404 and exc.detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}."
-    elif status == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}."
-    else:
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}."
+    elif status != 404 or exc.detail != "Not Found":
         detail = str(exc.detail)
     return problem_response(
         status=status,
@@ -111,8 +114,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail=detail,
         instance=request.url.path,
         request_id=request_id_of(request),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for this path: what ``Allow`` must say
+    (the router's own header names only the first route it tried)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {m.upper() for m in operations if m.upper() in HTTP_METHODS}
+    return sorted(methods)
 
 
 def _field_problem(error: Any) -> FieldProblem:

@@ -170,6 +170,7 @@ GUARD_RESPONSES = {
     "403": "The credential lacks the scope this operation declares (or is an API key where "
     "a signed-in session is needed).",
     "404": "No such object, or it belongs to another user.",
+    "400": "The request body cannot be parsed at all (e.g. it is not UTF-8 JSON text).",
     "413": "The request body is larger than CIFT_MAX_BODY_BYTES.",
     "429": "Rate limit exceeded: retry after the seconds in Retry-After.",
 }
@@ -188,7 +189,7 @@ def document_guard_responses(schema: dict[str, Any], problem: dict[str, Any]) ->
             if "{" in path:
                 statuses.append("404")
             if "requestBody" in operation:
-                statuses.append("413")
+                statuses += ["400", "413"]
             responses = operation.setdefault("responses", {})
             for status in statuses:
                 responses.setdefault(
