@@ -104,6 +104,8 @@ def test_default_chunk_lengths_follow_the_data() -> None:
         ({"kind": DataKind.BARS}, "timeframe"),
         ({"timeframe": Timeframe.parse("1m")}, "timeframe"),
         ({"start": datetime(2024, 1, 2)}, "time zone"),
+        ({"symbols": ("AAPL", "..")}, "a symbol is"),
+        ({"symbols": (".",)}, "a symbol is"),
     ],
 )
 def test_bad_plans_are_refused(overrides: dict[str, object], message: str) -> None:

@@ -75,36 +75,38 @@ def settled(home: Path, ids: list[str], timeout: float = 90) -> dict[str, tuple[
         time.sleep(0.5)
 
 
+def queue_then_signal(home: Path, key: str, sig: signal.Signals) -> list[str]:
+    """Queue RUNS runs on a one-worker server, then send it ``sig`` and let it end."""
+    server = Server(home, CIFT_BACKTEST_WORKERS="1")
+    server.wait_ready()
+    ids = submit(server, key)
+    server.process.send_signal(sig)
+    server.process.wait(60)
+    return ids
+
+
+def rerunnable(states: dict[str, tuple[JobStatus, str]]) -> list[str]:
+    """The errors of the failed runs, each of which must say how to run it again."""
+    failed = [error for status, error in states.values() if status is JobStatus.FAILED]
+    assert all("cift backtest rerun" in error for error in failed), failed
+    return failed
+
+
 def test_a_killed_server_leaves_no_run_queued_after_the_next_start(key: tuple[Path, str]) -> None:
     home, api_key = key
-    first = Server(home, CIFT_BACKTEST_WORKERS="1")
-    first.wait_ready()
-    ids = submit(first, api_key)
-    first.process.send_signal(signal.SIGKILL)
-    first.process.wait(10)
+    ids = queue_then_signal(home, api_key, signal.SIGKILL)
     second = Server(home, CIFT_BACKTEST_WORKERS="1")
     try:
         second.wait_ready()
         states = settled(home, ids)
     finally:
         second.stop()
-    failed = [error for status, error in states.values() if status is JobStatus.FAILED]
-    assert failed, "a SIGKILL right after queueing six runs left none to recover"
-    assert all("cift backtest rerun" in error for error in failed)
+    assert rerunnable(states), "a SIGKILL right after queueing six runs left none to recover"
 
 
 def test_a_terminated_server_hands_its_queue_back(key: tuple[Path, str]) -> None:
     home, api_key = key
-    server = Server(home, CIFT_BACKTEST_WORKERS="1")
-    server.wait_ready()
-    ids = submit(server, api_key)
-    server.process.send_signal(signal.SIGTERM)
-    server.process.wait(60)
+    ids = queue_then_signal(home, api_key, signal.SIGTERM)
     states = settled(home, ids)  # no new server: the stopping one settled them
-    outcomes = {status for status, _ in states.values()}
-    assert outcomes <= {JobStatus.SUCCEEDED, JobStatus.FAILED}
-    assert all(
-        "cift backtest rerun" in error
-        for status, error in states.values()
-        if status is JobStatus.FAILED
-    )
+    assert {status for status, _ in states.values()} <= {JobStatus.SUCCEEDED, JobStatus.FAILED}
+    rerunnable(states)

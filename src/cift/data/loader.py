@@ -25,7 +25,7 @@ from cift.data.store.base import MarketStore
 from cift.db.base import utcnow
 from cift.db.models import BackfillCheckpoint
 from cift.model import DataKind, Timeframe
-from cift.model.validation import ValidationReport
+from cift.model.validation import ValidationReport, check_symbols
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class BackfillPlan:
         check_range(self.start, self.end)
         if not self.symbols:
             raise ValidationError("Name at least one symbol, e.g. --symbols AAPL,MSFT.")
+        check_symbols(self.symbols)  # before any provider is asked or any folder named
         if (self.kind is DataKind.BARS) != (self.timeframe is not None):
             raise ValidationError(
                 f"Bars need a timeframe (e.g. --timeframe 1Min) and only bars take one; "
