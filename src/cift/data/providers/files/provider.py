@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from loguru import logger
 
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
@@ -56,6 +57,13 @@ class FilesProvider:
             loaded = load(path, self.mapping)
             if loaded.kind is not kind:
                 continue
+            if loaded.unstorable.height:
+                logger.warning(
+                    "{}: {} row(s) skipped, their time is outside 1677-09-21..2262-04-11 "
+                    "(cift data import counts them as time_out_of_bounds)",
+                    path,
+                    loaded.unstorable.height,
+                )
             if timeframe is not None and loaded.timeframe != timeframe:
                 continue
             rows = loaded.frame.filter(
