@@ -205,6 +205,22 @@ class Settings(BaseSettings):
         description="Market data stamped at or after this time is rejected as "
         "`time_out_of_bounds`. Latest possible: 2262-04-11.",
     )
+    bus: Literal["memory", "redis", "kafka"] = Field(
+        "memory",
+        description="The event bus between the live stages: `memory` (in one process), "
+        "`redis` (Redis Streams at CIFT_REDIS_URL) or `kafka` (CIFT_KAFKA_BOOTSTRAP_SERVERS).",
+    )
+    bus_prefix: str = Field(
+        "cift.",
+        pattern=r"^[a-z][a-z0-9_.-]{0,39}$",
+        description="Prefix of every topic (Kafka) or stream (Redis, with `:` for `.`) CIFT "
+        "uses; give each installation sharing a broker its own.",
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        min_length=1,
+        description="Kafka brokers of the `kafka` bus, comma-separated host:port pairs.",
+    )
     questdb_ilp_conf: SecretStr = Field(
         SecretStr("http::addr=127.0.0.1:9000;"),
         description="QuestDB ingestion (ILP over HTTP) configuration string, e.g. "

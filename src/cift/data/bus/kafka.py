@@ -1,0 +1,193 @@
+"""The Kafka bus: one topic per kind, a batch per symbol keyed by the symbol so each
+symbol's events keep their order in one partition, offsets committed only after the
+consumer acknowledges (its batch is durable downstream).
+
+The producer is idempotent with ``acks=all``: a retried send is written once. A consumer
+that stops without acknowledging leaves its offsets where they were, so the group reads
+those batches again. Undecodable messages go to ``<topic>-dead`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import polars as pl
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from cift.core.errors import UpstreamError
+from cift.data.bus.base import Delivery
+from cift.data.bus.codec import PoisonMessageError, decode, encode
+
+DEFAULT_PARTITIONS = 3
+FLUSH_TIMEOUT_SECONDS = 30.0
+
+
+def _failed(what: str, exc: object) -> UpstreamError:
+    return UpstreamError(
+        f"Kafka {what} failed ({exc}); check the brokers and CIFT_KAFKA_BOOTSTRAP_SERVERS."
+    )
+
+
+class KafkaBus:
+    """Topics named ``<prefix><topic>`` on the brokers at ``bootstrap``."""
+
+    backend = "kafka"
+
+    def __init__(
+        self, bootstrap: str, prefix: str = "cift.", *, partitions: int = DEFAULT_PARTITIONS
+    ) -> None:
+        self.bootstrap, self.prefix, self.partitions = bootstrap, prefix, partitions
+        self.producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "compression.type": "lz4",
+            }
+        )
+        self._known: set[str] = set()
+
+    def name(self, topic: str) -> str:
+        return f"{self.prefix}{topic}"
+
+    def ensure(self, topic: str) -> str:
+        """The Kafka topic of ``topic``, created with ``partitions`` partitions if absent."""
+        name = self.name(topic)
+        if name in self._known:
+            return name
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        try:
+            existing = admin.list_topics(timeout=10).topics
+            if name not in existing:
+                for future in admin.create_topics([NewTopic(name, self.partitions, 1)]).values():
+                    future.result(timeout=30)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise _failed(f"creating topic {name}", exc) from None
+        self._known.add(name)
+        return name
+
+    def publish(self, topic: str, frame: pl.DataFrame) -> None:
+        name = self.ensure(topic)
+        errors: list[KafkaError] = []
+
+        def delivered(error: KafkaError | None, _: Message) -> None:
+            if error is not None:
+                errors.append(error)
+
+        parts = (
+            frame.partition_by("symbol", as_dict=True, maintain_order=True)
+            if "symbol" in frame.columns and frame.height
+            else {(None,): frame}
+        )
+        try:
+            for (symbol, *_), part in parts.items():
+                key = None if symbol is None else str(symbol)
+                self.producer.produce(name, encode(part), key=key, on_delivery=delivered)
+                self.producer.poll(0)
+        except (KafkaException, BufferError) as exc:
+            raise _failed(f"publishing to {name}", exc) from None
+        if self.producer.flush(FLUSH_TIMEOUT_SECONDS) or errors:
+            raise _failed(f"publishing to {name}", errors[0] if errors else "flush timed out")
+
+    def subscribe(
+        self, topic: str, group: str, consumer: str = "consumer-1", *, from_start: bool = True
+    ) -> KafkaSubscription:
+        return KafkaSubscription(self, self.ensure(topic), topic, group, consumer, from_start)
+
+    def close(self) -> None:
+        self.producer.flush(FLUSH_TIMEOUT_SECONDS)
+
+
+class KafkaSubscription:
+    """One consumer of a group; commits the acknowledged prefix of each partition."""
+
+    def __init__(
+        self, bus: KafkaBus, name: str, topic: str, group: str, consumer: str, from_start: bool
+    ) -> None:
+        self.bus, self.name, self.topic = bus, name, topic
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": bus.bootstrap,
+                "group.id": group,
+                "client.id": consumer,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest" if from_start else "latest",
+                "session.timeout.ms": 10_000,
+            }
+        )
+        self.consumer.subscribe([name])
+        self._open: dict[int, list[int]] = defaultdict(list)  # delivered, not acked
+        self._acked: dict[int, set[int]] = defaultdict(set)
+
+    def poll(self, max_batches: int = 100, timeout: float = 1.0) -> list[Delivery]:
+        try:
+            messages = self.consumer.consume(num_messages=max_batches, timeout=timeout)
+        except KafkaException as exc:
+            raise _failed(f"reading {self.name}", exc) from None
+        deliveries = []
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise _failed(f"reading {self.name}", error)
+            partition, offset = int(message.partition() or 0), int(message.offset() or 0)
+            self._open[partition].append(offset)
+            try:
+                frame, stamp = decode(message.value() or b"")
+            except PoisonMessageError as exc:
+                self._bury(message, exc.message)
+                self._settle(partition, offset)
+                continue
+            deliveries.append(Delivery(self.topic, f"{partition}:{offset}", frame, stamp))
+        return deliveries
+
+    def _bury(self, message: Message, reason: str) -> None:
+        dead = self.bus.ensure(f"{self.topic}-dead")
+        headers: dict[str, str | bytes | None] = {"reason": reason, "from": self.name}
+        self.bus.producer.produce(dead, message.value(), key=message.key(), headers=headers)
+        self.bus.producer.flush(FLUSH_TIMEOUT_SECONDS)
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            partition, offset = (int(x) for x in delivery.position.split(":"))
+            self._settle(partition, offset)
+
+    def _settle(self, partition: int, offset: int) -> None:
+        """Mark ``offset`` done and commit the partition up to its first open offset."""
+        self._acked[partition].add(offset)
+        open_offsets = self._open[partition]
+        done = 0
+        while done < len(open_offsets) and open_offsets[done] in self._acked[partition]:
+            self._acked[partition].discard(open_offsets[done])
+            done += 1
+        if done:
+            committed = open_offsets[done - 1] + 1
+            del open_offsets[:done]
+            try:
+                self.consumer.commit(
+                    offsets=[TopicPartition(self.name, partition, committed)], asynchronous=False
+                )
+            except KafkaException as exc:
+                raise _failed(f"committing {self.name}", exc) from None
+
+    def lag(self) -> int:
+        """Messages of the assigned partitions after the group's committed offsets."""
+        behind = 0
+        try:
+            assigned = self.consumer.assignment()
+            for tp in self.consumer.committed(assigned, timeout=10):
+                low, high = self.consumer.get_watermark_offsets(tp, timeout=10)
+                behind += high - (tp.offset if tp.offset >= 0 else low)
+        except KafkaException as exc:
+            raise _failed(f"measuring {self.name}", exc) from None
+        return behind
+
+    def close(self) -> None:
+        """Leave the group; what was not acknowledged is read again by the group."""
+        self.consumer.close()

@@ -1,0 +1,56 @@
+"""The wire format of a batch, and the in-process bus's back-pressure."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from cift.core.errors import UpstreamError
+from cift.data.bus import memory
+from cift.data.bus.codec import SCHEMA_VERSION, PoisonMessageError, decode, encode
+from cift.model import SCHEMAS, DataKind
+from tests.data.marketdata import random_trades
+
+
+def test_a_batch_round_trips_with_every_dtype_and_null() -> None:
+    trades = random_trades(500, ["AAA", "BBB"]).with_columns(
+        pl.when(pl.col("size") > 250).then(None).otherwise(pl.col("exchange")).alias("exchange")
+    )
+    frame, stamp = decode(encode(trades, published_ns=123))
+    assert_frame_equal(frame, trades)
+    assert frame.schema == SCHEMAS[DataKind.TRADES]
+    assert stamp == 123
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        (b"", "too short"),
+        (b"JSON{}............", "not a CIFT batch header"),
+        (encode(pl.DataFrame({"a": [1]}))[:20] + b"garbage", "cannot be read"),
+        (b"CIFT" + (SCHEMA_VERSION + 1).to_bytes(2, "big") + encode(pl.DataFrame())[6:], "version"),
+    ],
+)
+def test_what_is_no_batch_is_a_poison_message(message: bytes, says: str) -> None:
+    with pytest.raises(PoisonMessageError, match=says):
+        decode(message)
+
+
+def test_a_stalled_consumer_holds_its_publisher_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "PUBLISH_TIMEOUT_SECONDS", 0.5)
+    bus = memory.MemoryBus(capacity=3)
+    sub = bus.subscribe("trades", "slow")
+    part = random_trades(10, ["AAA"])
+    for _ in range(3):
+        bus.publish("trades", part)
+    with pytest.raises(UpstreamError, match="3 batches behind"):
+        bus.publish("trades", part)
+    released = threading.Thread(target=lambda: (time.sleep(0.2), sub.ack(sub.poll(1))))
+    released.start()
+    bus.publish("trades", part)  # waits until the consumer acknowledged one
+    released.join()
+    assert sub.lag() == 3
