@@ -10,7 +10,20 @@ from typer.core import TyperGroup
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import alerts, audit, backtest, config, data, db, demo, features, keys, serve, users
+from . import (
+    alerts,
+    audit,
+    backtest,
+    config,
+    data,
+    db,
+    demo,
+    features,
+    keys,
+    serve,
+    stream,
+    users,
+)
 from .console import print_error
 
 
@@ -44,6 +57,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(stream.app, name="stream")
 app.command(name="serve")(serve.serve)
 app.command(name="demo")(demo.demo)
 
