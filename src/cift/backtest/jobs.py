@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 import uuid
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 
 from loguru import logger
 
@@ -24,6 +24,7 @@ from cift.core.settings import Settings
 from cift.db.repositories.backtests import BacktestRecords
 
 PROGRESS_EVERY_S = 0.5
+DRAIN_SECONDS = 10.0
 
 
 class BacktestJobs:
@@ -60,17 +61,21 @@ class BacktestJobs:
         return self._pool
 
     def shutdown(self) -> None:
-        """Stop taking work: runs already in a worker finish, queued ones are handed
-        back as failed with the way to run them again (nothing stays queued forever)."""
+        """Stop taking work: runs in a worker get DRAIN_SECONDS to finish; the rest are
+        handed back as failed with the way to run them again (nothing stays queued)."""
         if self._pool is None:
             return
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
+        # Runs handed to a worker get a moment to finish; those still waiting in the
+        # pool's call queue never start once the server exits.
+        wait([f for f in self.futures.values() if not f.done()], timeout=DRAIN_SECONDS)
         for run_id, future in self.futures.items():
-            if future.cancelled():
+            if not future.done() or future.cancelled():
+                stage = "started" if future.cancelled() else "finished"
                 self.records.fail(
                     run_id,
-                    "Cancelled: the server stopped before the run started; run it again "
+                    f"Cancelled: the server stopped before the run {stage}; run it again "
                     f"with 'cift backtest rerun {run_id}' or POST it again.",
                 )
 

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cift.core.errors import UpstreamError
+from cift.core.errors import UpstreamError, ValidationError
 from cift.data.bus import memory
-from cift.data.bus.codec import SCHEMA_VERSION, PoisonMessageError, decode, encode
+from cift.data.bus.codec import SCHEMA_VERSION, decode, encode
 from cift.model import SCHEMAS, DataKind
 from tests.data.marketdata import random_trades
 
@@ -36,7 +36,7 @@ def test_a_batch_round_trips_with_every_dtype_and_null() -> None:
     ],
 )
 def test_what_is_no_batch_is_a_poison_message(message: bytes, says: str) -> None:
-    with pytest.raises(PoisonMessageError, match=says):
+    with pytest.raises(ValidationError, match=says):
         decode(message)
 
 

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from cift.core.errors import ConfigurationError
 from cift.data.bus.base import TOPICS, Delivery, EventBus, Subscription
-from cift.data.bus.codec import PoisonMessageError
 
 if TYPE_CHECKING:
     from cift.core.settings import Settings
@@ -33,4 +32,4 @@ def open_bus(settings: Settings) -> EventBus:
     return MemoryBus()
 
 
-__all__ = ["TOPICS", "Delivery", "EventBus", "PoisonMessageError", "Subscription", "open_bus"]
+__all__ = ["TOPICS", "Delivery", "EventBus", "Subscription", "open_bus"]

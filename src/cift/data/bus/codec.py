@@ -17,10 +17,6 @@ SCHEMA_VERSION = 1
 _HEADER = struct.Struct(">4sHq")  # magic, schema version, published ns
 
 
-class PoisonMessageError(ValidationError):
-    """A message that is not a CIFT batch of a version this code reads."""
-
-
 def encode(frame: pl.DataFrame, published_ns: int | None = None) -> bytes:
     """``frame`` as one message."""
     buffer = io.BytesIO()
@@ -31,21 +27,20 @@ def encode(frame: pl.DataFrame, published_ns: int | None = None) -> bytes:
 
 
 def decode(message: bytes) -> tuple[pl.DataFrame, int]:
-    """The rows and publish time of a message; :class:`PoisonMessageError` when it is none."""
+    """The rows and publish time of a message; a ValidationError saying why when it is
+    not a CIFT batch of a version this code reads (a poison message)."""
     if len(message) < _HEADER.size:
-        raise PoisonMessageError(
-            f"A bus message of {len(message)} bytes is too short to be a batch."
-        )
+        raise ValidationError(f"A bus message of {len(message)} bytes is too short to be a batch.")
     magic, version, stamp = _HEADER.unpack_from(message)
     if magic != MAGIC:
-        raise PoisonMessageError(f"A bus message starts with {magic!r}, not a CIFT batch header.")
+        raise ValidationError(f"A bus message starts with {magic!r}, not a CIFT batch header.")
     if version != SCHEMA_VERSION:
-        raise PoisonMessageError(
+        raise ValidationError(
             f"A bus message has schema version {version}; this CIFT reads version "
             f"{SCHEMA_VERSION}. Upgrade the consumer, or replay from a newer producer."
         )
     try:
         frame = pl.read_ipc_stream(io.BytesIO(message[_HEADER.size :]))
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise PoisonMessageError(f"A bus message's rows cannot be read ({exc}).") from None
+        raise ValidationError(f"A bus message's rows cannot be read ({exc}).") from None
     return frame, int(stamp)

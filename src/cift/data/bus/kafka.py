@@ -17,9 +17,9 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from cift.core.errors import UpstreamError
+from cift.core.errors import UpstreamError, ValidationError
 from cift.data.bus.base import Delivery
-from cift.data.bus.codec import PoisonMessageError, decode, encode
+from cift.data.bus.codec import decode, encode
 
 DEFAULT_PARTITIONS = 3
 FLUSH_TIMEOUT_SECONDS = 30.0
@@ -140,7 +140,7 @@ class KafkaSubscription:
             self._open[partition].append(offset)
             try:
                 frame, stamp = decode(message.value() or b"")
-            except PoisonMessageError as exc:
+            except ValidationError as exc:
                 self._bury(message, exc.message)
                 self._settle(partition, offset)
                 continue

@@ -16,9 +16,9 @@ from typing import Any
 import polars as pl
 import redis
 
-from cift.core.errors import UpstreamError
+from cift.core.errors import UpstreamError, ValidationError
 from cift.data.bus.base import Delivery
-from cift.data.bus.codec import PoisonMessageError, decode, encode
+from cift.data.bus.codec import decode, encode
 
 FIELD = b"batch"
 DEFAULT_MAXLEN = 1_000_000
@@ -119,7 +119,7 @@ class RedisSubscription:
             position = entry_id.decode()
             try:
                 frame, stamp = decode(fields.get(FIELD, b""))
-            except PoisonMessageError as exc:
+            except ValidationError as exc:
                 self._bury(position, fields.get(FIELD, b""), exc.message)
                 continue
             deliveries.append(Delivery(self.topic, position, frame, stamp))
