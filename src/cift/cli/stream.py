@@ -14,7 +14,7 @@ from rich.text import Text
 
 from cift.core.errors import ValidationError
 from cift.data.bus import open_bus
-from cift.data.stream import StageStats, store_stage
+from cift.data.stream import StageMetrics, StageStats, store_stage
 from cift.model import DataKind
 
 from .console import console
@@ -55,6 +55,9 @@ def store_command(
     group: str = typer.Option("store", help="Consumer group; one per store being fed."),
     consumer: str = typer.Option("store-1", help="This consumer's name within the group."),
     timeframe: str | None = typer.Option(None, help="Bar length, for --kind bars (e.g. 1m)."),
+    metrics_port: int = typer.Option(
+        0, min=0, max=65535, help="Serve Prometheus /metrics on this loopback port (0: off)."
+    ),
 ) -> None:
     """Store what the bus carries (CIFT_BUS) into the market-data store, until Ctrl-C.
 
@@ -66,6 +69,9 @@ def store_command(
     if (kind is DataKind.BARS) != (bars is not None):
         raise ValidationError("Bars need --timeframe (e.g. 1m), and only bars take one.")
     stop = _stop_on_signals()
+    metrics = StageMetrics("store")
+    if metrics_port:
+        metrics.serve(metrics_port)
     bus = open_bus(settings)
     began = time.monotonic()
     with market_store(settings) as store, Live(console=console, transient=False) as live:
@@ -74,7 +80,15 @@ def store_command(
             live.update(_line(stats, began))
 
         stats = store_stage(
-            bus, store, kind, stop, group=group, consumer=consumer, on_progress=show
+            bus,
+            store,
+            kind,
+            stop,
+            group=group,
+            consumer=consumer,
+            timeframe=bars,
+            metrics=metrics,
+            on_progress=show,
         )
     bus.close()
     console.print(f"stopped: {_line(stats, began)}")

@@ -16,6 +16,7 @@ import polars as pl
 
 from cift.data.bus import EventBus
 from cift.data.store.base import MarketStore
+from cift.data.stream.metrics import StageMetrics
 from cift.model import DataKind, Timeframe
 
 STORE_GROUP = "store"
@@ -44,6 +45,7 @@ def store_stage(
     consumer: str = "store-1",
     max_batches: int = 200,
     timeframe: Timeframe | None = None,
+    metrics: StageMetrics | None = None,
     on_progress: Callable[[StageStats], None] | None = None,
 ) -> StageStats:
     """Store ``kind`` batches (bars of ``timeframe``) of the topic of the same name until
@@ -64,9 +66,23 @@ def store_stage(
                 stats.last_event_ns = newest
                 oldest = min(d.published_ns for d in deliveries)
                 stats.latency_ms = (time.time_ns() - oldest) / 1e6
+                if metrics is not None:
+                    _count(metrics, kind, len(deliveries), frame.height, written.rows_written)
+                    for delivery in deliveries:
+                        seconds = (time.time_ns() - delivery.published_ns) / 1e9
+                        metrics.latency.labels(metrics.stage, kind.value).observe(seconds)
             stats.lag = reader.lag()
+            if metrics is not None:
+                metrics.lag.labels(metrics.stage, kind.value).set(stats.lag)
             if on_progress is not None:
                 on_progress(stats)
     finally:
         reader.close()
     return stats
+
+
+def _count(metrics: StageMetrics, kind: DataKind, batches: int, rows: int, new: int) -> None:
+    labels = (metrics.stage, kind.value)
+    metrics.batches.labels(*labels).inc(batches)
+    metrics.rows_in.labels(*labels).inc(rows)
+    metrics.rows_out.labels(*labels).inc(new)
