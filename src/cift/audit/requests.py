@@ -65,8 +65,9 @@ def _note_flush(session: Session, _: UOWTransaction) -> None:
             session.info[_OWN_ENTRY] = True
             continue
         session.info[_CHANGED] = True
-        if instance in session.new and _CREATED not in session.info:
-            session.info[_CREATED] = str(getattr(instance, "id", "") or "") or None
+        identifier = getattr(instance, "id", None)
+        if instance in session.new and identifier is not None:
+            session.info.setdefault(_CREATED, str(identifier))
 
 
 @event.listens_for(Session, "do_orm_execute")

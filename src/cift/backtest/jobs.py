@@ -21,7 +21,7 @@ from cift.backtest.spec import RunSpec
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings
-from cift.db.repositories.backtests import BacktestRecords
+from cift.db.repositories.backtests import BacktestRecords, rerun_hint
 
 PROGRESS_EVERY_S = 0.5
 DRAIN_SECONDS = 10.0
@@ -75,8 +75,7 @@ class BacktestJobs:
                 stage = "started" if future.cancelled() else "finished"
                 self.records.fail(
                     run_id,
-                    f"Cancelled: the server stopped before the run {stage}; run it again "
-                    f"with 'cift backtest rerun {run_id}' or POST it again.",
+                    f"Cancelled: the server stopped before the run {stage}; {rerun_hint(run_id)}",
                 )
 
 

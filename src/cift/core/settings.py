@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cift.core.errors import ConfigurationError, ValidationError
-from cift.core.timeutil import to_ns
+from cift.core.timeutil import MARKET_EARLIEST, MARKET_LATEST, to_ns
 
 ENV_PREFIX = "CIFT_"
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (refused in production)
@@ -196,12 +196,12 @@ class Settings(BaseSettings):
         "`<CIFT_HOME>/market`) or `questdb` (the server named by the CIFT_QUESTDB_* settings).",
     )
     market_earliest_time: AwareDatetime = Field(
-        datetime(1900, 1, 1, tzinfo=UTC),
+        MARKET_EARLIEST,
         description="Market data stamped before this time is rejected as `time_out_of_bounds` "
         "(a year 1500 in a file is a typo, not history). Earliest possible: 1677-09-22.",
     )
     market_latest_time: AwareDatetime = Field(
-        datetime(2200, 1, 1, tzinfo=UTC),
+        MARKET_LATEST,
         description="Market data stamped at or after this time is rejected as "
         "`time_out_of_bounds`. Latest possible: 2262-04-11.",
     )

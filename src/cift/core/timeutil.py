@@ -13,7 +13,14 @@ LATEST_NS = 2**63 - 1
 """The nanosecond timestamps int64 holds (-2^63 is Arrow's and Polars' null sentinel in
 some paths, so it is left out)."""
 STORABLE_RANGE = "1677-09-21 to 2262-04-11"
+MARKET_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+MARKET_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The default window of plausible market-data times (CIFT_MARKET_*_TIME)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _unstorable(what: str) -> ValidationError:
+    return ValidationError(f"{what} is outside the times CIFT can store ({STORABLE_RANGE} UTC).")
 
 
 def parse_when(text: str, *, end: bool = False, tz: str = "UTC") -> datetime:
@@ -43,9 +50,7 @@ def parse_when(text: str, *, end: bool = False, tz: str = "UTC") -> datetime:
             "YYYY-MM-DDTHH:MM[:SS][+HH:MM]."
         ) from None
     except OverflowError:
-        raise ValidationError(
-            f"{text!r} is outside the times CIFT can store ({STORABLE_RANGE} UTC)."
-        ) from None
+        raise _unstorable(repr(text)) from None
     to_ns(moment)  # refuses what nanoseconds since the epoch cannot hold
     return moment
 
@@ -57,9 +62,7 @@ def to_ns(moment: datetime) -> int:
     delta = moment - _EPOCH
     ns = (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1000
     if not EARLIEST_NS <= ns <= LATEST_NS:
-        raise ValidationError(
-            f"{moment.isoformat()} is outside the times CIFT can store ({STORABLE_RANGE} UTC)."
-        )
+        raise _unstorable(moment.isoformat())
     return ns
 
 

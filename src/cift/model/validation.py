@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.core.timeutil import to_ns
+from cift.core.timeutil import MARKET_EARLIEST, MARKET_LATEST, to_ns
 from cift.model.schemas import (
     KEEP_LAST,
     KEY_COLUMNS,
@@ -54,8 +54,8 @@ class TimeBounds:
     """The times market data may carry, ``[earliest, latest)``: a row stamped 1500 or
     9999 is a typo, not history, and is rejected as ``time_out_of_bounds``."""
 
-    earliest: datetime = datetime(1900, 1, 1, tzinfo=UTC)
-    latest: datetime = datetime(2200, 1, 1, tzinfo=UTC)
+    earliest: datetime = MARKET_EARLIEST
+    latest: datetime = MARKET_LATEST
 
     def __post_init__(self) -> None:
         if to_ns(self.latest) <= to_ns(self.earliest):

@@ -54,3 +54,11 @@ def test_a_stalled_consumer_holds_its_publisher_back(monkeypatch: pytest.MonkeyP
     bus.publish("trades", part)  # waits until the consumer acknowledged one
     released.join()
     assert sub.lag() == 3
+
+
+def test_a_topic_nobody_reads_keeps_only_its_newest_batches() -> None:
+    bus = memory.MemoryBus(capacity=3)
+    for size in range(1, 8):
+        bus.publish("trades", random_trades(size, ["AAA"]))
+    reader = bus.subscribe("trades", "late")
+    assert [d.frame.height for d in reader.poll(10, timeout=0.1)] == [5, 6, 7]

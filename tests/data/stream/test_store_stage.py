@@ -92,7 +92,7 @@ def test_bars_are_stored_under_their_timeframe(tmp_path: Path) -> None:
     assert_frame_equal(store.read(DataKind.BARS, timeframe=minute).collect(), bars)
 
 
-def test_stopping_returns_what_was_not_acknowledged(tmp_path: Path) -> None:
+def test_a_stage_stopped_before_its_first_poll_takes_nothing(tmp_path: Path) -> None:
     bus, store = MemoryBus(), EmbeddedStore(tmp_path / "market")
     stop = threading.Event()
     stop.set()  # stops before its first poll

@@ -1,7 +1,8 @@
 """The in-process bus: topics in memory, shared by the threads of one ``cift stream run``.
 
 Bounded: a publisher waits while the slowest group is ``capacity`` batches behind, so a
-stalled consumer slows its producer instead of filling memory. Batches a consumer read
+stalled consumer slows its producer instead of filling memory; a topic nobody reads yet
+keeps its newest ``capacity`` batches. Batches a consumer read
 but did not acknowledge go back to its group when it closes, as with the other backends.
 """
 
@@ -73,6 +74,8 @@ class MemoryBus:
                     )
             log.batches[log.next_position] = (frame, time.time_ns())
             log.next_position += 1
+            if not log.groups and len(log.batches) > self.capacity:
+                del log.batches[min(log.batches)]  # nobody reads yet: keep the newest only
             self._changed.notify_all()
 
     def _behind(self, log: _Topic) -> int:

@@ -67,10 +67,8 @@ class BacktestRecords:
                 if _orphaned(owner):
                     stage = "finished" if running else "started"
                     row.status = JobStatus.FAILED
-                    row.error = (
-                        f"Interrupted: its server stopped before the run {stage}; run it "
-                        f"again with 'cift backtest rerun {row.id}' or POST it again."
-                    )
+                    hint = rerun_hint(row.id)
+                    row.error = f"Interrupted: its server stopped before the run {stage}; {hint}"
                     row.finished_at = utcnow()
                     failed += 1
         return failed
@@ -142,6 +140,11 @@ class BacktestRecords:
             query = query.where(Backtest.strategy == strategy)
         with self.sessions() as session:
             return list(session.scalars(query.limit(limit)))
+
+
+def rerun_hint(run_id: uuid.UUID) -> str:
+    """How a user runs an interrupted backtest again."""
+    return f"run it again with 'cift backtest rerun {run_id}' or POST it again."
 
 
 def this_process() -> str:

@@ -11,6 +11,7 @@ from loguru import logger
 
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
+from cift.core.timeutil import STORABLE_RANGE
 from cift.model import DataKind, Timeframe
 
 from ..base import RateLimit
@@ -59,10 +60,11 @@ class FilesProvider:
                 continue
             if loaded.unstorable.height:
                 logger.warning(
-                    "{}: {} row(s) skipped, their time is outside 1677-09-21..2262-04-11 "
+                    "{}: {} row(s) skipped, their time is outside {} "
                     "(cift data import counts them as time_out_of_bounds)",
                     path,
                     loaded.unstorable.height,
+                    STORABLE_RANGE,
                 )
             if timeframe is not None and loaded.timeframe != timeframe:
                 continue
