@@ -124,7 +124,7 @@ def compute_command(
         rows = export_frame(compute_for_file(input_file, calls, mapping), output)
         console.print(f"wrote {rows:,} rows with {len(calls)} feature(s) to {output}")
         return
-    chosen = _feature_set(features, feature_set, name, Timeframe.parse(timeframe))
+    chosen = feature_set_from(features, feature_set, name, Timeframe.parse(timeframe))
     with market_store(cli_settings()) as store:
         result = compute_and_store(
             store,
@@ -139,7 +139,7 @@ def compute_command(
     )
 
 
-def _feature_set(
+def feature_set_from(
     features: str | None, feature_set: str | None, name: str, timeframe: Timeframe
 ) -> FeatureSet:
     if (features is None) == (feature_set is None):

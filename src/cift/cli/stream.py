@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
-import time
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 import typer
 from rich.live import Live
-from rich.text import Text
+from rich.table import Table
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
+from cift.core.timeutil import parse_when
 from cift.data.bus import open_bus
-from cift.data.stream import StageMetrics, StageStats, store_stage
-from cift.model import DataKind
+from cift.data.providers.live import FEEDS, get_feed
+from cift.data.stream import StageMetrics, bars_stage, features_stage, store_stage
+from cift.data.stream.board import open_board
+from cift.data.stream.ingest_stage import ingest
+from cift.data.stream.run import run_all
+from cift.model import DataKind, Timeframe
 
-from .console import console
-from .context import cli_settings, market_store, optional_timeframe
+from .console import console, print_json
+from .context import cli_settings, market_store, optional_timeframe, split_symbols
+from .features import FEATURES_HELP, feature_set_from
+from .stream_view import Reporter, stats_table
 
-app = typer.Typer(help="Run the live stages of the data path (bus -> store, ...).")
+app = typer.Typer(
+    help="Run the live stages of the data path: a feed onto the bus (ingest), the bus into "
+    "the store (store), trades into bars (bars), bars into features (features), or all "
+    "of them in one process (run)."
+)
+
+BUS_HELP = "Bus between the stages: memory, redis or kafka (default: CIFT_BUS)."
+STORE_HELP = "Market store: embedded or questdb (default: CIFT_MARKET_STORE)."
+METRICS_HELP = "Serve Prometheus /metrics on this loopback port (0: off)."
+PROVIDER_HELP = f"Live feed: {', '.join(FEEDS)} (synthetic needs no account)."
 
 
 def _stop_on_signals() -> threading.Event:
@@ -35,18 +53,98 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _line(stats: StageStats, began: float) -> Text:
-    rate = stats.rows_received / max(time.monotonic() - began, 1e-9)
-    last = (
-        datetime.fromtimestamp(stats.last_event_ns / 1e9, UTC).isoformat(timespec="seconds")
-        if stats.last_event_ns
-        else "-"
-    )
-    return Text(
-        f"{stats.rows_received:,} rows in {stats.batches:,} batches ({rate:,.0f} rows/s), "
-        f"{stats.rows_stored:,} new; lag {stats.lag:,} batches; last event {last}; "
-        f"publish-to-stored {stats.latency_ms:,.0f} ms"
-    )
+def _settings(bus: str | None, store: str | None) -> Settings:
+    settings = cli_settings()
+    update: dict[str, Any] = {}
+    if bus is not None:
+        update["bus"] = bus
+    if store is not None:
+        update["market_store"] = store
+    return type(settings).model_validate(settings.model_dump() | update) if update else settings
+
+
+def _metrics(stage: str, port: int) -> StageMetrics:
+    metrics = StageMetrics(stage)
+    if port:
+        metrics.serve(port)
+    return metrics
+
+
+def _kinds(text: str) -> list[DataKind]:
+    try:
+        return [DataKind(k.strip()) for k in text.split(",") if k.strip()]
+    except ValueError:
+        raise ValidationError(f"Unknown kind in {text!r}; use trades, quotes or bars.") from None
+
+
+def _feed_options(provider: str, speed: float | None, start: str | None) -> dict[str, Any]:
+    if provider != "synthetic":
+        if speed is not None or start is not None:
+            raise ValidationError("--speed and --start pace the synthetic feed only.")
+        return {}
+    options: dict[str, Any] = {"speed": 60.0 if speed is None else speed}
+    if start is not None:
+        options["start"] = parse_when(start)
+    return options
+
+
+def _seconds(duration: str | None) -> float | None:
+    return Timeframe.parse(duration).nanos / 1e9 if duration else None
+
+
+def _stop_after(stop: threading.Event, seconds: float | None) -> None:
+    if seconds is not None:
+        threading.Timer(seconds, stop.set).start()
+
+
+BusOption = typer.Option(None, "--bus", help=BUS_HELP)
+StoreOption = typer.Option(None, "--store", help=STORE_HELP)
+PortOption = typer.Option(0, min=0, max=65535, help=METRICS_HELP)
+
+
+@app.command("ingest")
+def ingest_command(
+    provider: str = typer.Option("synthetic", help=PROVIDER_HELP),
+    symbols: str = typer.Option(..., help="Comma-separated symbols, e.g. AAPL,MSFT."),
+    kinds: str = typer.Option("trades", help="Comma-separated kinds: trades, quotes, bars."),
+    duration: str | None = typer.Option(None, help="Stop after this long (e.g. 30s, 5m)."),
+    speed: float | None = typer.Option(
+        None,
+        min=0,
+        help="Synthetic: simulated seconds per second (default 60; 1 real time; "
+        "0 as fast as the bus takes it).",
+    ),
+    start: str | None = typer.Option(
+        None, help="Synthetic: first simulated time (default: the open of the latest session)."
+    ),
+    bus: str | None = BusOption,
+    metrics_port: int = PortOption,
+) -> None:
+    """Publish a live feed's events onto the bus until Ctrl-C (or --duration).
+
+    Reconnects by itself (jittered back-off) and fills the gap from the provider's REST
+    history; a refused key stops it at once with the reason.
+    """
+    settings = _settings(bus, None)
+    feed = get_feed(provider, settings, **_feed_options(provider, speed, start))
+    chosen = _kinds(kinds)
+    stop = _stop_on_signals()
+    _stop_after(stop, _seconds(duration))
+    metrics = _metrics("ingest", metrics_port)
+    reporter = Reporter(open_board(settings), "ingest")
+    with Live(console=console) as live:
+        stats = asyncio.run(
+            ingest(
+                feed,
+                open_bus(settings),
+                split_symbols(symbols),
+                chosen,
+                stop,
+                metrics=metrics,
+                on_progress=reporter.watching(live),
+            )
+        )
+    reporter.final(stats)
 
 
 @app.command("store")
@@ -55,40 +153,182 @@ def store_command(
     group: str = typer.Option("store", help="Consumer group; one per store being fed."),
     consumer: str = typer.Option("store-1", help="This consumer's name within the group."),
     timeframe: str | None = typer.Option(None, help="Bar length, for --kind bars (e.g. 1m)."),
-    metrics_port: int = typer.Option(
-        0, min=0, max=65535, help="Serve Prometheus /metrics on this loopback port (0: off)."
-    ),
+    bus: str | None = BusOption,
+    store: str | None = StoreOption,
+    metrics_port: int = PortOption,
 ) -> None:
-    """Store what the bus carries (CIFT_BUS) into the market-data store, until Ctrl-C.
+    """Store what the bus carries into the market-data store, until Ctrl-C.
 
     Batches are acknowledged only once stored, so a crash loses nothing; the store skips
     rows it holds, so what is delivered twice is stored once.
     """
-    settings = cli_settings()
+    settings = _settings(bus, store)
     bars = optional_timeframe(timeframe)
     if (kind is DataKind.BARS) != (bars is not None):
         raise ValidationError("Bars need --timeframe (e.g. 1m), and only bars take one.")
     stop = _stop_on_signals()
-    metrics = StageMetrics("store")
-    if metrics_port:
-        metrics.serve(metrics_port)
-    bus = open_bus(settings)
-    began = time.monotonic()
-    with market_store(settings) as store, Live(console=console, transient=False) as live:
-
-        def show(stats: StageStats) -> None:
-            live.update(_line(stats, began))
-
+    metrics = _metrics("store", metrics_port)
+    reporter = Reporter(open_board(settings), f"store-{kind.value}")
+    with market_store(settings) as market, Live(console=console) as live:
         stats = store_stage(
-            bus,
-            store,
+            open_bus(settings),
+            market,
             kind,
             stop,
             group=group,
             consumer=consumer,
             timeframe=bars,
             metrics=metrics,
-            on_progress=show,
+            on_progress=reporter.watching(live),
         )
-    bus.close()
-    console.print(f"stopped: {_line(stats, began)}")
+    reporter.final(stats)
+
+
+@app.command("bars")
+def bars_command(
+    timeframe: str = typer.Option("1m", help="Bar length, e.g. 1m, 5m."),
+    lateness: str | None = typer.Option(
+        None, help="How long after a window's end its trades may still arrive (e.g. 2s)."
+    ),
+    flush_on_stop: bool = typer.Option(
+        False, help="When stopped, make the bars of open windows too (the stream has ended)."
+    ),
+    bus: str | None = BusOption,
+    store: str | None = StoreOption,
+    metrics_port: int = PortOption,
+) -> None:
+    """Make live bars from the trades topic: each is stored, then published to bars.
+
+    Without --flush-on-stop, Ctrl-C leaves the open window's trades to the next run.
+    """
+    settings = _settings(bus, store)
+    stop = _stop_on_signals()
+    metrics = _metrics("bars", metrics_port)
+    reporter = Reporter(open_board(settings), "bars")
+    late = int((_seconds(lateness) or 0) * 1e9)
+    with market_store(settings) as market, Live(console=console) as live:
+        stats = bars_stage(
+            open_bus(settings),
+            market,
+            stop,
+            timeframe=Timeframe.parse(timeframe),
+            lateness_ns=late,
+            final=flush_on_stop,
+            metrics=metrics,
+            on_progress=reporter.watching(live),
+        )
+    reporter.final(stats)
+
+
+@app.command("features")
+def features_command(
+    feature_set: str | None = typer.Option(
+        None, "--set", help="'default' or a YAML feature-set file (instead of --features)."
+    ),
+    features: str | None = typer.Option(None, help=FEATURES_HELP),
+    name: str = typer.Option("live", help="Name of the set made from --features."),
+    timeframe: str = typer.Option("1m", help="Bar length the bars stage makes."),
+    bus: str | None = BusOption,
+    store: str | None = StoreOption,
+    metrics_port: int = PortOption,
+) -> None:
+    """Compute a feature set live from its source topic (bars, or trades for tick
+    sets): values are stored, published to features and kept as the latest per symbol."""
+    settings = _settings(bus, store)
+    chosen = feature_set_from(
+        features,
+        "default" if feature_set is None and features is None else feature_set,
+        name,
+        Timeframe.parse(timeframe),
+    )
+    stop = _stop_on_signals()
+    metrics = _metrics("features", metrics_port)
+    board = open_board(settings)
+    reporter = Reporter(board, "features")
+    with market_store(settings) as market, Live(console=console) as live:
+        stats = features_stage(
+            open_bus(settings),
+            market,
+            board,
+            chosen,
+            stop,
+            metrics=metrics,
+            on_progress=reporter.watching(live),
+        )
+    reporter.final(stats)
+
+
+@app.command("run")
+def run_command(
+    provider: str = typer.Option("synthetic", help=PROVIDER_HELP),
+    symbols: str = typer.Option(..., help="Comma-separated symbols, e.g. AAA,BBB,CCC."),
+    duration: str | None = typer.Option(None, help="Stop after this long (e.g. 30s, 5m)."),
+    quotes: bool = typer.Option(False, help="Stream and store quotes too."),
+    speed: float | None = typer.Option(
+        None, min=0, help="Synthetic: simulated seconds per second (default 60; 1 real time)."
+    ),
+    start: str | None = typer.Option(None, help="Synthetic: first simulated time."),
+    timeframe: str = typer.Option("1m", help="Bar length of the live bars."),
+    feature_set: str = typer.Option("default", "--set", help="'default' or a YAML file."),
+    bus: str | None = BusOption,
+    store: str | None = StoreOption,
+    metrics_port: int = PortOption,
+) -> None:
+    """Run every stage in this process: feed -> bus -> store, bars and features.
+
+      cift stream run --provider synthetic --symbols AAA,BBB,CCC --duration 30s
+
+    On Ctrl-C (or at --duration) the feed stops first, then each stage drains what is
+    on the bus, the last bars are made, and everything is stored before it exits.
+    """
+    settings = _settings(bus, store)
+    bars = Timeframe.parse(timeframe)
+    chosen = feature_set_from(None, feature_set, "live", bars)
+    feed = get_feed(provider, settings, **_feed_options(provider, speed, start))
+    kinds = [DataKind.TRADES, *([DataKind.QUOTES] if quotes else [])]
+    stop = _stop_on_signals()
+    _stop_after(stop, _seconds(duration))
+    metrics = _metrics("run", metrics_port)
+    board = open_board(settings)
+    reporter = Reporter(board, "run")
+    with market_store(settings) as market, Live(console=console) as live:
+        stats = run_all(
+            open_bus(settings),
+            board,
+            feed,
+            market,
+            split_symbols(symbols),
+            kinds,
+            bars,
+            chosen,
+            stop,
+            metrics=metrics,
+            on_progress=reporter.watching_all(live),
+        )
+    console.print(stats_table(stats, title="stopped"))
+
+
+@app.command("status")
+def status_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Each stage's last report: rows in and out, rate, lag, last event."""
+    statuses = open_board(cli_settings()).statuses()
+    if as_json:
+        print_json(statuses)
+        return
+    table = Table(title="live stages")
+    for column in ("stage", "rows in", "rows out", "rows/s", "lag", "last event", "reported"):
+        table.add_column(column)
+    for stage, status in statuses.items():
+        posted = datetime.fromtimestamp(status["posted_at"], UTC).isoformat(timespec="seconds")
+        table.add_row(
+            stage,
+            f"{status['rows_in']:,}",
+            f"{status['rows_out']:,}",
+            f"{status['rate']:,.0f}",
+            f"{status['lag']:,}",
+            status["last_event"] or "-",
+            posted,
+        )
+    console.print(table)

@@ -242,6 +242,11 @@ class Settings(BaseSettings):
     polygon_base_url: str = Field(
         "https://api.massive.com", description="Polygon (Massive) REST base URL."
     )
+    polygon_stream_url: str = Field(
+        "wss://socket.massive.com/stocks",
+        description="Polygon (Massive) stocks WebSocket for `cift stream ingest --provider "
+        "polygon` (`wss://delayed.massive.com/stocks` on delayed plans).",
+    )
     polygon_requests_per_minute: int = Field(
         5,
         ge=1,
@@ -256,6 +261,16 @@ class Settings(BaseSettings):
     )
     alpaca_data_url: str = Field(
         "https://data.alpaca.markets", description="Alpaca market data REST base URL."
+    )
+    alpaca_stream_url: str = Field(
+        "wss://stream.data.alpaca.markets/v2",
+        description="Alpaca market-data WebSocket; the feed (CIFT_ALPACA_FEED) is appended, "
+        "e.g. `.../v2/iex`.",
+    )
+    alpaca_stream_msgpack: bool = Field(
+        True,
+        description="Ask the Alpaca stream for MessagePack frames (smaller and faster to "
+        "read than its JSON ones).",
     )
     alpaca_feed: Literal["iex", "sip", "delayed_sip", "otc"] = Field(
         "iex",

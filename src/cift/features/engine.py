@@ -113,14 +113,18 @@ def _number(value: float | datetime | None) -> float:
 
 
 def run_call(
-    frame: pl.DataFrame, call: FeatureCall, bounds: Sequence[tuple[int, int]]
+    frame: pl.DataFrame,
+    call: FeatureCall,
+    bounds: Sequence[tuple[int, int]],
+    states: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The ``(outputs, rows)`` array of one call over every segment."""
+    """The ``(outputs, rows)`` array of one call over every segment, each from a fresh
+    state or, when given, from its segment's state in ``states`` (updated in place)."""
     inputs = _inputs(frame, call)
     params = call.params
     out = np.empty((len(call.spec.outputs), frame.height))  # kernels write every row
-    for start, end in bounds:
-        state = call.spec.new_state(params)
+    for index, (start, end) in enumerate(bounds):
+        state = call.spec.new_state(params) if states is None else states[index]
         segment = tuple(column[start:end] for column in inputs)
         view = out[:, start:end]
         if view.flags.c_contiguous:  # the whole frame, or a one-output feature
@@ -140,12 +144,22 @@ def compute(frame: pl.DataFrame, calls: Sequence[FeatureCall]) -> pl.DataFrame:
     """
     named = name_columns(list(calls))
     data, bounds = ordered_segments(frame)
+    return data.with_columns(_columns(data, named, bounds))
+
+
+def _columns(
+    data: pl.DataFrame,
+    named: Sequence[FeatureCall],
+    bounds: Sequence[tuple[int, int]],
+    states: Sequence[Sequence[np.ndarray]] | None = None,
+) -> list[pl.Series]:
+    """Every output column of ``named`` over the segments (states: per call, per segment)."""
     columns: list[pl.Series] = []
-    for call in named:
-        out = run_call(data, call, bounds)
+    for number, call in enumerate(named):
+        out = run_call(data, call, bounds, None if states is None else states[number])
         for index, name in enumerate(call.columns):
             columns.append(pl.Series(name, out[index], nan_to_null=True))
-    return data.with_columns(columns)
+    return columns
 
 
 def expression(call: FeatureCall) -> pl.Expr:
@@ -194,10 +208,7 @@ class LiveFeatures:
     ) -> dict[str, float | None]:
         """Feed one row (its input columns; ``ts`` may be a datetime) and get every
         output for it."""
-        states = self._states.get(symbol)
-        if states is None:
-            states = [c.spec.new_state(p) for c, p in zip(self.calls, self._params, strict=True)]
-            self._states[symbol] = states
+        states = self._states_of(symbol)
         for index, name in enumerate(self._names):
             self._values[index] = _number(row.get(name))
         result: dict[str, float | None] = {}
@@ -209,6 +220,27 @@ class LiveFeatures:
                 value = float(out[index, 0])
                 result[name] = None if math.isnan(value) else value
         return result
+
+    def update_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Feed a batch of rows (any symbols; each symbol's rows later than those fed
+        before) and get the rows with every output, continuing each symbol's state: the
+        values :func:`compute` gives over the whole history, row for row."""
+        data, bounds = ordered_segments(frame)
+        if data.is_empty():
+            return data.with_columns(
+                pl.lit(None, pl.Float64).alias(n) for c in self.calls for n in c.columns
+            )
+        symbols = data.get_column("symbol")
+        per_segment = [self._states_of(str(symbols[start])) for start, _ in bounds]
+        states = [[segment[i] for segment in per_segment] for i in range(len(self.calls))]
+        return data.with_columns(_columns(data, self.calls, bounds, states))
+
+    def _states_of(self, symbol: str) -> list[np.ndarray]:
+        states = self._states.get(symbol)
+        if states is None:
+            states = [c.spec.new_state(p) for c, p in zip(self.calls, self._params, strict=True)]
+            self._states[symbol] = states
+        return states
 
     def state_of(self, symbol: str) -> list[np.ndarray] | None:
         """The current state vectors of a symbol (copies), e.g. to checkpoint them."""

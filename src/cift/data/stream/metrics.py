@@ -9,7 +9,8 @@ BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 class StageMetrics:
-    """Rows and batches through a stage, end-to-end latency, consumer lag."""
+    """Rows and batches through a stage, end-to-end latency, consumer lag, and what the
+    live feed (reconnects, gaps filled) and the bars (late trades) meet."""
 
     def __init__(self, stage: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -38,6 +39,32 @@ class StageMetrics:
             "cift_stream_consumer_lag_batches",
             "Batches published that the stage's consumer group has not acknowledged.",
             labels,
+            registry=self.registry,
+        )
+
+        self.late = Gauge(
+            "cift_stream_late_trades",
+            "Trades dropped because their bar was already made.",
+            labels,
+            registry=self.registry,
+        )
+        feed = ("stage", "provider")
+        self.reconnects = Counter(
+            "cift_stream_reconnects",
+            "Times the live feed reconnected after losing its connection.",
+            feed,
+            registry=self.registry,
+        )
+        self.gap_rows = Counter(
+            "cift_stream_gap_filled_rows",
+            "Rows fetched from the REST history to fill the gap of a reconnect.",
+            feed,
+            registry=self.registry,
+        )
+        self.feed_rows = Counter(
+            "cift_stream_feed_rows",
+            "Rows the live feed received (after dropping repeats), by kind.",
+            ("stage", "provider", "kind"),
             registry=self.registry,
         )
 

@@ -1,0 +1,136 @@
+"""Every live stage in one process: the feed, the stores of its kinds, the bars and the
+features, each in its own thread over one bus.
+
+Stopping is ordered so nothing is left behind: the feed stops first, then each stage
+stops once it has read everything its upstream published (the bars stage making the
+bars of the last open windows), so the store ends with every event, bar and value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cift.core.errors import CiftError
+from cift.data.bus import EventBus
+from cift.data.providers.live import LiveFeed
+from cift.data.store.base import MarketStore
+from cift.data.stream.bars_stage import bars_stage
+from cift.data.stream.board import Board
+from cift.data.stream.features_stage import features_stage
+from cift.data.stream.ingest_stage import ingest
+from cift.data.stream.metrics import StageMetrics
+from cift.data.stream.stage import StageStats
+from cift.data.stream.store_stage import store_stage
+from cift.features.pipeline import FeatureSet
+from cift.model import DataKind, Timeframe
+
+DRAIN_SECONDS = 120.0
+Progress = Callable[[str, StageStats], None]
+
+
+@dataclass
+class _Stage:
+    name: str
+    target: Callable[..., StageStats]
+    options: dict[str, Any]
+    stop: threading.Event = field(default_factory=threading.Event)
+    stats: StageStats = field(default_factory=StageStats)
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+
+    def start(self, on_progress: Progress | None) -> None:
+        def report(stats: StageStats) -> None:
+            self.stats = stats
+            if on_progress is not None:
+                on_progress(self.name, stats)
+
+        def run() -> None:
+            try:
+                self.stats = self.target(stop=self.stop, on_progress=report, **self.options)
+            except BaseException as exc:  # handed to the main thread, raised there
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name=f"stage-{self.name}", daemon=True)
+        self.thread.start()
+
+    def finish(self, upstream_polls: int | None) -> None:
+        """Stop once drained (a poll after the upstream stopped found nothing)."""
+        waited = 0.0
+        while (
+            upstream_polls is not None
+            and self.thread is not None
+            and self.thread.is_alive()
+            and not self.stats.drained_since(upstream_polls)
+            and waited < DRAIN_SECONDS
+        ):
+            threading.Event().wait(0.05)
+            waited += 0.05
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
+def run_all(
+    bus: EventBus,
+    board: Board,
+    feed: LiveFeed,
+    store: MarketStore,
+    symbols: Sequence[str],
+    kinds: Sequence[DataKind],
+    timeframe: Timeframe,
+    feature_set: FeatureSet,
+    stop: threading.Event,
+    *,
+    metrics: StageMetrics | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, StageStats]:
+    """Run until ``stop`` is set (or the feed ends), then drain and stop in order."""
+    common = {"bus": bus, "metrics": metrics}
+    stages = [
+        *(
+            _Stage(f"store-{kind.value}", store_stage, common | {"store": store, "kind": kind})
+            for kind in kinds
+        ),
+        _Stage(
+            "bars",
+            bars_stage,
+            common | {"store": store, "timeframe": timeframe, "final": True},
+        ),
+        _Stage(
+            "features",
+            features_stage,
+            common | {"store": store, "board": board, "feature_set": feature_set},
+        ),
+    ]
+    for stage in stages:
+        stage.start(on_progress)
+    fed = StageStats()
+
+    def report(stats: StageStats) -> None:
+        if on_progress is not None:
+            on_progress("ingest", stats)
+
+    try:
+        fed = asyncio.run(
+            ingest(feed, bus, symbols, kinds, stop, metrics=metrics, on_progress=report)
+        )
+    finally:
+        _finish(stages)
+    return {"ingest": fed, **{s.name: s.stats for s in stages}}
+
+
+def _finish(stages: list[_Stage]) -> None:
+    """Stores and bars drain the feed's topics; then features drain the bars."""
+    *first, features = stages
+    for stage in first:
+        stage.finish(upstream_polls=stage.stats.polls)
+    features.finish(upstream_polls=features.stats.polls)
+    for stage in stages:
+        if stage.error is not None:
+            if isinstance(stage.error, CiftError):
+                raise stage.error
+            raise RuntimeError(f"The {stage.name} stage failed: {stage.error}") from stage.error

@@ -1,0 +1,122 @@
+"""The loop every consuming stage shares: poll a topic as a group, hand the batches to
+the stage's work, acknowledge what the work says is durable, and keep score."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from cift.data.bus import Delivery, EventBus
+from cift.data.stream.metrics import StageMetrics
+
+
+@dataclass
+class StageStats:
+    """What a stage has done so far."""
+
+    batches: int = 0
+    rows_received: int = 0
+    rows_stored: int = 0
+    """Rows the stage wrote or published (new ones only, for a store)."""
+    last_event_ns: int | None = None
+    lag: int = 0
+    latency_ms: float = 0.0
+    """How long the last batch took from publish to done."""
+    polls: int = 0
+    empty_polls: int = 0
+    """Polls in a row that found nothing: the stage has read all that was published."""
+
+    def drained_since(self, polls: int) -> bool:
+        """True once a poll begun after the ``polls``-th found nothing new."""
+        return self.polls >= polls + 2 and self.empty_polls >= 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the work did with a poll's batches."""
+
+    rows_out: int
+    done: Sequence[Delivery]
+    """The batches it is durably finished with (acknowledged now; the rest stay held)."""
+
+
+Work = Callable[[Sequence[Delivery]], Outcome]
+"""A stage's work on the batches of one poll (possibly none, e.g. at a timeout)."""
+
+
+def newest_ns(frame: pl.DataFrame) -> int | None:
+    """The newest ``ts`` of a frame, in ns since the epoch."""
+    if frame.is_empty():
+        return None
+    value: int = frame.select(pl.col("ts").dt.epoch("ns").max()).item()
+    return value
+
+
+def consume(
+    bus: EventBus,
+    topic: str,
+    group: str,
+    consumer: str,
+    work: Work,
+    stop: threading.Event,
+    *,
+    max_batches: int = 200,
+    metrics: StageMetrics | None = None,
+    on_progress: Callable[[StageStats], None] | None = None,
+    on_stop: Callable[[], Outcome] | None = None,
+) -> StageStats:
+    """Run ``work`` on ``topic`` until ``stop`` is set, then ``on_stop`` (a flush)."""
+    stats = StageStats()
+    reader = bus.subscribe(topic, group, consumer)
+    try:
+        while not stop.is_set():
+            deliveries = reader.poll(max_batches=max_batches, timeout=0.5)
+            outcome = work(deliveries)
+            reader.ack(outcome.done)
+            _score(stats, metrics, topic, deliveries, outcome)
+            stats.lag = reader.lag()
+            if metrics is not None:
+                metrics.lag.labels(metrics.stage, topic).set(stats.lag)
+            if on_progress is not None:
+                on_progress(stats)
+        if on_stop is not None:
+            outcome = on_stop()
+            reader.ack(outcome.done)
+            stats.rows_stored += outcome.rows_out
+    finally:
+        reader.close()
+    return stats
+
+
+def _score(
+    stats: StageStats,
+    metrics: StageMetrics | None,
+    topic: str,
+    deliveries: Sequence[Delivery],
+    outcome: Outcome,
+) -> None:
+    rows = sum(d.frame.height for d in deliveries)
+    stats.batches += len(deliveries)
+    stats.polls += 1
+    stats.empty_polls = 0 if deliveries else stats.empty_polls + 1
+    stats.rows_received += rows
+    stats.rows_stored += outcome.rows_out
+    now = time.time_ns()
+    for delivery in deliveries:
+        newest = newest_ns(delivery.frame)
+        if newest is not None and (stats.last_event_ns is None or newest > stats.last_event_ns):
+            stats.last_event_ns = newest
+    if outcome.done:
+        stats.latency_ms = (now - min(d.published_ns for d in outcome.done)) / 1e6
+    if metrics is None:
+        return
+    labels = (metrics.stage, topic)
+    metrics.batches.labels(*labels).inc(len(deliveries))
+    metrics.rows_in.labels(*labels).inc(rows)
+    metrics.rows_out.labels(*labels).inc(outcome.rows_out)
+    for delivery in outcome.done:
+        metrics.latency.labels(*labels).observe((now - delivery.published_ns) / 1e9)
