@@ -89,6 +89,7 @@ async def ingest(
     finally:
         task.cancel()
         await publish()
+        feed.close()
         with contextlib.suppress(asyncio.CancelledError):
             await task  # raises what ended the feed, e.g. a refused key
     return stats

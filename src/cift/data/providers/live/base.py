@@ -45,6 +45,10 @@ class LiveFeed(Protocol):
         """Batches of the subscribed kinds until cancelled (or the feed ends)."""
         ...
 
+    def close(self) -> None:
+        """Release what the feed holds (the REST client of its gap fills)."""
+        ...
+
 
 @dataclass
 class Repeats:

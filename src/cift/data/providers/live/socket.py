@@ -105,6 +105,7 @@ class SocketFeed:
                     additional_headers=self.wire.headers(),
                     open_timeout=self.open_timeout,
                     max_size=2**24,
+                    close_timeout=2,
                 ) as socket:
                     await self.wire.open(socket, symbols, kinds)
                     if self.counters.reconnects:
@@ -125,6 +126,10 @@ class SocketFeed:
             self.counters.reconnects += 1
             await asyncio.sleep(self.backoff.delay(attempt, self._rng))
             attempt += 1
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
 
     def _pass(self, kind: DataKind, frame: pl.DataFrame) -> FeedBatch | None:
         fresh, dropped = self._repeats.fresh(kind, frame)

@@ -77,6 +77,9 @@ class SyntheticFeed:
             async for batch in self._play(day, first, close_ns):
                 yield batch
 
+    def close(self) -> None:
+        """Nothing is held open."""
+
     def _day(self, kind: DataKind, symbols: Sequence[str], low: int, high: int) -> pl.DataFrame:
         """A session's events of ``kind`` from ``low``, in time order."""
         pages = self.provider.trades if kind is DataKind.TRADES else self.provider.quotes
