@@ -223,9 +223,11 @@ def list_command(
     kind: DataKind | None = typer.Option(None, help="Only this kind."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List what the store holds: kind, timeframe, symbol, first and last time, rows."""
+    """List what the store holds: kind, timeframe, symbol, first and last time, rows;
+    then the stored feature values (also in 'cift features ls')."""
     with market_store(cli_settings()) as store:
         coverage = store.coverage(kind)
+        features = store.feature_sets() if kind is None and not as_json else None
     if as_json:
         print_json(frame_records(coverage))
     elif coverage.is_empty():
@@ -234,6 +236,8 @@ def list_command(
         )
     else:
         console.print(frame_table(coverage, title="Stored market data"))
+    if features is not None and not features.is_empty():
+        console.print(frame_table(features, title="Stored feature values"))
 
 
 @app.command("show")

@@ -87,6 +87,7 @@ def consume(
             outcome = on_stop()
             reader.ack(outcome.done)
             stats.rows_stored += outcome.rows_out
+            stats.lag = reader.lag()
     finally:
         reader.close()
     return stats
