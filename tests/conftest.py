@@ -19,6 +19,10 @@ import redis
 from sqlalchemy import make_url
 
 from cift.core.settings import Environment, Settings, load_settings
+from cift.data.store.questdb.client import PgClient
+from cift.data.store.questdb.ddl import TableNames, quote
+from cift.data.store.questdb.sql import Query
+from cift.data.store.questdb.store import QuestDBStore
 from tests.servers import Servers, server_missing
 
 SettingsFactory = Callable[..., Settings]
@@ -103,3 +107,37 @@ def redis_url(servers: Servers) -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture(scope="session")
+def questdb_endpoints(servers: Servers) -> tuple[str, str]:
+    """The real QuestDB's PostgreSQL-wire URL and ILP configuration string."""
+    pg_url = servers.address("questdb", "CIFT_TEST_QUESTDB_PG_URL")
+    ilp_conf = servers.address("questdb", "CIFT_TEST_QUESTDB_ILP_CONF")
+    return pg_url, ilp_conf
+
+
+def drop_tables(client: PgClient, prefix: str) -> None:
+    """Drop every table whose name starts with ``prefix``."""
+    for (name,) in client.rows(Query("SELECT table_name FROM tables()")):
+        if str(name).startswith(prefix):
+            client.execute(f"DROP TABLE IF EXISTS {quote(str(name))}")
+
+
+@pytest.fixture
+def questdb_factory(questdb_endpoints: tuple[str, str]) -> Iterator[Callable[[], QuestDBStore]]:
+    """Make QuestDB stores, each under a table prefix of its own; dropped afterwards."""
+    pg_url, ilp_conf = questdb_endpoints
+    made: list[QuestDBStore] = []
+
+    def make() -> QuestDBStore:
+        names = TableNames(f"t{secrets.token_hex(5)}_")
+        store = QuestDBStore(PgClient(pg_url), ilp_conf, names)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        assert isinstance(store.client, PgClient)
+        drop_tables(store.client, store.names.prefix)
+        store.close()

@@ -4,6 +4,7 @@ trades are counted, not folded into a bar already made."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def same_bars(live: pl.DataFrame, batch: pl.DataFrame) -> None:
 
 def splits(frame: pl.DataFrame, cuts: list[int]) -> list[pl.DataFrame]:
     edges = [0, *sorted({c % max(frame.height, 1) for c in cuts}), frame.height]
-    return [frame.slice(a, b - a) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return [frame.slice(a, b - a) for a, b in itertools.pairwise(edges) if b > a]
 
 
 @settings(max_examples=25, deadline=None)

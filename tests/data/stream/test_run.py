@@ -34,8 +34,20 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -
     runner = CliRunner()
     answer = runner.invoke(
         app,
-        ["stream", "run", "--provider", "synthetic", "--symbols", ",".join(SYMBOLS),
-         "--duration", "8s", "--speed", "400", "--start", "2024-03-05T14:30:00Z"],
+        [
+            "stream",
+            "run",
+            "--provider",
+            "synthetic",
+            "--symbols",
+            ",".join(SYMBOLS),
+            "--duration",
+            "8s",
+            "--speed",
+            "400",
+            "--start",
+            "2024-03-05T14:30:00Z",
+        ],
     )
     assert answer.exit_code == 0, answer.output
     store = EmbeddedStore(home / "market")
@@ -56,7 +68,8 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -
     assert_frame_equal(values, compute_set(bars, feature_set), check_exact=True)
 
     listed = runner.invoke(app, ["data", "ls"], env={"COLUMNS": "200"})
-    assert "Stored feature values" in listed.output and feature_set.set_id in listed.output
+    assert "Stored feature values" in listed.output
+    assert feature_set.set_id in listed.output
     status = json.loads(runner.invoke(app, ["stream", "status", "--json"]).output)
     assert {"ingest", "store-trades", "bars", "features"} <= set(status)
     assert status["store-trades"]["rows_out"] == trades.height
