@@ -21,7 +21,9 @@ from cift.backtest.jobs import BacktestJobs
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
+from cift.data.bus import open_bus
 from cift.data.store import open_store
+from cift.data.stream.board import open_board
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.backtests import BacktestRecords
 
@@ -43,11 +45,13 @@ from .routers import (
     keys,
     market,
     models,
+    stream,
     system,
     users,
 )
 from .schemas.problem import PROBLEM_MEDIA_TYPE
 from .security import document_guard_responses
+from .services.stream_hub import StreamHub
 
 PROBLEM_REF = "#/components/schemas/Problem"
 DESCRIPTION = """
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs=BacktestJobs(settings, BacktestRecords(sessions), settings.backtest_workers),
         db=sessions,
         limiter=create_limiter(settings),
+        board=open_board(settings),
+        hub=StreamHub(lambda: open_bus(settings)),
     )
 
     @asynccontextmanager
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.jobs.shutdown()
+            state.hub.close()
             state.store.close()
             state.engine.dispose()
 
@@ -111,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts.router,
         models.router,
         alerts.router,
+        stream.router,
     )
     for router in routers:
         app.include_router(router)

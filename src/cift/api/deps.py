@@ -9,14 +9,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from cift.backtest.jobs import BacktestJobs
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
+from cift.data.stream.board import Board
 
 from .metrics import HttpMetrics
 from .ratelimit import RateLimiter
+from .services.stream_hub import StreamHub
 
 
 @dataclass
@@ -31,6 +34,8 @@ class AppState:
     jobs: BacktestJobs
     db: sessionmaker[Session]
     limiter: RateLimiter
+    board: Board
+    hub: StreamHub
 
 
 def get_state(request: Request) -> AppState:
@@ -41,7 +46,7 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def single_query_values(request: Request) -> None:
+def single_query_values(request: HTTPConnection) -> None:
     """Refuse a query parameter given twice: every one of them takes one value, and
     silently keeping the last would answer a question the client did not ask."""
     names = [name for name, _ in request.query_params.multi_items()]

@@ -121,6 +121,17 @@ def authenticated(
     return _admit(request, state, who, security_scopes)
 
 
+def websocket_principal(
+    state: AppState, bearer: str | None, api_key: str | None, scope: Scope
+) -> Principal:
+    """The caller of a WebSocket (no rate limit: one charge per connection is not a
+    read), holding ``scope``."""
+    who = _resolve(state, bearer, api_key)
+    if scope not in who.scopes:
+        raise PermissionDeniedError(f"This needs the {scope.value} scope.")
+    return who
+
+
 def signed_in(
     request: Request,
     security_scopes: SecurityScopes,

@@ -1,0 +1,65 @@
+"""The live path for the API: stage statuses, latest feature values, and the hub that
+fans the bus out to WebSocket clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cift.core.errors import NotFoundError
+from cift.data.store.base import MarketStore
+from cift.data.stream.board import Board, newest_rows
+
+from ..schemas.stream import LatestFeatures, LatestValues, StageStatus, StreamStatus
+
+STALE_AFTER_SECONDS = 10.0
+
+
+def stream_status(board: Board, bus: str) -> StreamStatus:
+    """Each stage's last report, flagged stale when it is old."""
+    now = time.time()
+    stages = [
+        StageStatus(
+            stage=name,
+            rows_in=int(report["rows_in"]),
+            rows_out=int(report["rows_out"]),
+            batches=int(report["batches"]),
+            rate=float(report["rate"]),
+            lag=int(report["lag"]),
+            last_event=report.get("last_event"),
+            latency_ms=float(report["latency_ms"]),
+            reported_at=datetime.fromtimestamp(float(report["posted_at"]), UTC),
+            stale=now - float(report["posted_at"]) > STALE_AFTER_SECONDS,
+        )
+        for name, report in board.statuses().items()
+    ]
+    return StreamStatus(bus=bus, stale_after_seconds=STALE_AFTER_SECONDS, stages=stages)
+
+
+def latest_features(
+    board: Board, store: MarketStore, set_id: str, symbols: Sequence[str] | None
+) -> LatestFeatures:
+    """The newest values per symbol: those the features stage keeps, else the newest
+    stored ones (a set computed in batch, or a stage keeping them in its own memory)."""
+    kept = board.latest(set_id, symbols)
+    source = "live"
+    if not kept:
+        try:
+            stored = store.read_features(set_id, symbols=symbols).collect()
+        except NotFoundError:
+            raise NotFoundError(
+                f"No feature set {set_id!r} is stored or streamed; see GET /api/v1/features/sets."
+            ) from None
+        kept, source = newest_rows(stored), "store"
+    return LatestFeatures(
+        set_id=set_id,
+        source=source,
+        symbols=[_values(symbol, row) for symbol, row in sorted(kept.items())],
+    )
+
+
+def _values(symbol: str, row: dict[str, Any]) -> LatestValues:
+    ts = row.pop("ts")
+    return LatestValues(symbol=symbol, ts=ts, values=row)
