@@ -37,13 +37,14 @@ def status_of(stats: StageStats, seconds: float) -> dict[str, Any]:
         "lag": stats.lag,
         "last_event": _when(stats.last_event_ns),
         "latency_ms": round(stats.latency_ms, 3),
+        "latency_p99_ms": stats.latency_quantile(0.99),
         "pid": os.getpid(),
     }
 
 
 def stats_table(stats: dict[str, StageStats], *, title: str, seconds: float = 0.0) -> Table:
     table = Table(title=title)
-    for column in ("stage", "rows in", "rows out", "rows/s", "lag", "last event", "latency"):
+    for column in ("stage", "rows in", "rows out", "rows/s", "lag", "last event", "p99 latency"):
         table.add_column(column, justify="left" if column in {"stage", "last event"} else "right")
     for stage, item in stats.items():
         status = status_of(item, seconds) if seconds else status_of(item, 1.0)
@@ -54,7 +55,7 @@ def stats_table(stats: dict[str, StageStats], *, title: str, seconds: float = 0.
             f"{status['rate']:,.0f}" if seconds else "-",
             f"{item.lag:,}",
             status["last_event"] or "-",
-            f"{item.latency_ms:,.0f} ms",
+            "-" if status["latency_p99_ms"] is None else f"{status['latency_p99_ms']:,.0f} ms",
         )
     return table
 

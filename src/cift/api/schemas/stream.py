@@ -18,6 +18,9 @@ class StageStatus(BaseModel):
     lag: int = Field(description="Batches its consumer group has not acknowledged yet.")
     last_event: datetime | None = Field(description="Time of the newest event it has seen.")
     latency_ms: float = Field(description="Publish-to-done time of its last batch.")
+    latency_p99_ms: float | None = Field(
+        description="99th percentile of the publish-to-done times of its recent batches."
+    )
     reported_at: datetime
     stale: bool = Field(description="No report for longer than the stale threshold: stopped?")
 

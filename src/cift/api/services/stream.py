@@ -30,6 +30,7 @@ def stream_status(board: Board, bus: str) -> StreamStatus:
             lag=int(report["lag"]),
             last_event=report.get("last_event"),
             latency_ms=float(report["latency_ms"]),
+            latency_p99_ms=report.get("latency_p99_ms"),
             reported_at=datetime.fromtimestamp(float(report["posted_at"]), UTC),
             stale=now - float(report["posted_at"]) > STALE_AFTER_SECONDS,
         )

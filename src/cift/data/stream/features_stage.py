@@ -3,6 +3,8 @@ and kept as the latest per symbol.
 
 It runs the set's own kernels (``FeatureSet.live()``), continuing each symbol's state
 batch after batch, so a live value equals ``cift features compute`` over the same rows.
+Values are published and kept as the latest at once; they are stored about once a
+second, and the source batches acknowledged only then.
 On start it rebuilds each symbol's state from the stored rows up to its newest stored
 value and skips what it already computed, so a restart neither repeats nor resets.
 """
@@ -10,6 +12,7 @@ value and skips what it already computed, so a restart neither repeats nor reset
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import polars as pl
@@ -83,27 +86,46 @@ def features_stage(
     stop: threading.Event,
     *,
     consumer: str = "features-1",
+    store_seconds: float = 1.0,
     metrics: StageMetrics | None = None,
     on_progress: Callable[[StageStats], None] | None = None,
 ) -> StageStats:
     """Compute ``feature_set`` on its source topic (``bars`` or ``trades``) until ``stop``
-    is set: each poll's values are stored, published to ``features`` (with a ``set_id``
-    column) and kept as the latest per symbol on ``board``, then acknowledged."""
+    is set. Each poll's values are published to ``features`` (with a ``set_id`` column)
+    and kept as the latest per symbol on ``board`` at once; they are stored every
+    ``store_seconds`` (and when stopped), and their batches acknowledged after that, so a
+    tick-level set costs one store write a second, not one per poll."""
     until = done_until(store, feature_set)
     values = LiveValues(feature_set, warm(store, feature_set, until), until)
+    held: list[Delivery] = []
+    unstored: list[pl.DataFrame] = []
+    stored_at = [time.monotonic()]
+
+    def settle(force: bool) -> Outcome:
+        if not held or (not force and time.monotonic() - stored_at[0] < store_seconds):
+            return Outcome(0, ())
+        frames = [f for f in unstored if not f.is_empty()]
+        if frames:
+            store.write_features(feature_set.set_id, pl.concat(frames))
+        done = list(held)
+        held.clear()
+        unstored.clear()
+        stored_at[0] = time.monotonic()
+        return Outcome(0, done)
 
     def work(deliveries: Sequence[Delivery]) -> Outcome:
-        if not deliveries:
-            return Outcome(0, ())
-        rows = pl.concat([d.frame for d in deliveries], how="vertical_relaxed")
-        computed = values.add(rows)
-        if not computed.is_empty():
-            store.write_features(feature_set.set_id, computed)
-            bus.publish(
-                FEATURES_TOPIC, computed.with_columns(pl.lit(feature_set.set_id).alias("set_id"))
-            )
-            board.put_latest(feature_set.set_id, computed)
-        return Outcome(computed.height, deliveries)
+        rows_out = 0
+        if deliveries:
+            rows = pl.concat([d.frame for d in deliveries], how="vertical_relaxed")
+            computed = values.add(rows)
+            if not computed.is_empty():
+                tagged = computed.with_columns(pl.lit(feature_set.set_id).alias("set_id"))
+                bus.publish(FEATURES_TOPIC, tagged)
+                board.put_latest(feature_set.set_id, computed)
+            held.extend(deliveries)
+            unstored.append(computed)
+            rows_out = computed.height
+        return Outcome(rows_out, settle(force=False).done)
 
     return consume(
         bus,
@@ -114,4 +136,5 @@ def features_stage(
         stop,
         metrics=metrics,
         on_progress=on_progress,
+        on_stop=lambda: settle(force=True),
     )

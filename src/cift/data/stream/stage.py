@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from cift.data.bus import Delivery, EventBus
 from cift.data.stream.metrics import StageMetrics
+
+LATENCY_WINDOW = 10_000
 
 
 @dataclass
@@ -26,9 +29,18 @@ class StageStats:
     lag: int = 0
     latency_ms: float = 0.0
     """How long the last batch took from publish to done."""
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    """Publish-to-done times of the most recent batches."""
     polls: int = 0
     empty_polls: int = 0
     """Polls in a row that found nothing: the stage has read all that was published."""
+
+    def latency_quantile(self, q: float) -> float | None:
+        """The ``q`` quantile (0-1) of the recent publish-to-done times, in ms."""
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def drained_since(self, polls: int) -> bool:
         """True once a poll begun after the ``polls``-th found nothing new."""
@@ -113,6 +125,7 @@ def _score(
             stats.last_event_ns = newest
     if outcome.done:
         stats.latency_ms = (now - min(d.published_ns for d in outcome.done)) / 1e6
+        stats.latencies_ms.extend((now - d.published_ns) / 1e6 for d in outcome.done)
     if metrics is None:
         return
     labels = (metrics.stage, topic)
