@@ -53,6 +53,11 @@ def hand_written_ingest(frame: pl.DataFrame, pg_url: str, ilp_conf: str, table: 
             chunk = rows.iloc[begin : begin + CHUNK_ROWS]
             sender.dataframe(chunk, table_name=table, symbols=["symbol", "exchange"], at="ts")
             sender.flush()
+    wait_applied(pg_url, table)
+
+
+def wait_applied(pg_url: str, table: str) -> None:
+    """Wait until QuestDB has applied every write-ahead-log transaction of ``table``."""
     with psycopg.connect(pg_url, autocommit=True) as connection:
         while True:
             writer, sequencer = connection.execute(

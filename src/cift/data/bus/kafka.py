@@ -1,6 +1,8 @@
-"""The Kafka bus: one topic per kind, a batch per symbol keyed by the symbol so each
-symbol's events keep their order in one partition, offsets committed only after the
-consumer acknowledges (its batch is durable downstream).
+"""The Kafka bus: one topic per kind; a batch is split by partition, each symbol always
+in the partition a stable hash of its name picks, so each symbol's events keep their
+order (one message per partition, not per symbol: a thousand-row batch of a hundred
+symbols is three messages, not a hundred). Offsets are committed only after the consumer
+acknowledges (its batch is durable downstream).
 
 The producer is idempotent with ``acks=all``: a retried send is written once. A consumer
 that stops without acknowledging leaves its offsets where they were, so the group reads
@@ -9,6 +11,7 @@ those batches again. Undecodable messages go to ``<topic>-dead`` with the reason
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -22,6 +25,8 @@ from cift.data.bus.base import Delivery
 from cift.data.bus.codec import decode, encode
 
 DEFAULT_PARTITIONS = 3
+MESSAGE_BYTES = 512 * 1024
+"""About the most a message carries: half the brokers' default limit (1 MB)."""
 FLUSH_TIMEOUT_SECONDS = 30.0
 
 
@@ -49,7 +54,7 @@ class KafkaBus:
                 "compression.type": "lz4",
             }
         )
-        self._known: set[str] = set()
+        self._known: dict[str, int] = {}  # topic -> its partition count
 
     def name(self, topic: str) -> str:
         return f"{self.prefix}{topic}"
@@ -60,15 +65,18 @@ class KafkaBus:
         if name in self._known:
             return name
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        count = self.partitions
         try:
             existing = admin.list_topics(timeout=10).topics
-            if name not in existing:
+            if name in existing:
+                count = len(existing[name].partitions) or count
+            else:
                 for future in admin.create_topics([NewTopic(name, self.partitions, 1)]).values():
                     future.result(timeout=30)
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise _failed(f"creating topic {name}", exc) from None
-        self._known.add(name)
+        self._known[name] = count
         return name
 
     def publish(self, topic: str, frame: pl.DataFrame) -> None:
@@ -79,20 +87,31 @@ class KafkaBus:
             if error is not None:
                 errors.append(error)
 
-        parts = (
-            frame.partition_by("symbol", as_dict=True, maintain_order=True)
-            if "symbol" in frame.columns and frame.height
-            else {(None,): frame}
-        )
         try:
-            for (symbol, *_), part in parts.items():
-                key = None if symbol is None else str(symbol)
-                self.producer.produce(name, encode(part), key=key, on_delivery=delivered)
-                self.producer.poll(0)
+            for partition, part in self._split(name, frame):
+                for message in _messages(part):
+                    self.producer.produce(name, message, partition=partition, on_delivery=delivered)
+                    self.producer.poll(0)
         except (KafkaException, BufferError) as exc:
             raise _failed(f"publishing to {name}", exc) from None
         if self.producer.flush(FLUSH_TIMEOUT_SECONDS) or errors:
             raise _failed(f"publishing to {name}", errors[0] if errors else "flush timed out")
+
+    def _split(self, name: str, frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
+        """The frame's rows by the partition of their symbol (order kept)."""
+        count = self._known[name]
+        if "symbol" not in frame.columns or frame.is_empty() or count == 1:
+            return [(0, frame)]
+        names = pl.col("symbol").cast(pl.String).fill_null("")
+        symbols = frame.select(names.unique()).to_series().to_list()
+        where = {s: zlib.crc32(s.encode()) % count for s in symbols}
+        if len(set(where.values())) == 1:
+            return [(next(iter(where.values())), frame)]
+        column = names.replace_strict(where, return_dtype=pl.Int32)
+        parts = frame.with_columns(column.alias("_partition")).partition_by(
+            "_partition", as_dict=True, maintain_order=True, include_key=False
+        )
+        return [(int(key[0]), part) for key, part in parts.items()]
 
     def subscribe(
         self, topic: str, group: str, consumer: str = "consumer-1", *, from_start: bool = True
@@ -101,6 +120,18 @@ class KafkaBus:
 
     def close(self) -> None:
         self.producer.flush(FLUSH_TIMEOUT_SECONDS)
+
+
+def _messages(frame: pl.DataFrame) -> list[bytes]:
+    """``frame`` encoded, in consecutive slices of at most ``MESSAGE_BYTES`` each."""
+    message = encode(frame)
+    if len(message) <= MESSAGE_BYTES or frame.height < 2:
+        return [message]
+    slices = -(-len(message) // MESSAGE_BYTES)
+    rows = -(-frame.height // slices)
+    return [
+        m for start in range(0, frame.height, rows) for m in _messages(frame.slice(start, rows))
+    ]
 
 
 class KafkaSubscription:
@@ -118,6 +149,8 @@ class KafkaSubscription:
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest" if from_start else "latest",
                 "session.timeout.ms": 6_000,  # the brokers' least: a dead share moves soon
+                "max.partition.fetch.bytes": 16 * 1024 * 1024,  # many batches per fetch
+                "fetch.wait.max.ms": 20,
             }
         )
         self.consumer.subscribe([name])
@@ -126,7 +159,13 @@ class KafkaSubscription:
 
     def poll(self, max_batches: int = 100, timeout: float = 1.0) -> list[Delivery]:
         try:
-            messages = self.consumer.consume(num_messages=max_batches, timeout=timeout)
+            # What the client holds already, at once; else wait for the first to arrive
+            # (``consume`` alone would wait out ``timeout`` for a full ``max_batches``).
+            messages = self.consumer.consume(num_messages=max_batches, timeout=0)
+            if not messages:
+                first = self.consumer.poll(timeout)
+                more = self.consumer.consume(max_batches - 1, 0) if max_batches > 1 else []
+                messages = ([first] if first is not None else []) + more
         except KafkaException as exc:
             raise _failed(f"reading {self.name}", exc) from None
         deliveries = []
@@ -154,27 +193,36 @@ class KafkaSubscription:
         self.bus.producer.flush(FLUSH_TIMEOUT_SECONDS)
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
+        touched = set()
         for delivery in deliveries:
             partition, offset = (int(x) for x in delivery.position.split(":"))
-            self._settle(partition, offset)
+            self._acked[partition].add(offset)
+            touched.add(partition)
+        self._commit(touched)
 
     def _settle(self, partition: int, offset: int) -> None:
-        """Mark ``offset`` done and commit the partition up to its first open offset."""
+        """Mark ``offset`` done and commit its partition's acknowledged prefix."""
         self._acked[partition].add(offset)
-        open_offsets = self._open[partition]
-        done = 0
-        while done < len(open_offsets) and open_offsets[done] in self._acked[partition]:
-            self._acked[partition].discard(open_offsets[done])
-            done += 1
-        if done:
-            committed = open_offsets[done - 1] + 1
-            del open_offsets[:done]
-            try:
-                self.consumer.commit(
-                    offsets=[TopicPartition(self.name, partition, committed)], asynchronous=False
-                )
-            except KafkaException as exc:
-                raise _failed(f"committing {self.name}", exc) from None
+        self._commit({partition})
+
+    def _commit(self, partitions: set[int]) -> None:
+        """Commit, in one call, each partition up to its first open offset."""
+        offsets = []
+        for partition in sorted(partitions):
+            open_offsets, acked = self._open[partition], self._acked[partition]
+            done = 0
+            while done < len(open_offsets) and open_offsets[done] in acked:
+                acked.discard(open_offsets[done])
+                done += 1
+            if done:
+                offsets.append(TopicPartition(self.name, partition, open_offsets[done - 1] + 1))
+                del open_offsets[:done]
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            raise _failed(f"committing {self.name}", exc) from None
 
     def lag(self) -> int:
         """Messages of the assigned partitions after the group's committed offsets."""

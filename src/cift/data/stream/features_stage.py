@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
@@ -78,6 +79,48 @@ class LiveValues:
         return values
 
 
+class _Keeper:
+    """Stores computed values in a thread of its own, about every ``every`` seconds, so
+    live values never wait for the store; hands back the batches whose values are
+    stored, to be acknowledged (a failed write raises in the stage's thread)."""
+
+    def __init__(self, store: MarketStore, set_id: str, every: float) -> None:
+        self.store, self.set_id, self.every = store, set_id, every
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="features-store")
+        self._writing: Future[list[Delivery]] | None = None
+        self._held: list[Delivery] = []
+        self._values: list[pl.DataFrame] = []
+        self._since = time.monotonic()
+
+    def add(self, deliveries: Sequence[Delivery], values: pl.DataFrame) -> None:
+        self._held.extend(deliveries)
+        if not values.is_empty():
+            self._values.append(values)
+
+    def stored(self, *, final: bool = False) -> list[Delivery]:
+        """Batches whose values are stored by now (all of them when ``final``)."""
+        done: list[Delivery] = []
+        if self._writing is not None and (final or self._writing.done()):
+            done, self._writing = self._writing.result(), None
+        due = final or time.monotonic() - self._since >= self.every
+        if self._held and self._writing is None and due:
+            held, values = self._held, self._values
+            self._held, self._values, self._since = [], [], time.monotonic()
+            self._writing = self._pool.submit(self._write, held, values)
+            if final:
+                done += self._writing.result()
+                self._writing = None
+        return done
+
+    def _write(self, held: list[Delivery], values: list[pl.DataFrame]) -> list[Delivery]:
+        if values:
+            self.store.write_features(self.set_id, pl.concat(values))
+        return held
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
 def features_stage(
     bus: EventBus,
     store: MarketStore,
@@ -92,26 +135,13 @@ def features_stage(
 ) -> StageStats:
     """Compute ``feature_set`` on its source topic (``bars`` or ``trades``) until ``stop``
     is set. Each poll's values are published to ``features`` (with a ``set_id`` column)
-    and kept as the latest per symbol on ``board`` at once; they are stored every
-    ``store_seconds`` (and when stopped), and their batches acknowledged after that, so a
-    tick-level set costs one store write a second, not one per poll."""
+    and kept as the latest per symbol on ``board`` at once; they are stored about every
+    ``store_seconds`` in the background (and when stopped), and their batches
+    acknowledged after that: a tick-level set costs one store write a second, and no
+    live value waits for one."""
     until = done_until(store, feature_set)
     values = LiveValues(feature_set, warm(store, feature_set, until), until)
-    held: list[Delivery] = []
-    unstored: list[pl.DataFrame] = []
-    stored_at = [time.monotonic()]
-
-    def settle(force: bool) -> Outcome:
-        if not held or (not force and time.monotonic() - stored_at[0] < store_seconds):
-            return Outcome(0, ())
-        frames = [f for f in unstored if not f.is_empty()]
-        if frames:
-            store.write_features(feature_set.set_id, pl.concat(frames))
-        done = list(held)
-        held.clear()
-        unstored.clear()
-        stored_at[0] = time.monotonic()
-        return Outcome(0, done)
+    keeper = _Keeper(store, feature_set.set_id, store_seconds)
 
     def work(deliveries: Sequence[Delivery]) -> Outcome:
         rows_out = 0
@@ -122,19 +152,21 @@ def features_stage(
                 tagged = computed.with_columns(pl.lit(feature_set.set_id).alias("set_id"))
                 bus.publish(FEATURES_TOPIC, tagged)
                 board.put_latest(feature_set.set_id, computed)
-            held.extend(deliveries)
-            unstored.append(computed)
+            keeper.add(deliveries, computed)
             rows_out = computed.height
-        return Outcome(rows_out, settle(force=False).done)
+        return Outcome(rows_out, keeper.stored())
 
-    return consume(
-        bus,
-        feature_set.kind.value,
-        f"features-{feature_set.set_id}",
-        consumer,
-        work,
-        stop,
-        metrics=metrics,
-        on_progress=on_progress,
-        on_stop=lambda: settle(force=True),
-    )
+    try:
+        return consume(
+            bus,
+            feature_set.kind.value,
+            f"features-{feature_set.set_id}",
+            consumer,
+            work,
+            stop,
+            metrics=metrics,
+            on_progress=on_progress,
+            on_stop=lambda: Outcome(0, keeper.stored(final=True)),
+        )
+    finally:
+        keeper.close()

@@ -15,6 +15,7 @@ from cift.data.bus import Delivery, EventBus
 from cift.data.stream.metrics import StageMetrics
 
 LATENCY_WINDOW = 10_000
+LAG_EVERY_SECONDS = 1.0
 
 
 @dataclass
@@ -84,15 +85,18 @@ def consume(
     """Run ``work`` on ``topic`` until ``stop`` is set, then ``on_stop`` (a flush)."""
     stats = StageStats()
     reader = bus.subscribe(topic, group, consumer)
+    measured = 0.0
     try:
         while not stop.is_set():
             deliveries = reader.poll(max_batches=max_batches, timeout=0.5)
             outcome = work(deliveries)
             reader.ack(outcome.done)
             _score(stats, metrics, topic, deliveries, outcome)
-            stats.lag = reader.lag()
-            if metrics is not None:
-                metrics.lag.labels(metrics.stage, topic).set(stats.lag)
+            if time.monotonic() - measured >= LAG_EVERY_SECONDS or not deliveries:
+                measured = time.monotonic()
+                stats.lag = reader.lag()  # a round trip to the broker: not every poll
+                if metrics is not None:
+                    metrics.lag.labels(metrics.stage, topic).set(stats.lag)
             if on_progress is not None:
                 on_progress(stats)
         if on_stop is not None:
