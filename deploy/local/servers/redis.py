@@ -46,6 +46,10 @@ class Redis(Service):
                 str(self.data),
                 "--daemonize",
                 "no",
+                "--appendonly",  # the bus's streams survive a crash, not only a clean stop
+                "yes",
+                "--appendfsync",
+                "everysec",
                 "--logfile",
                 "",
             ],

@@ -112,6 +112,20 @@ class ProviderError(UpstreamError):
     title = "Data provider failure"
 
 
+class FeedRefusedError(ProviderError):
+    """A live feed refused the key, the plan or the subscription: reconnecting cannot help."""
+
+    code = "feed_refused"
+    title = "Live feed refused"
+
+
+class FeedDroppedError(ProviderError):
+    """A live feed dropped or refused the session for now (slow client, limits, bad frame)."""
+
+    code = "feed_dropped"
+    title = "Live feed dropped"
+
+
 class BrokerError(UpstreamError):
     """A broker rejected a request or could not be reached."""
 
@@ -138,6 +152,8 @@ ERROR_TYPES: tuple[type[CiftError], ...] = (
     ConfigurationError,
     UpstreamError,
     ProviderError,
+    FeedRefusedError,
+    FeedDroppedError,
     BrokerError,
     BackendUnavailableError,
 )

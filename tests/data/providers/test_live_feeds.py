@@ -15,10 +15,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cift.core.errors import FeedRefusedError
 from cift.core.settings import Settings
 from cift.data.providers import get_provider
 from cift.data.providers.live import LiveFeed, get_feed
-from cift.data.providers.live.socket import Backoff, FatalFeedError
+from cift.data.providers.live.socket import Backoff
 from cift.data.providers.polygon.stream import PolygonWire
 from cift.model import DataKind
 
@@ -156,7 +157,7 @@ def test_a_refused_key_ends_the_feed_without_retrying(
 ) -> None:
     with serving(TAPE) as rest, streaming(dialect, [Plan(events=EVENTS)]) as stream:  # type: ignore[arg-type]
         feed = feed_for(dialect, stream, rest.url, make_settings, key="wrong-key")
-        with pytest.raises(FatalFeedError) as refused:
+        with pytest.raises(FeedRefusedError) as refused:
             collect(feed, 1)
     assert stream.seen.connections == 1
     setting = "CIFT_POLYGON_API_KEY" if dialect == "polygon" else "CIFT_ALPACA_API_KEY_ID"
@@ -177,7 +178,7 @@ def test_alpaca_slow_client_reconnects_and_a_symbol_limit_stops(
     limited = [Plan(events=EVENTS[:10], then="error", error=(405, "symbol limit exceeded"))]
     with serving(TAPE) as rest, streaming("alpaca", limited) as stream:
         feed = feed_for("alpaca", stream, rest.url, make_settings)
-        with pytest.raises(FatalFeedError, match="symbol limit"):
+        with pytest.raises(FeedRefusedError, match="symbol limit"):
             collect(feed, len(EVENTS))
     assert stream.seen.connections == 1
 
@@ -191,5 +192,5 @@ def test_status_frames_among_events_are_skipped_and_errors_raise() -> None:
     ((kind, frame),) = wire.parse(mixed)
     assert kind is DataKind.TRADES
     assert frame.select("symbol", "trade_id", "price", "exchange").row(0) == ("AAPL", "9", 1.5, "4")
-    with pytest.raises(FatalFeedError):
+    with pytest.raises(FeedRefusedError):
         wire.parse('[{"ev":"status","status":"auth_failed","message":"authentication failed"}]')

@@ -13,7 +13,9 @@ import threading
 from collections.abc import Callable, Sequence
 
 import polars as pl
+from loguru import logger
 
+from cift.core.errors import UpstreamError
 from cift.data.bus import EventBus
 from cift.data.providers.live import LiveFeed
 from cift.data.stream.metrics import StageMetrics
@@ -31,6 +33,12 @@ class _Held:
     def add(self, kind: DataKind, frame: pl.DataFrame) -> None:
         self.frames.setdefault(kind, []).append(frame)
         self.rows += frame.height
+
+    def put_back(self, taken: list[tuple[DataKind, pl.DataFrame]]) -> None:
+        """Return unpublished frames ahead of any gathered since (order kept)."""
+        for kind, frame in reversed(taken):
+            self.frames.setdefault(kind, []).insert(0, frame)
+            self.rows += frame.height
 
     def take(self) -> list[tuple[DataKind, pl.DataFrame]]:
         taken = [(k, pl.concat(f, how="vertical_relaxed")) for k, f in self.frames.items() if f]
@@ -57,8 +65,16 @@ async def ingest(
 
     async def publish() -> None:
         async with lock:
-            for kind, frame in held.take():
-                await asyncio.to_thread(bus.publish, kind.value, frame)
+            taken = held.take()
+            for index, (kind, frame) in enumerate(taken):
+                try:
+                    await asyncio.to_thread(bus.publish, kind.value, frame)
+                except UpstreamError as exc:  # the bus is down: keep them for the next try
+                    held.put_back(taken[index:])
+                    stats.bus_errors += 1
+                    stats.last_error = exc.message
+                    logger.warning("publishing failed ({}); trying again", exc.message)
+                    return
                 stats.batches += 1
                 stats.rows_stored += frame.height
                 if metrics is not None:

@@ -3,6 +3,7 @@ the stage's work, acknowledge what the work says is durable, and keep score."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -10,12 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
+from loguru import logger
 
+from cift.core.errors import UpstreamError
 from cift.data.bus import Delivery, EventBus
 from cift.data.stream.metrics import StageMetrics
 
 LATENCY_WINDOW = 10_000
 LAG_EVERY_SECONDS = 1.0
+BUS_RETRY_CAP_SECONDS = 10.0
 
 
 @dataclass
@@ -32,6 +36,11 @@ class StageStats:
     """How long the last batch took from publish to done."""
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     """Publish-to-done times of the most recent batches."""
+    bus_errors: int = 0
+    """Times the bus failed (a broker or Redis down); the stage waits and goes on."""
+    bus_failures: int = 0
+    """Failures in a row, for the back-off."""
+    last_error: str | None = None
     polls: int = 0
     empty_polls: int = 0
     """Polls in a row that found nothing: the stage has read all that was published."""
@@ -86,27 +95,51 @@ def consume(
     stats = StageStats()
     reader = bus.subscribe(topic, group, consumer)
     measured = 0.0
+    unacked: list[Delivery] = []
     try:
         while not stop.is_set():
-            deliveries = reader.poll(max_batches=max_batches, timeout=0.5)
+            try:
+                if unacked:
+                    reader.ack(unacked)
+                    unacked = []
+                deliveries = reader.poll(max_batches=max_batches, timeout=0.5)
+                stats.bus_failures = 0
+            except UpstreamError as exc:
+                _bus_down(stats, topic, exc, stop)
+                continue
             outcome = work(deliveries)
-            reader.ack(outcome.done)
+            try:
+                reader.ack(outcome.done)
+            except UpstreamError as exc:
+                unacked = list(outcome.done)  # done and durable: acknowledged once back
+                _bus_down(stats, topic, exc, stop)
             _score(stats, metrics, topic, deliveries, outcome)
             if time.monotonic() - measured >= LAG_EVERY_SECONDS or not deliveries:
                 measured = time.monotonic()
-                stats.lag = reader.lag()  # a round trip to the broker: not every poll
+                with contextlib.suppress(UpstreamError):  # the next poll reports it
+                    stats.lag = reader.lag()  # a round trip to the broker: not every poll
                 if metrics is not None:
                     metrics.lag.labels(metrics.stage, topic).set(stats.lag)
             if on_progress is not None:
                 on_progress(stats)
         if on_stop is not None:
             outcome = on_stop()
-            reader.ack(outcome.done)
+            reader.ack([*unacked, *outcome.done])
             stats.rows_stored += outcome.rows_out
             stats.lag = reader.lag()
     finally:
         reader.close()
     return stats
+
+
+def _bus_down(stats: StageStats, topic: str, exc: UpstreamError, stop: threading.Event) -> None:
+    """Wait before trying the bus again: 0.5 s doubling to 10 s while it stays down."""
+    stats.bus_errors += 1
+    stats.last_error = exc.message
+    wait = min(BUS_RETRY_CAP_SECONDS, 0.5 * 2**stats.bus_failures)
+    stats.bus_failures += 1
+    logger.warning("the bus failed on {} ({}); trying again in {:.1f} s", topic, exc.message, wait)
+    stop.wait(wait)
 
 
 def _score(

@@ -18,14 +18,14 @@ import msgpack
 import polars as pl
 from websockets.asyncio.client import ClientConnection
 
-from cift.core.errors import ConfigurationError
+from cift.core.errors import ConfigurationError, FeedDroppedError, FeedRefusedError
 from cift.core.settings import Settings, env_var
 from cift.model import TS_DTYPE, DataKind
 from cift.model.schemas import conform
 from cift.model.times import text_to_ts
 
 from ..live.base import EVENT_KEYS
-from ..live.socket import FatalFeedError, Message, RetryableFeedError, SocketFeed, next_frame
+from ..live.socket import Message, SocketFeed, next_frame
 from .parse import COLUMNS, RFC3339, ROWS
 
 CHANNELS = {DataKind.TRADES: "trades", DataKind.QUOTES: "quotes", DataKind.BARS: "bars"}
@@ -90,9 +90,9 @@ class AlpacaWire:
             else:
                 body = json.loads(message)
         except (ValueError, msgpack.UnpackException) as exc:
-            raise RetryableFeedError(f"Alpaca sent a frame that cannot be read ({exc}).") from None
+            raise FeedDroppedError(f"Alpaca sent a frame that cannot be read ({exc}).") from None
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-            raise RetryableFeedError("Alpaca sent a frame that is not an array of objects.")
+            raise FeedDroppedError("Alpaca sent a frame that is not an array of objects.")
         return body
 
     def parse(self, message: Message) -> list[tuple[DataKind, pl.DataFrame]]:
@@ -116,9 +116,9 @@ def _check_error(item: dict[str, Any]) -> None:
             if code == 402
             else ""
         )
-        raise FatalFeedError(f"{FATAL[code]} (code {code}: {said}){hint}.")
+        raise FeedRefusedError(f"{FATAL[code]} (code {code}: {said}){hint}.")
     reason = RETRYABLE.get(code if isinstance(code, int) else 0, "Alpaca reported an error")
-    raise RetryableFeedError(f"{reason} (code {code}: {said}).")
+    raise FeedDroppedError(f"{reason} (code {code}: {said}).")
 
 
 def _frame(kind: DataKind, rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -2,7 +2,7 @@
 subscribe through the provider's wire, pass its events on once each, and on a lost
 connection reconnect with jittered exponential back-off and fill the gap from REST.
 
-A refused key or plan (:class:`FatalFeedError`) ends the feed at once: retrying a bad
+A refused key or plan (``FeedRefusedError``) ends the feed at once: retrying a bad
 key only gets the account locked.
 """
 
@@ -20,21 +20,13 @@ import websockets
 from loguru import logger
 from websockets.asyncio.client import ClientConnection, connect
 
-from cift.core.errors import CiftError, ProviderError
+from cift.core.errors import CiftError, FeedDroppedError, FeedRefusedError
 from cift.data.providers.base import MarketDataProvider, fetch
 from cift.data.providers.live.base import FeedBatch, FeedCounters, Repeats
 from cift.model import DataKind, Timeframe
 
 MINUTE = Timeframe.parse("1m")
 Message = str | bytes
-
-
-class FatalFeedError(ProviderError):
-    """The provider refused the key, the plan or the request: reconnecting cannot help."""
-
-
-class RetryableFeedError(ProviderError):
-    """The provider dropped or refused the session for now (slow client, limits)."""
 
 
 class Wire(Protocol):
@@ -117,7 +109,7 @@ class SocketFeed:
                             passed = self._pass(kind, frame)
                             if passed is not None:
                                 yield passed
-            except FatalFeedError:
+            except FeedRefusedError:
                 raise
             except (OSError, TimeoutError, websockets.WebSocketException, CiftError) as exc:
                 self.counters.last_error = str(exc) or type(exc).__name__
@@ -170,4 +162,4 @@ async def next_frame(socket: ClientConnection, wait_seconds: float) -> Message:
     try:
         return await asyncio.wait_for(socket.recv(), wait_seconds)
     except TimeoutError:
-        raise RetryableFeedError(f"The feed sent nothing for {wait_seconds:.0f} s.") from None
+        raise FeedDroppedError(f"The feed sent nothing for {wait_seconds:.0f} s.") from None

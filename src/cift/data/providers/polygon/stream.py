@@ -16,14 +16,14 @@ from typing import Any
 import polars as pl
 from websockets.asyncio.client import ClientConnection
 
-from cift.core.errors import ConfigurationError
+from cift.core.errors import ConfigurationError, FeedDroppedError, FeedRefusedError
 from cift.core.settings import Settings, env_var
 from cift.model import DataKind
 from cift.model.schemas import conform
 from cift.model.times import epoch_to_ts
 
 from ..live.base import EVENT_KEYS
-from ..live.socket import FatalFeedError, Message, RetryableFeedError, SocketFeed, next_frame
+from ..live.socket import Message, SocketFeed, next_frame
 from .parse import NS_PER_MS
 
 CHANNELS = {DataKind.TRADES: "T", DataKind.QUOTES: "Q", DataKind.BARS: "AM"}
@@ -147,24 +147,24 @@ def _elements(message: Message) -> list[dict[str, Any]]:
     try:
         body = json.loads(message)
     except ValueError as exc:
-        raise RetryableFeedError(f"Polygon sent a frame that is not JSON ({exc}).") from None
+        raise FeedDroppedError(f"Polygon sent a frame that is not JSON ({exc}).") from None
     if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise RetryableFeedError("Polygon sent a frame that is not an array of objects.")
+        raise FeedDroppedError("Polygon sent a frame that is not an array of objects.")
     return body
 
 
 def _check_status(item: dict[str, Any]) -> None:
     status, message = item.get("status"), item.get("message", "")
     if status == "auth_failed" or (status == "error" and "auth" in str(message).lower()):
-        raise FatalFeedError(
+        raise FeedRefusedError(
             f"Polygon refused the key ({message or status}); check {env_var('polygon_api_key')}."
         )
     if status == "max_connections":
-        raise RetryableFeedError(
+        raise FeedDroppedError(
             f"Polygon refused a second connection ({message}); close the other session."
         )
     if status == "error":
-        raise RetryableFeedError(f"Polygon reported an error: {message or 'no message'}.")
+        raise FeedDroppedError(f"Polygon reported an error: {message or 'no message'}.")
 
 
 def _frame(kind: DataKind, rows: list[dict[str, Any]]) -> pl.DataFrame:
