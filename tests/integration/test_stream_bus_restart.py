@@ -61,6 +61,7 @@ def test_a_bus_restarted_mid_stream_loses_and_repeats_nothing(
     producer.start()
     while stored(home).height == 0 and producer.is_alive():
         time.sleep(0.1)
+    before = stored(home).height
     assert run_script("down", backend).returncode == 0
     time.sleep(2)
     assert run_script("up", backend).returncode == 0
@@ -77,4 +78,6 @@ def test_a_bus_restarted_mid_stream_loses_and_repeats_nothing(
     assert rows.height == trades.height
     assert rows.select(KEYS).is_duplicated().sum() == 0
     assert trades.join(rows, on=KEYS, how="anti").is_empty()
-    assert errors, "the restart went unnoticed: the test did not test it"
+    assert 0 < before < trades.height, "the restart was not mid-stream"
+    if backend == "redis":  # (Kafka's client holds sends through a short outage itself)
+        assert errors, "the producer never met the outage"
