@@ -6,17 +6,14 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from cift.core.errors import UpstreamError
 from cift.data.bus import EventBus
-from cift.data.bus.kafka import KafkaBus
-from cift.data.bus.redis import RedisBus
 from tests.data.marketdata import random_trades
-from tests.integration.test_stream_store_kill import KEYS, stage, stored
+from tests.integration.test_stream_store_kill import KEYS, bus_and_environment, stage, stored
 from tests.servers import Servers, run_script
 
 pytestmark = pytest.mark.slow
@@ -41,17 +38,7 @@ def publish_through(bus: EventBus, parts: list, errors: list[str]) -> None:  # t
 def test_a_bus_restarted_mid_stream_loses_and_repeats_nothing(
     backend: str, servers: Servers, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    prefix = f"r{uuid.uuid4().hex[:10]}"
-    bus: EventBus
-    if backend == "kafka":
-        address = servers.address("kafka", "CIFT_TEST_KAFKA_BOOTSTRAP_SERVERS")
-        bus = KafkaBus(address, f"{prefix}.")
-        env = {"CIFT_BUS": "kafka", "CIFT_KAFKA_BOOTSTRAP_SERVERS": address}
-    else:
-        url = request.getfixturevalue("redis_url")
-        bus = RedisBus(url, f"{prefix}:")
-        env = {"CIFT_BUS": "redis", "CIFT_REDIS_URL": url}
-    env["CIFT_BUS_PREFIX"] = f"{prefix}."
+    bus, env = bus_and_environment(backend, servers, request)
     home = tmp_path / "cift-home"
     trades = random_trades(BATCHES * ROWS, ["AAA", "BBB", "CCC"], seed=3)
     parts = [trades.slice(i * ROWS, ROWS) for i in range(BATCHES)]

@@ -44,10 +44,11 @@ def stored(home: Path) -> pl.DataFrame:
     return EmbeddedStore(home / "market").read(DataKind.TRADES).collect()
 
 
-@pytest.mark.parametrize("backend", ["kafka", "redis"])
-def test_a_store_stage_killed_at_random_stores_each_trade_once(
-    backend: str, servers: Servers, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def bus_and_environment(
+    backend: str, servers: Servers, request: pytest.FixtureRequest
+) -> tuple[EventBus, dict[str, str]]:
+    """A bus of ``backend`` on the real server under a fresh prefix, and the environment
+    that points a ``cift stream`` process at the same topics."""
     prefix = f"k{uuid.uuid4().hex[:10]}"
     bus: EventBus
     if backend == "kafka":
@@ -58,7 +59,14 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
         url = request.getfixturevalue("redis_url")
         bus = RedisBus(url, f"{prefix}:")
         env = {"CIFT_BUS": "redis", "CIFT_REDIS_URL": url}
-    env["CIFT_BUS_PREFIX"] = f"{prefix}."
+    return bus, env | {"CIFT_BUS_PREFIX": f"{prefix}."}
+
+
+@pytest.mark.parametrize("backend", ["kafka", "redis"])
+def test_a_store_stage_killed_at_random_stores_each_trade_once(
+    backend: str, servers: Servers, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    bus, env = bus_and_environment(backend, servers, request)
     home = tmp_path / "cift-home"
     trades = random_trades(BATCHES * ROWS, ["AAA", "BBB", "CCC"], seed=7)
     chaos = random.Random(11)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -18,10 +19,12 @@ from cift.core.settings import Settings
 from cift.core.timeutil import parse_when
 from cift.data.bus import open_bus
 from cift.data.providers.live import FEEDS, get_feed
+from cift.data.store import MarketStore
 from cift.data.stream import StageMetrics, bars_stage, features_stage, store_stage
-from cift.data.stream.board import open_board
+from cift.data.stream.board import Board, open_board
 from cift.data.stream.ingest_stage import ingest
 from cift.data.stream.run import run_all
+from cift.data.stream.stage import StageStats
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
@@ -97,6 +100,22 @@ def _stop_after(stop: threading.Event, seconds: float | None) -> None:
         threading.Timer(seconds, stop.set).start()
 
 
+StageRun = Callable[..., StageStats]
+"""A consuming stage given the store, the board, the stop event, and ``metrics`` and
+``on_progress`` as keywords."""
+
+
+def _consume(settings: Settings, name: str, metrics_port: int, run: StageRun) -> None:
+    """Run one consuming stage until Ctrl-C, showing it and posting it to the board."""
+    stop = _stop_on_signals()
+    metrics = _metrics(name, metrics_port)
+    board = open_board(settings)
+    reporter = Reporter(board, name)
+    with market_store(settings) as market, Live(console=console) as live:
+        stats = run(market, board, stop, metrics=metrics, on_progress=reporter.watching(live))
+    reporter.final(stats)
+
+
 BusOption = typer.Option(None, "--bus", help=BUS_HELP)
 StoreOption = typer.Option(None, "--store", help=STORE_HELP)
 PortOption = typer.Option(0, min=0, max=65535, help=METRICS_HELP)
@@ -166,22 +185,14 @@ def store_command(
     bars = optional_timeframe(timeframe)
     if (kind is DataKind.BARS) != (bars is not None):
         raise ValidationError("Bars need --timeframe (e.g. 1m), and only bars take one.")
-    stop = _stop_on_signals()
-    metrics = _metrics("store", metrics_port)
-    reporter = Reporter(open_board(settings), f"store-{kind.value}")
-    with market_store(settings) as market, Live(console=console) as live:
-        stats = store_stage(
-            open_bus(settings),
-            market,
-            kind,
-            stop,
-            group=group,
-            consumer=consumer,
-            timeframe=bars,
-            metrics=metrics,
-            on_progress=reporter.watching(live),
+    bus_ = open_bus(settings)
+
+    def run(market: MarketStore, _board: Board, stop: threading.Event, **common: Any) -> StageStats:
+        return store_stage(
+            bus_, market, kind, stop, group=group, consumer=consumer, timeframe=bars, **common
         )
-    reporter.final(stats)
+
+    _consume(settings, f"store-{kind.value}", metrics_port, run)
 
 
 @app.command("bars")
@@ -202,22 +213,21 @@ def bars_command(
     Without --flush-on-stop, Ctrl-C leaves the open window's trades to the next run.
     """
     settings = _settings(bus, store)
-    stop = _stop_on_signals()
-    metrics = _metrics("bars", metrics_port)
-    reporter = Reporter(open_board(settings), "bars")
     late = int((_seconds(lateness) or 0) * 1e9)
-    with market_store(settings) as market, Live(console=console) as live:
-        stats = bars_stage(
-            open_bus(settings),
+    bus_ = open_bus(settings)
+
+    def run(market: MarketStore, _board: Board, stop: threading.Event, **common: Any) -> StageStats:
+        return bars_stage(
+            bus_,
             market,
             stop,
             timeframe=Timeframe.parse(timeframe),
             lateness_ns=late,
             final=flush_on_stop,
-            metrics=metrics,
-            on_progress=reporter.watching(live),
+            **common,
         )
-    reporter.final(stats)
+
+    _consume(settings, "bars", metrics_port, run)
 
 
 @app.command("features")
@@ -241,21 +251,12 @@ def features_command(
         name,
         Timeframe.parse(timeframe),
     )
-    stop = _stop_on_signals()
-    metrics = _metrics("features", metrics_port)
-    board = open_board(settings)
-    reporter = Reporter(board, "features")
-    with market_store(settings) as market, Live(console=console) as live:
-        stats = features_stage(
-            open_bus(settings),
-            market,
-            board,
-            chosen,
-            stop,
-            metrics=metrics,
-            on_progress=reporter.watching(live),
-        )
-    reporter.final(stats)
+    bus_ = open_bus(settings)
+
+    def run(market: MarketStore, board: Board, stop: threading.Event, **common: Any) -> StageStats:
+        return features_stage(bus_, market, board, chosen, stop, **common)
+
+    _consume(settings, "features", metrics_port, run)
 
 
 @app.command("run")

@@ -74,6 +74,27 @@ def test_a_bar_is_made_once_event_time_passes_its_end_plus_lateness() -> None:
     assert live.flush().get_column("trades").to_list() == [3]
 
 
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(0, 10_000), max_size=8), first=st.sampled_from(["AAA", "CCC"]))
+def test_symbols_read_at_their_own_pace_still_make_batch_bars(cuts: list[int], first: str) -> None:
+    # One symbol's trades all come before the others' (a Kafka partition read ahead).
+    skewed = pl.concat(
+        [TRADES.filter(pl.col("symbol") == first), TRADES.filter(pl.col("symbol") != first)]
+    )
+    live = LiveBars(MINUTE)
+    made = [live.add(part) for part in splits(skewed, cuts)] + [live.flush()]
+    same_bars(pl.concat(made), BATCH_BARS)
+    assert live.late_trades == 0
+
+
+def test_a_quiet_symbols_bar_is_made_once_others_pass_it() -> None:
+    live = LiveBars(MINUTE, idle_seconds=0.0)
+    assert live.add(trades_at(10)).is_empty()  # AAA at 10:00:10, nothing after it
+    other = trades_at(200).with_columns(pl.lit("BBB").alias("symbol"))  # BBB at 10:03:20
+    made = live.add(other)
+    assert made.select("symbol", "trades").rows() == [("AAA", 1)]
+
+
 def test_late_trades_are_counted_not_folded_in() -> None:
     live = LiveBars(MINUTE)
     made = live.add(TRADES)

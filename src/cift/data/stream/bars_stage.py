@@ -10,6 +10,7 @@ restart the redelivered trades of windows already stored are dropped, not counte
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import polars as pl
@@ -18,10 +19,12 @@ from cift.data.aggregate import trades_to_bars, window_start
 from cift.data.bus import Delivery, EventBus
 from cift.data.store.base import MarketStore
 from cift.data.stream.metrics import StageMetrics
-from cift.data.stream.stage import Outcome, StageStats, consume, newest_ns
+from cift.data.stream.stage import Outcome, StageStats, consume, newest_ns, symbol_values
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 
 BARS_GROUP = "bars"
+IDLE_SECONDS = 10.0
+"""Wall time after which a quiet symbol's open windows are closed anyway."""
 _WINDOW = "_window"
 
 
@@ -33,31 +36,50 @@ class LiveBars:
         timeframe: Timeframe,
         *,
         lateness_ns: int = 0,
+        idle_seconds: float = IDLE_SECONDS,
         made_until: dict[str, int] | None = None,
     ) -> None:
         self.timeframe = timeframe
         self.lateness_ns = lateness_ns
+        self.idle_seconds = idle_seconds
+        self._heard: dict[str, float] = {}  # symbol -> when its last trade came (monotonic)
         self.made_until: dict[str, int] = dict(made_until or {})
         """Per symbol, the open time (ns) of the newest bar made (or found stored)."""
-        self.watermark: int | None = None
+        self.newest: dict[str, int] = {}
+        """Per symbol, the time (ns) of its newest trade: its own event time."""
         self.late_trades = 0
         self._open = pl.DataFrame(schema=SCHEMAS[DataKind.TRADES] | {_WINDOW: pl.Int64()})
 
     def add(self, trades: pl.DataFrame) -> pl.DataFrame:
-        """Take a batch of trades; the bars of the windows that closed."""
+        """Take a batch of trades; the bars of the windows that closed.
+
+        Event time is each symbol's own: the bus keeps a symbol's trades in order but
+        not the order between symbols (Kafka partitions are read at their own pace), so
+        one symbol's trades never close another's window. A symbol that has sent nothing
+        for ``idle_seconds`` has its windows closed once another symbol's trades are past
+        their end, so a quiet symbol's bar (and the trades behind it) is not held
+        forever."""
         fresh = self._admit(trades)
-        newest = newest_ns(fresh)
-        if newest is not None and (self.watermark is None or newest > self.watermark):
-            self.watermark = newest
-        if self.watermark is None:
-            return self._bars(self._open.clear())  # no trade yet: no bar
-        edge = self.watermark - self.lateness_ns - self.timeframe.nanos
-        closed = pl.col(_WINDOW) <= edge
+        latest = fresh.group_by("symbol").agg(pl.col("ts").dt.epoch("ns").max())
+        now = time.monotonic()
+        for symbol, newest in latest.iter_rows():
+            self.newest[symbol] = max(self.newest.get(symbol, newest), newest)
+            self._heard[symbol] = now
+        edges = symbol_values(self.newest, "_edge").with_columns(
+            pl.col("_edge") - self.lateness_ns - self.timeframe.nanos
+        )
+        marked = self._open.join(edges, on="symbol", how="left")
+        window = marked.get_column(_WINDOW)
+        closed = (window <= marked.get_column("_edge")).fill_null(False)
+        quiet = [s for s, heard in self._heard.items() if now - heard >= self.idle_seconds]
+        if quiet:
+            passed = max(self.newest.values()) - self.timeframe.nanos
+            closed = closed | (marked.get_column("symbol").is_in(quiet) & (window <= passed))
         return self._take(closed)
 
     def flush(self) -> pl.DataFrame:
         """The bars of every window still open (the stream has ended)."""
-        return self._take(pl.lit(True))
+        return self._take(pl.Series([True] * self._open.height, dtype=pl.Boolean))
 
     @property
     def oldest_open_ns(self) -> int | None:
@@ -72,11 +94,7 @@ class LiveBars:
         rows = trades.select(list(SCHEMAS[DataKind.TRADES])).with_columns(
             window_start(self.timeframe).dt.epoch("ns").alias(_WINDOW)
         )
-        made = pl.DataFrame(
-            {"symbol": list(self.made_until), "_made": list(self.made_until.values())},
-            schema={"symbol": pl.String(), "_made": pl.Int64()},
-        )
-        joined = rows.join(made, on="symbol", how="left")
+        joined = rows.join(symbol_values(self.made_until, "_made"), on="symbol", how="left")
         keep = pl.col("_made").is_null() | (pl.col(_WINDOW) > pl.col("_made"))
         fresh = joined.filter(keep).drop("_made")
         self.late_trades += rows.height - fresh.height
@@ -85,7 +103,7 @@ class LiveBars:
         )
         return fresh
 
-    def _take(self, closed: pl.Expr) -> pl.DataFrame:
+    def _take(self, closed: pl.Series) -> pl.DataFrame:
         ready = self._open.filter(closed)
         self._open = self._open.filter(~closed)
         bars = self._bars(ready)

@@ -22,7 +22,7 @@ from cift.data.bus import Delivery, EventBus
 from cift.data.store.base import MarketStore
 from cift.data.stream.board import Board
 from cift.data.stream.metrics import StageMetrics
-from cift.data.stream.stage import Outcome, StageStats, consume
+from cift.data.stream.stage import Outcome, StageStats, consume, symbol_values
 from cift.features.engine import LiveFeatures
 from cift.features.pipeline import FeatureSet
 from cift.model import KEY_COLUMNS, TS_DTYPE
@@ -61,10 +61,7 @@ class LiveValues:
 
     def add(self, rows: pl.DataFrame) -> pl.DataFrame:
         """``symbol, ts`` and the set's columns for the rows not computed before."""
-        until = pl.DataFrame(
-            {"symbol": list(self.until), "_until": list(self.until.values())},
-            schema={"symbol": pl.String(), "_until": pl.Int64()},
-        )
+        until = symbol_values(self.until, "_until")
         fresh = (
             rows.with_columns(pl.col("ts").cast(TS_DTYPE))
             .unique(self.keys, keep="first", maintain_order=True)

@@ -78,6 +78,14 @@ def newest_ns(frame: pl.DataFrame) -> int | None:
     return value
 
 
+def symbol_values(values: dict[str, int], column: str) -> pl.DataFrame:
+    """A per-symbol mapping as a frame (``symbol``, ``column``), to join on."""
+    return pl.DataFrame(
+        {"symbol": list(values), column: list(values.values())},
+        schema={"symbol": pl.String(), column: pl.Int64()},
+    )
+
+
 def consume(
     bus: EventBus,
     topic: str,
