@@ -16,7 +16,7 @@ from rich.table import Table
 
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, to_ns
 from cift.data.bus import open_bus
 from cift.data.providers.live import FEEDS, get_feed
 from cift.data.store import MarketStore
@@ -172,6 +172,9 @@ def store_command(
     group: str = typer.Option("store", help="Consumer group; one per store being fed."),
     consumer: str = typer.Option("store-1", help="This consumer's name within the group."),
     timeframe: str | None = typer.Option(None, help="Bar length, for --kind bars (e.g. 1m)."),
+    replay_from: str | None = typer.Option(
+        None, help="First read again what was published since this time (e.g. 2024-03-05T14:30Z)."
+    ),
     bus: str | None = BusOption,
     store: str | None = StoreOption,
     metrics_port: int = PortOption,
@@ -186,6 +189,8 @@ def store_command(
     if (kind is DataKind.BARS) != (bars is not None):
         raise ValidationError("Bars need --timeframe (e.g. 1m), and only bars take one.")
     bus_ = open_bus(settings)
+    if replay_from is not None:
+        bus_.rewind(kind.value, group, to_ns(parse_when(replay_from)))
 
     def run(market: MarketStore, _board: Board, stop: threading.Event, **common: Any) -> StageStats:
         return store_stage(

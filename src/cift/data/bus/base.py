@@ -70,4 +70,10 @@ class EventBus(Protocol):
         (``from_start``) or at the next one published."""
         ...
 
+    def rewind(self, topic: str, group: str, since_ns: int) -> None:
+        """Replay: ``group`` reads ``topic`` again from the first retained batch published
+        at or after ``since_ns`` (creating the group if needed). Run it while the
+        group's consumers are stopped; what they read next starts there."""
+        ...
+
     def close(self) -> None: ...

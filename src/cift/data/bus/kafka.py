@@ -16,7 +16,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import polars as pl
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -117,6 +125,29 @@ class KafkaBus:
         self, topic: str, group: str, consumer: str = "consumer-1", *, from_start: bool = True
     ) -> KafkaSubscription:
         return KafkaSubscription(self, self.ensure(topic), topic, group, consumer, from_start)
+
+    def rewind(self, topic: str, group: str, since_ns: int) -> None:
+        """The group's committed offset of each partition set to its first message
+        stamped at or after ``since_ns`` (the partition's end if none)."""
+        name = self.ensure(topic)
+        since_ms = since_ns // 1_000_000
+        probe = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"{group}-rewind"})
+        try:
+            wanted = [TopicPartition(name, p, since_ms) for p in range(self._known[name])]
+            found = probe.offsets_for_times(wanted, timeout=10)
+            offsets = []
+            for tp in found:
+                if tp.offset < 0:  # nothing that late: the end
+                    tp.offset = probe.get_watermark_offsets(tp, timeout=10)[1]
+                offsets.append(TopicPartition(name, tp.partition, tp.offset))
+            admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            request = [ConsumerGroupTopicPartitions(group, offsets)]
+            for future in admin.alter_consumer_group_offsets(request).values():
+                future.result(timeout=30)
+        except KafkaException as exc:
+            raise _failed(f"rewinding {name} for {group}", exc) from None
+        finally:
+            probe.close()
 
     def close(self) -> None:
         self.producer.flush(FLUSH_TIMEOUT_SECONDS)

@@ -1,9 +1,10 @@
 """The in-process bus: topics in memory, shared by the threads of one ``cift stream run``.
 
 Bounded: a publisher waits while the slowest group is ``capacity`` batches behind, so a
-stalled consumer slows its producer instead of filling memory; a topic nobody reads yet
-keeps its newest ``capacity`` batches. Batches a consumer read
-but did not acknowledge go back to its group when it closes, as with the other backends.
+stalled consumer slows its producer instead of filling memory; a topic keeps its newest
+``capacity`` batches (acknowledged or not) for replays, besides what a group still
+needs. Batches a consumer read but did not acknowledge go back to its group when it
+closes, as with the other backends.
 """
 
 from __future__ import annotations
@@ -94,6 +95,14 @@ class MemoryBus:
                 log.groups[group] = _Group(start, start)
         return MemorySubscription(self, topic, group)
 
+    def rewind(self, topic: str, group: str, since_ns: int) -> None:
+        with self._changed:
+            log = self._topic(topic)
+            later = [p for p, (_, stamp) in log.batches.items() if stamp >= since_ns]
+            start = min(later, default=log.next_position)
+            log.groups[group] = _Group(start, start)
+            self._changed.notify_all()
+
     def close(self) -> None:
         with self._changed:
             self._changed.notify_all()
@@ -135,7 +144,8 @@ class MemorySubscription:
                 state.acknowledge(int(delivery.position))
                 self._held.discard(int(delivery.position))
             needed = min(g.low for g in log.groups.values())
-            for position in [p for p in log.batches if p < needed]:
+            floor = min(needed, log.next_position - self.bus.capacity)  # kept for replays
+            for position in [p for p in log.batches if p < floor]:
                 del log.batches[position]
             self.bus._changed.notify_all()
 

@@ -72,6 +72,21 @@ class RedisBus:
             raise _failed(exc) from None
         return RedisSubscription(self, topic, group, consumer)
 
+    def rewind(self, topic: str, group: str, since_ns: int) -> None:
+        """Entry ids are publish milliseconds: the group's last-delivered id is set to
+        just before ``since_ns``, and its pending entries are dropped (read again)."""
+        stream = self.stream(topic)
+        before = f"{max(since_ns // 1_000_000 - 1, 0)}-18446744073709551615"
+        try:
+            self.client.xgroup_create(stream, group, id=before, mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise _failed(exc) from None
+            self.client.xgroup_destroy(stream, group)
+            self.client.xgroup_create(stream, group, id=before, mkstream=True)
+        except redis.RedisError as exc:
+            raise _failed(exc) from None
+
     def close(self) -> None:
         self.client.close()
 
