@@ -42,9 +42,9 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -
             "--symbols",
             ",".join(SYMBOLS),
             "--duration",
-            "8s",
+            "6s",
             "--speed",
-            "400",
+            "500",
             "--start",
             "2024-03-05T14:30:00Z",
         ],
@@ -61,7 +61,7 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -
     assert_frame_equal(played, simulated.sort("symbol", "ts", "trade_id"), check_exact=True)
 
     bars = store.read(DataKind.BARS, timeframe=MINUTE).collect()
-    assert bars.height >= 3 * 20  # 8 s at 400x is over 20 simulated minutes
+    assert bars.height >= 3 * 20  # 6 s at 500x is over 20 simulated minutes
     same_bars(bars, store.bars_from_trades(MINUTE).collect())
     feature_set = default_set(MINUTE)
     values = store.read_features(feature_set.set_id).collect()
