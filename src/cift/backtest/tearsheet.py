@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import polars as pl
 
 from cift.backtest.engine import BacktestResult
 from cift.backtest.metrics import Metrics, drawdowns
+from cift.core.files import write_text_atomic
 
 MAX_POINTS = 2_000
 MAX_PRICE_CHARTS = 4
@@ -203,17 +202,7 @@ def write_tearsheet(
         table=_metrics_table(metrics),
         charts="\n".join(f'<section class="chart">{b}</section>' for b in blocks),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, page)
 
 
 def _params(params: dict[str, Any]) -> str:

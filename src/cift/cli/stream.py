@@ -311,7 +311,7 @@ def run_command(
             metrics=metrics,
             on_progress=reporter.watching_all(live),
         )
-    console.print(stats_table(stats, title="stopped"))
+    console.print(stats_table(stats, title="stopped", seconds=reporter.seconds))
 
 
 @app.command("status")

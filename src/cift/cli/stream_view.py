@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
 
 from rich.live import Live
 from rich.table import Table
@@ -21,41 +18,22 @@ from .console import console
 POST_EVERY_SECONDS = 1.0
 
 
-def _when(ns: int | None) -> str | None:
-    if ns is None:
-        return None
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="seconds")
-
-
-def status_of(stats: StageStats, seconds: float) -> dict[str, Any]:
-    """A stage's stats as the board keeps them."""
-    return {
-        "rows_in": stats.rows_received,
-        "rows_out": stats.rows_stored,
-        "batches": stats.batches,
-        "rate": stats.rows_received / max(seconds, 1e-9),
-        "lag": stats.lag,
-        "last_event": _when(stats.last_event_ns),
-        "latency_ms": round(stats.latency_ms, 3),
-        "latency_p99_ms": stats.latency_quantile(0.99),
-        "pid": os.getpid(),
-    }
-
-
-def stats_table(stats: dict[str, StageStats], *, title: str, seconds: float = 0.0) -> Table:
+def stats_table(stats: dict[str, StageStats], *, title: str, seconds: float) -> Table:
+    """The stages' figures, rates over ``seconds`` of running."""
     table = Table(title=title)
     for column in ("stage", "rows in", "rows out", "rows/s", "lag", "last event", "p99 latency"):
         table.add_column(column, justify="left" if column in {"stage", "last event"} else "right")
     for stage, item in stats.items():
-        status = status_of(item, seconds) if seconds else status_of(item, 1.0)
+        report = item.report(seconds)
+        p99 = report["latency_p99_ms"]
         table.add_row(
             stage,
             f"{item.rows_received:,}",
             f"{item.rows_stored:,}",
-            f"{status['rate']:,.0f}" if seconds else "-",
+            f"{report['rate']:,.0f}",
             f"{item.lag:,}",
-            status["last_event"] or "-",
-            "-" if status["latency_p99_ms"] is None else f"{status['latency_p99_ms']:,.0f} ms",
+            report["last_event"] or "-",
+            "-" if p99 is None else f"{p99:,.0f} ms",
         )
     return table
 
@@ -77,7 +55,7 @@ class Reporter:
         self._posted = now
         seconds = now - self.began
         for name, item in self.stats.items():
-            self.board.post_status(name, status_of(item, seconds))
+            self.board.post_status(name, item.report(seconds))
         live.update(stats_table(self.stats, title=f"cift stream {self.name}", seconds=seconds))
 
     def watching(self, live: Live) -> Callable[[StageStats], None]:
@@ -88,9 +66,14 @@ class Reporter:
         """A progress callback for many stages (``cift stream run``)."""
         return lambda stage, stats: self._update(live, stage, stats)
 
+    @property
+    def seconds(self) -> float:
+        """How long the command has run."""
+        return time.monotonic() - self.began
+
     def final(self, stats: StageStats) -> None:
         """Post and print the last figures."""
         self.stats[self.name] = stats
         seconds = time.monotonic() - self.began
-        self.board.post_status(self.name, status_of(stats, seconds))
+        self.board.post_status(self.name, stats.report(seconds))
         console.print(stats_table(self.stats, title="stopped", seconds=seconds))

@@ -5,7 +5,7 @@ trades are counted, not folded into a bar already made."""
 from __future__ import annotations
 
 import itertools
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +22,7 @@ from cift.features.pipeline import compute_set, default_set
 from cift.model import TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import conform
 from tests.data.marketdata import random_trades
+from tests.data.stream.running import run_stage
 
 MINUTE = Timeframe.parse("1m")
 TRADES = random_trades(4_000, ["AAA", "BBB", "CCC"], span_ns=3 * 3_600 * 10**9).sort("ts")
@@ -116,23 +117,9 @@ def test_live_features_equal_batch_features_however_split(cuts: list[int]) -> No
     assert_frame_equal(got.sort("symbol", "ts"), want.sort("symbol", "ts"), check_exact=True)
 
 
-def run_stage(target: object, *args: object, rows: int, **options: object) -> StageStats:
-    """Run a stage in a thread until it has taken ``rows`` rows (or 30 s)."""
-    stop = threading.Event()
-    out: list[StageStats] = []
-
-    def progress(stats: StageStats) -> None:
-        if stats.rows_received >= rows and stats.empty_polls:
-            stop.set()
-
-    worker = threading.Thread(
-        target=lambda: out.append(target(*args, stop, on_progress=progress, **options))  # type: ignore[operator]
-    )
-    worker.start()
-    worker.join(30)
-    stop.set()
-    worker.join(10)
-    return out[0]
+def taken(rows: int) -> Callable[[StageStats], bool]:
+    """Done once the stage has taken ``rows`` rows and found nothing more."""
+    return lambda stats: stats.rows_received >= rows and stats.empty_polls > 0
 
 
 def test_bars_and_features_stages_restarted_midway_equal_batch(tmp_path: Path) -> None:
@@ -142,13 +129,13 @@ def test_bars_and_features_stages_restarted_midway_equal_batch(tmp_path: Path) -
     half = TRADES.height // 2
     for part in splits(TRADES.head(half), list(range(0, half, 300))):
         bus.publish("trades", part)
-    run_stage(bars_stage, bus, store, rows=half, timeframe=MINUTE)  # Ctrl-C: no flush
-    run_stage(features_stage, bus, store, board, feature_set, rows=1)
+    run_stage(bars_stage, bus, store, done=taken(half), timeframe=MINUTE)  # Ctrl-C: no flush
+    run_stage(features_stage, bus, store, board, feature_set, done=taken(1))
     for part in splits(TRADES.tail(TRADES.height - half), list(range(0, half, 300))):
         bus.publish("trades", part)
-    bars = run_stage(bars_stage, bus, store, rows=1, timeframe=MINUTE, final=True)
+    bars = run_stage(bars_stage, bus, store, done=taken(1), timeframe=MINUTE, final=True)
     assert bars.lag == 0
-    run_stage(features_stage, bus, store, board, feature_set, rows=1)
+    run_stage(features_stage, bus, store, board, feature_set, done=taken(1))
 
     same_bars(store.read(DataKind.BARS, timeframe=MINUTE).collect(), BATCH_BARS)
     stored = store.read_features(feature_set.set_id).collect()

@@ -20,6 +20,7 @@ from cift.data.store.embedded import EmbeddedStore
 from cift.data.stream import StageMetrics, StageStats, store_stage
 from cift.model import DataKind, Timeframe
 from tests.data.marketdata import random_trades
+from tests.data.stream.running import run_stage
 
 
 def free_port() -> int:
@@ -35,24 +36,8 @@ def run_until(
     done: Callable[[StageStats], bool],
     **options: Any,
 ) -> StageStats:
-    """Run the stage in a thread until ``done(stats)`` or 30 s."""
-    stop = threading.Event()
-    result: list[StageStats] = []
-
-    def progress(stats: StageStats) -> None:
-        if done(stats):
-            stop.set()
-
-    worker = threading.Thread(
-        target=lambda: result.append(
-            store_stage(bus, store, kind, stop, on_progress=progress, **options)
-        )
-    )
-    worker.start()
-    worker.join(30)
-    stop.set()
-    worker.join(5)
-    return result[0]
+    """Run the store stage in a thread until ``done(stats)`` or 30 s."""
+    return run_stage(store_stage, bus, store, kind, done=done, **options)
 
 
 def test_trades_are_stored_once_and_counted_on_metrics(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The live path for the API: stage statuses, latest feature values, and the hub that
-fans the bus out to WebSocket clients."""
+"""The live path for the API: stage statuses and latest feature values (the WebSocket's
+fan-out is ``stream_hub``)."""
 
 from __future__ import annotations
 

@@ -140,22 +140,21 @@ def bars_stage(
     made from the trades so far if the stream has ended (``final``); otherwise their
     trades stay unacknowledged, to be read again by the next run."""
     live = LiveBars(timeframe, lateness_ns=lateness_ns, made_until=made_until(store, timeframe))
-    held: list[Delivery] = []
+    held: list[tuple[int, Delivery]] = []  # with the newest trade time of each
 
     def settle(bars: pl.DataFrame) -> Outcome:
         if not bars.is_empty():
             store.write(DataKind.BARS, bars, timeframe=timeframe)
             bus.publish(DataKind.BARS.value, bars)
         oldest = live.oldest_open_ns
-        done = [d for d in held if oldest is None or _newest(d) < oldest]
-        for delivery in done:
-            held.remove(delivery)
+        done = [d for newest, d in held if oldest is None or newest < oldest]
+        held[:] = [(newest, d) for newest, d in held if oldest is not None and newest >= oldest]
         if metrics is not None:
             metrics.late.labels(metrics.stage, DataKind.TRADES.value).set(live.late_trades)
         return Outcome(bars.height, done)
 
     def work(deliveries: Sequence[Delivery]) -> Outcome:
-        held.extend(deliveries)
+        held.extend((newest_ns(d.frame) or 0, d) for d in deliveries)
         if not deliveries:
             return Outcome(0, ())
         trades = pl.concat([d.frame for d in deliveries], how="vertical_relaxed")
@@ -172,7 +171,3 @@ def bars_stage(
         on_progress=on_progress,
         on_stop=(lambda: settle(live.flush())) if final else None,
     )
-
-
-def _newest(delivery: Delivery) -> int:
-    return newest_ns(delivery.frame) or 0

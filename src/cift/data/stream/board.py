@@ -10,8 +10,6 @@ and the latest values stay in the memory of the process that computes them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from cift.core.errors import UpstreamError
+from cift.core.files import write_text_atomic
 
 if TYPE_CHECKING:
     from cift.core.settings import Settings
@@ -45,6 +44,10 @@ class Board(Protocol):
         ...
 
 
+def _stamped(status: Values) -> str:
+    return json.dumps(status | {"posted_at": time.time()})
+
+
 def newest_rows(rows: pl.DataFrame) -> dict[str, Values]:
     """The last row of each symbol as JSON-ready values (``ts`` as ISO text)."""
     tail = rows.group_by("symbol", maintain_order=True).last()
@@ -60,12 +63,7 @@ class LocalBoard:
         self._latest: dict[str, dict[str, Values]] = {}
 
     def post_status(self, stage: str, status: Values) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        body = json.dumps(status | {"posted_at": time.time()})
-        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".status-")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(body)
-        os.replace(temporary, self.root / f"{stage}.json")
+        write_text_atomic(self.root / f"{stage}.json", _stamped(status))
 
     def statuses(self) -> dict[str, Values]:
         found: dict[str, Values] = {}
@@ -103,8 +101,7 @@ class RedisBoard:
             ) from None
 
     def post_status(self, stage: str, status: Values) -> None:
-        body = json.dumps(status | {"posted_at": time.time()})
-        self._call("hset", f"{self.prefix}stream:status", stage, body)
+        self._call("hset", f"{self.prefix}stream:status", stage, _stamped(status))
 
     def statuses(self) -> dict[str, Values]:
         held = self._call("hgetall", f"{self.prefix}stream:status")

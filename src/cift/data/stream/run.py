@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,16 +60,15 @@ class _Stage:
 
     def finish(self, upstream_polls: int | None) -> None:
         """Stop once drained (a poll after the upstream stopped found nothing)."""
-        waited = 0.0
+        deadline = time.monotonic() + DRAIN_SECONDS
         while (
             upstream_polls is not None
             and self.thread is not None
             and self.thread.is_alive()
             and not self.stats.drained_since(upstream_polls)
-            and waited < DRAIN_SECONDS
+            and time.monotonic() < deadline
         ):
-            threading.Event().wait(0.05)
-            waited += 0.05
+            time.sleep(0.05)
         self.stop.set()
         if self.thread is not None:
             self.thread.join()

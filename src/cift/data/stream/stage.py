@@ -4,16 +4,19 @@ the stage's work, acknowledge what the work says is durable, and keep score."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from loguru import logger
 
 from cift.core.errors import UpstreamError
+from cift.core.timeutil import from_ns
 from cift.data.bus import Delivery, EventBus
 from cift.data.stream.metrics import StageMetrics
 
@@ -51,6 +54,23 @@ class StageStats:
             return None
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def report(self, seconds: float) -> dict[str, Any]:
+        """The figures as the stream board keeps them (``cift stream status``, the API),
+        the rate over ``seconds`` of running."""
+        return {
+            "rows_in": self.rows_received,
+            "rows_out": self.rows_stored,
+            "batches": self.batches,
+            "rate": self.rows_received / max(seconds, 1e-9),
+            "lag": self.lag,
+            "last_event": None
+            if self.last_event_ns is None
+            else from_ns(self.last_event_ns).isoformat(timespec="seconds"),
+            "latency_ms": round(self.latency_ms, 3),
+            "latency_p99_ms": self.latency_quantile(0.99),
+            "pid": os.getpid(),
+        }
 
     def drained_since(self, polls: int) -> bool:
         """True once a poll begun after the ``polls``-th found nothing new."""
