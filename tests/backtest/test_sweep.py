@@ -14,9 +14,7 @@ from distributed import Client, LocalCluster
 from scipy import stats
 from typer.testing import CliRunner
 
-from cift.backtest import cluster as cluster_module
 from cift.backtest import runs
-from cift.backtest.cluster import dask_client
 from cift.backtest.metrics import compute_metrics, simple_returns
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.sweep import (
@@ -30,6 +28,8 @@ from cift.backtest.sweep import (
 )
 from cift.backtest.trials import Job, Score, Trial, evaluate, periods_per_year_of
 from cift.cli.app import app
+from cift.core import cluster as cluster_module
+from cift.core.cluster import dask_client
 from cift.core.errors import UpstreamError, ValidationError
 from cift.core.settings import Environment, Settings, load_settings
 

@@ -16,13 +16,14 @@ from distributed import Client
 from typer.testing import CliRunner
 
 from cift.backtest import runs
-from cift.backtest.cluster import dask_client
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.sweep import grid_plan, run_sweep
-from cift.backtest.walkforward import Window, parse_length, walk_forward, windows
+from cift.backtest.walkforward import walk_forward
 from cift.cli.app import app
+from cift.core.cluster import dask_client
 from cift.core.errors import ValidationError
 from cift.core.settings import Environment, Settings, load_settings
+from cift.core.windows import Window, parse_length, windows
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}

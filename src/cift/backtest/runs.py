@@ -26,10 +26,11 @@ import polars as pl
 from cift import __version__
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
-from cift.backtest.spec import Inputs, RunSpec, frame_digest, load_inputs
+from cift.backtest.spec import Inputs, RunSpec, load_inputs
 from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
+from cift.data.digest import frame_digest
 from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import Backtest

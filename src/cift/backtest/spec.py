@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cift.backtest.config import BacktestConfig
 from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
+from cift.data.digest import frame_digest
 from cift.data.providers.base import check_range
 from cift.data.store import open_store
 from cift.model import DataKind, Timeframe
@@ -161,16 +162,3 @@ def _inputs(frames: dict[DataKind, pl.DataFrame], timeframe: Timeframe | None) -
         timeframe=timeframe,
         data_hash=digest.hexdigest(),
     )
-
-
-def frame_digest(frame: pl.DataFrame) -> str:
-    """SHA-256 of a frame's column names and values (independent of file layout)."""
-    digest = hashlib.sha256()
-    for name in sorted(frame.columns):
-        column = frame.get_column(name)
-        digest.update(f"{name}:{column.dtype}:{column.null_count()}".encode())
-        if column.dtype.is_numeric() or column.dtype.is_temporal():
-            digest.update(column.to_physical().fill_null(0).to_numpy().tobytes())
-        else:
-            digest.update("\x1f".join(column.cast(pl.String).fill_null("").to_list()).encode())
-    return digest.hexdigest()

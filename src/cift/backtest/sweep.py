@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import ValidationError as PydanticValidationError
 
-from cift.backtest.cluster import Completed, cancel, scatter, using, worker_count
 from cift.backtest.overfitting import Deflation, deflated_sharpe_ratio
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.trials import (
@@ -33,6 +32,7 @@ from cift.backtest.trials import (
     evaluate,
     periods_per_year_of,
 )
+from cift.core.cluster import Completed, cancel, scatter, using, worker_count
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.strategy.registry import get_strategy

@@ -10,9 +10,10 @@ from rich.table import Table
 from cift.backtest import sweep
 from cift.backtest.spec import RunSpec
 from cift.backtest.trials import ENGINES, RANKABLE, Engine
-from cift.backtest.walkforward import WalkForwardResult, parse_length, walk_forward
+from cift.backtest.walkforward import WalkForwardResult, walk_forward
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when
+from cift.core.windows import parse_length
 
 from .backtest_options import (
     STRATEGY_HELP,

@@ -153,7 +153,8 @@ def compute_set(frame: pl.DataFrame, feature_set: FeatureSet) -> pl.DataFrame:
     return compute(frame, feature_set.calls).select("symbol", "ts", *feature_set.columns)
 
 
-def _symbol_batches(symbols: Sequence[str]) -> Iterator[list[str]]:
+def symbol_batches(symbols: Sequence[str]) -> Iterator[list[str]]:
+    """``symbols`` in batches of :data:`SYMBOLS_PER_BATCH`."""
     for start in range(0, len(symbols), SYMBOLS_PER_BATCH):
         yield list(symbols[start : start + SYMBOLS_PER_BATCH])
 
@@ -192,7 +193,7 @@ def compute_and_store(
             "see 'cift data ls'."
         )
     result = ComputeResult(feature_set.set_id, len(chosen), 0, 0)
-    for batch in _symbol_batches(chosen):
+    for batch in symbol_batches(chosen):
         source = store.read(
             feature_set.kind, symbols=batch, end=end, timeframe=feature_set.timeframe
         ).collect()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.repositories.owned import OwnedRecords
 from cift.features.pipeline import FeatureSet
+from cift.ml.labelling import LabelSpec
 from cift.model import Timeframe
 from cift.model.fields import Identifier, Label, Text, TimeframeText
 
@@ -44,26 +44,6 @@ class ModelType(StrEnum):
     LIGHTGBM_CLASSIFIER = "lightgbm_classifier"
     LIGHTGBM_REGRESSOR = "lightgbm_regressor"
     LOGISTIC_REGRESSION = "logistic_regression"
-
-
-class LabelSpec(BaseModel):
-    """The target: the forward return over ``horizon`` bars, or its triple-barrier sign."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["forward_return", "triple_barrier"]
-    horizon: int = Field(ge=1, le=100_000, description="Bars ahead (the vertical barrier).")
-    profit_taking: float | None = Field(None, gt=0, le=100, description="Upper barrier, in vols.")
-    stop_loss: float | None = Field(None, gt=0, le=100, description="Lower barrier, in vols.")
-
-    @model_validator(mode="after")
-    def _barriers(self) -> Self:
-        barriers = (self.profit_taking, self.stop_loss)
-        if self.kind == "triple_barrier" and None in barriers:
-            raise ValueError("a triple_barrier label needs profit_taking and stop_loss")
-        if self.kind == "forward_return" and barriers != (None, None):
-            raise ValueError("a forward_return label has no barriers")
-        return self
 
 
 class ModelSpec(BaseModel):
@@ -114,7 +94,7 @@ def save_configuration(
     features = spec.feature_set()
     parameters: dict[str, Any] = {
         "features": features.content,
-        "label": spec.label.model_dump(exclude_none=True),
+        "label": spec.label.content,
         "hyperparameters": spec.hyperparameters,
     }
 

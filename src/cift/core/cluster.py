@@ -1,4 +1,4 @@
-"""The Dask client that sweeps and walk-forward runs fan out on.
+"""The Dask client that sweeps, walk-forward runs and model training fan out on.
 
 With ``CIFT_DASK_SCHEDULER`` set, the client connects to that scheduler; otherwise it
 starts a local cluster of ``CIFT_DASK_LOCAL_WORKERS`` single-threaded worker processes
@@ -25,7 +25,7 @@ CONNECT_TIMEOUT = "10s"
 def _require_distributed() -> None:
     if importlib.util.find_spec("distributed") is None:
         raise ConfigurationError(
-            "Sweeps run on Dask, which is not installed; install it with "
+            "Sweeps and training folds run on Dask, which is not installed; install it with "
             "pip install 'cift[distributed]'."
         )
 
