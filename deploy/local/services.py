@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Start, stop and check the servers CIFT runs on at scale, on this machine, without Docker.
 
-    python3 deploy/local/services.py up [SERVICE ...]       # all four when none is named
+    python3 deploy/local/services.py up [SERVICE ...]       # every server when none is named
     python3 deploy/local/services.py status [--json]
     python3 deploy/local/services.py env                     # export lines for CIFT_* settings
     python3 deploy/local/services.py down [SERVICE ...]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from servers.base import Service
 from servers.kafka import Kafka
+from servers.mlflow import MLflow
 from servers.postgres import Postgres
 from servers.questdb import QuestDB
 from servers.redis import Redis
@@ -13,4 +14,5 @@ SERVICES: dict[str, type[Service]] = {
     "redis": Redis,
     "questdb": QuestDB,
     "kafka": Kafka,
+    "mlflow": MLflow,
 }

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     dask_local_workers: int = Field(
         2, ge=1, le=256, description="Worker processes of the local Dask cluster."
     )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking server for training runs and the model registry, e.g. "
+        "`http://mlflow:5000`. Empty means a local store under `<CIFT_HOME>/mlflow` (runs and "
+        "registry in SQLite, artifacts on disk).",
+    )
     log_level: LogLevel = Field("INFO", description="Lowest level that is logged.")
     log_format: LogFormat = Field(
         "auto",

@@ -9,7 +9,6 @@ trained model can be traced to exactly the inputs it saw.
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,6 +24,7 @@ from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.repositories.owned import OwnedRecords
 from cift.features.pipeline import FeatureSet
 from cift.ml.labelling import LabelSpec
+from cift.ml.models import ModelType
 from cift.model import Timeframe
 from cift.model.fields import Identifier, Label, Text, TimeframeText
 
@@ -36,14 +36,6 @@ Hyperparameter = (
     | Annotated[str, StringConstraints(max_length=200)]
 )
 """A learner's setting: an integer, a finite float, a flag or a short string."""
-
-
-class ModelType(StrEnum):
-    """The learning algorithms a configuration can name."""
-
-    LIGHTGBM_CLASSIFIER = "lightgbm_classifier"
-    LIGHTGBM_REGRESSOR = "lightgbm_regressor"
-    LOGISTIC_REGRESSION = "logistic_regression"
 
 
 class ModelSpec(BaseModel):

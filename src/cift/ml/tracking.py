@@ -1,0 +1,195 @@
+"""MLflow: every training run logged, every trained model in the registry.
+
+The embedded default is a local store under ``<CIFT_HOME>/mlflow`` (runs and registry in
+SQLite, artifacts beside it); ``CIFT_MLFLOW_TRACKING_URI`` points at a tracking server
+instead. Runs carry what a model's lineage needs as tags (``cift.dataset_hash``,
+``cift.data_hash``, ``cift.feature_set_sha``, ``cift.label``, ``cift.code_version``);
+models are registered under their configuration's name, a new version taking the alias
+``challenger`` until it is promoted to ``champion``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+from cift.core.errors import ConfigurationError, NotFoundError, UpstreamError, ValidationError
+from cift.core.settings import Settings
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+ALIASES = (CHAMPION, CHALLENGER)
+TAG = "cift."
+
+
+def tracking_uri(settings: Settings) -> str:
+    """The configured server, or the local SQLite store."""
+    if settings.mlflow_tracking_uri:
+        return settings.mlflow_tracking_uri.rstrip("/")
+    folder = (settings.home / "mlflow").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+@contextmanager
+def mlflow_at(settings: Settings) -> Iterator[ModuleType]:
+    """The ``mlflow`` module pointed at this installation's tracking store; its errors
+    (a server down, a bad answer) end as CIFT errors."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    try:
+        import mlflow
+        from mlflow.exceptions import MlflowException
+    except ImportError:
+        raise ConfigurationError(
+            "Tracking needs MLflow; install it with pip install 'cift[ml]'."
+        ) from None
+    uri = tracking_uri(settings)
+    if uri.startswith(("http://", "https://")):
+        _check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield mlflow
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise NotFoundError(f"MLflow has no such object: {exc.message}") from None
+        raise UpstreamError(f"MLflow at {uri} refused the request: {exc.message}") from None
+
+
+def _check_server(uri: str) -> None:
+    try:
+        answer = httpx.get(f"{uri}/health", timeout=5)
+    except httpx.HTTPError as exc:
+        raise UpstreamError(
+            f"Cannot reach the MLflow server at {uri} ({type(exc).__name__}); start it, or "
+            "unset CIFT_MLFLOW_TRACKING_URI to track in the local store."
+        ) from None
+    if answer.status_code != 200:
+        raise UpstreamError(f"The MLflow server at {uri} answers {answer.status_code} to /health.")
+
+
+def experiment_id(mlflow: ModuleType, settings: Settings, name: str) -> str:
+    """The experiment ``name``, created on first use (locally, its artifacts under
+    ``<CIFT_HOME>/mlflow/artifacts``; on a server, where the server keeps them)."""
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if not settings.mlflow_tracking_uri:
+        location = (settings.home / "mlflow" / "artifacts").resolve().as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version, as ``cift ml models`` shows it."""
+
+    name: str
+    version: int
+    run_id: str
+    aliases: list[str]
+    created_ms: int
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "run_id": self.run_id,
+            "aliases": self.aliases,
+            "created_ms": self.created_ms,
+            "tags": self.tags,
+            "metrics": self.metrics,
+        }
+
+
+def registered_models(settings: Settings) -> list[dict[str, Any]]:
+    """Every registered model: name, newest version and aliases."""
+    with mlflow_at(settings) as mlflow:
+        client = mlflow.MlflowClient()
+        out = []
+        for model in client.search_registered_models(max_results=1_000):
+            versions = [int(v.version) for v in model.latest_versions or []]
+            out.append(
+                {
+                    "name": model.name,
+                    "latest_version": max(versions) if versions else None,
+                    "aliases": dict(sorted((model.aliases or {}).items())),
+                    "description": model.description or "",
+                }
+            )
+        return sorted(out, key=lambda m: m["name"])
+
+
+def model_versions(settings: Settings, name: str) -> list[ModelVersion]:
+    """The versions of the registered model ``name``, newest first, with their runs'
+    metrics and lineage tags."""
+    with mlflow_at(settings) as mlflow:
+        client = mlflow.MlflowClient()
+        found = client.search_model_versions(f"name = '{_quoted(name)}'")
+        if not found:
+            raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
+        aliases: dict[int, list[str]] = {}
+        for alias, number in client.get_registered_model(name).aliases.items():
+            aliases.setdefault(int(number), []).append(alias)
+        out = []
+        for version in found:
+            run = client.get_run(version.run_id)
+            out.append(
+                ModelVersion(
+                    name=version.name,
+                    version=int(version.version),
+                    run_id=version.run_id,
+                    aliases=sorted(aliases.get(int(version.version), [])),
+                    created_ms=int(version.creation_timestamp),
+                    tags={k: v for k, v in run.data.tags.items() if k.startswith(TAG)},
+                    metrics=dict(run.data.metrics),
+                )
+            )
+        return sorted(out, key=lambda v: -v.version)
+
+
+def promote(settings: Settings, name: str, version: int, alias: str = CHAMPION) -> None:
+    """Point ``alias`` at ``version`` of ``name`` (an alias names one version at a time)."""
+    if alias not in ALIASES:
+        raise ValidationError(f"Alias {alias!r}: choose {' or '.join(ALIASES)}.")
+    known = {v.version for v in model_versions(settings, name)}
+    if version not in known:
+        raise NotFoundError(
+            f"{name} has no version {version}; it has {', '.join(map(str, sorted(known)))}."
+        )
+    with mlflow_at(settings) as mlflow:
+        mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
+
+
+def resolve_version(settings: Settings, name: str, ref: str) -> ModelVersion:
+    """A version of ``name`` by number (``3``) or alias (``champion``)."""
+    versions = model_versions(settings, name)
+    for version in versions:
+        if ref == str(version.version) or ref in version.aliases:
+            return version
+    raise NotFoundError(
+        f"{name} has no version or alias {ref!r}; versions "
+        f"{', '.join(str(v.version) for v in versions)}, aliases "
+        f"{', '.join(a for v in versions for a in v.aliases) or 'none'}."
+    )
+
+
+def tags_of(values: dict[str, Any]) -> dict[str, str]:
+    """Lineage values as ``cift.*`` run tags (documents as compact JSON)."""
+    return {
+        f"{TAG}{key}": value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        for key, value in values.items()
+    }
+
+
+def _quoted(name: str) -> str:
+    return name.replace("'", "''")
