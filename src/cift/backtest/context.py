@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from array import array
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -13,6 +14,7 @@ from cift.backtest import events as ev
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import Venue
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.features.engine import compute
 from cift.features.spec import parse_call
 from cift.model import Timeframe
@@ -24,8 +26,13 @@ class BacktestContext(Context):
     """Implements the Context primitives over the event stream."""
 
     def __init__(
-        self, stream: ev.EventStream, portfolio: Portfolio, timeframe: Timeframe | None
+        self,
+        stream: ev.EventStream,
+        portfolio: Portfolio,
+        timeframe: Timeframe | None,
+        settings: Settings,
     ) -> None:
+        self.settings = settings
         self.stream = stream
         self._bar_shift = timeframe.nanos if timeframe is not None else 0
         self.portfolio = portfolio
@@ -44,12 +51,27 @@ class BacktestContext(Context):
         self.current: dict[str, array[float]] = {}
         self._starts = _symbol_starts(stream.bars, len(stream.symbols))
 
-    def attach(self, venue: Venue, features: dict[str, str], orders: list[Order]) -> None:
-        """Connect the venue and compute the strategy's declared features."""
+    def attach(
+        self,
+        venue: Venue,
+        features: dict[str, str],
+        orders: list[Order],
+        derived: Callable[[pl.DataFrame], dict[str, pl.Series]] | None = None,
+    ) -> None:
+        """Connect the venue and compute the strategy's declared features and derived
+        columns (over the bars)."""
         self.venue = venue
         self.orders = orders
         for name, text in features.items():
             self._features.update(self._compute(name, text))
+        if derived is not None and self.stream.bars is not None:
+            for name, column in derived(self.stream.bars.frame).items():
+                if column.len() != self.stream.bars.frame.height:
+                    raise ValidationError(
+                        f"Derived column {name!r} has {column.len():,} values for "
+                        f"{self.stream.bars.frame.height:,} bars."
+                    )
+                self._features[name] = (ev.BAR, _doubles(column))
         for name, (kind, values) in self._features.items():
             self.by_kind[kind][name] = values
 

@@ -20,6 +20,7 @@ from cift.backtest.context import BacktestContext
 from cift.backtest.curve import equity_curve
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import Venue
+from cift.core.settings import Settings, get_settings
 from cift.model import Timeframe
 from cift.model.orders import Fill, Order
 from cift.strategy.base import Strategy, StrategyParams
@@ -60,17 +61,19 @@ def run_backtest(
     params: StrategyParams | None = None,
     config: BacktestConfig | None = None,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> BacktestResult:
-    """Run a strategy over market data and return its equity, orders, fills and trades."""
+    """Run a strategy over market data and return its equity, orders, fills and trades
+    (``settings``: where models live, for strategies that load one)."""
     config = config or BacktestConfig()
     stream = ev.build(bars, timeframe, quotes, trades)
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
-    ctx = BacktestContext(stream, portfolio, timeframe)
+    ctx = BacktestContext(stream, portfolio, timeframe, settings or get_settings())
     portfolio.price_of = ctx.price_of
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
-    ctx.attach(venue, strategy.features(), orders)
+    ctx.attach(venue, strategy.features(), orders, strategy.derived)
     _run(stream, ctx, venue, portfolio, strategy, progress)
     equity = equity_curve(stream, config.initial_cash, portfolio.cash_log, portfolio.position_log)
     return BacktestResult(

@@ -40,6 +40,7 @@ class BacktestJobs:
     def submit(self, spec: RunSpec, user_id: uuid.UUID | None = None) -> uuid.UUID:
         """Record ``spec`` as queued and start it; its id comes back at once."""
         spec.validate_all()
+        spec = spec.resolved(self.settings)
         config = spec.backtest_config()
         run_id = self.records.create(spec.model_dump(mode="json"), config.initial_cash, user_id)
         self.futures[run_id] = self.pool().submit(

@@ -73,13 +73,14 @@ def execute(
 ) -> RunOutcome:
     """Run ``spec``, write its artifacts and record it; a failure is recorded too."""
     spec.validate_all()
+    spec = spec.resolved(settings)
     store = store or records(settings)
     config = spec.backtest_config()
     run_id = run_id or store.create(spec.model_dump(mode="json"), config.initial_cash)
     store.start(run_id)
     try:
         inputs = load_inputs(spec, settings)
-        result = simulate(spec, inputs, progress)
+        result = simulate(spec, inputs, progress, settings)
         measured = sampled(result) if inputs.timeframe is None else result
         benchmark = _benchmark(inputs)
         metrics = compute_metrics(measured, benchmark=benchmark)
@@ -105,7 +106,12 @@ def execute(
     return RunOutcome(run_id, spec, measured, metrics, folder, inputs.data_hash)
 
 
-def simulate(spec: RunSpec, inputs: Inputs, progress: Progress | None = None) -> BacktestResult:
+def simulate(
+    spec: RunSpec,
+    inputs: Inputs,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+) -> BacktestResult:
     """The engine run of ``spec`` on ``inputs`` (nothing recorded)."""
     return run_backtest(
         spec.strategy_class(),
@@ -116,6 +122,7 @@ def simulate(spec: RunSpec, inputs: Inputs, progress: Progress | None = None) ->
         params=spec.strategy_params(),
         config=spec.backtest_config(),
         progress=progress,
+        settings=settings,
     )
 
 

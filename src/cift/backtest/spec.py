@@ -54,6 +54,12 @@ class RunSpec(BaseModel):
     def backtest_config(self) -> BacktestConfig:
         return BacktestConfig.from_description({**BacktestConfig().describe(), **self.config})
 
+    def resolved(self, settings: Settings) -> RunSpec:
+        """This spec with the strategy's moving references pinned (a model alias to its
+        version), as it is recorded and run."""
+        params = self.strategy_class().resolve(dict(self.params), settings)
+        return self if params == self.params else self.model_copy(update={"params": params})
+
     def validate_all(self) -> None:
         """Check strategy, parameters, settings and range before any work starts."""
         self.strategy_params()

@@ -184,6 +184,7 @@ def _lineage(row: ModelConfiguration, dataset: Dataset, kind: str) -> dict[str, 
     return tags_of(
         {
             "kind": kind,
+            "model_type": row.model_type,
             "configuration_id": str(row.id),
             "configuration": f"{row.name}:{row.version}",
             "dataset_hash": dataset.dataset_hash,

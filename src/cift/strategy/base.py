@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.model import DataKind
 
 if TYPE_CHECKING:
@@ -57,6 +59,20 @@ class Strategy:
             raise ValidationError(
                 f"Bad parameters for {cls.name}: {problems}. Its parameters: {fields or 'none'}."
             ) from None
+
+    @classmethod
+    def resolve(cls, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
+        """``params`` with moving references pinned (a model alias to its version), so a
+        recorded run names exactly what it used; called once before a run."""
+        del settings
+        return params
+
+    def derived(self, bars: pl.DataFrame) -> dict[str, pl.Series]:
+        """Columns computed once over all the bars (by symbol and time) before the first
+        event, read like features with ``self.ctx.feature(name)``: a model's scores, one
+        vectorised pass. A value at a bar may use that bar and earlier ones only."""
+        del bars
+        return {}
 
     def features(self) -> dict[str, str]:
         """Features the strategy reads, as {name: call}, e.g. {"fast": "sma(10)"}; their

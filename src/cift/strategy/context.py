@@ -16,6 +16,7 @@ import numpy as np
 from loguru import logger
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.model.orders import Order, OrderSide, OrderType, TimeInForce
 
 
@@ -53,6 +54,8 @@ class Context(ABC):
     """Orders, positions, the portfolio, history, features and the clock."""
 
     log = logger
+    settings: Settings
+    """Where this process keeps its data and models."""
 
     # Primitives the runtime provides.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cift.core.errors import ValidationError
 from cift.strategy.base import Strategy
 from cift.strategy.builtin.donchian import DonchianBreakout
+from cift.strategy.builtin.model_signal import ModelSignal
 from cift.strategy.builtin.momentum import CrossSectionalMomentum
 from cift.strategy.builtin.order_flow import OrderFlowImbalance
 from cift.strategy.builtin.rsi_reversion import RsiReversion
@@ -18,6 +19,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         DonchianBreakout,
         CrossSectionalMomentum,
         OrderFlowImbalance,
+        ModelSignal,
     )
 }
 
