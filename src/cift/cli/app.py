@@ -20,6 +20,7 @@ from . import (
     demo,
     features,
     keys,
+    ml,
     serve,
     stream,
     users,
@@ -52,6 +53,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.add_typer(ml.app, name="ml")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")

@@ -16,6 +16,7 @@ import polars as pl
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.features.pipeline import FeatureSet, compute_set
+from cift.ml.labelling import LabelSpec
 from cift.ml.models import Learner, ModelType
 from cift.ml.tracking import ModelVersion, mlflow_at, resolve_version
 from cift.model import Timeframe
@@ -28,6 +29,7 @@ class TrainedModel:
     version: ModelVersion
     model_type: ModelType
     feature_set: FeatureSet
+    label: LabelSpec
     learner: Learner
 
     @property
@@ -65,14 +67,15 @@ def load_model(settings: Settings, name: str, ref: str = "champion") -> TrainedM
         model_type = ModelType(tags["cift.model_type"])
         calls = json.loads(tags["cift.features"])
         timeframe = Timeframe.parse(tags["cift.timeframe"])
+        label = LabelSpec.model_validate_json(tags["cift.label"])
     except (KeyError, ValueError):
         raise ValidationError(
             f"{name} version {version.version} was not trained by CIFT (its run lacks the "
-            "cift.model_type, cift.features and cift.timeframe tags)."
+            "cift.model_type, cift.features, cift.timeframe and cift.label tags)."
         ) from None
     feature_set = FeatureSet.from_text("model", ",".join(calls), timeframe=timeframe)
     with mlflow_at(settings) as mlflow:
         flavor = getattr(mlflow, model_type.flavor)
         estimator = flavor.load_model(f"models:/{name}/{version.version}")
     learner = Learner(model_type, feature_set.columns, estimator)
-    return TrainedModel(version, model_type, feature_set, learner)
+    return TrainedModel(version, model_type, feature_set, label, learner)

@@ -48,6 +48,15 @@ class LabelSpec(BaseModel):
         unused = {"volatility_span"} if self.kind == "forward_return" else set()
         return self.model_dump(exclude_none=True, exclude=unused)
 
+    @property
+    def breakeven(self) -> float:
+        """The probability of a positive outcome at which a long bet breaks even: with
+        barriers ``pt`` and ``sl`` a win pays ``pt`` and a loss costs ``sl`` (in vols),
+        so it is ``sl / (pt + sl)``; a forward return's sign is symmetric (½)."""
+        if self.profit_taking is None or self.stop_loss is None:
+            return 0.5
+        return self.stop_loss / (self.profit_taking + self.stop_loss)
+
     def text(self) -> str:
         """Short and readable, e.g. ``triple_barrier(h=20, pt=2, sl=1)``."""
         if self.kind == "forward_return":

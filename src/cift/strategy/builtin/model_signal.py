@@ -2,11 +2,13 @@
 
 The model (``cift ml train`` registers it) scores every bar from the point-in-time
 features it was trained on, in one vectorised pass before the first event. A classifier's
-score is the probability that the label's outcome is positive: long above ``threshold``,
-short below ``1 - threshold`` when shorts are allowed, flat between. A regressor's score
-is the predicted return: long above ``threshold``, short below ``-threshold``. With
-``sizing="probability"`` a classifier's position is ``fraction · (2·Φ(z) - 1)``,
-``z = (p - ½) / √(p(1 - p))`` (AFML §10.3), so a barely-sure model bets little.
+score is the probability ``p`` that the label's outcome is positive; a bet breaks even
+at ``b = sl / (pt + sl)`` for triple-barrier labels (½ for a forward return's sign), so
+the strategy is long when ``p > b + edge``, short (when allowed) when ``p < b - edge``,
+flat between. A regressor's score is the predicted return: long above ``min_return``,
+short below ``-min_return``. With ``sizing="probability"`` a classifier's position is
+``fraction · |2·Φ(z) - 1|``, ``z = (p - b) / √(p(1 - p))`` (AFML §10.3 around the
+break-even), so a barely-sure model bets little.
 """
 
 from __future__ import annotations
@@ -30,11 +32,10 @@ class ModelSignalParams(StrategyParams):
     version: str = Field(
         "champion", min_length=1, description="Its version number or alias (champion)."
     )
-    threshold: float | None = Field(
-        None,
-        description="Entry level: a probability for classifiers (default 0.55), a "
-        "predicted return for regressors (default 0).",
+    edge: float = Field(
+        0.02, ge=0, lt=0.5, description="Classifiers: probability above break-even to enter."
     )
+    min_return: float = Field(0.0, ge=0, description="Regressors: predicted return to enter.")
     sizing: Literal["fixed", "probability"] = Field(
         "fixed", description="fixed: always `fraction`; probability: scaled by confidence."
     )
@@ -64,24 +65,19 @@ class ModelSignal(Strategy):
 
         model = load_model(self.ctx.settings, self.params.model, self.params.version)
         self.classifies = model.model_type.classifies
+        self.breakeven = model.label.breakeven
         return {"score": model.score(bars).get_column("score")}
-
-    def on_start(self) -> None:
-        default = 0.55 if self.classifies else 0.0
-        self.threshold = self.params.threshold if self.params.threshold is not None else default
 
     def target(self, score: float) -> float:
         """The position (fraction of equity, signed) a score asks for."""
         p = self.params
-        if self.classifies:
-            side = 1 if score > self.threshold else -1 if score < 1 - self.threshold else 0
-        else:
-            side = 1 if score > self.threshold else -1 if score < -self.threshold else 0
+        centre, margin = (self.breakeven, p.edge) if self.classifies else (0.0, p.min_return)
+        side = 1 if score > centre + margin else -1 if score < centre - margin else 0
         if side < 0 and not p.allow_short:
             return 0.0
         size = p.fraction
         if p.sizing == "probability" and self.classifies and side and 0 < score < 1:
-            z = (score - 0.5) / math.sqrt(score * (1 - score))
+            z = (score - centre) / math.sqrt(score * (1 - score))
             size *= abs(2 * _NORMAL.cdf(z) - 1)
         return side * size
 
