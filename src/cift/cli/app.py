@@ -20,6 +20,7 @@ from . import (
     demo,
     features,
     keys,
+    lineage,
     ml,
     serve,
     stream,
@@ -54,6 +55,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.add_typer(ml.app, name="ml")
+app.add_typer(lineage.app, name="lineage")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")

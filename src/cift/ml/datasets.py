@@ -86,6 +86,10 @@ class Dataset:
     symbols: list[str]
     rows: int
     parts: list[Path]
+    span: tuple[str, str] = ("", "")
+    """The first row's time and the last label's end (ISO, UTC): the market history the
+    dataset's features and labels read, which a backtest must not overlap to be
+    out-of-sample."""
 
     def frame(self) -> pl.LazyFrame:
         """``symbol, ts``, the features and the label columns, by symbol and time."""
@@ -101,6 +105,7 @@ class Dataset:
             "symbols": self.symbols,
             "rows": self.rows,
             "parts": [p.name for p in self.parts],
+            "span": list(self.span),
         }
 
 
@@ -133,15 +138,21 @@ def build_dataset(
             progress(len(parts) * len(batch), len(symbols))
     data_hash = _hash(*digests)
     dataset_hash = _hash(data_hash, features.sha256, spec.content())
-    rows = pl.scan_parquet(parts).select(pl.len()).collect().item()
+    rows, first, last = (
+        pl.scan_parquet(parts)
+        .select(pl.len(), pl.col("ts").min(), pl.col("label_end").max())
+        .collect()
+        .row(0)
+    )
     if not rows:
         raise NotFoundError(
             f"No rows for {spec.label.text()} over {', '.join(symbols)} in that range: the "
             "features' warm-up and the label's horizon leave nothing. Widen the range or "
             "shorten the horizon."
         )
+    span = (first.isoformat(), last.isoformat())
     dataset = Dataset(
-        dataset_hash, data_hash, features.sha256, spec, features.columns, symbols, rows, parts
+        dataset_hash, data_hash, features.sha256, spec, features.columns, symbols, rows, parts, span
     )
     manifest = root / f"{dataset_hash}.json"
     write_text_atomic(manifest, json.dumps(dataset.manifest(), indent=2, sort_keys=True))
@@ -184,6 +195,7 @@ def open_dataset(root: Path, dataset_hash: str) -> Dataset:
         symbols=manifest["symbols"],
         rows=manifest["rows"],
         parts=parts,
+        span=tuple(manifest.get("span", ("", ""))),  # type: ignore[arg-type]
     )
 
 

@@ -193,3 +193,36 @@ def tags_of(values: dict[str, Any]) -> dict[str, str]:
 
 def _quoted(name: str) -> str:
     return name.replace("'", "''")
+
+
+def run_tags(settings: Settings, run_id: str) -> dict[str, Any]:
+    """A run's name, lineage tags and metrics."""
+    with mlflow_at(settings) as mlflow:
+        run = mlflow.MlflowClient().get_run(run_id)
+    return {
+        "run_id": run.info.run_id,
+        "name": run.info.run_name,
+        "tags": {k: v for k, v in run.data.tags.items() if k.startswith(TAG)},
+        "metrics": dict(run.data.metrics),
+    }
+
+
+def runs_tagged(settings: Settings, key: str, value: str) -> list[str]:
+    """Ids of the runs whose tag ``cift.<key>`` is ``value``, newest first."""
+    with mlflow_at(settings) as mlflow:
+        client = mlflow.MlflowClient()
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        runs = client.search_runs(
+            experiments,
+            filter_string=f"tags.`{TAG}{key}` = '{_quoted(value)}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1_000,
+        )
+    return [r.info.run_id for r in runs]
+
+
+def versions_of_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
+    """The registered (name, version) pairs whose model the run logged."""
+    with mlflow_at(settings) as mlflow:
+        found = mlflow.MlflowClient().search_model_versions(f"run_id = '{_quoted(run_id)}'")
+    return sorted((v.name, int(v.version)) for v in found)

@@ -196,6 +196,8 @@ def _lineage(row: ModelConfiguration, dataset: Dataset, kind: str) -> dict[str, 
             "timeframe": spec.timeframe,
             "start": spec.start.isoformat() if spec.start else "",
             "end": spec.end.isoformat() if spec.end else "",
+            "trained_from": dataset.span[0],
+            "trained_to": dataset.span[1],
             "code_version": code_version(),
         }
     )
