@@ -195,7 +195,7 @@ def open_dataset(root: Path, dataset_hash: str) -> Dataset:
         symbols=manifest["symbols"],
         rows=manifest["rows"],
         parts=parts,
-        span=tuple(manifest.get("span", ("", ""))),  # type: ignore[arg-type]
+        span=tuple(manifest.get("span", ("", ""))),
     )
 
 
