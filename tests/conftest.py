@@ -117,6 +117,13 @@ def questdb_endpoints(servers: Servers) -> tuple[str, str]:
     return pg_url, ilp_conf
 
 
+@pytest.fixture(scope="session")
+def mlflow_uri(servers: Servers) -> str:
+    """The URL of the real MLflow tracking server (runs and registry persist across
+    tests: name models uniquely)."""
+    return servers.address("mlflow", "CIFT_TEST_MLFLOW_TRACKING_URI")
+
+
 def drop_tables(client: PgClient, prefix: str) -> None:
     """Drop every table whose name starts with ``prefix``."""
     for (name,) in client.rows(Query("SELECT table_name FROM tables()")):

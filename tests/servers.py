@@ -2,9 +2,10 @@
 
 A test variable (``CIFT_TEST_POSTGRES_URL``, ``CIFT_TEST_REDIS_URL``,
 ``CIFT_TEST_QUESTDB_PG_URL`` with ``CIFT_TEST_QUESTDB_ILP_CONF``,
-``CIFT_TEST_KAFKA_BOOTSTRAP_SERVERS``) points at an existing server instead. Otherwise the
-script starts the server (or finds it up) and reports its addresses; a server the tests
-started is stopped when they end, one that was up already is left running.
+``CIFT_TEST_KAFKA_BOOTSTRAP_SERVERS``, ``CIFT_TEST_MLFLOW_TRACKING_URI``) points at an
+existing server instead. Otherwise the script starts the server (or finds it up) and
+reports its addresses; a server the tests started is stopped when they end, one that was
+up already is left running.
 """
 
 from __future__ import annotations

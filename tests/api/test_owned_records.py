@@ -144,7 +144,10 @@ def test_model_configurations_version_per_name(app: FastAPI, clients: Any) -> No
     assert third["feature_set_hash"] == first["feature_set_hash"]  # canonical, defaults filled
     assert first["feature_set_hash"] != second["feature_set_hash"]
     assert first["feature_set_hash"] == bobs["feature_set_hash"]  # same inputs, same hash
-    assert first["parameters"]["label"] == {**MODEL["label"], "volatility_span": 100}  # default kept
+    assert first["parameters"]["label"] == {
+        **MODEL["label"],
+        "volatility_span": 100,
+    }  # default kept
     assert first["status"] == "draft"
 
     listed = client.get(MODELS, params={"name": "trend"}, headers=alice).json()

@@ -40,25 +40,31 @@ def show_command(
     name: str = typer.Argument(..., help="A registered model's name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Every version of a model: aliases, out-of-sample metrics and what it was trained on."""
+    """Every version of a model: aliases, out-of-sample metrics and its training run
+    ('cift lineage show NAME/VERSION' walks from there to the data)."""
     versions = tracking.model_versions(cli_settings(), name)
     if as_json:
         print_json([v.to_dict() for v in versions])
         return
     table = Table(title=f"{name}")
-    for column in ("version", "aliases", "created", "oos auc / ic", "dataset", "data", "run"):
-        table.add_column(column, no_wrap=True, min_width=len(column))
+    for column, width in (
+        ("version", 7),
+        ("aliases", 20),
+        ("created", 10),
+        ("oos auc", 7),
+        ("oos ic", 7),
+        ("dataset", 8),
+        ("run", 8),
+    ):
+        table.add_column(column, min_width=width, overflow="fold")
     for v in versions:
-        score = v.metrics.get("oos_auc", v.metrics.get("oos_r2"))
-        ic = v.metrics.get("oos_ic")
+        auc, ic = v.metrics.get("oos_auc", v.metrics.get("oos_r2")), v.metrics.get("oos_ic")
         table.add_row(
             str(v.version),
             ", ".join(v.aliases),
-            datetime.fromtimestamp(v.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
-            " / ".join("—" if x is None else f"{x:.4f}" for x in (score, ic)),
-            v.tags.get("cift.dataset_hash", "")[:12],
-            v.tags.get("cift.data_hash", "")[:12],
-            v.run_id[:12],
+            datetime.fromtimestamp(v.created_ms / 1000, UTC).strftime("%Y-%m-%d"),
+            *("—" if x is None else f"{x:.4f}" for x in (auc, ic)),
+            v.run_id[:8],
         )
     console.print(table)
 

@@ -242,7 +242,7 @@ def _training_chain(sources: Sources, run_id: str) -> list[Node]:
             run_id,
             {
                 "name": run["name"],
-                "kind": tags.get("cift.kind"),
+                "purpose": tags.get("cift.kind"),
                 "metrics": metrics,
                 "code_version": tags.get("cift.code_version"),
             },

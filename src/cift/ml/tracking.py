@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +45,11 @@ def mlflow_at(settings: Settings) -> Iterator[ModuleType]:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
     try:
-        import mlflow
+        with warnings.catch_warnings():
+            # mlflow.pyfunc warns at import about its own agent schemas' type hints
+            warnings.filterwarnings("ignore", ".*Any type hint", UserWarning)
+            import mlflow
+            import mlflow.pyfunc
         from mlflow.exceptions import MlflowException
     except ImportError:
         raise ConfigurationError(

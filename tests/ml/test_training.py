@@ -1,0 +1,172 @@
+"""Training against the real MLflow server: the run, the registry, the model strategy in
+a recorded backtest, and the lineage record from that backtest back to the data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.backtest import runs
+from cift.backtest.spec import RunSpec
+from cift.core.errors import NotFoundError
+from cift.core.settings import Settings
+from cift.data.store import open_store
+from cift.db import migrate
+from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.models import ModelStatus
+from cift.db.repositories.users import local_user_id
+from cift.lineage.record import lineage
+from cift.ml import tracking
+from cift.ml.configurations import ModelSpec, save_configuration
+from cift.ml.crossval import Matrix, ValidationPlan, fit_learner
+from cift.ml.inference import load_model
+from cift.ml.models import ModelType
+from cift.ml.training import dataset_spec, run_training
+from cift.model import DataKind, Timeframe
+from tests.conftest import SettingsFactory
+from tests.features.reference import random_bars
+
+SYMBOLS = ["AAA", "BBB"]
+TRAIN_END = datetime(2020, 1, 2, 12, tzinfo=UTC)
+PLAN = ValidationPlan(folds=3, importance_repeats=1)
+
+
+@pytest.fixture
+def server(
+    make_settings: SettingsFactory, mlflow_uri: str
+) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    settings = make_settings(mlflow_tracking_uri=mlflow_uri)
+    store = open_store(settings)
+    bars = pl.concat([random_bars(4_000, seed=i, symbol=s) for i, s in enumerate(SYMBOLS)])
+    store.write(DataKind.BARS, bars, timeframe=Timeframe.parse("1m"))
+    store.close()
+    engine = create_db_engine(settings)
+    migrate.upgrade(engine)
+    yield settings, session_factory(engine)
+    engine.dispose()
+
+
+def _configuration(db: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    with transaction(db) as session:
+        owner = local_user_id(session)
+    spec = ModelSpec.model_validate(
+        {
+            "name": f"test-{uuid.uuid4().hex[:10]}",
+            "model_type": "lightgbm_classifier",
+            "features": ["rsi(14)", "zscore(20)", "roc(10)"],
+            "label": {"kind": "triple_barrier", "horizon": 20, "profit_taking": 1, "stop_loss": 1},
+            "hyperparameters": {"n_estimators": 80, "num_leaves": 15},
+        }
+    )
+    return owner, save_configuration(db, owner, spec)
+
+
+def test_training_logs_registers_and_the_model_trades_with_its_lineage(
+    server: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, db = server
+    owner, row = _configuration(db)
+    spec = dataset_spec(row, SYMBOLS, None, TRAIN_END)
+    outcome = run_training(settings, db, row, spec, PLAN)
+
+    assert outcome.model_version == 1
+    assert outcome.configuration.status is ModelStatus.TRAINED
+    assert outcome.configuration.mlflow_run_id == outcome.run_id
+    run = tracking.run_tags(settings, outcome.run_id)
+    assert run["tags"]["cift.dataset_hash"] == outcome.dataset.dataset_hash
+    assert run["tags"]["cift.data_hash"] == outcome.dataset.data_hash
+    assert run["tags"]["cift.feature_set_sha"] == spec.feature_set().sha256
+    assert run["metrics"]["oos_auc"] == pytest.approx(outcome.cv.overall["auc"])
+    (version,) = tracking.model_versions(settings, row.name)
+    assert version.aliases == [tracking.CHALLENGER]
+
+    # the registered model is the final fit: the same scores as fitting it here
+    model = load_model(settings, row.name, "challenger")
+    matrix = Matrix.of(outcome.dataset.frame().collect(), outcome.dataset.features)
+    refit = fit_learner(
+        matrix,
+        np.arange(matrix.x.shape[0]),
+        ModelType.LIGHTGBM_CLASSIFIER,
+        row.parameters["hyperparameters"],
+        PLAN,
+    )
+    bars = (
+        open_store(settings)
+        .read(DataKind.BARS, symbols=SYMBOLS, timeframe=Timeframe.parse("1m"))
+        .collect()
+    )
+    scored = model.score(bars).join(
+        outcome.dataset.frame().collect().select("symbol", "ts"), on=["symbol", "ts"]
+    )
+    np.testing.assert_allclose(
+        scored.get_column("score").to_numpy(), refit.score(matrix.x), rtol=1e-10
+    )
+    # a bar's score uses no later bar
+    cutoff = datetime(2020, 1, 2, 20, tzinfo=UTC)
+    early = model.score(bars.filter(pl.col("ts") < cutoff))
+    assert early.get_column("score").drop_nulls().len() > 1_000
+    assert_frame_equal(early, model.score(bars).filter(pl.col("ts") < cutoff))
+
+    tracking.promote(settings, row.name, 1)
+    backtest = RunSpec(
+        strategy="model_signal",
+        params={"model": row.name},
+        symbols=SYMBOLS,
+        timeframe="1m",
+        start=TRAIN_END,
+    )
+    result = runs.execute(backtest, settings)
+    assert result.spec.params["version"] == "1"  # the alias pinned when it ran
+    assert result.result.trades.height > 0
+    # every buy was decided on a bar whose score (from the bars the backtest read) cleared
+    # break-even (½ for pt = sl) + edge, every sell on one that did not
+    seen = bars.filter(pl.col("ts") >= TRAIN_END)
+    decided = model.score(seen).with_columns(
+        (pl.col("ts") + pl.duration(minutes=1)).cast(pl.Datetime("ns", "UTC")).alias("created")
+    )
+    orders = result.result.orders.join(decided, on=["symbol", "created"], how="left")
+    assert orders.height == result.result.orders.height
+    assert orders.get_column("score").null_count() == 0
+    buys, sells = (orders.filter(pl.col("side") == side) for side in (1, -1))
+    assert buys.height and sells.height
+    assert (buys.get_column("score") > 0.52).all()
+    assert (sells.get_column("score") <= 0.52).all()
+
+    record = lineage(settings, db, owner, str(result.id)).to_dict()
+    kinds = [n["kind"] for n in record["upstream"]]
+    assert kinds == [
+        "model_version",
+        "training_run",
+        "configuration",
+        "dataset",
+        "feature_set",
+        "data",
+    ]
+    assert record["upstream"][-1]["id"] == outcome.dataset.data_hash
+    assert record["subject"]["out_of_sample"] is True
+    backwards = lineage(settings, db, owner, f"{row.name}@champion").to_dict()
+    assert [n["id"] for n in backwards["downstream"]] == [str(result.id)]
+    from_data = lineage(settings, db, owner, f"data:{outcome.dataset.data_hash}").to_dict()
+    assert {n["kind"] for n in from_data["downstream"]} == {
+        "dataset",
+        "training_run",
+        "model_version",
+        "backtest",
+    }
+
+
+def test_unknown_models_and_versions_are_clear_errors(
+    server: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, _ = server
+    with pytest.raises(NotFoundError, match="No registered model"):
+        load_model(settings, f"missing-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(NotFoundError, match="No registered model"):
+        tracking.promote(settings, f"missing-{uuid.uuid4().hex[:8]}", 1)
