@@ -22,8 +22,22 @@ def cift(*args: str, code: int = 0) -> str:
 
 
 def test_train_a_model_backtest_its_signal_and_walk_the_lineage_back(tmp_path: Path) -> None:
-    cift("data", "backfill", "--provider", "synthetic", "--symbols", SYMBOLS, "--kind", "bars",
-         "--timeframe", "1Min", "--start", "2024-01-02", "--end", "2024-01-12")  # fmt: skip
+    cift(
+        "data",
+        "backfill",
+        "--provider",
+        "synthetic",
+        "--symbols",
+        SYMBOLS,
+        "--kind",
+        "bars",
+        "--timeframe",
+        "1Min",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-12",
+    )
     saved = json.loads(
         cift(
             "ml",
@@ -38,7 +52,7 @@ def test_train_a_model_backtest_its_signal_and_walk_the_lineage_back(tmp_path: P
             "--param",
             "n_estimators=60",
             "--json",
-        )  # fmt: skip
+        )
     )
     assert saved["parameters"]["label"]["kind"] == "triple_barrier"
     assert json.loads(cift("ml", "config", "ls", "--json"))[0]["status"] == "draft"
@@ -84,7 +98,7 @@ def test_train_a_model_backtest_its_signal_and_walk_the_lineage_back(tmp_path: P
             "--param",
             "model=trend",
             "--json",
-        )  # fmt: skip
+        )
     )
     shown = json.loads(cift("backtest", "show", backtest["id"], "--json"))
     assert shown["spec"]["params"] == {"model": "trend", "version": "1"}

@@ -50,8 +50,12 @@ def test_naive_kfold_is_fooled_by_overlapping_labels_and_purged_kfold_is_not() -
 
 
 def test_folds_on_dask_workers_equal_folds_in_process(make_settings: object) -> None:
-    matrix = _matrix(LabelSpec(kind="triple_barrier", horizon=20, profit_taking=2, stop_loss=1),
-                     ["rsi(14)", "zscore(20)"], rows=1_500, symbols=2)  # fmt: skip
+    matrix = _matrix(
+        LabelSpec(kind="triple_barrier", horizon=20, profit_taking=2, stop_loss=1),
+        ["rsi(14)", "zscore(20)"],
+        rows=1_500,
+        symbols=2,
+    )
     plan = ValidationPlan(scheme="cpcv", folds=4, test_groups=2, importance_repeats=1)
     here = cross_validate(matrix, ModelType.LIGHTGBM_CLASSIFIER, FAST, plan)
     settings = make_settings(dask_local_workers=2)  # type: ignore[operator]

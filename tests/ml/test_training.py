@@ -135,7 +135,8 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
     assert orders.height == result.result.orders.height
     assert orders.get_column("score").null_count() == 0
     buys, sells = (orders.filter(pl.col("side") == side) for side in (1, -1))
-    assert buys.height and sells.height
+    assert buys.height
+    assert sells.height
     assert (buys.get_column("score") > 0.52).all()
     assert (sells.get_column("score") <= 0.52).all()
 

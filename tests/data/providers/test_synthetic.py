@@ -434,9 +434,21 @@ def test_cli_backfill_end_to_end() -> None:
     from cift.cli.app import app
 
     args = [
-        "data", "backfill", "--provider", "synthetic", "--symbols", "AAPL,MSFT",
-        "--kind", "bars", "--timeframe", "1Min", "--start", "2024-01-02", "--end", "2024-01-03",
-    ]  # fmt: skip
+        "data",
+        "backfill",
+        "--provider",
+        "synthetic",
+        "--symbols",
+        "AAPL,MSFT",
+        "--kind",
+        "bars",
+        "--timeframe",
+        "1Min",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-03",
+    ]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     listed = runner.invoke(app, ["data", "ls", "--json"])
