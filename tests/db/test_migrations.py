@@ -21,6 +21,7 @@ TABLES = {
     "trading_accounts",
     "model_configurations",
     "backtests",
+    "training_jobs",
     "audit_log",
     "alerts",
 }

@@ -26,6 +26,7 @@ from cift.data.store import open_store
 from cift.data.stream.board import open_board
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.backtests import BacktestRecords
+from cift.ml.jobs import TrainingJobs
 
 from .auditing import AuditMiddleware
 from .deps import AppState, single_query_values
@@ -43,7 +44,9 @@ from .routers import (
     features,
     health,
     keys,
+    lineage,
     market,
+    ml,
     models,
     stream,
     system,
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine=engine,
         store=open_store(settings),
         jobs=BacktestJobs(settings, BacktestRecords(sessions), settings.backtest_workers),
+        training=TrainingJobs(settings, sessions, settings.backtest_workers),
         db=sessions,
         limiter=create_limiter(settings),
         board=open_board(settings),
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.jobs.shutdown()
+            state.training.shutdown()
             state.hub.close()
             state.store.close()
             state.engine.dispose()
@@ -117,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         backtests.router,
         accounts.router,
         models.router,
+        ml.router,
+        lineage.router,
         alerts.router,
         stream.router,
     )

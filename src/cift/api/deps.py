@@ -16,6 +16,7 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
 from cift.data.stream.board import Board
+from cift.ml.jobs import TrainingJobs
 
 from .metrics import HttpMetrics
 from .ratelimit import RateLimiter
@@ -32,6 +33,7 @@ class AppState:
     engine: Engine
     store: MarketStore
     jobs: BacktestJobs
+    training: TrainingJobs
     db: sessionmaker[Session]
     limiter: RateLimiter
     board: Board

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,13 @@ from typing import Any
 
 import httpx
 
-from cift.core.errors import ConfigurationError, NotFoundError, UpstreamError, ValidationError
+from cift.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    UpstreamError,
+    ValidationError,
+)
 from cift.core.settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -116,12 +123,43 @@ class ModelVersion:
         }
 
 
-def registered_models(settings: Settings) -> list[dict[str, Any]]:
-    """Every registered model: name, newest version and aliases."""
+OWNER_TAG = f"{TAG}owner"
+
+
+def claim_name(mlflow: ModuleType, name: str, owner: uuid.UUID) -> None:
+    """Register ``name`` for ``owner`` (the registry is shared by every user; a name is
+    its first trainer's)."""
+    client = mlflow.MlflowClient()
+    found = client.search_registered_models(filter_string=f"name = '{_quoted(name)}'")
+    if not found:
+        client.create_registered_model(name, tags={OWNER_TAG: str(owner)})
+        return
+    if found[0].tags.get(OWNER_TAG, str(owner)) != str(owner):
+        raise ConflictError(
+            f"Another user registered models as {name!r}; save your configuration under "
+            "another name."
+        )
+
+
+def owned_by(settings: Settings, name: str, owner: uuid.UUID) -> None:
+    """Refuse (as missing) a registered model another user owns."""
+    with mlflow_at(settings) as mlflow:
+        found = mlflow.MlflowClient().search_registered_models(
+            filter_string=f"name = '{_quoted(name)}'"
+        )
+    if not found or found[0].tags.get(OWNER_TAG, str(owner)) != str(owner):
+        raise NotFoundError(f"No registered model {name!r}; see GET /api/v1/ml/models.")
+
+
+def registered_models(settings: Settings, owner: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """Every registered model (only ``owner``'s when given): name, newest version and
+    aliases."""
     with mlflow_at(settings) as mlflow:
         client = mlflow.MlflowClient()
         out = []
         for model in client.search_registered_models(max_results=1_000):
+            if owner is not None and model.tags.get(OWNER_TAG) != str(owner):
+                continue
             versions = [int(v.version) for v in model.latest_versions or []]
             out.append(
                 {

@@ -35,7 +35,7 @@ from cift.ml.crossval import CrossValidation, Matrix, ValidationPlan, cross_vali
 from cift.ml.datasets import Dataset, DatasetSpec, build_dataset, dataset_root
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import Learner, ModelType, make_learner
-from cift.ml.tracking import CHALLENGER, experiment_id, mlflow_at, tags_of
+from cift.ml.tracking import CHALLENGER, claim_name, experiment_id, mlflow_at, tags_of
 
 Progress = Callable[[str, float], None]
 """Called with (stage, fraction of that stage done): dataset, folds, model, logging."""
@@ -272,6 +272,7 @@ def _log_model(mlflow: ModuleType, row: ModelConfiguration, learner: Learner) ->
     requirements = [f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"]
     if learner.model_type.flavor == "lightgbm":
         requirements.append(f"lightgbm=={lightgbm.__version__}")
+    claim_name(mlflow, row.name, row.user_id)
     flavor = getattr(mlflow, learner.model_type.flavor)
     info = flavor.log_model(
         learner.estimator,

@@ -10,7 +10,13 @@ from cift.db.models.monitoring import (
     AuditEntry,
     AuditOutcome,
 )
-from cift.db.models.research import Backtest, JobStatus, ModelConfiguration, ModelStatus
+from cift.db.models.research import (
+    Backtest,
+    JobStatus,
+    ModelConfiguration,
+    ModelStatus,
+    TrainingJob,
+)
 from cift.db.models.trading import AccountMode, BrokerKind, TradingAccount
 
 __all__ = [
@@ -31,5 +37,6 @@ __all__ = [
     "ModelStatus",
     "Role",
     "TradingAccount",
+    "TrainingJob",
     "User",
 ]

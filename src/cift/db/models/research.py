@@ -98,3 +98,28 @@ class Backtest(OwnedByUser, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TrainingJob(OwnedByUser, Timestamps, Base):
+    """A dataset build, cross-validation or training run started through the API."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (
+        Index("ix_training_jobs_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_fraction"),
+    )
+
+    model_configuration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("model_configurations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    status: Mapped[JobStatus] = mapped_column(
+        str_enum(JobStatus, "status"), default=JobStatus.QUEUED
+    )
+    stage: Mapped[str | None] = mapped_column(String(20))
+    progress: Mapped[float] = mapped_column(default=0.0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

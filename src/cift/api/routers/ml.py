@@ -1,0 +1,91 @@
+"""Machine learning: training jobs, registered models and predictions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from cift.ml import tracking
+from cift.ml.datasets import dataset_root, list_datasets
+from cift.ml.jobs import training_jobs
+
+from ..deps import State
+from ..schemas.ml import (
+    ModelVersionOut,
+    PredictRequest,
+    PromoteRequest,
+    RegisteredModelOut,
+    TrainingJobOut,
+    TrainingRequest,
+)
+from ..security import ReadAccess, TradeAccess
+from ..services import ml
+from . import API_PREFIX
+
+router = APIRouter(prefix=f"{API_PREFIX}/ml", tags=["ml"])
+
+
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, summary="Build, validate or train")
+async def submit(state: State, who: TradeAccess, request: TrainingRequest) -> Any:
+    """Queue a dataset build, a cross-validation or a training run of one of your
+    configurations; poll its URL for the stage, progress and result."""
+    job = await run_in_threadpool(state.training.submit, who.user_id, request)
+    body = TrainingJobOut.model_validate(ml.job_out(job)).model_dump(mode="json")
+    return JSONResponse(
+        body,
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"{router.prefix}/jobs/{job.id}"},
+    )
+
+
+@router.get("/jobs", summary="Your training jobs, newest first")
+def jobs(state: State, who: ReadAccess) -> list[TrainingJobOut]:
+    return [
+        TrainingJobOut.model_validate(ml.job_out(j))
+        for j in training_jobs(state.db).list(who.user_id)
+    ]
+
+
+@router.get("/jobs/{job_id}", summary="One of your training jobs")
+def job(state: State, who: ReadAccess, job_id: uuid.UUID) -> TrainingJobOut:
+    return TrainingJobOut.model_validate(
+        ml.job_out(training_jobs(state.db).get(job_id, who.user_id))
+    )
+
+
+@router.get("/datasets", summary="Datasets built on this server, newest first")
+def datasets(state: State, who: ReadAccess) -> list[dict[str, Any]]:
+    """Manifests: hashes (dataset, data snapshot, feature set), spec, rows, span."""
+    del who
+    return list_datasets(dataset_root(state.settings))
+
+
+@router.get("/models", summary="Your registered models")
+async def models(state: State, who: ReadAccess) -> list[RegisteredModelOut]:
+    found = await run_in_threadpool(tracking.registered_models, state.settings, who.user_id)
+    return [RegisteredModelOut.model_validate(m) for m in found]
+
+
+@router.get("/models/{name}", summary="The versions of one of your registered models")
+async def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersionOut]:
+    found = await run_in_threadpool(ml.versions, state.settings, name, who.user_id)
+    return [ModelVersionOut.model_validate(v) for v in found]
+
+
+@router.post("/models/{name}/promote", summary="Point an alias at a version")
+async def promote(
+    state: State, who: TradeAccess, name: str, body: PromoteRequest
+) -> list[ModelVersionOut]:
+    """``champion`` is what the model strategy trades unless told otherwise."""
+    await run_in_threadpool(ml.promote, state.settings, name, body.version, body.alias, who.user_id)
+    found = await run_in_threadpool(ml.versions, state.settings, name, who.user_id)
+    return [ModelVersionOut.model_validate(v) for v in found]
+
+
+@router.post("/predict", summary="Score stored bars with a registered model")
+async def predict(state: State, who: ReadAccess, body: PredictRequest) -> dict[str, Any]:
+    return await run_in_threadpool(ml.predict, state.settings, state.store, body, who.user_id)

@@ -1,0 +1,75 @@
+"""Background jobs in spawned worker processes, each tracked by the id of its record.
+
+Backtests and training runs share this pool discipline: the API records a job and
+returns at once; a spawned worker (so the server's event loop never waits on the work)
+runs it and records how it ended. On a graceful stop, jobs handed to a worker get
+:data:`DRAIN_SECONDS` to finish and the rest are reported back, so none stays queued.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from typing import Any
+
+DRAIN_SECONDS = 10.0
+PROGRESS_EVERY_S = 0.5
+
+
+class WorkerPool:
+    """Spawned worker processes running jobs by id."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self.futures: dict[uuid.UUID, Future[None]] = {}
+
+    def submit(self, job_id: uuid.UUID, work: Callable[..., None], *args: Any) -> None:
+        """Run ``work(*args)`` in a worker (it records its own outcome)."""
+        self.futures[job_id] = self.pool().submit(work, *args)
+
+    def wait(self, job_id: uuid.UUID, timeout: float | None = None) -> None:
+        """Block until the job ends (tests and the CLI use it)."""
+        future = self.futures.get(job_id)
+        if future is not None:
+            future.result(timeout)
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def shutdown(self, unfinished: Callable[[uuid.UUID, str], None]) -> None:
+        """Stop taking work; ``unfinished(job_id, stage)`` for every job that did not end
+        (``stage``: ``started`` for one never started, ``finished`` for one cut short)."""
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        # Jobs handed to a worker get a moment to finish; those still waiting in the
+        # pool's call queue never start once the server exits.
+        wait([f for f in self.futures.values() if not f.done()], timeout=DRAIN_SECONDS)
+        for job_id, future in self.futures.items():
+            if not future.done() or future.cancelled():
+                unfinished(job_id, "started" if future.cancelled() else "finished")
+
+
+def throttled(
+    report: Callable[..., object], every: float = PROGRESS_EVERY_S
+) -> Callable[..., None]:
+    """``report`` called at most once per ``every`` seconds (progress to a database)."""
+    last = 0.0
+
+    def call(*args: Any) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            report(*args)
+
+    return call
