@@ -24,13 +24,15 @@ from cift.audit import Actor
 from cift.core.settings import Settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine
-from cift.db.models import Role, User
+from cift.db.models import Role, TrainingJob, User
 from cift.db.repositories.backtests import BacktestRecords
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.alerts import AlertSpec, create_alert
 from cift.identity import keys
 from cift.identity.scopes import Scope
+from cift.ml import tracking
 from cift.ml.configurations import ModelSpec, save_configuration
+from cift.ml.jobs import training_jobs
 from tests.security.conftest import PASSWORD, make_user
 
 PUBLIC = {
@@ -51,17 +53,14 @@ OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
     "account_id": lambda db, owner: open_account(
         db, owner, AccountSpec(name=uuid.uuid4().hex, initial_cash=Decimal(10_000))
     ),
-    "model_id": lambda db, owner: save_configuration(
-        db,
-        owner,
-        ModelSpec.model_validate(
-            {
-                "name": "m",
-                "model_type": "lightgbm_classifier",
-                "features": ["rsi(14)"],
-                "label": {"kind": "forward_return", "horizon": 5},
-            }
-        ),
+    "model_id": lambda db, owner: _configuration(db, owner),
+    "job_id": lambda db, owner: training_jobs(db).add(
+        lambda _: TrainingJob(
+            user_id=owner,
+            model_configuration_id=_configuration(db, owner).id,
+            kind="cv",
+            request={},
+        )
     ),
     "alert_id": lambda db, owner: create_alert(
         db,
@@ -71,7 +70,20 @@ OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
         ),
     ),
 }
-"""How to create an object of alice's for each owned path parameter (keys and runs below)."""
+"""How to create an object of alice's for each owned path parameter (keys, runs and
+registered models below)."""
+
+
+def _configuration(db: Any, owner: uuid.UUID) -> Any:
+    spec = {
+        "name": "m",
+        "model_type": "lightgbm_classifier",
+        "features": ["rsi(14)"],
+        "label": {"kind": "forward_return", "horizon": 5},
+    }
+    return save_configuration(db, owner, ModelSpec.model_validate(spec))
+
+
 Operation = tuple[str, str, dict[str, Any]]
 
 
@@ -102,9 +114,14 @@ class World:
 def owned_object(world: World, param: str) -> str:
     """A fresh object of alice's that the path parameter ``param`` names."""
     state = world.app.state.cift
-    if param == "run_id":
+    if param in ("run_id", "ref"):  # a backtest (the lineage of one, for ref)
         spec = {"strategy": "sma_cross", "symbols": ["NVDA"]}
         return str(BacktestRecords(state.db).create(spec, 100_000.0, world.alice.id))
+    if param == "name":  # a registered model in the embedded MLflow store
+        name = f"m-{uuid.uuid4().hex[:8]}"
+        with tracking.mlflow_at(state.settings) as mlflow:
+            tracking.claim_name(mlflow, name, world.alice.id)
+        return name
     if param == "key_id":
         key, _ = keys.create_key(
             state.db, ROBOT, world.alice.id, uuid.uuid4().hex[:12], {Scope.READ}

@@ -73,7 +73,7 @@ class RequestContextMiddleware:
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
-        template = getattr(route, "path", None) or UNMATCHED_ROUTE
+        template = getattr(route, "path_format", None) or UNMATCHED_ROUTE  # {ref}, not {ref:path}
         method = scope.get("method", "")
         self.metrics.observe(method, template, status, seconds)
         client = Request(scope).client

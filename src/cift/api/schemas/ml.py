@@ -60,7 +60,7 @@ class ModelVersionOut(BaseModel):
 class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: int | None = Field(None, ge=1, description="The version; the newest when omitted.")
     alias: str = Field("champion", description="champion or challenger.")
 
 

@@ -47,8 +47,13 @@ def versions(settings: Settings, name: str, owner: uuid.UUID) -> list[dict[str, 
     return [v.to_dict() for v in tracking.model_versions(settings, name)]
 
 
-def promote(settings: Settings, name: str, version: int, alias: str, owner: uuid.UUID) -> None:
+def promote(
+    settings: Settings, name: str, version: int | None, alias: str, owner: uuid.UUID
+) -> None:
+    """Point ``alias`` at ``version`` (the newest when None) of the owner's model."""
     tracking.owned_by(settings, name, owner)
+    if version is None:
+        version = tracking.model_versions(settings, name)[0].version
     tracking.promote(settings, name, version, alias)
 
 
