@@ -49,11 +49,23 @@ SHARED_PARAMS = {"set_id": "stored-set-1"}
 ADMIN_PARAMS = {"user_id"}
 """Path parameters of objects only admins manage (ownership does not apply)."""
 ROBOT = Actor(None, "route matrix")
+
+
+def _configuration(db: Any, owner: uuid.UUID) -> Any:
+    spec = {
+        "name": "m",
+        "model_type": "lightgbm_classifier",
+        "features": ["rsi(14)"],
+        "label": {"kind": "forward_return", "horizon": 5},
+    }
+    return save_configuration(db, owner, ModelSpec.model_validate(spec))
+
+
 OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
     "account_id": lambda db, owner: open_account(
         db, owner, AccountSpec(name=uuid.uuid4().hex, initial_cash=Decimal(10_000))
     ),
-    "model_id": lambda db, owner: _configuration(db, owner),
+    "model_id": _configuration,
     "job_id": lambda db, owner: training_jobs(db).add(
         lambda _: TrainingJob(
             user_id=owner,
@@ -72,16 +84,6 @@ OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
 }
 """How to create an object of alice's for each owned path parameter (keys, runs and
 registered models below)."""
-
-
-def _configuration(db: Any, owner: uuid.UUID) -> Any:
-    spec = {
-        "name": "m",
-        "model_type": "lightgbm_classifier",
-        "features": ["rsi(14)"],
-        "label": {"kind": "forward_return", "horizon": 5},
-    }
-    return save_configuration(db, owner, ModelSpec.model_validate(spec))
 
 
 Operation = tuple[str, str, dict[str, Any]]
