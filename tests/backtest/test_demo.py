@@ -23,6 +23,7 @@ SMALL = DemoPlan(
     end=datetime(2024, 3, 15, tzinfo=UTC),
     ticks_start=datetime(2024, 3, 13, tzinfo=UTC),
     ticks_end=datetime(2024, 3, 14, tzinfo=UTC),
+    train_end=datetime(2024, 3, 11, tzinfo=UTC),
 )
 
 
@@ -49,7 +50,18 @@ def test_the_demo_stores_computes_and_records(make_settings: SettingsFactory) ->
         "donchian_breakout",
         "momentum",
         "order_flow",
+        "model_signal",
+        "sma_cross",
     ]
+    assert outcome.model is not None
+    trained = outcome.model.to_dict()
+    assert trained["model"] == "demo-lgbm"
+    assert trained["model_version"] == 1
+    assert outcome.model.dataset.span[1] < "2024-03-11"  # trained before the backtest window
+    model_run, after = outcome.runs[-2:]
+    assert model_run.spec.params == {"model": "demo-lgbm", "version": "1"}
+    assert model_run.spec.start == after.spec.start == SMALL.train_end
+    assert model_run.metrics.trades > 0
     for run in outcome.runs:
         assert (run.folder / "tearsheet.html").is_file()
         assert run.metrics.final_equity > 0
@@ -58,14 +70,18 @@ def test_the_demo_stores_computes_and_records(make_settings: SettingsFactory) ->
     again = run_demo(settings, SMALL)  # stored data is reused, runs are recorded again
     assert again.rows == outcome.rows
     assert [r.metrics for r in again.runs] == [r.metrics for r in outcome.runs]
+    assert again.model is not None
+    assert again.model.model_version == 2  # trained again on the same rows: the same model
+    assert again.model.configuration.id == outcome.model.configuration.id
 
 
 def test_cift_demo_prints_a_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cift.cli.demo.DemoPlan", lambda: SMALL)
-    result = CliRunner().invoke(app, ["demo", "--json"])
+    result = CliRunner().invoke(app, ["demo", "--json", "--no-ml"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert len(summary["runs"]) == 5
+    assert summary["model"] is None
     assert all(Path(run["report"]).is_file() for run in summary["runs"])
     listed = CliRunner().invoke(app, ["backtest", "ls", "--json"])
     assert {r["id"] for r in json.loads(listed.stdout)} == {r["id"] for r in summary["runs"]}

@@ -2,8 +2,11 @@
 
 It simulates a market (minute bars of several symbols for a quarter, plus a week of
 trades and quotes), ingests it through the resumable backfill, computes the default
-feature set, runs the built-in strategies as recorded backtests with tearsheets, and
-returns what a summary needs. Running it again reuses what is already stored.
+feature set, trains a LightGBM model on the first two months (purged cross-validation,
+tracked in the local MLflow store, registered as the champion), runs the built-in
+strategies as recorded backtests with tearsheets, and the model's signal next to SMA
+cross over the month after its training data, and returns what a summary needs.
+Running it again reuses what is already stored.
 """
 
 from __future__ import annotations
@@ -18,13 +21,19 @@ import polars as pl
 
 from cift.backtest import runs
 from cift.backtest.spec import RunSpec
+from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
 from cift.data.loader import BackfillPlan, Checkpoints, backfill
 from cift.data.providers import get_provider
 from cift.data.store import open_store
 from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.repositories.users import local_user_id
 from cift.features.pipeline import compute_and_store, default_set
+from cift.ml.configurations import ModelSpec, save_configuration
+from cift.ml.crossval import ValidationPlan
+from cift.ml.tracking import promote
+from cift.ml.training import TrainingOutcome, dataset_spec, find_configuration, run_training
 from cift.model import DataKind, Timeframe
 
 MINUTE = Timeframe.parse("1m")
@@ -39,6 +48,8 @@ class DemoPlan:
     end: datetime = datetime(2024, 4, 1, tzinfo=UTC)
     ticks_start: datetime = datetime(2024, 3, 25, tzinfo=UTC)
     ticks_end: datetime = datetime(2024, 3, 30, tzinfo=UTC)
+    train_end: datetime = datetime(2024, 3, 1, tzinfo=UTC)
+    """The model learns from bars before this and trades the ones from it on."""
     seed: int = 7
 
     @property
@@ -58,6 +69,15 @@ STRATEGIES: tuple[tuple[str, dict[str, object]], ...] = (
     ("momentum", {"lookback": 390, "top": 2, "rebalance_days": 5}),
 )
 ORDER_FLOW = ("order_flow", {"halflife": 50.0, "threshold": 0.3, "size": 100.0})
+MODEL = {
+    "name": "demo-lgbm",
+    "model_type": "lightgbm_classifier",
+    "features": ["rsi(14)", "macd(12,26,9)", "bbands(20,2,2)", "atr(14)", "roc(10)", "zscore(20)"],
+    "label": {"kind": "triple_barrier", "horizon": 30, "profit_taking": 2.0, "stop_loss": 1.0},
+    "hyperparameters": {"n_estimators": 200, "num_leaves": 15},
+    "description": "The demo's model: triple-barrier outcomes of 30-minute bets.",
+}
+MODEL_PLAN = ValidationPlan(folds=4, importance_repeats=1)
 
 Step = Callable[[str, float], None]
 """Told the current step's name and the fraction of it done."""
@@ -72,6 +92,7 @@ class DemoOutcome:
     feature_set: str = ""
     runs: list[runs.RunOutcome] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    model: TrainingOutcome | None = None
 
 
 def demo_specs(plan: DemoPlan) -> list[RunSpec]:
@@ -104,10 +125,29 @@ def demo_specs(plan: DemoPlan) -> list[RunSpec]:
     return specs
 
 
+def model_specs(plan: DemoPlan) -> list[RunSpec]:
+    """The trained model's signal and SMA cross, side by side after the training span."""
+    name, params = STRATEGIES[0]
+    return [
+        RunSpec(
+            strategy=strategy,
+            params=values,
+            symbols=list(plan.symbols),
+            start=plan.train_end,
+            end=plan.end,
+            timeframe=str(MINUTE),
+            config=COSTS,
+            name=f"demo {strategy} after training",
+        )
+        for strategy, values in (("model_signal", {"model": MODEL["name"]}), (name, params))
+    ]
+
+
 def run_demo(
-    settings: Settings, plan: DemoPlan | None = None, step: Step | None = None
+    settings: Settings, plan: DemoPlan | None = None, step: Step | None = None, *, ml: bool = True
 ) -> DemoOutcome:
-    """Simulate, ingest, compute features and backtest; see the module docstring."""
+    """Simulate, ingest, compute features, train a model (``ml``) and backtest; see the
+    module docstring."""
     plan = plan or DemoPlan()
     step = step or (lambda name, fraction: None)
     outcome = DemoOutcome()
@@ -129,8 +169,12 @@ def run_demo(
     outcome.feature_rows, outcome.feature_set = computed.rows, computed.set_id
     outcome.seconds["features"] = time.perf_counter() - began
     step("features", 1.0)
+    specs = demo_specs(plan)
+    if ml:
+        outcome.model = _train(settings, plan, step, outcome)
+        specs += model_specs(plan)
     records = runs.records(settings)
-    for spec in demo_specs(plan):
+    for spec in specs:
         began = time.perf_counter()
         label = f"backtest {spec.strategy}"
         step(label, 0.0)
@@ -139,6 +183,32 @@ def run_demo(
         outcome.seconds[label] = time.perf_counter() - began
         step(label, 1.0)
     return outcome
+
+
+def _train(settings: Settings, plan: DemoPlan, step: Step, outcome: DemoOutcome) -> TrainingOutcome:
+    """Train the demo's model on the bars before ``train_end`` and make it the champion
+    (its configuration is saved once and reused)."""
+    began = time.perf_counter()
+    engine = create_db_engine(settings)
+    try:
+        db = session_factory(engine)
+        with transaction(db) as session:
+            owner = local_user_id(session)
+        spec = ModelSpec.model_validate(MODEL)
+        try:
+            row = find_configuration(db, owner, spec.name)
+        except NotFoundError:
+            row = save_configuration(db, owner, spec)
+        dataset = dataset_spec(row, list(plan.symbols), plan.start, plan.train_end)
+        trained = run_training(
+            settings, db, row, dataset, MODEL_PLAN, progress=lambda s, f: step(f"model {s}", f)
+        )
+    finally:
+        engine.dispose()
+    assert trained.model_version is not None
+    promote(settings, row.name, trained.model_version)
+    outcome.seconds["model"] = time.perf_counter() - began
+    return trained
 
 
 def _ingest(

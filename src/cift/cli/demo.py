@@ -5,30 +5,34 @@ from __future__ import annotations
 import time
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cift.backtest.demo import DemoOutcome, DemoPlan, run_demo
 
 from .console import console, print_json
 from .context import cli_settings
+from .progress import Steps
 
 
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ml: bool = typer.Option(True, "--ml/--no-ml", help="Train and backtest a LightGBM model."),
 ) -> None:
-    """Simulate a market, store it, compute features, backtest five strategies.
+    """Simulate a market, store it, compute features, train a model, backtest strategies.
 
     Everything runs on this machine with no servers: minute bars of six symbols for a
     quarter and a week of trades and quotes come from the built-in simulator, go
     through the resumable backfill into the store (under CIFT_HOME), get the default
-    feature set, and feed recorded backtests with HTML tearsheets. Run it again and
+    feature set, train a LightGBM model on January and February (purged
+    cross-validation, tracked in the local MLflow store, registered as the champion)
+    and feed recorded backtests with HTML tearsheets: five built-in strategies over the
+    quarter, then the model's signal next to SMA cross over March. Run it again and
     stored data is reused.
     """
     settings = cli_settings()
     began = time.perf_counter()
-    with _Steps(quiet=as_json) as step:
-        outcome = run_demo(settings, DemoPlan(), step)
+    with Steps(quiet=as_json) as step:
+        outcome = run_demo(settings, DemoPlan(), step, ml=ml)
     elapsed = time.perf_counter() - began
     if as_json:
         print_json(_summary(outcome, elapsed))
@@ -42,6 +46,7 @@ def _summary(outcome: DemoOutcome, elapsed: float) -> dict[str, object]:
         "rows": outcome.rows,
         "feature_set": outcome.feature_set,
         "feature_rows": outcome.feature_rows,
+        "model": outcome.model.to_dict() if outcome.model else None,
         "runs": [
             {
                 "id": str(run.id),
@@ -63,13 +68,23 @@ def _print(outcome: DemoOutcome, elapsed: float, home: str) -> None:
         f"stored {stored}; {outcome.feature_rows:,} rows of the default feature set "
         f"[cyan]{outcome.feature_set}[/]."
     )
+    if outcome.model is not None:
+        trained = outcome.model.to_dict()
+        oos = trained["metrics"]
+        console.print(
+            f"Trained [cyan]{trained['model']} v{trained['model_version']}[/] (champion) on "
+            f"{trained['rows']:,} rows before {plan.train_end:%Y-%m-%d}: out-of-sample AUC "
+            f"{oos['oos_auc'] or float('nan'):.3f}, IC {oos['oos_ic'] or float('nan'):.3f} "
+            f"over {trained['folds']} purged folds; MLflow run {trained['mlflow_run_id']}."
+        )
     table = Table(title=f"Backtests ({elapsed:.0f} s in all)")
-    for column in ("strategy", "trades", "return", "sharpe", "max dd", "exposure"):
+    for column in ("strategy", "from", "trades", "return", "sharpe", "max dd", "exposure"):
         table.add_column(column, justify="left" if column == "strategy" else "right")
     for run in outcome.runs:
         m = run.metrics
         table.add_row(
             run.spec.strategy,
+            f"{run.spec.start:%Y-%m-%d}" if run.spec.start else "",
             f"{m.trades:,}",
             f"{m.total_return:.2%}",
             f"{m.sharpe:.2f}",
@@ -81,36 +96,9 @@ def _print(outcome: DemoOutcome, elapsed: float, home: str) -> None:
     for run in outcome.runs:
         console.print(f"  {run.spec.strategy:<18} {run.folder / 'tearsheet.html'}", soft_wrap=True)
     console.print(
-        "Next: [bold]cift backtest ls[/] lists the "
-        "recorded runs; [bold]cift data ls[/] shows what is stored; [bold]cift serve[/] "
+        "Next: [bold]cift backtest ls[/] lists the recorded runs; "
+        "[bold]cift lineage show demo-lgbm@champion[/] traces the model from its data to its "
+        "backtests; [bold]cift data ls[/] shows what is stored; [bold]cift serve[/] "
         "starts the API (http://127.0.0.1:8000/docs). Data lives in "
         f"[cyan]{home}[/]."
     )
-
-
-class _Steps:
-    """One Rich progress line per demo step."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = Progress(
-            TextColumn("[bold]{task.description:<34}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=quiet,
-        )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> _Steps:
-        self.bar.start()
-        return self
-
-    def __call__(self, name: str, fraction: float) -> None:
-        if name not in self.tasks:
-            self.tasks[name] = self.bar.add_task(name, total=1.0)
-        self.bar.update(self.tasks[name], completed=fraction)
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import typer
 import yaml
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +28,7 @@ from . import ml_models
 from .backtest_options import parse_params
 from .console import console, print_json
 from .context import cli_settings, market_store, split_symbols
+from .progress import Steps
 from .render import frame_records, frame_table
 from .users import metadata_db, owner_id
 
@@ -154,7 +153,7 @@ def dataset_build(
     with (
         _configured(user, config, symbols, start, end) as (settings, _, _, spec),
         market_store(settings) as store,
-        _stages(as_json) as tell,
+        Steps(quiet=as_json) as tell,
     ):
         dataset = build_dataset(
             store, spec, dataset_root(settings), progress=lambda d, n: tell("dataset", d / n)
@@ -226,7 +225,7 @@ def _train(
 ) -> None:
     with (
         _configured(user, config, symbols, start, end) as (settings, db, row, spec),
-        _stages(as_json) as tell,
+        Steps(quiet=as_json) as tell,
     ):
         outcome = run_training(
             settings, db, row, spec, plan, register=register, parallel=parallel, progress=tell
@@ -360,36 +359,3 @@ def _print_outcome(outcome: TrainingOutcome) -> None:
         f"{outcome.dataset.rows:,} rows, {len(outcome.cv.folds)} folds; MLflow run "
         f"{outcome.run_id}{registered}"
     )
-
-
-class _stages:  # noqa: N801 (used as a context manager, like open())
-    """A progress bar per stage of a training run (silent when printing JSON)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar: Progress | None = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Any:
-        if not self.quiet:
-            self.bar = Progress(
-                TextColumn("[bold]{task.description:<8}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-            self.bar.start()
-        return self.tell
-
-    def tell(self, stage: str, fraction: float) -> None:
-        if self.bar is None:
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=1.0)
-        self.bar.update(self.tasks[stage], completed=fraction)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
