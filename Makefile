@@ -58,7 +58,7 @@ pytest: dev  ## Run only the tests (pass ARGS="-k name" to select)
 docs: dev  ## Regenerate docs/configuration.md and .env.example from the settings model
 	$(BIN)/cift config docs
 
-services-up:  ## Start PostgreSQL, Redis, QuestDB and Kafka on loopback (SERVICES_ARGS="questdb" for some)
+services-up: dev  ## Start PostgreSQL, Redis, QuestDB, Kafka and MLflow on loopback (SERVICES_ARGS="questdb" for some)
 	$(SERVICES) up $(SERVICES_ARGS)
 
 services-down:  ## Stop the servers services-up started

@@ -24,47 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table
+from common import machine, minute_bars, table
 
 HERE = Path(__file__).resolve().parent
-T0 = 1_704_205_800_000_000_000  # 2024-01-02 14:30 UTC
 FASTS = list(range(5, 55, 5))
 SLOWS = list(range(60, 260, 20))
-
-
-def minute_bars(symbols: int, per_symbol: int, seed: int = 3) -> pl.DataFrame:
-    """Geometric random walks in cents, one bar a minute, symbols interleaved in time."""
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(0.0, 0.0008, (symbols, per_symbol))
-    close = np.round(100 * np.exp(np.cumsum(steps, axis=1)), 2).clip(0.01)
-    opens = np.round(np.concatenate([close[:, :1], close[:, :-1]], axis=1), 2)
-    wiggle = np.abs(rng.normal(0.0, 0.0004, close.shape))
-    high = np.round(np.maximum(opens, close) * (1 + wiggle), 2)
-    low = np.round(np.minimum(opens, close) * (1 - wiggle), 2)
-    ts = T0 + np.arange(per_symbol, dtype=np.int64) * 60_000_000_000
-    return (
-        pl.DataFrame(
-            {
-                "symbol": np.repeat([f"S{i:03d}" for i in range(symbols)], per_symbol),
-                "ts": np.tile(ts, symbols),
-                "open": opens.ravel(),
-                "high": high.ravel(),
-                "low": low.ravel(),
-                "close": close.ravel(),
-                "volume": rng.integers(100, 10_000, close.size).astype(np.float64),
-            }
-        )
-        .with_columns(
-            pl.col("ts").cast(pl.Datetime("ns", "UTC")),
-            ((pl.col("high") + pl.col("low") + pl.col("close")) / 3).alias("vwap"),
-            pl.lit(10, dtype=pl.Int64).alias("trades"),
-        )
-        .sort("ts", "symbol")
-    )
 
 
 def whole_process(

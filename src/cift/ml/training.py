@@ -139,7 +139,7 @@ def run_training(
         learner = fit_learner(matrix, np.arange(dataset.rows), model_type, hyperparameters, plan)
         tell("model", 1.0)
     tell("logging", 0.0)
-    run_id, version = _log(settings, row, dataset, matrix, cv, learner, hyperparameters)
+    run_id, version = log_run(settings, row, dataset, matrix, cv, learner, hyperparameters)
     tell("logging", 1.0)
     changes: dict[str, Any] = {"mlflow_run_id": run_id, "metrics": finite(cv.summary())}
     if register:
@@ -153,7 +153,7 @@ def finite(values: dict[str, float]) -> dict[str, float | None]:
     return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
 
 
-def _log(
+def log_run(
     settings: Settings,
     row: ModelConfiguration,
     dataset: Dataset,
@@ -162,6 +162,8 @@ def _log(
     learner: Learner | None,
     hyperparameters: dict[str, Any],
 ) -> tuple[str, int | None]:
+    """One MLflow run of ``cv`` (and, with a ``learner``, its registered model): the run
+    id and the model's version."""
     with mlflow_at(settings) as mlflow:
         experiment = experiment_id(mlflow, settings, EXPERIMENT)
         kind = "train" if learner is not None else "cv"
