@@ -247,32 +247,22 @@ def main() -> None:
     parser.add_argument("--backtest-symbols", type=int, default=10)
     parser.add_argument("--backtest-bars", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["dataset", "cv", "backtest"], help="One part only.")
     args = parser.parse_args()
     print(machine(), "\n")
-    print(
-        table(
-            f"Dataset build: {args.symbols} symbols x {args.bars:,} bars x "
-            f"{len(FEATURES)} features (s)",
-            ["path", "seconds", "/ features alone", "rows"],
-            dataset_bench(args.symbols, args.bars, args.repeat),
-        )
-    )
-    print(
-        table(
-            f"Purged 5-fold CV of LightGBM: {args.cv_rows:,} rows x "
-            f"{args.cv_features} features (s)",
-            ["path", "seconds", "/ by hand", "mean AUC"],
-            cv_bench(args.cv_rows, args.cv_features, args.repeat),
-        )
-    )
-    bars = args.backtest_symbols * args.backtest_bars
-    print(
-        table(
-            f"Event-driven backtest of {bars:,} bars (s)",
-            ["strategy", "seconds", "/ sma_cross", "trades"],
-            backtest_bench(args.backtest_symbols, args.backtest_bars, args.repeat),
-        )
-    )
+    wanted = {args.only} if args.only else {"dataset", "cv", "backtest"}
+    if "dataset" in wanted:
+        title = f"Dataset build: {args.symbols} symbols x {args.bars:,} bars x {len(FEATURES)}"
+        rows = dataset_bench(args.symbols, args.bars, args.repeat)
+        print(table(f"{title} features (s)", ["path", "seconds", "/ features alone", "rows"], rows))
+    if "cv" in wanted:
+        title = f"Purged 5-fold CV of LightGBM: {args.cv_rows:,} rows x {args.cv_features}"
+        rows = cv_bench(args.cv_rows, args.cv_features, args.repeat)
+        print(table(f"{title} features (s)", ["path", "seconds", "/ by hand", "mean AUC"], rows))
+    if "backtest" in wanted:
+        title = f"Event-driven backtest of {args.backtest_symbols * args.backtest_bars:,} bars (s)"
+        rows = backtest_bench(args.backtest_symbols, args.backtest_bars, args.repeat)
+        print(table(title, ["strategy", "seconds", "/ sma_cross", "trades"], rows))
 
 
 if __name__ == "__main__":

@@ -16,5 +16,7 @@ def frame_digest(frame: pl.DataFrame) -> str:
         if column.dtype.is_numeric() or column.dtype.is_temporal():
             digest.update(column.to_physical().fill_null(0).to_numpy().tobytes())
         else:
-            digest.update("\x1f".join(column.cast(pl.String).fill_null("").to_list()).encode())
+            # the values joined by \x1f, joined by Polars rather than through Python strings
+            joined = column.cast(pl.String).fill_null("").str.join("\x1f").item()
+            digest.update((joined or "").encode())
     return digest.hexdigest()

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +35,7 @@ from cift.data.digest import frame_digest
 from cift.data.export import export_frame
 from cift.data.providers.base import check_range
 from cift.data.store.base import MarketStore
+from cift.features.engine import segments
 from cift.features.pipeline import FeatureSet, compute_set, symbol_batches
 from cift.ml.labelling import LABEL_COLUMNS, LabelSpec, label_bars
 from cift.model import DataKind, Timeframe
@@ -131,7 +133,7 @@ def build_dataset(
         digest = frame_digest(bars)
         part = root / "parts" / f"{_hash(digest, features.sha256, spec.content())}.parquet"
         if not part.exists():
-            export_frame(dataset_rows(bars, features, spec), part)
+            export_frame(dataset_rows(bars, features, spec), part, compression="lz4")
         parts.append(part)
         digests.append(digest)
         if progress is not None:
@@ -162,14 +164,33 @@ def build_dataset(
 def dataset_rows(bars: pl.DataFrame, features: FeatureSet, spec: DatasetSpec) -> pl.DataFrame:
     """Features and labels of ``bars`` (any symbols), rows from ``spec.start`` on, each
     with every feature defined and its label settled."""
-    values = compute_set(bars, features)
+    values = compute_set(bars, features)  # by symbol and time, as the labels are
     labels = label_bars(bars, spec.label)
-    rows = values.join(labels, on=["symbol", "ts"], how="inner", maintain_order="left")
+    rows = values[_rows_of(values, labels)].hstack(labels.select(LABEL_COLUMNS))
     if spec.start is not None:
         rows = rows.filter(pl.col("ts") >= pl.lit(spec.start).cast(pl.Datetime("ns", "UTC")))
     values_of = pl.col(features.columns)
     defined = pl.all_horizontal(values_of.is_not_null() & values_of.cast(pl.Float64).is_finite())
-    return rows.filter(defined).select("symbol", "ts", *features.columns, *LABEL_COLUMNS)
+    return rows.filter(defined)
+
+
+def _rows_of(values: pl.DataFrame, labels: pl.DataFrame) -> np.ndarray:
+    """The row of ``values`` each label belongs to: both are grouped by symbol in time
+    order and the labels' bars are some of the values' bars, so a binary search within
+    each symbol finds it (a hash join on symbol and time costs several times more)."""
+    times = values.get_column("ts").cast(pl.Int64).to_numpy()
+    label_times = labels.get_column("ts").cast(pl.Int64).to_numpy()
+    where = _runs(values.get_column("symbol"))
+    out = np.empty(labels.height, dtype=np.int64)
+    for symbol, (first, stop) in _runs(labels.get_column("symbol")).items():
+        a, b = where[symbol]
+        out[first:stop] = a + np.searchsorted(times[a:b], label_times[first:stop])
+    return out
+
+
+def _runs(symbols: pl.Series) -> dict[str, tuple[int, int]]:
+    """Each symbol's ``[first, stop)`` rows in a column grouped by symbol."""
+    return {symbols[a]: (a, b) for a, b in segments(symbols, symbols.len())}
 
 
 def open_dataset(root: Path, dataset_hash: str) -> Dataset:
