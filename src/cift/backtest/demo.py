@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -95,52 +95,45 @@ class DemoOutcome:
     model: TrainingOutcome | None = None
 
 
+def _spec(
+    plan: DemoPlan, strategy: str, params: Mapping[str, object], start: datetime, **rest: object
+) -> RunSpec:
+    values: dict[str, object] = {
+        "strategy": strategy,
+        "params": dict(params),
+        "symbols": list(plan.symbols),
+        "start": start,
+        "end": plan.end,
+        "timeframe": str(MINUTE),
+        "config": COSTS,
+        "name": f"demo {strategy}",
+    }
+    return RunSpec.model_validate(values | rest)
+
+
 def demo_specs(plan: DemoPlan) -> list[RunSpec]:
     """The backtests the demo runs: bar strategies on the bars, order flow on the ticks."""
-    specs = [
-        RunSpec(
-            strategy=name,
-            params=params,
-            symbols=list(plan.symbols),
-            start=plan.start,
-            end=plan.end,
-            timeframe=str(MINUTE),
-            config=COSTS,
-            name=f"demo {name}",
-        )
-        for name, params in STRATEGIES
-    ]
     name, params = ORDER_FLOW
-    specs.append(
-        RunSpec(
-            strategy=name,
-            params=params,
-            symbols=list(plan.tick_symbols),
-            start=plan.ticks_start,
-            end=plan.ticks_end,
-            config=COSTS,
-            name=f"demo {name}",
-        )
+    ticks = _spec(
+        plan,
+        name,
+        params,
+        plan.ticks_start,
+        end=plan.ticks_end,
+        timeframe=None,
+        symbols=list(plan.tick_symbols),
     )
-    return specs
+    return [*(_spec(plan, n, p, plan.start) for n, p in STRATEGIES), ticks]
 
 
 def model_specs(plan: DemoPlan) -> list[RunSpec]:
     """The trained model's signal and SMA cross, side by side after the training span."""
     name, params = STRATEGIES[0]
-    return [
-        RunSpec(
-            strategy=strategy,
-            params=values,
-            symbols=list(plan.symbols),
-            start=plan.train_end,
-            end=plan.end,
-            timeframe=str(MINUTE),
-            config=COSTS,
-            name=f"demo {strategy} after training",
-        )
-        for strategy, values in (("model_signal", {"model": MODEL["name"]}), (name, params))
+    pairs: list[tuple[str, Mapping[str, object]]] = [
+        ("model_signal", {"model": MODEL["name"]}),
+        (name, params),
     ]
+    return [_spec(plan, s, p, plan.train_end, name=f"demo {s} after training") for s, p in pairs]
 
 
 def run_demo(

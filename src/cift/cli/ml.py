@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from cift.data.export import export_frame
 from cift.db.models import ModelConfiguration
 from cift.ml import configurations
 from cift.ml.crossval import Scheme, ValidationPlan
-from cift.ml.datasets import DatasetSpec, build_dataset, dataset_root, list_datasets
+from cift.ml.datasets import DatasetSpec, build_configured, dataset_root, list_datasets
 from cift.ml.inference import load_model
 from cift.ml.training import TrainingOutcome, dataset_spec, find_configuration, run_training
 from cift.model import DataKind, Timeframe
@@ -152,12 +152,9 @@ def dataset_build(
     """
     with (
         _configured(user, config, symbols, start, end) as (settings, _, _, spec),
-        market_store(settings) as store,
         Steps(quiet=as_json) as tell,
     ):
-        dataset = build_dataset(
-            store, spec, dataset_root(settings), progress=lambda d, n: tell("dataset", d / n)
-        )
+        dataset = build_configured(settings, spec, lambda d, n: tell("dataset", d / n))
     manifest = dataset.manifest()
     if as_json:
         print_json(manifest)
@@ -190,52 +187,6 @@ def dataset_ls(as_json: bool = JSON) -> None:
     console.print(frame_table(pl.DataFrame(records), title="Datasets"))
 
 
-def _plan(
-    scheme: Scheme,
-    folds: int,
-    test_groups: int,
-    embargo: float,
-    train: str,
-    test: str,
-    anchored: bool,
-    repeats: int,
-) -> ValidationPlan:
-    return ValidationPlan(
-        scheme=scheme,
-        folds=folds,
-        test_groups=test_groups,
-        embargo=embargo,
-        train=train,
-        test=test,
-        anchored=anchored,
-        importance_repeats=repeats,
-    )
-
-
-def _train(
-    register: bool,
-    config: str,
-    symbols: str,
-    start: str | None,
-    end: str | None,
-    plan: ValidationPlan,
-    parallel: bool,
-    user: str,
-    as_json: bool,
-) -> None:
-    with (
-        _configured(user, config, symbols, start, end) as (settings, db, row, spec),
-        Steps(quiet=as_json) as tell,
-    ):
-        outcome = run_training(
-            settings, db, row, spec, plan, register=register, parallel=parallel, progress=tell
-        )
-    if as_json:
-        print_json(outcome.to_dict())
-        return
-    _print_outcome(outcome)
-
-
 SCHEME = typer.Option(Scheme.PURGED_KFOLD, help="purged_kfold, cpcv or walk_forward.")
 FOLDS = typer.Option(5, help="Groups of the timeline: K (purged K-fold) or N (CPCV).")
 TEST_GROUPS = typer.Option(2, help="CPCV: groups tested at once (k).")
@@ -249,58 +200,72 @@ PARALLEL = typer.Option(
 )
 
 
-@app.command("cv")
-def cv_command(
-    config: str = CONFIG,
-    symbols: str = SYMBOLS,
-    start: str | None = START,
-    end: str | None = END,
-    scheme: Scheme = SCHEME,
-    folds: int = FOLDS,
-    test_groups: int = TEST_GROUPS,
-    embargo: float = EMBARGO,
-    train: str = TRAIN,
-    test: str = TEST,
-    anchored: bool = ANCHORED,
-    repeats: int = REPEATS,
-    parallel: bool = PARALLEL,
-    user: str = OWNER,
-    as_json: bool = JSON,
-) -> None:
-    """Cross-validate a configuration with purged splits and log the run in MLflow.
+def _training_command(register: bool, doc: str) -> Callable[..., None]:
+    """``cift ml cv`` (``register`` False) or ``cift ml train``: the same options."""
 
-    cift ml cv --config trend --symbols AAPL,MSFT --scheme cpcv --folds 6 --test-groups 2
-    """
-    plan = _plan(scheme, folds, test_groups, embargo, train, test, anchored, repeats)
-    _train(False, config, symbols, start, end, plan, parallel, user, as_json)
+    def command(
+        config: str = CONFIG,
+        symbols: str = SYMBOLS,
+        start: str | None = START,
+        end: str | None = END,
+        scheme: Scheme = SCHEME,
+        folds: int = FOLDS,
+        test_groups: int = TEST_GROUPS,
+        embargo: float = EMBARGO,
+        train: str = TRAIN,
+        test: str = TEST,
+        anchored: bool = ANCHORED,
+        repeats: int = REPEATS,
+        parallel: bool = PARALLEL,
+        user: str = OWNER,
+        as_json: bool = JSON,
+    ) -> None:
+        plan = ValidationPlan(
+            scheme=scheme,
+            folds=folds,
+            test_groups=test_groups,
+            embargo=embargo,
+            train=train,
+            test=test,
+            anchored=anchored,
+            importance_repeats=repeats,
+        )
+        with (
+            _configured(user, config, symbols, start, end) as (settings, db, row, spec),
+            Steps(quiet=as_json) as tell,
+        ):
+            outcome = run_training(
+                settings, db, row, spec, plan, register=register, parallel=parallel, progress=tell
+            )
+        if as_json:
+            print_json(outcome.to_dict())
+            return
+        _print_outcome(outcome)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("train")
-def train_command(
-    config: str = CONFIG,
-    symbols: str = SYMBOLS,
-    start: str | None = START,
-    end: str | None = END,
-    scheme: Scheme = SCHEME,
-    folds: int = FOLDS,
-    test_groups: int = TEST_GROUPS,
-    embargo: float = EMBARGO,
-    train: str = TRAIN,
-    test: str = TEST,
-    anchored: bool = ANCHORED,
-    repeats: int = REPEATS,
-    parallel: bool = PARALLEL,
-    user: str = OWNER,
-    as_json: bool = JSON,
-) -> None:
-    """Cross-validate, fit the final model on every row, log it in MLflow and register
+app.command("cv")(
+    _training_command(
+        False,
+        """Cross-validate a configuration with purged splits and log the run in MLflow.
+
+      cift ml cv --config trend --symbols AAPL,MSFT --scheme cpcv --folds 6 --test-groups 2
+    """,
+    )
+)
+app.command("train")(
+    _training_command(
+        True,
+        """Cross-validate, fit the final model on every row, log it in MLflow and register
     it under the configuration's name (alias challenger; 'cift ml models promote' makes
     it the champion).
 
       cift ml train --config trend --symbols AAPL,MSFT,NVDA --start 2024-01-02
-    """
-    plan = _plan(scheme, folds, test_groups, embargo, train, test, anchored, repeats)
-    _train(True, config, symbols, start, end, plan, parallel, user, as_json)
+    """,
+    )
+)
 
 
 @app.command("predict")

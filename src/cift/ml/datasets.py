@@ -34,6 +34,7 @@ from cift.core.settings import Settings
 from cift.data.digest import frame_digest
 from cift.data.export import export_frame
 from cift.data.providers.base import check_range
+from cift.data.store import open_store
 from cift.data.store.base import MarketStore
 from cift.features.engine import segments
 from cift.features.pipeline import FeatureSet, compute_set, symbol_batches
@@ -159,6 +160,17 @@ def build_dataset(
     manifest = root / f"{dataset_hash}.json"
     write_text_atomic(manifest, json.dumps(dataset.manifest(), indent=2, sort_keys=True))
     return dataset
+
+
+def build_configured(
+    settings: Settings, spec: DatasetSpec, progress: Progress | None = None
+) -> Dataset:
+    """:func:`build_dataset` on the configured store, cached under :func:`dataset_root`."""
+    store = open_store(settings)
+    try:
+        return build_dataset(store, spec, dataset_root(settings), progress=progress)
+    finally:
+        store.close()
 
 
 def dataset_rows(bars: pl.DataFrame, features: FeatureSet, spec: DatasetSpec) -> pl.DataFrame:

@@ -20,14 +20,13 @@ from cift.core.errors import CiftError
 from cift.core.jobs import WorkerPool, throttled
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings
-from cift.data.store import open_store
 from cift.db.base import utcnow
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import JobStatus, TrainingJob
 from cift.db.repositories.owned import OwnedRecords
 from cift.ml.configurations import configurations
 from cift.ml.crossval import ValidationPlan
-from cift.ml.datasets import build_dataset, dataset_root
+from cift.ml.datasets import build_configured
 from cift.ml.training import dataset_spec, run_training
 from cift.model.fields import Symbol
 
@@ -131,13 +130,7 @@ def _run(
         )
     )
     if request.kind == "dataset":
-        store = open_store(settings)
-        try:
-            dataset = build_dataset(
-                store, spec, dataset_root(settings), progress=lambda d, n: report("dataset", d / n)
-            )
-        finally:
-            store.close()
+        dataset = build_configured(settings, spec, lambda d, n: report("dataset", d / n))
         manifest: dict[str, Any] = dataset.manifest()
         return manifest
     outcome = run_training(

@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
 from cift.core.version import code_version
-from cift.data.store import open_store
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.ml.configurations import configurations
 from cift.ml.crossval import CrossValidation, Matrix, ValidationPlan, cross_validate, fit_learner
-from cift.ml.datasets import Dataset, DatasetSpec, build_dataset, dataset_root
+from cift.ml.datasets import Dataset, DatasetSpec, build_configured
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import Learner, ModelType, make_learner
 from cift.ml.tracking import CHALLENGER, claim_name, experiment_id, mlflow_at, tags_of
@@ -117,13 +116,7 @@ def run_training(
     model_type = ModelType(row.model_type)
     hyperparameters = dict(row.parameters.get("hyperparameters", {}))
     make_learner(model_type, ["x"], hyperparameters)  # refuse bad settings before any work
-    store = open_store(settings)
-    try:
-        dataset = build_dataset(
-            store, spec, dataset_root(settings), progress=lambda d, n: tell("dataset", d / n)
-        )
-    finally:
-        store.close()
+    dataset = build_configured(settings, spec, lambda d, n: tell("dataset", d / n))
     matrix = Matrix.of(dataset.frame().collect(), dataset.features)
     cv = cross_validate(
         matrix,
