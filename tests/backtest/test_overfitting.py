@@ -18,6 +18,7 @@ from cift.backtest.overfitting import (
     moments,
     per_period_sharpe,
     probabilistic_sharpe_ratio,
+    probability_of_backtest_overfitting,
 )
 from cift.core.errors import ValidationError
 
@@ -167,3 +168,58 @@ def test_bad_inputs_are_validation_errors() -> None:
     with pytest.raises(ValidationError, match="finite Sharpe"):
         deflated_sharpe_ratio(0.1, [math.nan], 100, 0.0, 3.0)
     assert math.isnan(probabilistic_sharpe_ratio(math.nan, 0.0, 100))
+
+
+def reference_pbo(returns: np.ndarray, slices: int) -> tuple[float, list[float]]:
+    """CSCV as the paper states it, one partition and one trial at a time."""
+    periods, trials = returns.shape
+    blocks = np.array_split(np.arange(periods), slices)
+    logits = []
+    for chosen in itertools.combinations(range(slices), slices // 2):
+        inside = np.concatenate([blocks[i] for i in chosen])
+        outside = np.concatenate([blocks[i] for i in range(slices) if i not in chosen])
+
+        def sharpe(rows: np.ndarray, n: int) -> float:
+            values = returns[rows, n]
+            return float(values.mean() / values.std(ddof=1))
+
+        best = max(range(trials), key=lambda n: sharpe(inside, n))
+        out = [sharpe(outside, n) for n in range(trials)]
+        rank = 1 + sum(1 for n in range(trials) if out[n] < out[best])
+        omega = rank / (trials + 1)
+        logits.append(math.log(omega / (1 - omega)))
+    return float(np.mean(np.array(logits) <= 0)), logits
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(24, 90),
+    st.integers(2, 6),
+    st.sampled_from([2, 4, 6]),
+)
+def test_pbo_equals_the_papers_procedure(seed: int, periods: int, trials: int, slices: int) -> None:
+    returns = np.random.default_rng(seed).normal(0.0, 0.01, (periods, trials))
+    found = probability_of_backtest_overfitting(returns, slices)
+    expected, logits = reference_pbo(returns, slices)
+    assert found.probability == expected
+    np.testing.assert_allclose(found.logits, logits, rtol=1e-9)
+    assert found.logits.size == math.comb(slices, slices // 2)
+
+
+def test_pbo_is_a_coin_flip_for_noise_and_zero_for_a_real_edge() -> None:
+    rng = np.random.default_rng(11)
+    noise = rng.normal(0.0, 0.01, (2_000, 20))
+    assert 0.3 < probability_of_backtest_overfitting(noise).probability < 0.7
+    edged = noise.copy()
+    edged[:, 7] += 0.004  # a Sharpe of 0.4 per period against none
+    assert probability_of_backtest_overfitting(edged).probability == 0.0
+
+
+def test_pbo_refuses_what_it_cannot_measure() -> None:
+    with pytest.raises(ValidationError, match="at least two trials"):
+        probability_of_backtest_overfitting(np.zeros((100, 1)))
+    with pytest.raises(ValidationError, match="even number of slices"):
+        probability_of_backtest_overfitting(np.zeros((100, 3)), slices=5)
+    with pytest.raises(ValidationError, match="finite returns"):
+        probability_of_backtest_overfitting(np.full((100, 3), np.nan))

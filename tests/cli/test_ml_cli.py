@@ -65,6 +65,8 @@ def test_train_a_model_backtest_its_signal_and_walk_the_lineage_back(tmp_path: P
         )
     )
     assert cv["folds"] == 6  # C(4, 2)
+    assert cv["metrics"]["cpcv_paths"] == 3  # φ[4, 2]
+    assert "cpcv_pbo" in cv["metrics"]
     assert cv["model_version"] is None
     assert cv["dataset_hash"] == dataset["dataset_hash"]
     trained = json.loads(cift("ml", "train", *window, "--end", "2024-01-08", "--json"))

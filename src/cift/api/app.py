@@ -18,6 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from cift import __version__
 from cift.backtest.jobs import BacktestJobs
+from cift.backtest.model_paths import path_report
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine=engine,
         store=open_store(settings),
         jobs=BacktestJobs(settings, BacktestRecords(sessions), settings.backtest_workers),
-        training=TrainingJobs(settings, sessions, settings.backtest_workers),
+        training=TrainingJobs(settings, sessions, settings.backtest_workers, path_report),
         db=sessions,
         limiter=create_limiter(settings),
         board=open_board(settings),

@@ -1,4 +1,5 @@
-"""Backtest overfitting: the probabilistic and the deflated Sharpe ratio.
+"""Backtest overfitting: the probabilistic and the deflated Sharpe ratio, and the
+probability of backtest overfitting.
 
 Bailey and López de Prado (2012, 2014). The probabilistic Sharpe ratio (PSR) is the
 probability that the true Sharpe ratio exceeds a benchmark, given the observed one, the
@@ -6,7 +7,10 @@ track record's length and its returns' skewness and kurtosis. The deflated Sharp
 (DSR) is the PSR of the best of N trials against the Sharpe ratio the best of N trials
 would show by luck alone: the expected maximum of N independent Sharpe estimates whose
 variance is that of the trials' Sharpe ratios. A DSR below 0.95 says the best trial's
-edge is not distinguishable from selection bias at 95% confidence.
+edge is not distinguishable from selection bias at 95% confidence. The probability of
+backtest overfitting (PBO) is how often the trial that looks best on one half of the
+history ranks in the lower half of the trials on the other half, over every way of
+cutting the history into halves (Bailey, Borwein, López de Prado and Zhu, 2014).
 
 Every Sharpe ratio here is per period (not annualised): the formulas count periods.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import combinations
 from statistics import NormalDist
 from typing import Any
 
@@ -140,3 +145,72 @@ def deflated_sharpe_ratio(
         probabilistic=probabilistic_sharpe_ratio(sharpe, 0.0, periods, skewness, kurtosis),
         deflated=probabilistic_sharpe_ratio(sharpe, benchmark, periods, skewness, kurtosis),
     )
+
+
+@dataclass(frozen=True)
+class Overfitting:
+    """The probability of backtest overfitting (PBO) by combinatorially symmetric
+    cross-validation, with the logits it counts."""
+
+    probability: float
+    """Share of the in-sample/out-of-sample partitions where the in-sample best trial
+    ranks in the lower half out of sample."""
+    logits: np.ndarray
+    """λ = ln(ω / (1 - ω)) per partition, ω the best trial's out-of-sample rank / (N + 1)."""
+    trials: int
+    slices: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probability": self.probability,
+            "partitions": int(self.logits.size),
+            "median_logit": float(np.median(self.logits)),
+            "trials": self.trials,
+            "slices": self.slices,
+        }
+
+
+def probability_of_backtest_overfitting(returns: np.ndarray, slices: int = 16) -> Overfitting:
+    """PBO of choosing the best of the trials (Bailey, Borwein, López de Prado and Zhu,
+    2014): ``returns`` is periods x trials. The periods are cut into ``slices``
+    contiguous blocks; every half of them is once the in-sample set (C(S, S/2)
+    partitions) and the rest the out-of-sample set; the trial with the best in-sample
+    per-period Sharpe ratio is ranked among all trials out of sample."""
+    values = np.asarray(returns, dtype=float)
+    if values.ndim != 2 or values.shape[1] < 2:
+        raise ValidationError("PBO needs a periods x trials matrix of at least two trials.")
+    if slices < 2 or slices % 2 or values.shape[0] < 2 * slices:
+        raise ValidationError(
+            f"PBO needs an even number of slices (got {slices}) and at least two periods "
+            f"per slice (got {values.shape[0]} periods)."
+        )
+    if not np.isfinite(values).all():
+        raise ValidationError("PBO needs finite returns; fill or drop missing periods first.")
+    blocks = np.array_split(np.arange(values.shape[0]), slices)
+    count = np.array([b.size for b in blocks], dtype=float)
+    first = np.array([values[b].sum(axis=0) for b in blocks])
+    second = np.array([(values[b] ** 2).sum(axis=0) for b in blocks])
+    chosen = np.array(
+        [[s in c for s in range(slices)] for c in combinations(range(slices), slices // 2)],
+        dtype=float,
+    )
+    inside = _sharpes(chosen, count, first, second)
+    outside = _sharpes(1.0 - chosen, count, first, second)
+    best = np.argmax(np.where(np.isfinite(inside), inside, -np.inf), axis=1)
+    theirs = outside[np.arange(best.size), best]
+    rank = 1 + (outside < theirs[:, None]).sum(axis=1)
+    omega = rank / (values.shape[1] + 1.0)
+    logits = np.log(omega / (1.0 - omega))
+    return Overfitting(float(np.mean(logits <= 0)), logits, values.shape[1], slices)
+
+
+def _sharpes(
+    chosen: np.ndarray, count: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
+    """Per-period Sharpe ratios (sample deviation) of each trial over each partition's
+    blocks (rows of ``chosen``), from the blocks' sums and sums of squares."""
+    n = chosen @ count
+    mean = (chosen @ first) / n[:, None]
+    variance = ((chosen @ second) - n[:, None] * mean**2) / (n[:, None] - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(variance > 0, mean / np.sqrt(np.maximum(variance, 0)), np.nan)

@@ -12,6 +12,7 @@ import yaml
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from cift.backtest.model_paths import path_report
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import parse_when
@@ -235,7 +236,15 @@ def _training_command(register: bool, doc: str) -> Callable[..., None]:
             Steps(quiet=as_json) as tell,
         ):
             outcome = run_training(
-                settings, db, row, spec, plan, register=register, parallel=parallel, progress=tell
+                settings,
+                db,
+                row,
+                spec,
+                plan,
+                register=register,
+                parallel=parallel,
+                progress=tell,
+                judge=path_report,
             )
         if as_json:
             print_json(outcome.to_dict())
@@ -307,7 +316,7 @@ def predict_command(
 
 def _print_outcome(outcome: TrainingOutcome) -> None:
     summary = outcome.to_dict()
-    metrics = {k: v for k, v in summary["metrics"].items() if k.startswith("oos_")}
+    metrics = {k: v for k, v in summary["metrics"].items() if k.startswith(("oos_", "cpcv_"))}
     table = Table(title=f"{outcome.configuration.name}: {outcome.cv.plan.scheme} out-of-sample")
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.windows import parse_length
+from cift.ml.labelling import LabelSpec
 from cift.ml.metrics import score_metrics
 from cift.ml.models import Learner, ModelType, learning_target, make_learner
 from cift.ml.validation import (
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 """Called with (folds done, folds in all)."""
+Judge = Callable[["CrossValidation", "Matrix", LabelSpec], dict[str, float]]
+"""Judges a CPCV's backtest paths (``backtest.model_paths.path_report``): metrics."""
 
 
 class Scheme(StrEnum):
@@ -140,6 +143,8 @@ class CrossValidation:
     row_groups: np.ndarray
     folds: list[FoldResult]
     overall: dict[str, float] = field(default_factory=dict)
+    judged: dict[str, float] = field(default_factory=dict)
+    """What a judge of the backtest paths found (``cpcv_*``: DSR, PBO), when asked."""
 
     def summary(self) -> dict[str, float]:
         """Mean and standard deviation across folds of each metric (``auc_mean``, ...),
@@ -150,7 +155,7 @@ class CrossValidation:
             finite = values[np.isfinite(values)]
             out[f"{name}_mean"] = float(finite.mean()) if finite.size else math.nan
             out[f"{name}_std"] = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-        return out | {f"oos_{k}": v for k, v in self.overall.items()}
+        return out | {f"oos_{k}": v for k, v in self.overall.items()} | self.judged
 
     def importance(self) -> pl.DataFrame:
         """``feature, gain, permutation``: means across folds, largest gain first."""

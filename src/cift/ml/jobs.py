@@ -25,7 +25,7 @@ from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import JobStatus, TrainingJob
 from cift.db.repositories.owned import OwnedRecords
 from cift.ml.configurations import configurations
-from cift.ml.crossval import ValidationPlan
+from cift.ml.crossval import Judge, ValidationPlan
 from cift.ml.datasets import build_configured
 from cift.ml.training import dataset_spec, run_training
 from cift.model.fields import Symbol
@@ -54,10 +54,17 @@ def training_jobs(db: sessionmaker[Session]) -> OwnedRecords[TrainingJob]:
 class TrainingJobs:
     """Training jobs on a pool of worker processes."""
 
-    def __init__(self, settings: Settings, db: sessionmaker[Session], workers: int = 1) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sessionmaker[Session],
+        workers: int = 1,
+        judge: Judge | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.workers = WorkerPool(workers)
+        self.judge = judge  # module-level, so it pickles into the workers
 
     def submit(self, owner: uuid.UUID, request: TrainingRequest) -> TrainingJob:
         """Record the job as queued (the configuration must be the owner's) and start it."""
@@ -71,7 +78,7 @@ class TrainingJobs:
                 status=JobStatus.QUEUED,
             )
         )
-        self.workers.submit(job.id, _work, self.settings, job.id, owner)
+        self.workers.submit(job.id, _work, self.settings, job.id, owner, self.judge)
         return job
 
     def wait(self, job_id: uuid.UUID, timeout: float | None = None) -> None:
@@ -98,7 +105,9 @@ def _end(db: sessionmaker[Session], job_id: uuid.UUID, status: JobStatus, **valu
                 setattr(job, name, value)
 
 
-def _work(settings: Settings, job_id: uuid.UUID, owner: uuid.UUID) -> None:
+def _work(
+    settings: Settings, job_id: uuid.UUID, owner: uuid.UUID, judge: Judge | None = None
+) -> None:
     """Run one job in a worker process; its outcome is recorded, never raised."""
     configure_logging(settings)
     engine = create_db_engine(settings)
@@ -106,7 +115,7 @@ def _work(settings: Settings, job_id: uuid.UUID, owner: uuid.UUID) -> None:
     try:
         records = training_jobs(db)
         job = records.change(job_id, owner, status=JobStatus.RUNNING, started_at=utcnow())
-        result = _run(settings, db, job, owner)
+        result = _run(settings, db, job, owner, judge)
         _end(db, job_id, JobStatus.SUCCEEDED, result=result, progress=1.0)
     except CiftError as exc:
         logger.warning("training job {} failed: {}", job_id, exc.message)
@@ -119,7 +128,11 @@ def _work(settings: Settings, job_id: uuid.UUID, owner: uuid.UUID) -> None:
 
 
 def _run(
-    settings: Settings, db: sessionmaker[Session], job: TrainingJob, owner: uuid.UUID
+    settings: Settings,
+    db: sessionmaker[Session],
+    job: TrainingJob,
+    owner: uuid.UUID,
+    judge: Judge | None,
 ) -> dict[str, Any]:
     request = TrainingRequest.model_validate(job.request)
     row = configurations(db).get(request.configuration_id, owner)
@@ -142,5 +155,6 @@ def _run(
         register=request.kind == "train",
         parallel=request.parallel,
         progress=report,
+        judge=judge,
     )
     return outcome.to_dict()

@@ -30,7 +30,15 @@ from cift.core.settings import Settings
 from cift.core.version import code_version
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.ml.configurations import configurations
-from cift.ml.crossval import CrossValidation, Matrix, ValidationPlan, cross_validate, fit_learner
+from cift.ml.crossval import (
+    CrossValidation,
+    Judge,
+    Matrix,
+    Scheme,
+    ValidationPlan,
+    cross_validate,
+    fit_learner,
+)
 from cift.ml.datasets import Dataset, DatasetSpec, build_configured
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import Learner, ModelType, make_learner
@@ -109,9 +117,11 @@ def run_training(
     register: bool = True,
     parallel: bool = False,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> TrainingOutcome:
     """Cross-validate ``row`` on ``spec``'s dataset and log the run; with ``register``,
-    fit the final model on every row and register it too."""
+    fit the final model on every row and register it too. A ``judge`` reports on CPCV's
+    backtest paths (the deflated Sharpe ratio and PBO of ``backtest.model_paths``)."""
     tell = progress or (lambda stage, fraction: None)
     model_type = ModelType(row.model_type)
     hyperparameters = dict(row.parameters.get("hyperparameters", {}))
@@ -126,6 +136,8 @@ def run_training(
         settings=settings if parallel else None,
         progress=lambda d, n: tell("folds", d / n),
     )
+    if judge is not None and plan.scheme is Scheme.CPCV:
+        cv.judged = judge(cv, matrix, spec.label)
     learner = None
     if register:
         tell("model", 0.0)
