@@ -34,7 +34,7 @@ from cift.db.models import ModelConfiguration
 from cift.db.repositories.users import local_user_id
 from cift.features.pipeline import compute_set, symbol_batches
 from cift.ml.configurations import ModelSpec, save_configuration
-from cift.ml.crossval import Matrix, ValidationPlan, _early_stopping_split, cross_validate
+from cift.ml.crossval import Matrix, ValidationPlan, cross_validate, early_stopping_split
 from cift.ml.datasets import Dataset, DatasetSpec, build_dataset
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import LIGHTGBM_DEFAULTS, ModelType
@@ -140,7 +140,7 @@ def by_hand(matrix: Matrix, plan: ValidationPlan) -> float:
     y = (matrix.fwd_label > 0).astype(np.int8)
     aucs = []
     for split in plan.splits(matrix.intervals):
-        fit, stop = _early_stopping_split(matrix, split.train, plan, ModelType.LIGHTGBM_CLASSIFIER)
+        fit, stop = early_stopping_split(matrix, split.train, plan, ModelType.LIGHTGBM_CLASSIFIER)
         model = lightgbm.LGBMClassifier(**LIGHTGBM_DEFAULTS | CV_PARAMS)
         rows, held = split.train[fit], split.train[stop]
         model.fit(

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from cift.backtest.model_paths import EDGES, daily_bet_returns, path_report
-from cift.ml.crossval import Matrix, ValidationPlan, cross_validate
+from cift.ml.crossval import CrossValidation, Matrix, ValidationPlan, cross_validate
 from cift.ml.datasets import DatasetSpec, dataset_rows
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import ModelType
@@ -17,7 +17,7 @@ from tests.features.reference import random_bars
 LABEL = LabelSpec(kind="triple_barrier", horizon=20, profit_taking=1.0, stop_loss=1.0)
 
 
-def _cpcv() -> tuple[Matrix, object]:
+def _cpcv() -> tuple[Matrix, CrossValidation]:
     bars = pl.concat([random_bars(12_000, seed=20 + i, symbol=f"S{i}") for i in range(2)])
     spec = DatasetSpec(features=["rsi(14)", "roc(10)"], label=LABEL, symbols=["S0", "S1"])
     matrix = Matrix.of(dataset_rows(bars, spec.feature_set(), spec), spec.feature_set().columns)
@@ -27,8 +27,8 @@ def _cpcv() -> tuple[Matrix, object]:
 
 def test_daily_bet_returns_are_each_days_mean_bet_outcome() -> None:
     matrix, cv = _cpcv()
-    returns = daily_bet_returns(cv, matrix, LABEL)  # type: ignore[arg-type]
-    scores = cv.path_scores()  # type: ignore[attr-defined]
+    returns = daily_bet_returns(cv, matrix, LABEL)
+    scores = cv.path_scores()
     assert returns.shape[0] == scores.shape[0] == 5  # φ[6, 2] = C(5, 1)
     for path, k in ((0, 0), (3, 2), (4, 4)):
         level = 0.5 + EDGES[k]  # break-even of symmetric barriers
@@ -44,7 +44,7 @@ def test_daily_bet_returns_are_each_days_mean_bet_outcome() -> None:
 
 def test_the_report_judges_the_best_edge_among_the_paths() -> None:
     matrix, cv = _cpcv()
-    report = path_report(cv, matrix, LABEL)  # type: ignore[arg-type]
+    report = path_report(cv, matrix, LABEL)
     assert report["cpcv_paths"] == 5
     assert report["cpcv_best_edge"] in EDGES
     assert 0.0 <= report["cpcv_pbo"] <= 1.0
@@ -66,7 +66,7 @@ def test_paths_too_short_to_judge_say_so_without_failing_the_run() -> None:
         np.where(first, matrix.ts, matrix.ts[first].max()),
         matrix.intervals,
     )  # every row on one of two days
-    report = path_report(cv, short, LABEL)  # type: ignore[arg-type]
+    report = path_report(cv, short, LABEL)
     assert report["cpcv_paths"] == 5
     assert math.isnan(report["cpcv_pbo"])
     assert math.isnan(report["cpcv_dsr"])

@@ -6,18 +6,9 @@ import json
 import math
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.cli.running import cift
 
-from cift.cli.app import app
-
-runner = CliRunner()
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
-
-
-def cift(*args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result.stdout if code == 0 else result.output
 
 
 def test_run_on_a_file_prints_metrics_and_records_the_run() -> None:

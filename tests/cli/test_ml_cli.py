@@ -7,18 +7,10 @@ import json
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
 
-from cift.cli.app import app
+from tests.cli.running import cift
 
-runner = CliRunner()
 SYMBOLS = "AAPL,MSFT"
-
-
-def cift(*args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result.stdout if code == 0 else result.output
 
 
 def test_train_a_model_backtest_its_signal_and_walk_the_lineage_back(tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ import pytest
 from sklearn.model_selection import KFold
 
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
 from cift.ml.crossval import Matrix, ValidationPlan, cross_validate, run_fold
 from cift.ml.datasets import DatasetSpec, dataset_rows
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import ModelType
 from cift.ml.validation import Split
+from tests.conftest import SettingsFactory
 from tests.features.reference import random_bars
 
 FAST = {"n_estimators": 60, "num_leaves": 15, "min_child_samples": 20}
@@ -49,7 +49,7 @@ def test_naive_kfold_is_fooled_by_overlapping_labels_and_purged_kfold_is_not() -
     assert naive_auc - purged_auc > 0.2
 
 
-def test_folds_on_dask_workers_equal_folds_in_process(make_settings: object) -> None:
+def test_folds_on_dask_workers_equal_folds_in_process(make_settings: SettingsFactory) -> None:
     matrix = _matrix(
         LabelSpec(kind="triple_barrier", horizon=20, profit_taking=2, stop_loss=1),
         ["rsi(14)", "zscore(20)"],
@@ -58,8 +58,7 @@ def test_folds_on_dask_workers_equal_folds_in_process(make_settings: object) -> 
     )
     plan = ValidationPlan(scheme="cpcv", folds=4, test_groups=2, importance_repeats=1)
     here = cross_validate(matrix, ModelType.LIGHTGBM_CLASSIFIER, FAST, plan)
-    settings = make_settings(dask_local_workers=2)  # type: ignore[operator]
-    assert isinstance(settings, Settings)
+    settings = make_settings(dask_local_workers=2)
     there = cross_validate(matrix, ModelType.LIGHTGBM_CLASSIFIER, FAST, plan, settings=settings)
     assert [f.index for f in there.folds] == list(range(6))
     for a, b in zip(here.folds, there.folds, strict=True):

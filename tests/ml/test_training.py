@@ -20,7 +20,7 @@ from cift.core.settings import Settings
 from cift.data.store import open_store
 from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory, transaction
-from cift.db.models import ModelStatus
+from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.repositories.users import local_user_id
 from cift.lineage.record import lineage
 from cift.ml import tracking
@@ -53,7 +53,7 @@ def server(
     engine.dispose()
 
 
-def _configuration(db: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+def _configuration(db: sessionmaker[Session]) -> tuple[uuid.UUID, ModelConfiguration]:
     with transaction(db) as session:
         owner = local_user_id(session)
     spec = ModelSpec.model_validate(

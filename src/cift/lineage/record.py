@@ -147,10 +147,9 @@ def _from_backtest(sources: Sources, row: Backtest) -> LineageRecord:
     params = row.parameters
     if row.strategy == MODEL_STRATEGY and params.get("model"):
         model = tracking.resolve_version(sources.settings, params["model"], str(params["version"]))
-        record.upstream.append(_model_node(model))
-        record.upstream.extend(_training_chain(sources, model.run_id))
-        trained = tracking.run_tags(sources.settings, model.run_id)["tags"]
-        record.subject.details["out_of_sample"] = _after(row, trained.get("cift.trained_to"))
+        chain = _training_chain(sources, model.run_id)
+        record.upstream = [_model_node(model), *chain]
+        record.subject.details["out_of_sample"] = _after(row, chain[-1].details["to"])
     return record
 
 
@@ -181,9 +180,8 @@ def _from_configuration(sources: Sources, row_id: uuid.UUID) -> LineageRecord:
     record = LineageRecord(
         Node("configuration", str(row.id), {"name": row.name, "version": row.version})
     )
-    for run_id in tracking.runs_tagged(sources.settings, "configuration_id", str(row.id)):
-        record.downstream.append(_training_chain(sources, run_id)[0])
-        record.downstream.extend(_made_by_run(sources, run_id))
+    runs = tracking.runs_tagged(sources.settings, "configuration_id", str(row.id))
+    record.downstream = _made_by_runs(sources, [_training_chain(sources, r) for r in runs])
     return record
 
 
@@ -194,8 +192,9 @@ def _from_dataset(sources: Sources, dataset_hash: str) -> LineageRecord:
         raise NotFoundError(f"No dataset {dataset_hash[:12]} built here and no run trained on it.")
     subject = Node("dataset", dataset_hash, _dataset_details(manifest))
     record = LineageRecord(subject)
-    if runs:
-        record.upstream = _training_chain(sources, runs[0])[3:]
+    chains = [_training_chain(sources, r) for r in runs]
+    if chains:
+        record.upstream = chains[0][3:]
     elif manifest is not None:
         record.upstream = [
             Node(
@@ -205,24 +204,16 @@ def _from_dataset(sources: Sources, dataset_hash: str) -> LineageRecord:
             ),
             Node("data", manifest["data_hash"]),
         ]
-    for run_id in runs:
-        record.downstream.append(_training_chain(sources, run_id)[0])
-        record.downstream.extend(_made_by_run(sources, run_id))
+    record.downstream = _made_by_runs(sources, chains)
     return record
 
 
 def _from_data(sources: Sources, data_hash: str) -> LineageRecord:
     record = LineageRecord(Node("data", data_hash))
     runs = tracking.runs_tagged(sources.settings, "data_hash", data_hash)
-    seen: set[str] = set()
-    for run_id in runs:
-        chain = _training_chain(sources, run_id)
-        dataset = chain[2]
-        if dataset.id not in seen:
-            seen.add(dataset.id)
-            record.downstream.append(dataset)
-        record.downstream.append(chain[0])
-        record.downstream.extend(_made_by_run(sources, run_id))
+    chains = [_training_chain(sources, r) for r in runs]
+    datasets = {chain[2].id: chain[2] for chain in chains}  # each dataset once
+    record.downstream = [*datasets.values(), *_made_by_runs(sources, chains)]
     if not record.downstream:
         raise NotFoundError(f"No training run used data {data_hash[:12]}.")
     return record
@@ -273,6 +264,15 @@ def _training_chain(sources: Sources, run_id: str) -> list[Node]:
             },
         ),
     ]
+
+
+def _made_by_runs(sources: Sources, chains: list[list[Node]]) -> list[Node]:
+    """Each training run (the head of its chain), then the model versions it registered
+    and the backtests that traded them."""
+    nodes: list[Node] = []
+    for chain in chains:
+        nodes += [chain[0], *_made_by_run(sources, chain[0].id)]
+    return nodes
 
 
 def _made_by_run(sources: Sources, run_id: str) -> list[Node]:

@@ -201,14 +201,14 @@ def fit_learner(
         if plan.weighting == "uniqueness"
         else np.ones(rows.size)
     )
-    fit, stop = _early_stopping_split(matrix, rows, plan, model_type)
+    fit, stop = early_stopping_split(matrix, rows, plan, model_type)
     validation = None
     if stop.size:
         validation = (matrix.x[rows[stop]], y[rows[stop]], weights[stop])
     return learner.fit(matrix.x[rows[fit]], y[rows[fit]], weights[fit], validation)
 
 
-def _early_stopping_split(
+def early_stopping_split(
     matrix: Matrix, rows: np.ndarray, plan: ValidationPlan, model_type: ModelType
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions in ``rows`` to fit on and to stop early on (none for linear models)."""

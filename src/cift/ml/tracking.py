@@ -126,15 +126,20 @@ class ModelVersion:
 OWNER_TAG = f"{TAG}owner"
 
 
+def _registered(client: Any, name: str) -> Any:
+    """The registered model ``name``, or None."""
+    found = client.search_registered_models(filter_string=f"name = '{_quoted(name)}'")
+    return found[0] if found else None
+
+
 def claim_name(mlflow: ModuleType, name: str, owner: uuid.UUID) -> None:
     """Register ``name`` for ``owner`` (the registry is shared by every user; a name is
     its first trainer's)."""
     client = mlflow.MlflowClient()
-    found = client.search_registered_models(filter_string=f"name = '{_quoted(name)}'")
-    if not found:
+    model = _registered(client, name)
+    if model is None:
         client.create_registered_model(name, tags={OWNER_TAG: str(owner)})
-        return
-    if found[0].tags.get(OWNER_TAG, str(owner)) != str(owner):
+    elif model.tags.get(OWNER_TAG, str(owner)) != str(owner):
         raise ConflictError(
             f"Another user registered models as {name!r}; save your configuration under "
             "another name."
@@ -144,10 +149,8 @@ def claim_name(mlflow: ModuleType, name: str, owner: uuid.UUID) -> None:
 def owned_by(settings: Settings, name: str, owner: uuid.UUID) -> None:
     """Refuse (as missing) a registered model another user owns."""
     with mlflow_at(settings) as mlflow:
-        found = mlflow.MlflowClient().search_registered_models(
-            filter_string=f"name = '{_quoted(name)}'"
-        )
-    if not found or found[0].tags.get(OWNER_TAG, str(owner)) != str(owner):
+        model = _registered(mlflow.MlflowClient(), name)
+    if model is None or model.tags.get(OWNER_TAG, str(owner)) != str(owner):
         raise NotFoundError(f"No registered model {name!r}; see GET /api/v1/ml/models.")
 
 
@@ -172,6 +175,25 @@ def registered_models(settings: Settings, owner: uuid.UUID | None = None) -> lis
         return sorted(out, key=lambda m: m["name"])
 
 
+def _lineage_tags(run: Any) -> dict[str, str]:
+    return {k: v for k, v in run.data.tags.items() if k.startswith(TAG)}
+
+
+def _version(client: Any, version: Any, aliases: dict[str, str]) -> ModelVersion:
+    """An MLflow model version with its run's metrics and lineage tags; ``aliases`` are
+    the registered model's (alias -> version)."""
+    run = client.get_run(version.run_id)
+    return ModelVersion(
+        name=version.name,
+        version=int(version.version),
+        run_id=version.run_id,
+        aliases=sorted(a for a, v in aliases.items() if int(v) == int(version.version)),
+        created_ms=int(version.creation_timestamp),
+        tags=_lineage_tags(run),
+        metrics=dict(run.data.metrics),
+    )
+
+
 def model_versions(settings: Settings, name: str) -> list[ModelVersion]:
     """The versions of the registered model ``name``, newest first, with their runs'
     metrics and lineage tags."""
@@ -180,49 +202,39 @@ def model_versions(settings: Settings, name: str) -> list[ModelVersion]:
         found = client.search_model_versions(f"name = '{_quoted(name)}'")
         if not found:
             raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
-        aliases: dict[int, list[str]] = {}
-        for alias, number in client.get_registered_model(name).aliases.items():
-            aliases.setdefault(int(number), []).append(alias)
-        out = []
-        for version in found:
-            run = client.get_run(version.run_id)
-            out.append(
-                ModelVersion(
-                    name=version.name,
-                    version=int(version.version),
-                    run_id=version.run_id,
-                    aliases=sorted(aliases.get(int(version.version), [])),
-                    created_ms=int(version.creation_timestamp),
-                    tags={k: v for k, v in run.data.tags.items() if k.startswith(TAG)},
-                    metrics=dict(run.data.metrics),
-                )
-            )
-        return sorted(out, key=lambda v: -v.version)
+        aliases = client.get_registered_model(name).aliases
+        return sorted((_version(client, v, aliases) for v in found), key=lambda v: -v.version)
 
 
 def promote(settings: Settings, name: str, version: int, alias: str = CHAMPION) -> None:
     """Point ``alias`` at ``version`` of ``name`` (an alias names one version at a time)."""
     if alias not in ALIASES:
         raise ValidationError(f"Alias {alias!r}: choose {' or '.join(ALIASES)}.")
-    known = {v.version for v in model_versions(settings, name)}
-    if version not in known:
-        raise NotFoundError(
-            f"{name} has no version {version}; it has {', '.join(map(str, sorted(known)))}."
-        )
+    resolve_version(settings, name, str(version))
     with mlflow_at(settings) as mlflow:
         mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
 
 
 def resolve_version(settings: Settings, name: str, ref: str) -> ModelVersion:
-    """A version of ``name`` by number (``3``) or alias (``champion``)."""
-    versions = model_versions(settings, name)
-    for version in versions:
-        if ref == str(version.version) or ref in version.aliases:
-            return version
+    """A version of ``name`` by number (``3``) or alias (``champion``), looked up alone."""
+    with mlflow_at(settings) as mlflow:
+        client = mlflow.MlflowClient()
+        model = _registered(client, name)
+        if model is None:
+            raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
+        aliases = model.aliases or {}
+        number = ref if ref.isdigit() else aliases.get(ref)
+        if number is not None:
+            try:
+                return _version(client, client.get_model_version(name, str(number)), aliases)
+            except mlflow.exceptions.MlflowException as exc:
+                if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
+        known = client.search_model_versions(f"name = '{_quoted(name)}'")
     raise NotFoundError(
         f"{name} has no version or alias {ref!r}; versions "
-        f"{', '.join(str(v.version) for v in versions)}, aliases "
-        f"{', '.join(a for v in versions for a in v.aliases) or 'none'}."
+        f"{', '.join(sorted(str(v.version) for v in known))}, aliases "
+        f"{', '.join(sorted(aliases)) or 'none'}."
     )
 
 
@@ -245,7 +257,7 @@ def run_tags(settings: Settings, run_id: str) -> dict[str, Any]:
     return {
         "run_id": run.info.run_id,
         "name": run.info.run_name,
-        "tags": {k: v for k, v in run.data.tags.items() if k.startswith(TAG)},
+        "tags": _lineage_tags(run),
         "metrics": dict(run.data.metrics),
     }
 

@@ -34,7 +34,7 @@ async def submit(state: State, who: TradeAccess, request: TrainingRequest) -> An
     """Queue a dataset build, a cross-validation or a training run of one of your
     configurations; poll its URL for the stage, progress and result."""
     job = await run_in_threadpool(state.training.submit, who.user_id, request)
-    body = TrainingJobOut.model_validate(ml.job_out(job)).model_dump(mode="json")
+    body = TrainingJobOut.model_validate(job).model_dump(mode="json")
     return JSONResponse(
         body,
         status_code=status.HTTP_202_ACCEPTED,
@@ -44,17 +44,12 @@ async def submit(state: State, who: TradeAccess, request: TrainingRequest) -> An
 
 @router.get("/jobs", summary="Your training jobs, newest first")
 def jobs(state: State, who: ReadAccess) -> list[TrainingJobOut]:
-    return [
-        TrainingJobOut.model_validate(ml.job_out(j))
-        for j in training_jobs(state.db).list(who.user_id)
-    ]
+    return [TrainingJobOut.model_validate(j) for j in training_jobs(state.db).list(who.user_id)]
 
 
 @router.get("/jobs/{job_id}", summary="One of your training jobs")
 def job(state: State, who: ReadAccess, job_id: uuid.UUID) -> TrainingJobOut:
-    return TrainingJobOut.model_validate(
-        ml.job_out(training_jobs(state.db).get(job_id, who.user_id))
-    )
+    return TrainingJobOut.model_validate(training_jobs(state.db).get(job_id, who.user_id))
 
 
 @router.get("/datasets", summary="Datasets built on this server, newest first")

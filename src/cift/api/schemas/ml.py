@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -26,10 +27,10 @@ class TrainingJobOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: uuid.UUID
     created_at: datetime
     kind: str
-    model_configuration_id: str | None
+    model_configuration_id: uuid.UUID | None
     request: dict[str, Any]
     status: str = Field(description="queued, running, succeeded, failed or cancelled.")
     stage: str | None = Field(description="dataset, folds, model or logging.")

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
-from cift.db.models import TrainingJob
 from cift.lineage.record import lineage
 from cift.ml import tracking
 from cift.ml.inference import load_model
@@ -21,25 +20,6 @@ from ..schemas.ml import PredictRequest
 
 Sessions = sessionmaker[Session]
 MAX_SCORED_ROWS = 200_000
-
-
-def job_out(job: TrainingJob) -> dict[str, Any]:
-    return {
-        "id": str(job.id),
-        "created_at": job.created_at,
-        "kind": job.kind,
-        "model_configuration_id": str(job.model_configuration_id)
-        if job.model_configuration_id
-        else None,
-        "request": job.request,
-        "status": job.status.value,
-        "stage": job.stage,
-        "progress": job.progress,
-        "result": job.result,
-        "error": job.error,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
 
 
 def versions(settings: Settings, name: str, owner: uuid.UUID) -> list[dict[str, Any]]:
