@@ -14,7 +14,11 @@ from polars.testing import assert_frame_equal
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest import runs
+from cift.backtest.config import BacktestConfig
+from cift.backtest.costs import Bps
+from cift.backtest.engine import run_backtest
 from cift.backtest.spec import RunSpec
+from cift.backtest.vector import run_signal
 from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
 from cift.data.store import open_store
@@ -30,6 +34,7 @@ from cift.ml.inference import load_model
 from cift.ml.models import ModelType
 from cift.ml.training import dataset_spec, run_training
 from cift.model import DataKind, Timeframe
+from cift.strategy.builtin.model_signal import SIGNAL, ModelSignal
 from tests.conftest import SettingsFactory
 from tests.features.reference import random_bars
 
@@ -140,6 +145,8 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
     assert (buys.get_column("score") > 0.52).all()
     assert (sells.get_column("score") <= 0.52).all()
 
+    _vector_form_equals_the_engine(settings, seen.filter(pl.col("symbol") == SYMBOLS[0]), row.name)
+
     record = lineage(settings, db, owner, str(result.id)).to_dict()
     kinds = [n["kind"] for n in record["upstream"]]
     assert kinds == [
@@ -161,6 +168,45 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
         "model_version",
         "backtest",
     }
+
+
+def _vector_form_equals_the_engine(settings: Settings, bars: pl.DataFrame, model: str) -> None:
+    """The vectorised form trades the registered model as the event-driven engine does,
+    with fixed and with probability sizing, in whole shares or not (long-only: the
+    vectorised mode's cash account)."""
+    minute = Timeframe.parse("1m")
+    cases = [
+        ({"edge": 0.01}, True),
+        ({"edge": 0.01, "sizing": "probability", "fraction": 0.8}, True),
+        # near break-even a whole share is often too much: flat, then tried again
+        ({"edge": 0.0, "sizing": "probability", "fraction": 0.01}, False),
+    ]
+    for extra, fractional in cases:
+        params = ModelSignal.parse_params({"model": model, "version": "1", **extra})
+        event = run_backtest(
+            ModelSignal,
+            bars=bars,
+            timeframe=minute,
+            params=params,
+            config=BacktestConfig(commission=Bps(10), fractional=fractional),
+            settings=settings,
+        )
+        vector = run_signal(
+            bars,
+            minute,
+            SIGNAL,
+            params.model_dump(),
+            fee_bps=10,
+            fractional=fractional,
+            settings=settings,
+        )
+        assert event.fills.height > 10
+        assert vector.fills == event.fills.height
+        np.testing.assert_allclose(
+            vector.equity.get_column("equity").to_numpy(),
+            event.equity.get_column("equity").to_numpy(),
+            rtol=1e-9,
+        )
 
 
 def test_unknown_models_and_versions_are_clear_errors(

@@ -2,8 +2,10 @@
 
 A signal strategy maps features to a target fraction of equity per bar. The decision
 made at a bar's close is traded at the next bar's open, as the event-driven engine does
-for ``order_target_percent``: the position changes only when the target changes, sized at
-the open net of a proportional commission (whole shares unless fractional). One numba
+for ``order_target_percent``: the position changes only when the target's side (long,
+flat, short) differs from the side held, as the built-in strategies' ``on_bar`` decides,
+sized at the open net of a proportional commission (whole shares unless fractional); an
+order too small for one share leaves the position flat, to be tried again. One numba
 pass per parameter set; features are computed once per distinct parameter value.
 """
 
@@ -19,6 +21,7 @@ import polars as pl
 from numba import njit
 
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings, get_settings
 from cift.features.engine import compute
 from cift.features.spec import parse_call
 from cift.model import Timeframe
@@ -38,11 +41,10 @@ def simulate(
     n = close.shape[0]
     equity = np.empty(n)
     cash, held, fills = initial_cash, 0.0, 0
-    previous = math.nan
     for t in range(n):
         if t > 0:
             wanted = target[t - 1]
-            if not math.isnan(wanted) and wanted != previous:
+            if not math.isnan(wanted) and np.sign(wanted) != np.sign(held):
                 price = open_[t]
                 if held != 0.0:  # close the current position first
                     cash += held * price - abs(held) * price * fee_rate
@@ -61,7 +63,6 @@ def simulate(
                         cash -= side * quantity * price + quantity * price * fee_rate
                         held = side * quantity
                         fills += 1
-                previous = wanted
         equity[t] = cash + held * close[t]
     return equity, fills
 
@@ -74,15 +75,25 @@ class VectorResult:
 
 
 def _with_features(
-    bars: pl.DataFrame, wanted: dict[str, str], cache: dict[str, pl.Series]
+    bars: pl.DataFrame,
+    strategy: SignalStrategy,
+    params: Mapping[str, Any],
+    cache: dict[str, pl.Series],
+    settings: Settings,
 ) -> pl.DataFrame:
     columns = []
-    for name, text in wanted.items():
+    for name, text in strategy.features(params).items():
         if text not in cache:
             call = parse_call(f"x={text}")
             cache[text] = compute(bars, [call]).get_column("x")
         columns.append(cache[text].alias(name))
-    return bars.with_columns(columns)
+    frame = bars.with_columns(columns)
+    if strategy.derived is None:
+        return frame
+    key = repr(("derived", *(params.get(name) for name in strategy.derived_inputs)))
+    if key not in cache:
+        cache[key] = pl.DataFrame(strategy.derived(params, bars, settings)).to_struct(key)
+    return frame.with_columns(cache[key]).unnest(key)
 
 
 def run_signal(
@@ -95,12 +106,18 @@ def run_signal(
     fee_bps: float = 0.0,
     fractional: bool = False,
     cache: dict[str, pl.Series] | None = None,
+    settings: Settings | None = None,
 ) -> VectorResult:
-    """Simulate one parameter set on one symbol's bars."""
+    """Simulate one parameter set on one symbol's bars (``settings``: where models live,
+    for strategies that load one)."""
     if bars.get_column("symbol").n_unique() != 1:
         raise ValidationError("The vectorised mode runs one symbol at a time; filter the bars.")
     frame = _with_features(
-        bars.sort("ts"), strategy.features(params), {} if cache is None else cache
+        bars.sort("ts"),
+        strategy,
+        params,
+        {} if cache is None else cache,
+        settings or get_settings(),
     )
     target = frame.select(strategy.target(params).cast(pl.Float64).fill_null(math.nan)).to_series()
     equity, fills = simulate(

@@ -9,12 +9,14 @@ flat between. A regressor's score is the predicted return: long above ``min_retu
 short below ``-min_return``. With ``sizing="probability"`` a classifier's position is
 ``fraction · |2·Φ(z) - 1|``, ``z = (p - b) / √(p(1 - p))`` (AFML §10.3 around the
 break-even), so a barely-sure model bets little.
+
+The position is taken when the side (flat, long, short) changes and held at its entry
+size until it changes again.
 """
 
 from __future__ import annotations
 
-import math
-from statistics import NormalDist
+from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 import polars as pl
@@ -23,8 +25,7 @@ from pydantic import Field
 from cift.core.settings import Settings
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView
-
-_NORMAL = NormalDist()
+from cift.strategy.signal import SignalStrategy
 
 
 class ModelSignalParams(StrategyParams):
@@ -61,33 +62,66 @@ class ModelSignal(Strategy):
         return {**params, "version": str(version.version)}
 
     def derived(self, bars: pl.DataFrame) -> dict[str, pl.Series]:
-        from cift.ml.inference import load_model
-
-        model = load_model(self.ctx.settings, self.params.model, self.params.version)
-        self.classifies = model.model_type.classifies
-        self.breakeven = model.label.breakeven
-        return {"score": model.score(bars).get_column("score")}
-
-    def target(self, score: float) -> float:
-        """The position (fraction of equity, signed) a score asks for."""
-        p = self.params
-        centre, margin = (self.breakeven, p.edge) if self.classifies else (0.0, p.min_return)
-        side = 1 if score > centre + margin else -1 if score < centre - margin else 0
-        if side < 0 and not p.allow_short:
-            return 0.0
-        size = p.fraction
-        if p.sizing == "probability" and self.classifies and side and 0 < score < 1:
-            z = (score - centre) / math.sqrt(score * (1 - score))
-            size *= abs(2 * _NORMAL.cdf(z) - 1)
-        return side * size
+        scores = pl.DataFrame(model_scores(self.params.model_dump(), bars, self.ctx.settings))
+        return {"wanted": scores.select(_wanted(self.params)).to_series()}
 
     def on_bar(self, bar: BarView) -> None:
         ctx = self.ctx
-        score = ctx.feature("score")
-        if score is None:
+        target = ctx.feature("wanted")
+        if target is None:
             return
-        target = self.target(score)
         held = ctx.position()
         moving = (held > 0) != (target > 0) or (held < 0) != (target < 0)
         if moving and not ctx.open_orders(bar.symbol):
             ctx.order_target_percent(bar.symbol, target)
+
+
+def model_scores(
+    params: Mapping[str, Any], bars: pl.DataFrame, settings: Settings
+) -> dict[str, pl.Series]:
+    """The model's ``score`` for every bar (one vectorised pass; null where it cannot
+    score) and the ``breakeven`` score of its label (null for a regressor)."""
+    from cift.ml.inference import load_model
+
+    chosen = ModelSignalParams.model_validate(params)
+    model = load_model(settings, chosen.model, chosen.version)
+    score = model.score(bars).get_column("score")
+    breakeven = model.label.breakeven if model.model_type.classifies else None
+    flat = pl.repeat(breakeven, score.len(), dtype=pl.Float64, eager=True)
+    return {"score": score, "breakeven": flat.alias("breakeven")}
+
+
+def _wanted(p: ModelSignalParams) -> pl.Expr:
+    """The position (signed fraction of equity) each bar's score asks for."""
+    score, classifies = pl.col("score"), pl.col("breakeven").is_not_null()
+    centre = pl.col("breakeven").fill_null(0.0)
+    margin = pl.when(classifies).then(p.edge).otherwise(p.min_return)
+    short = -1.0 if p.allow_short else 0.0
+    side = pl.when(score > centre + margin).then(1.0).when(score < centre - margin).then(short)
+    size = pl.lit(p.fraction)
+    if p.sizing == "probability":
+        z = (score - centre) / (score * (1.0 - score)).sqrt()
+        confidence = (2.0 * z.map_batches(_normal_cdf, return_dtype=pl.Float64) - 1.0).abs()
+        sized = classifies & (score > 0.0) & (score < 1.0)
+        size = pl.when(sized).then(size * confidence).otherwise(size)
+    return pl.when(score.is_not_null()).then(side.otherwise(0.0) * size).alias("wanted")
+
+
+def _normal_cdf(z: pl.Series) -> pl.Series:
+    from scipy.special import ndtr
+
+    return pl.Series(z.name, ndtr(z.to_numpy()), nan_to_null=True)
+
+
+def _target(params: Mapping[str, Any]) -> pl.Expr:
+    return _wanted(ModelSignalParams.model_validate(params))
+
+
+SIGNAL = SignalStrategy(
+    name="model_signal",
+    features=lambda p: {},
+    target=_target,
+    derived=model_scores,
+    derived_inputs=("model", "version"),
+)
+"""The same rule for the vectorised research mode: one model pass per model version."""
