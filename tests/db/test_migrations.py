@@ -24,6 +24,14 @@ TABLES = {
     "training_jobs",
     "audit_log",
     "alerts",
+    "orders",
+    "order_events",
+    "fills",
+    "positions",
+    "cash_movements",
+    "trading_halts",
+    "account_days",
+    "trading_runs",
 }
 
 

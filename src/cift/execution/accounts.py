@@ -26,6 +26,7 @@ class RiskLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    max_order_quantity: Amount | None = Field(None, description="Largest quantity of one order.")
     max_order_value: Amount | None = Field(None, description="Largest notional of one order.")
     max_position_value: Amount | None = Field(
         None, description="Largest absolute notional held in one symbol."
@@ -36,9 +37,19 @@ class RiskLimits(BaseModel):
     max_daily_loss: Amount | None = Field(
         None, description="Loss since the session's start that halts new orders."
     )
+    max_orders_per_second: int | None = Field(None, ge=1, le=100_000)
     max_orders_per_minute: int | None = Field(None, ge=1, le=100_000)
+    price_collar_bps: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Refuse limit and stop prices further than this from the last price.",
+    )
     allowed_symbols: list[Symbol] | None = Field(
         None, max_length=1000, description="Only these symbols may be traded (None: any)."
+    )
+    restricted_symbols: list[Symbol] | None = Field(
+        None, max_length=1000, description="These symbols may not be traded."
     )
 
 

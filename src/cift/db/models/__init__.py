@@ -3,6 +3,21 @@
 from cift.db.base import Base
 from cift.db.models.data import BackfillCheckpoint
 from cift.db.models.identity import ApiKey, AuthSession, Role, User
+from cift.db.models.ledger import (
+    AccountDay,
+    CashKind,
+    CashMovement,
+    LedgerFill,
+    LedgerOrder,
+    LedgerOrderType,
+    LedgerPosition,
+    LedgerTimeInForce,
+    OrderEvent,
+    OrderState,
+    RunState,
+    TradingHalt,
+    TradingRun,
+)
 from cift.db.models.monitoring import (
     Alert,
     AlertSeverity,
@@ -20,6 +35,7 @@ from cift.db.models.research import (
 from cift.db.models.trading import AccountMode, BrokerKind, TradingAccount
 
 __all__ = [
+    "AccountDay",
     "AccountMode",
     "Alert",
     "AlertSeverity",
@@ -32,11 +48,23 @@ __all__ = [
     "Backtest",
     "Base",
     "BrokerKind",
+    "CashKind",
+    "CashMovement",
     "JobStatus",
+    "LedgerFill",
+    "LedgerOrder",
+    "LedgerOrderType",
+    "LedgerPosition",
+    "LedgerTimeInForce",
     "ModelConfiguration",
     "ModelStatus",
+    "OrderEvent",
+    "OrderState",
     "Role",
+    "RunState",
     "TradingAccount",
+    "TradingHalt",
+    "TradingRun",
     "TrainingJob",
     "User",
 ]

@@ -1,0 +1,239 @@
+"""The paper broker: the backtest's own venue and cost models, fed live market data.
+
+Orders are matched by :class:`cift.backtest.venue.Venue` with the run's
+:class:`~cift.backtest.config.BacktestConfig` (fill rules, latency, commission,
+slippage, participation), against the bars, quotes and trades the live runner passes on,
+on a simulated account that starts from the ledger's cash and positions. A paper fill is
+therefore the fill the backtest would have made on the same data: the two cannot
+disagree by construction.
+
+The venue lives in this process. After a restart it holds nothing, so ``find`` answers
+None and the OMS sends each open order again, under its client order id, for what
+remained. Fill ids name the order's cumulative filled quantity (``<client id>@<qty>``),
+which a re-sent order carries on from, so no fill is booked twice or lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from cift.backtest.config import BacktestConfig
+from cift.backtest.portfolio import Portfolio
+from cift.backtest.venue import Venue
+from cift.db.models.ledger import OrderState
+from cift.execution.brokers.base import (
+    BrokerEvent,
+    BrokerEventKind,
+    BrokerOrder,
+    BrokerOrderStatus,
+)
+from cift.execution.ledger import FillReport
+from cift.model.orders import Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
+
+_STATES = {
+    OrderStatus.PENDING: OrderState.ACCEPTED,
+    OrderStatus.WORKING: OrderState.ACCEPTED,
+    OrderStatus.PARTIALLY_FILLED: OrderState.PARTIALLY_FILLED,
+    OrderStatus.FILLED: OrderState.FILLED,
+    OrderStatus.CANCELLED: OrderState.CANCELED,
+    OrderStatus.REJECTED: OrderState.CANCELED,  # refused at the fill, after acceptance
+    OrderStatus.EXPIRED: OrderState.EXPIRED,
+}
+
+
+def decimal(value: float) -> Decimal:
+    """A float as the shortest decimal that reads back as it."""
+    return Decimal(repr(value))
+
+
+def instant(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
+
+
+class PaperBroker:
+    """Fills orders as the backtest would, on the market data it is given."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        symbols: list[str],
+        config: BacktestConfig,
+        cash: float,
+        positions: Mapping[str, float] | None = None,
+    ) -> None:
+        self.config = config
+        self.portfolio = Portfolio(list(symbols), cash)
+        self._marks = [math.nan] * len(symbols)
+        self.portfolio.price_of = self._marks.__getitem__
+        for symbol, quantity in (positions or {}).items():
+            index = self.portfolio.index.get(symbol)
+            if index is not None and quantity:
+                self.portfolio.quantity[index] = quantity
+                self.portfolio.held.add(index)
+        self.venue = Venue(config, self.portfolio, self._on_order, self._on_fill)
+        self.now_ns = 0
+        self._ids = itertools.count(1)
+        self._orders: dict[str, Order] = {}
+        self._clients: dict[int, str] = {}
+        self._broker_ids: dict[int, str] = {}
+        self._submitting = False
+        self._refused: set[str] = set()
+        self._base: dict[str, Decimal] = {}
+        self._fills: dict[str, list[FillReport]] = {}
+        self._events: list[BrokerEvent] = []
+
+    # The broker protocol
+
+    def submit(self, order: BrokerOrder) -> BrokerEvent:
+        known = self._orders.get(order.client_order_id)
+        if known is not None:
+            return self._answer(order.client_order_id, known)
+        sim = Order(
+            id=next(self._ids),
+            symbol=order.symbol,
+            side=OrderSide(order.side),
+            quantity=float(order.quantity),
+            type=OrderType(order.order_type.value),
+            tif=TimeInForce(order.time_in_force.value),
+            limit_price=None if order.limit_price is None else float(order.limit_price),
+            stop_price=None if order.stop_price is None else float(order.stop_price),
+        )
+        self._orders[order.client_order_id] = sim
+        self._clients[sim.id] = order.client_order_id
+        self._broker_ids[sim.id] = f"paper-{uuid.uuid4().hex[:20]}"
+        self._base[order.client_order_id] = Decimal(0)
+        self._fills[order.client_order_id] = []
+        self._submitting = True
+        try:
+            self.venue.submit(sim, self.now_ns)
+        finally:
+            self._submitting = False
+        if sim.status is OrderStatus.REJECTED:
+            self._refused.add(order.client_order_id)
+        return self._answer(order.client_order_id, sim)
+
+    def resume(self, order: BrokerOrder, filled_before: Decimal) -> BrokerEvent:
+        """Send an order again after a restart: ``filled_before`` was filled already."""
+        answer = self.submit(order)
+        self._base[order.client_order_id] = filled_before
+        return answer
+
+    def cancel(self, client_order_id: str) -> None:
+        sim = self._orders.get(client_order_id)
+        if sim is None or not sim.status.is_open:
+            reason = "unknown order" if sim is None else f"the order is {sim.status.value}"
+            self._events.append(
+                BrokerEvent(
+                    BrokerEventKind.CANCEL_REJECTED,
+                    client_order_id,
+                    instant(self.now_ns),
+                    reason=reason,
+                )
+            )
+            return
+        self.venue.cancel(sim.id, "canceled on request")
+
+    def find(self, client_order_id: str) -> BrokerOrderStatus | None:
+        sim = self._orders.get(client_order_id)
+        if sim is None:
+            return None
+        return BrokerOrderStatus(
+            client_order_id,
+            self._broker_ids[sim.id],
+            _STATES[sim.status],
+            list(self._fills[client_order_id]),
+        )
+
+    def events(self) -> list[BrokerEvent]:
+        drained, self._events = self._events, []
+        return drained
+
+    def close(self) -> None:
+        """Nothing to release: the venue lives in memory."""
+
+    # Market data
+
+    def on_bar(
+        self,
+        symbol: str,
+        ts_ns: int,
+        close_ns: int,
+        ohlcv: tuple[float, float, float, float, float],
+    ) -> None:
+        """A bar opened at ``ts_ns`` closed at ``close_ns``: match working orders on it as
+        the backtest does, then mark the symbol at its close."""
+        index = self.portfolio.index.get(symbol)
+        if index is None:
+            return
+        self.now_ns = max(self.now_ns, close_ns)
+        o, h, low, c, volume = ohlcv
+        self.venue.on_bar(index, ts_ns, o, h, low, c, volume, close_ns)
+        self._marks[index] = c
+
+    def on_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> None:
+        index = self.portfolio.index.get(symbol)
+        if index is None:
+            return
+        self.now_ns = max(self.now_ns, ts_ns)
+        self.venue.on_quote(index, ts_ns, bid, ask)
+        self._marks[index] = (bid + ask) / 2.0
+
+    def on_trade(self, symbol: str, ts_ns: int, price: float) -> None:
+        index = self.portfolio.index.get(symbol)
+        if index is None:
+            return
+        self.now_ns = max(self.now_ns, ts_ns)
+        self.venue.on_trade(index, ts_ns, price)
+        self._marks[index] = price
+
+    # Venue hooks
+
+    def _on_fill(self, fill: Fill) -> None:
+        client = self._clients[fill.order_id]
+        sim = self._orders[client]
+        cumulative = self._base[client] + decimal(sim.filled)
+        report = FillReport(
+            broker_fill_id=f"{client}@{cumulative.normalize():f}",
+            quantity=decimal(fill.quantity),
+            price=decimal(fill.price),
+            commission=decimal(fill.commission),
+            filled_at=instant(fill.ts_ns),
+        )
+        self._fills[client].append(report)
+        self._events.append(
+            BrokerEvent(
+                BrokerEventKind.FILL,
+                client,
+                report.filled_at,
+                self._broker_ids[sim.id],
+                fill=report,
+            )
+        )
+
+    def _on_order(self, order: Order) -> None:
+        client = self._clients.get(order.id)
+        if client is None:
+            return
+        kind = {
+            OrderStatus.CANCELLED: BrokerEventKind.CANCELED,
+            OrderStatus.REJECTED: BrokerEventKind.CANCELED,
+            OrderStatus.EXPIRED: BrokerEventKind.EXPIRED,
+        }.get(order.status)
+        if kind is not None and not self._submitting:
+            self._events.append(
+                BrokerEvent(
+                    kind, client, instant(self.now_ns), self._broker_ids[order.id], order.reason
+                )
+            )
+
+    def _answer(self, client_order_id: str, sim: Order) -> BrokerEvent:
+        at, broker_id = instant(self.now_ns), self._broker_ids[sim.id]
+        if client_order_id in self._refused:
+            return BrokerEvent(BrokerEventKind.REJECTED, client_order_id, at, broker_id, sim.reason)
+        return BrokerEvent(BrokerEventKind.ACCEPTED, client_order_id, at, broker_id)

@@ -1,0 +1,237 @@
+"""Booking into the ledger, inside the caller's transaction: order events, fills with their
+position and cash, and the account as the risk checks see it.
+
+A fill is booked exactly once (its broker fill id is unique per account) and, in the same
+transaction, moves the order's filled quantity, the position and the cash, so positions
+always equal the sum of fills and cash the sum of its movements.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cift.db.base import utcnow
+from cift.db.models import TradingAccount
+from cift.db.models.ledger import (
+    AccountDay,
+    CashKind,
+    CashMovement,
+    LedgerFill,
+    LedgerOrder,
+    LedgerPosition,
+    OrderEvent,
+    OrderState,
+)
+from cift.execution.risk import ZERO, RiskBook
+from cift.execution.state import OrderEventKind, advance
+
+OPEN_STATES = [state for state in OrderState if state.is_open]
+
+
+@dataclass(frozen=True)
+class FillReport:
+    """One execution as the broker reports it."""
+
+    broker_fill_id: str
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal
+    filled_at: datetime
+
+
+def record(
+    session: Session,
+    order: LedgerOrder,
+    kind: OrderEventKind,
+    at: datetime,
+    *,
+    quantity: Decimal | None = None,
+    price: Decimal | None = None,
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """Move ``order`` by ``kind`` and append the event; False when the event repeats the
+    current state. Illegal moves raise :class:`~cift.execution.state.OrderStateError`."""
+    fill = quantity if kind is OrderEventKind.FILL else None
+    after = advance(order.state, kind, order.quantity, order.filled_quantity, fill)
+    if after is None:
+        return False
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            kind=kind.value,
+            state_before=order.state,
+            state_after=after,
+            occurred_at=at,
+            quantity=quantity,
+            price=price,
+            details=details or {},
+        )
+    )
+    order.state = after
+    if after.is_terminal and order.closed_at is None:
+        order.closed_at = at
+    return True
+
+
+def book_fill(session: Session, order: LedgerOrder, report: FillReport) -> LedgerFill | None:
+    """Book one fill of ``order`` with its position and cash; None if it was booked before."""
+    seen = session.scalar(
+        select(LedgerFill.id).where(
+            LedgerFill.account_id == order.account_id,
+            LedgerFill.broker_fill_id == report.broker_fill_id,
+        )
+    )
+    if seen is not None:
+        return None
+    record(
+        session,
+        order,
+        OrderEventKind.FILL,
+        report.filled_at,
+        quantity=report.quantity,
+        price=report.price,
+        details={"fill": report.broker_fill_id},
+    )
+    done = order.filled_quantity
+    order.average_price = (
+        (order.average_price or ZERO) * done + report.price * report.quantity
+    ) / (done + report.quantity)
+    order.filled_quantity = done + report.quantity
+    realized = _move_position(session, order, report)
+    fill = LedgerFill(
+        id=uuid.uuid4(),
+        account_id=order.account_id,
+        order_id=order.id,
+        broker_fill_id=report.broker_fill_id,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=report.quantity,
+        price=report.price,
+        commission=report.commission,
+        realized_pnl=realized,
+        filled_at=report.filled_at,
+        booked_at=utcnow(),
+    )
+    session.add(fill)
+    session.flush()
+    trade = -order.side * report.quantity * report.price
+    _move_cash(session, order.account_id, CashKind.TRADE, trade, fill, report.filled_at)
+    if report.commission:
+        _move_cash(
+            session,
+            order.account_id,
+            CashKind.COMMISSION,
+            -report.commission,
+            fill,
+            report.filled_at,
+        )
+    return fill
+
+
+def _move_position(session: Session, order: LedgerOrder, report: FillReport) -> Decimal:
+    """Apply the fill at average cost; returns the P&L it realizes (before commission)."""
+    position = session.get(LedgerPosition, (order.account_id, order.symbol))
+    if position is None:
+        position = LedgerPosition(
+            account_id=order.account_id,
+            symbol=order.symbol,
+            quantity=ZERO,
+            average_price=ZERO,
+            realized_pnl=ZERO,
+            updated_at=report.filled_at,
+        )
+        session.add(position)
+    before, side, quantity, price = position.quantity, order.side, report.quantity, report.price
+    after = before + side * quantity
+    realized = ZERO
+    if before == 0 or (before > 0) == (side > 0):
+        held = abs(before)
+        position.average_price = (held * position.average_price + quantity * price) / (
+            held + quantity
+        )
+    else:
+        closing = min(quantity, abs(before))
+        realized = closing * (price - position.average_price) * (1 if before > 0 else -1)
+        if after == 0:
+            position.average_price = ZERO
+        elif (after > 0) != (before > 0):
+            position.average_price = price
+    position.quantity = after
+    position.realized_pnl += realized
+    position.last_price = price
+    position.updated_at = report.filled_at
+    return realized
+
+
+def _move_cash(
+    session: Session,
+    account_id: uuid.UUID,
+    kind: CashKind,
+    amount: Decimal,
+    fill: LedgerFill | None,
+    at: datetime,
+) -> None:
+    account = session.get(TradingAccount, account_id, with_for_update=True)
+    assert account is not None
+    account.cash += amount
+    session.add(
+        CashMovement(
+            account_id=account_id,
+            kind=kind,
+            amount=amount,
+            fill_id=fill.id if fill is not None else None,
+            occurred_at=at,
+        )
+    )
+
+
+def risk_book(
+    session: Session, account: TradingAccount, marks: dict[str, Decimal], day: date
+) -> RiskBook:
+    """The account as the pre-trade checks see it: cash, positions, open orders' remaining
+    quantity and the cash they hold, last prices (ledger marks where none are given) and
+    the day's opening equity (recorded at the day's first check)."""
+    known = dict(marks)
+    positions: dict[str, Decimal] = {}
+    for row in session.scalars(
+        select(LedgerPosition).where(LedgerPosition.account_id == account.id)
+    ):
+        positions[row.symbol] = row.quantity
+        if row.symbol not in known and row.last_price is not None:
+            known[row.symbol] = row.last_price
+    book = RiskBook(cash=account.cash, positions=positions, marks=known)
+    open_orders = session.execute(
+        select(
+            LedgerOrder.symbol,
+            LedgerOrder.side,
+            LedgerOrder.quantity,
+            LedgerOrder.filled_quantity,
+            LedgerOrder.limit_price,
+        ).where(LedgerOrder.account_id == account.id, LedgerOrder.state.in_(OPEN_STATES))
+    )
+    for symbol, side, quantity, filled, limit in open_orders:
+        remaining = quantity - filled
+        book.open_quantity[symbol] = book.open_quantity.get(symbol, ZERO) + side * remaining
+        if side > 0:
+            book.reserved_cash += remaining * (limit or known.get(symbol) or ZERO)
+    book.opening_equity = _opening_equity(session, account.id, day, book)
+    return book
+
+
+def _opening_equity(
+    session: Session, account_id: uuid.UUID, day: date, book: RiskBook
+) -> Decimal | None:
+    opening = session.get(AccountDay, (account_id, day))
+    if opening is not None:
+        return opening.opening_equity
+    equity = book.equity()
+    if equity is not None:
+        session.add(AccountDay(account_id=account_id, day=day, opening_equity=equity))
+    return equity

@@ -1,0 +1,334 @@
+"""Order management for one account: risk, persist, send, and book what the broker says.
+
+The rules that make lost, missed and duplicate orders impossible:
+
+- An order is written (state ``new``) and committed *before* it is sent, under a client
+  order id derived from (account, run, signal). Asking again with the same signal finds
+  that row instead of making a second order.
+- If the process dies between the commit and the send, :meth:`OrderManager.recover`
+  asks the broker for each open order by its client id: one it holds is reconciled
+  (its fills booked, its state caught up), one it never got is sent again under the
+  same id. No order is ever sent under a second id.
+- Every broker event is applied in its own transaction through the state machine; fills
+  are booked once by their broker fill id, with position and cash in the same commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from loguru import logger
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.audit.chain import Actor
+from cift.core.errors import BrokerError, NotFoundError
+from cift.core.ids import uuid7
+from cift.db.base import utcnow
+from cift.db.engine import transaction
+from cift.db.models import TradingAccount
+from cift.db.models.ledger import LedgerOrder, OrderEvent, OrderState
+from cift.execution import halts
+from cift.execution.accounts import RiskLimits
+from cift.execution.brokers.base import Broker, BrokerEvent, BrokerEventKind, BrokerOrder
+from cift.execution.ledger import OPEN_STATES, book_fill, record, risk_book
+from cift.execution.requests import OrderRequest, client_order_id
+from cift.execution.risk import OrderRate, RiskRejection, check
+from cift.execution.state import OrderEventKind
+
+RISK = Actor(None, "risk")
+"""Who engages the kill switch when the daily-loss limit is reached."""
+
+_EVENT_KINDS = {
+    BrokerEventKind.ACCEPTED: OrderEventKind.ACCEPT,
+    BrokerEventKind.REJECTED: OrderEventKind.REJECT,
+    BrokerEventKind.CANCELED: OrderEventKind.CANCEL,
+    BrokerEventKind.CANCEL_REJECTED: OrderEventKind.CANCEL_REJECT,
+    BrokerEventKind.EXPIRED: OrderEventKind.EXPIRE,
+}
+_CLOSING = (OrderEventKind.REJECT, OrderEventKind.CANCEL, OrderEventKind.EXPIRE)
+_CANCELABLE = [
+    OrderState.NEW,
+    OrderState.SUBMITTED,
+    OrderState.ACCEPTED,
+    OrderState.PARTIALLY_FILLED,
+]
+_FINAL_EVENTS = {
+    OrderState.CANCELED: OrderEventKind.CANCEL,
+    OrderState.EXPIRED: OrderEventKind.EXPIRE,
+}
+
+
+@dataclass
+class Recovery:
+    """What :meth:`OrderManager.recover` found and did."""
+
+    resent: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    fills_booked: int = 0
+
+
+class OrderManager:
+    """Routes one account's orders to its broker and books the answers."""
+
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        account_id: uuid.UUID,
+        broker: Broker,
+        *,
+        run_id: uuid.UUID | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.account_id = account_id
+        self.broker = broker
+        self.run_id = run_id
+        self.clock = clock
+        self.marks: dict[str, Decimal] = {}
+        """Last prices, for the risk checks (the runner keeps them current)."""
+        self.rate = OrderRate()
+        self.halted = False
+
+    # Orders
+
+    def submit(self, request: OrderRequest) -> LedgerOrder:
+        """Check, persist, then send ``request``; the same signal id returns the order it
+        made before (sending it if that never happened)."""
+        signal = request.signal_id or str(uuid7())
+        client = client_order_id(self.account_id, self.run_id, signal)
+        with transaction(self.db) as session:
+            order = self._by_client(session, client)
+            if order is None:
+                order = self._create(session, request, client, signal)
+            if order.state is not OrderState.NEW:
+                return order
+        return self._send(order)
+
+    def _create(
+        self, session: Session, request: OrderRequest, client: str, signal: str
+    ) -> LedgerOrder:
+        now = self.clock()
+        order = LedgerOrder(
+            account_id=self.account_id,
+            client_order_id=client,
+            run_id=self.run_id,
+            signal_id=signal,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            time_in_force=request.time_in_force,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            state=OrderState.NEW,
+            filled_quantity=Decimal(0),
+            tag=request.tag,
+        )
+        session.add(order)
+        session.flush()
+        session.add(
+            OrderEvent(
+                order_id=order.id,
+                kind="create",
+                state_before=None,
+                state_after=OrderState.NEW,
+                occurred_at=now,
+                quantity=request.quantity,
+                price=request.reference_price,
+                details={"signal": signal},
+            )
+        )
+        rejection = self._refusal(session, request, now)
+        if rejection is not None:
+            order.reason = str(rejection)[:500]
+            record(session, order, OrderEventKind.REJECT, now, details={"risk": rejection.code})
+        else:
+            self.rate.record()
+        return order
+
+    def _refusal(
+        self, session: Session, request: OrderRequest, now: datetime
+    ) -> RiskRejection | None:
+        account = session.get(TradingAccount, self.account_id)
+        if account is None:
+            raise NotFoundError(f"No trading account {self.account_id}.")
+        if not account.is_active:
+            return RiskRejection("account_inactive", f"Account {account.name} is deactivated.")
+        halt = halts.active(session, self.account_id)
+        if halt is not None:
+            return RiskRejection("halted", f"Trading is halted: {halt.reason}")
+        limits = RiskLimits.model_validate(account.risk_limits)
+        book = risk_book(session, account, self.marks, now.date())
+        rejection = check(request, limits, book, self.rate)
+        if rejection is not None and rejection.code == "max_daily_loss":
+            halts.engage(session, RISK, self.account_id, rejection.message)
+            self.halted = True
+        return rejection
+
+    def _send(self, order: LedgerOrder, *, filled_before: Decimal | None = None) -> LedgerOrder:
+        sent = BrokerOrder(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.quantity - order.filled_quantity,
+            order_type=order.order_type,
+            time_in_force=order.time_in_force,
+            limit_price=order.limit_price,
+            stop_price=order.stop_price,
+        )
+        resume = getattr(self.broker, "resume", None)
+        try:
+            if filled_before is not None and resume is not None:
+                answer = resume(sent, filled_before)
+            else:
+                answer = self.broker.submit(sent)
+        except BrokerError as exc:
+            logger.warning(
+                "order {} not confirmed by {}: {}", sent.client_order_id, self.broker.name, exc
+            )
+            return order
+        with transaction(self.db) as session:
+            row = self._by_client(session, order.client_order_id)
+            assert row is not None
+            if row.state is OrderState.NEW:
+                record(session, row, OrderEventKind.SUBMIT, answer.at)
+                row.submitted_at = answer.at
+            row.broker_order_id = answer.broker_order_id
+            self._apply(session, row, answer)
+            return row
+
+    def cancel(self, order_id: str) -> LedgerOrder:
+        """Ask the broker to cancel (an order never sent is canceled at once)."""
+        with transaction(self.db) as session:
+            order = self._find(session, order_id)
+            now = self.clock()
+            if order.state is OrderState.NEW and self.broker.find(order.client_order_id) is None:
+                order.reason = "withdrawn before it was sent"
+                record(session, order, OrderEventKind.REJECT, now, details={"reason": order.reason})
+                return order
+            if order.state is OrderState.NEW:  # sent, but the answer was lost
+                record(session, order, OrderEventKind.SUBMIT, now)
+                record(session, order, OrderEventKind.ACCEPT, now)
+            record(session, order, OrderEventKind.CANCEL_REQUEST, now)
+        self.broker.cancel(order.client_order_id)
+        return order
+
+    def cancel_all(self) -> int:
+        """Cancel every open order of the account (the kill switch); how many."""
+        with self.db() as session:
+            open_ids = list(
+                session.scalars(
+                    select(LedgerOrder.client_order_id).where(
+                        LedgerOrder.account_id == self.account_id,
+                        LedgerOrder.state.in_(_CANCELABLE),
+                    )
+                )
+            )
+        for client in open_ids:
+            self.cancel(client)
+        return len(open_ids)
+
+    # Broker news
+
+    def process(self) -> int:
+        """Apply every event the broker has for us; how many."""
+        events = self.broker.events()
+        for event in events:
+            with transaction(self.db) as session:
+                order = self._by_client(session, event.client_order_id)
+                if order is None:
+                    logger.warning(
+                        "{} event for unknown order {}", event.kind, event.client_order_id
+                    )
+                    continue
+                self._apply(session, order, event)
+        return len(events)
+
+    def _apply(self, session: Session, order: LedgerOrder, event: BrokerEvent) -> None:
+        if event.kind is BrokerEventKind.FILL:
+            assert event.fill is not None
+            book_fill(session, order, event.fill)
+            return
+        kind = _EVENT_KINDS[event.kind]
+        if kind is OrderEventKind.CANCEL_REJECT and order.state is not OrderState.PENDING_CANCEL:
+            return  # the order filled or closed meanwhile: the refusal is old news
+        details = {"reason": event.reason} if event.reason else None
+        changed = record(session, order, kind, event.at, details=details)
+        if changed and event.reason and kind in _CLOSING:
+            order.reason = event.reason[:500]
+
+    # Restart
+
+    def recover(self) -> Recovery:
+        """Make the ledger and the broker agree after a restart: book fills the broker
+        made while we were down, catch up closed orders, send what it never received."""
+        outcome = Recovery()
+        with self.db() as session:
+            orders = list(
+                session.scalars(
+                    select(LedgerOrder)
+                    .where(
+                        LedgerOrder.account_id == self.account_id,
+                        LedgerOrder.state.in_(OPEN_STATES),
+                    )
+                    .order_by(LedgerOrder.created_at)
+                )
+            )
+        for order in orders:
+            status = self.broker.find(order.client_order_id)
+            if status is None:
+                if order.state is OrderState.PENDING_CANCEL:
+                    with transaction(self.db) as session:
+                        row = self._by_client(session, order.client_order_id)
+                        assert row is not None
+                        record(
+                            session,
+                            row,
+                            OrderEventKind.CANCEL,
+                            self.clock(),
+                            details={"reason": "not at the broker"},
+                        )
+                    continue
+                sent_before = order.state is not OrderState.NEW
+                self._send(order, filled_before=order.filled_quantity if sent_before else None)
+                outcome.resent.append(order.client_order_id)
+                continue
+            with transaction(self.db) as session:
+                row = self._by_client(session, order.client_order_id)
+                assert row is not None
+                if row.state is OrderState.NEW:
+                    record(session, row, OrderEventKind.SUBMIT, self.clock())
+                    record(session, row, OrderEventKind.ACCEPT, self.clock())
+                    row.broker_order_id = status.broker_order_id
+                for fill in status.fills:
+                    if book_fill(session, row, fill) is not None:
+                        outcome.fills_booked += 1
+                final = _FINAL_EVENTS.get(status.state)
+                if final is not None:
+                    record(session, row, final, self.clock(), details={"reason": "reconciled"})
+            outcome.reconciled.append(order.client_order_id)
+        return outcome
+
+    # Lookups
+
+    def _by_client(self, session: Session, client: str) -> LedgerOrder | None:
+        return session.scalar(select(LedgerOrder).where(LedgerOrder.client_order_id == client))
+
+    def _find(self, session: Session, order_id: str) -> LedgerOrder:
+        """An order of this account by its id or client order id."""
+        order = self._by_client(session, order_id)
+        if order is None:
+            try:
+                order = session.get(LedgerOrder, uuid.UUID(order_id))
+            except ValueError:
+                order = None
+        if order is None or order.account_id != self.account_id:
+            raise NotFoundError(
+                f"No order {order_id} on this account; list them with 'cift trade orders'."
+            )
+        return order
