@@ -13,7 +13,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.db.models import AccountMode, BrokerKind, TradingAccount
+from cift.db.base import utcnow
+from cift.db.models import AccountMode, BrokerKind, CashKind, CashMovement, TradingAccount
 from cift.db.repositories.owned import OwnedRecords
 from cift.model.fields import Amount, Label, Symbol
 
@@ -106,11 +107,25 @@ def open_account(db: sessionmaker[Session], owner: uuid.UUID, spec: AccountSpec)
     """A new account of ``owner`` holding its initial cash."""
     fields = spec.model_dump(exclude={"risk_limits"})
     limits = spec.risk_limits.model_dump(mode="json", exclude_none=True)
-    return accounts(db).add(
-        lambda _: TradingAccount(
+
+    def build(session: Session) -> TradingAccount:
+        account = TradingAccount(
             user_id=owner, cash=spec.initial_cash, risk_limits=limits, **fields
         )
-    )
+        session.add(account)
+        session.flush()
+        session.add(
+            CashMovement(
+                account_id=account.id,
+                kind=CashKind.DEPOSIT,
+                amount=spec.initial_cash,
+                occurred_at=utcnow(),
+                note="initial cash",
+            )
+        )
+        return account
+
+    return accounts(db).add(build)
 
 
 def change_account(

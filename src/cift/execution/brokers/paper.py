@@ -7,7 +7,8 @@ on a simulated account that starts from the ledger's cash and positions. A paper
 therefore the fill the backtest would have made on the same data: the two cannot
 disagree by construction.
 
-The venue lives in this process. After a restart it holds nothing, so ``find`` answers
+The market clock is the time of the latest event the broker was given; an order sent
+before the first one waits for it. The venue lives in this process. After a restart it holds nothing, so ``find`` answers
 None and the OMS sends each open order again, under its client order id, for what
 remained. Fill ids name the order's cumulative filled quantity (``<client id>@<qty>``),
 which a re-sent order carries on from, so no fill is booked twice or lost.
@@ -84,6 +85,7 @@ class PaperBroker:
         self._broker_ids: dict[int, str] = {}
         self._submitting = False
         self._refused: set[str] = set()
+        self._waiting: list[Order] = []
         self._base: dict[str, Decimal] = {}
         self._fills: dict[str, list[FillReport]] = {}
         self._events: list[BrokerEvent] = []
@@ -109,14 +111,21 @@ class PaperBroker:
         self._broker_ids[sim.id] = f"paper-{uuid.uuid4().hex[:20]}"
         self._base[order.client_order_id] = Decimal(0)
         self._fills[order.client_order_id] = []
+        if self.now_ns:
+            self._enter(sim)
+        else:
+            self._waiting.append(sim)
+        return self._answer(order.client_order_id, sim)
+
+    def _enter(self, sim: Order) -> None:
+        """Put an order on the venue at the market's current time."""
         self._submitting = True
         try:
             self.venue.submit(sim, self.now_ns)
         finally:
             self._submitting = False
         if sim.status is OrderStatus.REJECTED:
-            self._refused.add(order.client_order_id)
-        return self._answer(order.client_order_id, sim)
+            self._refused.add(self._clients[sim.id])
 
     def resume(self, order: BrokerOrder, filled_before: Decimal) -> BrokerEvent:
         """Send an order again after a restart: ``filled_before`` was filled already."""
@@ -171,7 +180,7 @@ class PaperBroker:
         index = self.portfolio.index.get(symbol)
         if index is None:
             return
-        self.now_ns = max(self.now_ns, close_ns)
+        self._advance(close_ns)
         o, h, low, c, volume = ohlcv
         self.venue.on_bar(index, ts_ns, o, h, low, c, volume, close_ns)
         self._marks[index] = c
@@ -180,7 +189,7 @@ class PaperBroker:
         index = self.portfolio.index.get(symbol)
         if index is None:
             return
-        self.now_ns = max(self.now_ns, ts_ns)
+        self._advance(ts_ns)
         self.venue.on_quote(index, ts_ns, bid, ask)
         self._marks[index] = (bid + ask) / 2.0
 
@@ -188,9 +197,17 @@ class PaperBroker:
         index = self.portfolio.index.get(symbol)
         if index is None:
             return
-        self.now_ns = max(self.now_ns, ts_ns)
+        self._advance(ts_ns)
         self.venue.on_trade(index, ts_ns, price)
         self._marks[index] = price
+
+    def _advance(self, ns: int) -> None:
+        """Move the market clock; orders sent before the first market event enter now
+        (they can fill from the next event on)."""
+        self.now_ns = max(self.now_ns, ns)
+        waiting, self._waiting = self._waiting, []
+        for sim in waiting:
+            self._enter(sim)
 
     # Venue hooks
 
