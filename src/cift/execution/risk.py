@@ -229,6 +229,9 @@ def _buying_power(
 def _daily_loss(request: OrderRequest, limits: RiskLimits, book: RiskBook) -> RiskRejection | None:
     if limits.max_daily_loss is None:
         return None
+    held = book.positions.get(request.symbol, ZERO)
+    if held * request.side < 0 and request.quantity <= abs(held):
+        return None  # reducing a position is how a loss stops growing
     loss = book.daily_loss()
     if loss is not None and loss >= limits.max_daily_loss:
         return RiskRejection(
