@@ -8,10 +8,11 @@ therefore the fill the backtest would have made on the same data: the two cannot
 disagree by construction.
 
 The market clock is the time of the latest event the broker was given; an order sent
-before the first one waits for it. The venue lives in this process. After a restart it holds nothing, so ``find`` answers
-None and the OMS sends each open order again, under its client order id, for what
-remained. Fill ids name the order's cumulative filled quantity (``<client id>@<qty>``),
-which a re-sent order carries on from, so no fill is booked twice or lost.
+before the first one waits for it. The venue lives in this process. After a restart it
+holds nothing, so ``find`` answers None and the OMS sends each open order again, under
+its client order id, for what remained. Fill ids name the order's cumulative filled
+quantity (``<client id>@<qty>``), which a re-sent order carries on from, so no fill is
+booked twice or lost.
 """
 
 from __future__ import annotations
