@@ -38,6 +38,7 @@ Sessions = sessionmaker[Session]
 SYMBOLS = ["AAA", "BBB"]
 CONFIG = BacktestConfig(commission=Bps(5), fractional=True)
 MINUTE_NS = 60_000_000_000
+TICK = Decimal("1e-10")
 T0 = int(datetime(2024, 3, 1, 14, 30, tzinfo=UTC).timestamp() * 1e9)
 
 
@@ -102,7 +103,8 @@ def assert_consistent(db: Sessions, account_id: uuid.UUID) -> dict[str, Any]:
     spent = Decimal(0)
     for fill in state["fills"]:
         summed[fill.symbol] = summed.get(fill.symbol, Decimal(0)) + fill.side * fill.quantity
-        spent += fill.side * fill.quantity * fill.price + fill.commission
+        # each movement is stored to the ledger's 10 decimal places
+        spent += (fill.side * fill.quantity * fill.price).quantize(TICK) + fill.commission
     assert {s: q for s, q in state["positions"].items() if q} == {
         s: q for s, q in summed.items() if q
     }

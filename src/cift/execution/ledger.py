@@ -9,7 +9,7 @@ always equal the sum of fills and cash the sum of its movements.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,9 +29,11 @@ from cift.db.models.ledger import (
     OrderEvent,
     OrderState,
 )
+from cift.db.types import MONEY_SCALE
 from cift.execution.risk import ZERO, RiskBook
 from cift.execution.state import OrderEventKind, advance
 
+TICK = Decimal(1).scaleb(-MONEY_SCALE)
 OPEN_STATES = [state for state in OrderState if state.is_open]
 
 
@@ -90,6 +92,7 @@ def book_fill(session: Session, order: LedgerOrder, report: FillReport) -> Ledge
     )
     if seen is not None:
         return None
+    report = _on_scale(report)
     record(
         session,
         order,
@@ -133,6 +136,17 @@ def book_fill(session: Session, order: LedgerOrder, report: FillReport) -> Ledge
             report.filled_at,
         )
     return fill
+
+
+def _on_scale(report: FillReport) -> FillReport:
+    """The report at the ledger's decimal places, so every amount derived from a fill is
+    derived from the values stored with it."""
+    return replace(
+        report,
+        quantity=report.quantity.quantize(TICK),
+        price=report.price.quantize(TICK),
+        commission=report.commission.quantize(TICK),
+    )
 
 
 def _move_position(session: Session, order: LedgerOrder, report: FillReport) -> Decimal:
