@@ -212,27 +212,7 @@ class Venue:
         return self._within(quantity, price, max(room, 0.0))
 
     def _within(self, quantity: float, price: float, budget: float) -> float:
-        """The largest quantity up to ``quantity`` whose cost, commission included, fits
-        the budget (whole units unless fractional)."""
-        traded = self.portfolio.traded_volume
-        fee = self.config.commission.cost
-        if quantity * price + fee(quantity, price, traded) <= budget:
-            return quantity
-        # Fixed point of q = (budget - fee(q)) / price: exact for proportional fees.
-        affordable = budget / price
-        for _ in range(50):
-            following = max((budget - fee(affordable, price, traded)) / price, 0.0)
-            if abs(following - affordable) <= 1e-12 * max(affordable, 1.0):
-                affordable = following
-                break
-            affordable = following
-        if not self.config.fractional:
-            affordable = math.floor(affordable + 1e-9)
-            while affordable > 0 and affordable * price + fee(affordable, price, traded) > budget:
-                affordable -= 1
-        while affordable > 0 and affordable * price + fee(affordable, price, traded) > budget:
-            affordable *= 1 - 1e-12
-        return min(affordable, quantity)
+        return affordable(self.config, quantity, price, budget, self.portfolio.traded_volume)
 
     def _book(
         self, order: Order, side: int, quantity: float, price: float, ts_ns: int, now: int
@@ -263,6 +243,32 @@ class Venue:
         for other in list(self.orders.values()):
             if other.oco_group == order.oco_group and other.id != order.id:
                 self.cancel(other.id, "the other order of its one-cancels-other group filled")
+
+
+def affordable(
+    config: BacktestConfig, quantity: float, price: float, budget: float, traded: float = 0.0
+) -> float:
+    """The largest quantity up to ``quantity`` whose cost at ``price``, commission
+    included, fits ``budget`` (whole units unless ``config.fractional``); ``traded``: the
+    volume traded before, for tiered commissions."""
+    fee = config.commission.cost
+    if quantity * price + fee(quantity, price, traded) <= budget:
+        return quantity
+    # Fixed point of q = (budget - fee(q)) / price: exact for proportional fees.
+    most = budget / price
+    for _ in range(50):
+        following = max((budget - fee(most, price, traded)) / price, 0.0)
+        if abs(following - most) <= 1e-12 * max(most, 1.0):
+            most = following
+            break
+        most = following
+    if not config.fractional:
+        most = math.floor(most + 1e-9)
+        while most > 0 and most * price + fee(most, price, traded) > budget:
+            most -= 1
+    while most > 0 and most * price + fee(most, price, traded) > budget:
+        most *= 1 - 1e-12
+    return min(most, quantity)
 
 
 def _bar_price(order: Order, o: float, h: float, low: float) -> float | None:

@@ -24,6 +24,7 @@ from . import (
     ml,
     serve,
     stream,
+    trade,
     users,
 )
 from .console import print_error
@@ -62,6 +63,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(stream.app, name="stream")
+app.add_typer(trade.app, name="trade")
 app.command(name="serve")(serve.serve)
 app.command(name="demo")(demo.demo)
 

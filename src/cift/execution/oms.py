@@ -113,6 +113,7 @@ class OrderManager:
         self, session: Session, request: OrderRequest, client: str, signal: str
     ) -> LedgerOrder:
         now = self.clock()
+        rejection = self._refusal(session, request, now)  # before the row: not its own cost
         order = LedgerOrder(
             account_id=self.account_id,
             client_order_id=client,
@@ -143,7 +144,6 @@ class OrderManager:
                 details={"signal": signal},
             )
         )
-        rejection = self._refusal(session, request, now)
         if rejection is not None:
             order.reason = str(rejection)[:500]
             record(session, order, OrderEventKind.REJECT, now, details={"risk": rejection.code})

@@ -30,6 +30,18 @@ from cift.features.pipeline import FeatureSet
 from cift.model import DataKind, Timeframe
 
 DRAIN_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """A consumer of the bars run with the stages: ``target(stop=..., on_progress=...,
+    bus=..., metrics=..., **options)`` returning its stats."""
+
+    name: str
+    target: Callable[..., StageStats]
+    options: dict[str, Any]
+
+
 Progress = Callable[[str, StageStats], None]
 
 
@@ -87,8 +99,10 @@ def run_all(
     *,
     metrics: StageMetrics | None = None,
     on_progress: Progress | None = None,
+    downstream: Sequence[Downstream] = (),
 ) -> dict[str, StageStats]:
-    """Run until ``stop`` is set (or the feed ends), then drain and stop in order."""
+    """Run until ``stop`` is set (or the feed ends), then drain and stop in order;
+    ``downstream`` consumers of the bars (a live runner) stop last."""
     common = {"bus": bus, "metrics": metrics}
     stages = [
         *(
@@ -105,6 +119,7 @@ def run_all(
             features_stage,
             common | {"store": store, "board": board, "feature_set": feature_set},
         ),
+        *(_Stage(d.name, d.target, common | d.options) for d in downstream),
     ]
     for stage in stages:
         stage.start(on_progress)
@@ -119,16 +134,18 @@ def run_all(
             ingest(feed, bus, symbols, kinds, stop, metrics=metrics, on_progress=report)
         )
     finally:
-        _finish(stages)
+        _finish(stages, len(downstream))
     return {"ingest": fed, **{s.name: s.stats for s in stages}}
 
 
-def _finish(stages: list[_Stage]) -> None:
-    """Stores and bars drain the feed's topics; then features drain the bars."""
-    *first, features = stages
-    for stage in first:
+def _finish(stages: list[_Stage], downstream: int) -> None:
+    """Stores and bars drain the feed's topics; then the consumers of the bars (the
+    features, and any downstream) drain the bars."""
+    cut = len(stages) - 1 - downstream
+    for stage in stages[:cut]:
         stage.finish(upstream_polls=stage.stats.polls)
-    features.finish(upstream_polls=features.stats.polls)
+    for stage in stages[cut:]:
+        stage.finish(upstream_polls=stage.stats.polls)
     for stage in stages:
         if stage.error is not None:
             if isinstance(stage.error, CiftError):

@@ -1,0 +1,295 @@
+"""``cift trade``: run a strategy on live data through the OMS and a broker, and read the
+ledger (orders with their fills, positions, runs); the kill switch."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import polars as pl
+import typer
+from rich.live import Live
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.backtest.config import BacktestConfig
+from cift.core.errors import NotFoundError, ValidationError
+from cift.core.settings import Settings
+from cift.core.timeutil import from_ns
+from cift.data.bus import open_bus
+from cift.data.providers.live import LiveFeed, get_feed
+from cift.data.providers.synthetic.stream import SyntheticFeed, latest_open
+from cift.data.stream.board import open_board
+from cift.db.engine import transaction
+from cift.db.models import AccountMode, BrokerKind, TradingAccount
+from cift.db.models.ledger import RunState
+from cift.execution import halts
+from cift.execution.accounts import AccountSpec, open_account
+from cift.execution.live.session import feed_start, paper_runner, trade, warm_up
+from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
+from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
+from cift.features.pipeline import default_set
+from cift.model import Timeframe
+from cift.strategy.registry import get_strategy
+
+from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
+from .console import console, print_json
+from .context import market_store, split_symbols
+from .live import (
+    BUS_HELP,
+    PROVIDER_HELP,
+    SPEED_HELP,
+    STORE_HELP,
+    feed_options,
+    live_settings,
+    stop_after,
+    stop_on_signals,
+)
+from .render import frame_records, frame_table
+from .stream_view import Reporter, stats_table
+from .users import cli_actor, metadata_db, owner_id
+
+app = typer.Typer(
+    help="Trade a strategy on live data (paper by default), read orders, fills and positions, "
+    "and stop everything with the kill switch."
+)
+
+OWNER = typer.Option("local", "--user", help="Owner: username, e-mail or id.")
+ACCOUNT = typer.Option(..., "--account", help="The trading account's name (or id).")
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _account(db: sessionmaker[Session], owner: uuid.UUID, name: str, cash: float) -> TradingAccount:
+    """The owner's account ``name``; a paper account with ``cash`` is opened if none is."""
+    try:
+        return account_named(db, owner, name)
+    except NotFoundError:
+        spec = AccountSpec(name=name, initial_cash=Decimal(repr(cash)))
+        account = open_account(db, owner, spec)
+        console.print(f"Opened paper account {name} with {cash:,.2f} {account.base_currency}.")
+        return account
+
+
+@app.command("run")
+def run_command(
+    account: str = ACCOUNT,
+    strategy: str = typer.Option(..., help=STRATEGY_HELP),
+    symbols: str = typer.Option(..., help="Comma-separated symbols, e.g. AAA,BBB."),
+    param: list[str] | None = typer.Option(None, "--param", help=PARAM_HELP),
+    timeframe: str = typer.Option("1m", help="Bar length the strategy trades on."),
+    duration: str | None = typer.Option(None, help="Stop after this long (e.g. 60s, 5m)."),
+    provider: str = typer.Option("synthetic", help=PROVIDER_HELP),
+    speed: float | None = typer.Option(None, min=0, help=SPEED_HELP),
+    start: str | None = typer.Option(None, help="Synthetic: first simulated time."),
+    cash: float = typer.Option(100_000.0, min=1, help="Starting cash of a new paper account."),
+    commission_bps: float = typer.Option(0.0, min=0, help="Paper commission, basis points."),
+    fractional: bool = typer.Option(False, help="Trade fractional shares."),
+    resume: str | None = typer.Option(None, help="Carry on a stopped run (its id)."),
+    cancel_open: bool = typer.Option(
+        True, "--cancel-open/--keep-open", help="On stop: cancel the run's open orders or not."
+    ),
+    bus: str | None = typer.Option(None, "--bus", help=BUS_HELP),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    user: str = OWNER,
+) -> None:
+    """Trade STRATEGY on live bars through the OMS, the risk checks and the paper broker.
+
+      cift trade run --account paper-1 --strategy sma_cross --symbols AAA,BBB \\
+        --duration 60s --speed 60
+
+    The same Strategy class as in backtests decides on each closed bar; orders are kept
+    in the ledger before they are sent. Ctrl-C (or --duration) stops it cleanly; run it
+    again with --resume RUN_ID to carry on without sending anything twice.
+    """
+    settings = live_settings(bus, store)
+    with metadata_db() as (_, db):
+        owner = owner_id(db, user)
+        chosen = _account(db, owner, account, cash)
+        if chosen.broker is not BrokerKind.PAPER or chosen.mode is not AccountMode.PAPER:
+            raise ValidationError(
+                f"Account {chosen.name} trades at {chosen.broker.value}; this version runs "
+                "paper accounts only."
+            )
+        cls = get_strategy(strategy)
+        params = cls.resolve(cls.parse_params(parse_params(param)).model_dump(), settings)
+        typed = cls.parse_params(params)
+        bars = Timeframe.parse(timeframe)
+        config = BacktestConfig.from_description(
+            costs(float(chosen.cash), commission_bps, 0.0) | {"fractional": fractional}
+        )
+        wanted = split_symbols(symbols)
+        if resume is not None:
+            run = resume_run(db, owner, _run_id(resume))
+        else:
+            run = start_run(
+                db, owner, chosen, cls.name, params, wanted, str(bars), config.describe()
+            )
+        runner = paper_runner(db, settings, run, cls, typed, config)
+        feed, begin = _feed(settings, provider, speed, feed_start(run, bars) or start)
+        stop = stop_on_signals()
+        stop_after(stop, duration)
+        board = open_board(settings)
+        reporter = Reporter(board, "trade")
+        console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({account}).")
+        state, error = RunState.STOPPED, None
+        try:
+            with market_store(settings) as market, Live(console=console) as live:
+                warm_up(runner, market, run.symbols, begin)
+                stats = trade(
+                    runner,
+                    bus=open_bus(settings),
+                    board=board,
+                    feed=feed,
+                    store=market,
+                    feature_set=default_set(bars),
+                    stop=stop,
+                    cancel_open=cancel_open,
+                    on_progress=reporter.watching_all(live),
+                )
+        except BaseException as exc:
+            state, error = RunState.FAILED, str(exc)[:2000]
+            raise
+        finally:
+            finish_run(db, run.id, state, error)
+        console.print(stats_table(stats, title="stopped", seconds=reporter.seconds))
+        _summary(db, owner, run.id)
+
+
+def _feed(
+    settings: Settings, provider: str, speed: float | None, start: str | datetime | None
+) -> tuple[LiveFeed, datetime]:
+    """The live feed and the time it starts at (the simulator's latest session open
+    unless told otherwise; now for a real feed)."""
+    synthetic = provider == "synthetic"
+    feed = get_feed(
+        provider, settings, **feed_options(provider, speed, start if synthetic else None)
+    )
+    if isinstance(feed, SyntheticFeed):
+        if feed.start_ns is None:
+            feed.start_ns = latest_open(feed.provider, time.time_ns())
+        return feed, from_ns(feed.start_ns)
+    return feed, from_ns(time.time_ns())
+
+
+def _run_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not a run id; list them with 'cift trade runs'."
+        ) from None
+
+
+def _summary(db: sessionmaker[Session], owner: uuid.UUID, run_id: uuid.UUID) -> None:
+    row = run_row(db, trading_runs(db).get(run_id, owner))
+    console.print(
+        f"Run {row['id']} {row['state']}: {row['bars_seen']:,} bars, {row['orders']} orders, "
+        f"{row['fills']} fills. See 'cift trade orders --account {row['account']}'."
+    )
+
+
+@app.command("orders")
+def orders_command(
+    account: str = ACCOUNT,
+    run: str | None = typer.Option(None, help="Only this run's orders."),
+    open_only: bool = typer.Option(False, "--open", help="Only orders still working."),
+    as_json: bool = JSON,
+    user: str = OWNER,
+) -> None:
+    """The account's orders, newest first, each with its fills (--json)."""
+    with metadata_db() as (_, db):
+        chosen = account_named(db, owner_id(db, user), account)
+        frame = orders_frame(db, chosen.id, None if run is None else _run_id(run), open_only)
+        if as_json:
+            fills = fills_frame(db, chosen.id)
+            records = frame_records(frame)
+            for record in records:
+                record["fills"] = frame_records(fills.filter(fills["order_id"] == record["id"]))
+            print_json(records)
+            return
+        shown = frame.select(
+            pl.col("created_at").str.slice(0, 19).alias("created"),
+            "symbol",
+            "side",
+            "order_type",
+            "quantity",
+            "state",
+            "filled_quantity",
+            "average_price",
+            "reason",
+        )
+        console.print(frame_table(shown, title=f"orders of {chosen.name}"))
+
+
+@app.command("fills")
+def fills_command(account: str = ACCOUNT, as_json: bool = JSON, user: str = OWNER) -> None:
+    """Every fill of the account, newest first."""
+    with metadata_db() as (_, db):
+        chosen = account_named(db, owner_id(db, user), account)
+        frame = fills_frame(db, chosen.id)
+        if as_json:
+            print_json(frame_records(frame))
+            return
+        console.print(frame_table(frame, title=f"fills of {chosen.name}"))
+
+
+@app.command("positions")
+def positions_command(account: str = ACCOUNT, as_json: bool = JSON, user: str = OWNER) -> None:
+    """What the account holds, at its last prices, with realized and unrealized P&L."""
+    with metadata_db() as (_, db):
+        chosen = account_named(db, owner_id(db, user), account)
+        frame = positions_frame(db, chosen.id)
+        if as_json:
+            print_json({"cash": str(chosen.cash), "positions": frame_records(frame)})
+            return
+        console.print(frame_table(frame, title=f"positions of {chosen.name}"))
+        console.print(f"cash {chosen.cash:,.2f} {chosen.base_currency}")
+
+
+@app.command("runs")
+def runs_command(as_json: bool = JSON, user: str = OWNER) -> None:
+    """Trading runs, newest first."""
+    with metadata_db() as (_, db):
+        rows = [run_row(db, run) for run in trading_runs(db).list(owner_id(db, user))]
+        if as_json:
+            print_json(rows)
+            return
+        console.print(frame_table(pl.DataFrame(rows), title="trading runs"))
+
+
+@app.command("halt")
+def halt_command(
+    account: str | None = typer.Option(None, "--account", help="The account (or --all)."),
+    every: bool = typer.Option(False, "--all", help="Halt every account."),
+    reason: str = typer.Option(..., help="Why: kept with the halt and in the audit log."),
+    user: str = OWNER,
+) -> None:
+    """Engage the kill switch: new orders are refused; running traders cancel open ones."""
+    with metadata_db() as (_, db):
+        scope = _scope(db, owner_id(db, user), account, every)
+        with transaction(db) as session:
+            halts.engage(session, cli_actor(), scope, reason)
+        console.print(f"Halted {'every account' if scope is None else account}.")
+
+
+@app.command("reset")
+def reset_command(
+    account: str | None = typer.Option(None, "--account", help="The account (or --all)."),
+    every: bool = typer.Option(False, "--all", help="Lift the halt on every account."),
+    user: str = OWNER,
+) -> None:
+    """Lift the kill switch (the command line acts as an administrator)."""
+    with metadata_db() as (_, db):
+        scope = _scope(db, owner_id(db, user), account, every)
+        with transaction(db) as session:
+            lifted = halts.reset(session, cli_actor(), scope)
+        console.print(f"Lifted {lifted} halt{'s' if lifted != 1 else ''}.")
+
+
+def _scope(
+    db: sessionmaker[Session], owner: uuid.UUID, account: str | None, every: bool
+) -> uuid.UUID | None:
+    if every == (account is not None):
+        raise ValidationError("Name one --account, or --all for every account.")
+    return None if every else account_named(db, owner, str(account)).id

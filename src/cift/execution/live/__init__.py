@@ -1,0 +1,1 @@
+"""Live trading: the strategy context over the OMS, and the runner."""

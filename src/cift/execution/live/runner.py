@@ -1,0 +1,199 @@
+"""The live runner: the backtest's Strategy class trading an account on live bars.
+
+Each bar goes through the same steps as in the backtest engine: the broker matches the
+working orders against it (the paper broker with the backtest's own venue), the fills
+are booked, then the strategy sees the bar and decides. A bar is processed once: each
+symbol's newest processed bar is checkpointed in the run's record, and a bar at or
+before it (the bus delivering again after a crash, or history read to warm the
+features up) only moves the features and the history, never the strategy.
+
+After a restart the OMS first reconciles with the broker (orders it never received are
+sent again under their client ids); bars the strategy already saw are skipped, so
+nothing it decided is decided twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+from loguru import logger
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.backtest.config import BacktestConfig
+from cift.core.settings import Settings
+from cift.db.engine import transaction
+from cift.db.models import TradingAccount
+from cift.db.models.ledger import LedgerOrder, LedgerPosition, TradingRun
+from cift.execution import halts
+from cift.execution.brokers.paper import PaperBroker, decimal
+from cift.execution.live.context import Book, LiveContext
+from cift.execution.oms import OrderManager
+from cift.model import Timeframe
+from cift.strategy.base import Strategy, StrategyParams
+from cift.strategy.context import BarView
+
+BAR_COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume")
+
+
+@dataclass
+class RunnerStats:
+    """What the runner has done in this process."""
+
+    bars: int = 0
+    warm_bars: int = 0
+    orders: int = 0
+    skipped: int = 0
+
+
+class LiveRunner:
+    """One strategy, one account, one broker."""
+
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        settings: Settings,
+        run: TradingRun,
+        strategy_cls: type[Strategy],
+        params: StrategyParams,
+        broker: PaperBroker,
+        config: BacktestConfig,
+    ) -> None:
+        self.db = db
+        self.run_id = run.id
+        self.account_id = run.account_id
+        self.symbols = list(run.symbols)
+        self.timeframe = Timeframe.parse(run.timeframe)
+        self.broker = broker
+        self.oms = OrderManager(db, run.account_id, broker, run_id=run.id)
+        self.done: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("done", {}).items()}
+        """Per symbol, the open time (ns) of the newest bar the strategy has seen."""
+        self.ctx = LiveContext(settings, self.oms, config)
+        self.strategy = strategy_cls(self.ctx, params)
+        overridden = strategy_cls.derived is not Strategy.derived
+        self.ctx.declare(self.strategy.features(), self.strategy.derived if overridden else None)
+        self._bars_before = run.bars_seen
+        self.stats = RunnerStats()
+        self._timed = strategy_cls.on_time is not Strategy.on_time
+        self._bar = BarView()
+
+    def start(self) -> None:
+        """Reconcile with the broker and the ledger, then let the strategy begin."""
+        recovery = self.oms.recover()
+        if recovery.resent or recovery.reconciled:
+            logger.info(
+                "run {}: {} orders sent again, {} reconciled, {} fills booked",
+                self.run_id,
+                len(recovery.resent),
+                len(recovery.reconciled),
+                recovery.fills_booked,
+            )
+        self.oms.process()
+        self.sync()
+        self.strategy.on_start()
+
+    def stop(self, *, cancel_open: bool) -> None:
+        """Cancel the run's open orders (or keep them working), then stop the strategy."""
+        if cancel_open:
+            self.oms.cancel_all()
+            self.oms.process()
+            self.sync()
+        self.strategy.on_stop()
+
+    def on_bars(self, bars: pl.DataFrame) -> int:
+        """Process a batch of closed bars (any symbols); how many reached the strategy."""
+        ordered = bars.select(BAR_COLUMNS).sort("ts", "symbol")
+        ts_ns = ordered.get_column("ts").dt.epoch("ns").to_list()
+        reached = 0
+        for (symbol, _, *ohlcv), ts in zip(ordered.iter_rows(), ts_ns, strict=True):
+            if ts <= self.done.get(symbol, -1):
+                self._warm(symbol, ts, tuple(ohlcv))
+                continue
+            self._trade(symbol, ts, tuple(ohlcv))
+            reached += 1
+        if reached:
+            self._checkpoint()
+        return reached
+
+    def _warm(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
+        """A bar seen before: features and history only."""
+        self.ctx.advance(symbol, ts, ts + self.timeframe.nanos, ohlcv)
+        self.stats.warm_bars += 1
+
+    def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
+        close_ns = ts + self.timeframe.nanos
+        o, h, low, c, v = ohlcv
+        self.broker.on_bar(symbol, ts, close_ns, (o, h, low, c, v))
+        if self.oms.process():
+            self.sync()
+        self.oms.marks[symbol] = decimal(c)
+        self.ctx.advance(symbol, ts, close_ns, ohlcv)
+        before = len(self.ctx.open_orders())
+        bar = self._bar
+        bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
+            symbol,
+            ts,
+            o,
+            h,
+            low,
+            c,
+            v,
+        )
+        self.strategy.on_bar(bar)
+        if self._timed:
+            self.strategy.on_time(close_ns)
+        self.stats.orders += max(len(self.ctx.open_orders()) - before, 0)
+        self.done[symbol] = ts
+        self.stats.bars += 1
+
+    def sync(self) -> None:
+        """Read the account and the run's orders from the ledger into the context, and
+        tell the strategy about orders that changed."""
+        with self.db() as session:
+            account = session.get(TradingAccount, self.account_id)
+            assert account is not None
+            positions = {
+                row.symbol: float(row.quantity)
+                for row in session.scalars(
+                    select(LedgerPosition).where(LedgerPosition.account_id == self.account_id)
+                )
+            }
+            orders = list(
+                session.scalars(select(LedgerOrder).where(LedgerOrder.run_id == self.run_id))
+            )
+            halted = halts.active(session, self.account_id) is not None
+        for order in self.ctx.refresh(Book(float(account.cash), positions), orders):
+            self.strategy.on_order(order)
+        if halted and not self.oms.halted:
+            self.oms.halted = True
+            logger.warning("run {}: trading is halted; canceling its open orders", self.run_id)
+            self.oms.cancel_all()
+
+    def _checkpoint(self) -> None:
+        with transaction(self.db) as session:
+            run = session.get(TradingRun, self.run_id)
+            assert run is not None
+            run.checkpoint = {**run.checkpoint, "done": dict(self.done)}
+            run.bars_seen = self._bars_before + self.stats.bars
+
+
+def positions_of(db: sessionmaker[Session], account_id: uuid.UUID) -> dict[str, float]:
+    """The account's positions as floats (to start a paper venue from the ledger)."""
+    with db() as session:
+        return {
+            row.symbol: float(row.quantity)
+            for row in session.scalars(
+                select(LedgerPosition).where(LedgerPosition.account_id == account_id)
+            )
+            if row.quantity
+        }
+
+
+def cash_of(db: sessionmaker[Session], account_id: uuid.UUID) -> Decimal:
+    with db() as session:
+        account = session.get(TradingAccount, account_id)
+        assert account is not None
+        return account.cash

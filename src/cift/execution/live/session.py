@@ -1,0 +1,136 @@
+"""A trading session in one process: the live feed through the bus into the store and live
+bars (the streaming stages), and the runner trading on the bars as one more consumer.
+
+The runner reads the ``bars`` topic as its own consumer group (``trade-<run id>``), and
+acknowledges a batch once every bar in it has been processed; its features are warmed up
+from the stored bars before the run's first live bar.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.backtest.config import BacktestConfig
+from cift.core.settings import Settings
+from cift.core.timeutil import from_ns
+from cift.data.bus import Delivery, EventBus
+from cift.data.providers.live import LiveFeed
+from cift.data.store.base import MarketStore
+from cift.data.stream.board import Board
+from cift.data.stream.run import Downstream, run_all
+from cift.data.stream.stage import Outcome, StageStats, consume
+from cift.db.models.ledger import TradingRun
+from cift.execution.brokers.paper import PaperBroker
+from cift.execution.live.runner import LiveRunner, cash_of, positions_of
+from cift.features.pipeline import FeatureSet
+from cift.model import DataKind, Timeframe
+from cift.strategy.base import Strategy, StrategyParams
+
+WARMUP_BARS = 500
+"""Stored bars per symbol read before the first live one, to warm the features up."""
+Progress = Callable[[str, StageStats], None]
+
+
+def paper_runner(
+    db: sessionmaker[Session],
+    settings: Settings,
+    run: TradingRun,
+    strategy_cls: type[Strategy],
+    params: StrategyParams,
+    config: BacktestConfig,
+) -> LiveRunner:
+    """A runner on the paper broker, its simulated account started from the ledger."""
+    broker = PaperBroker(
+        list(run.symbols),
+        config,
+        cash=float(cash_of(db, run.account_id)),
+        positions=positions_of(db, run.account_id),
+    )
+    return LiveRunner(db, settings, run, strategy_cls, params, broker, config)
+
+
+def warm_up(
+    runner: LiveRunner, store: MarketStore, symbols: Sequence[str], before: datetime
+) -> int:
+    """Feed each symbol's last stored bars before ``before`` to the features; how many."""
+    timeframe = runner.timeframe
+    stored = store.read(DataKind.BARS, symbols=list(symbols), timeframe=timeframe, end=before)
+    history = (
+        stored.sort("symbol", "ts").group_by("symbol", maintain_order=True).tail(WARMUP_BARS)
+    ).collect()
+    for symbol in symbols:
+        newest = history.filter(pl.col("symbol") == symbol).get_column("ts").dt.epoch("ns").max()
+        if isinstance(newest, int):
+            runner.done[symbol] = max(runner.done.get(symbol, newest), newest)
+    runner.on_bars(history)
+    return history.height
+
+
+def runner_stage(
+    runner: LiveRunner, bus: EventBus, stop: threading.Event, **common: object
+) -> StageStats:
+    """The runner as a consumer of the ``bars`` topic."""
+
+    def work(deliveries: Sequence[Delivery]) -> Outcome:
+        if not deliveries:
+            return Outcome(0, ())
+        bars = pl.concat([d.frame for d in deliveries], how="vertical_relaxed")
+        return Outcome(runner.on_bars(bars), deliveries)
+
+    return consume(
+        bus,
+        DataKind.BARS.value,
+        f"trade-{runner.run_id}",
+        "trader-1",
+        work,
+        stop,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def trade(
+    runner: LiveRunner,
+    *,
+    bus: EventBus,
+    board: Board,
+    feed: LiveFeed,
+    store: MarketStore,
+    feature_set: FeatureSet,
+    stop: threading.Event,
+    cancel_open: bool,
+    on_progress: Progress | None = None,
+) -> dict[str, StageStats]:
+    """Trade until ``stop`` is set (or the feed ends): stream, make bars, and run the
+    strategy on them; then drain every stage and stop the runner."""
+    symbols = list(runner.symbols)
+    runner.start()
+    downstream = Downstream("trade", runner_stage, {"runner": runner})
+    try:
+        return run_all(
+            bus,
+            board,
+            feed,
+            store,
+            symbols,
+            [DataKind.TRADES],
+            runner.timeframe,
+            feature_set,
+            stop,
+            on_progress=on_progress,
+            downstream=[downstream],
+        )
+    finally:
+        runner.stop(cancel_open=cancel_open)
+
+
+def feed_start(run: TradingRun, timeframe: Timeframe) -> datetime | None:
+    """Where a resumed run's feed picks up: after the newest bar it processed."""
+    done = run.checkpoint.get("done") or {}
+    if not done:
+        return None
+    return from_ns(min(int(v) for v in done.values()) + timeframe.nanos)
