@@ -35,6 +35,7 @@ class BacktestConfig:
     leverage: float = 1.0
     borrow_rate: float = 0.0
     fractional: bool = False
+    sizing: Literal["fill", "decision"] = "fill"
     calendar: str | None = None
 
     def __post_init__(self) -> None:
@@ -59,6 +60,7 @@ class BacktestConfig:
             "leverage": self.leverage,
             "borrow_rate": self.borrow_rate,
             "fractional": self.fractional,
+            "sizing": self.sizing,
             "calendar": self.calendar,
         }
 

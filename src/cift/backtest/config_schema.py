@@ -98,6 +98,11 @@ class ConfigSpec(_Closed):
         0.0, ge=0, le=10, allow_inf_nan=False, description="Yearly rate on borrowed money."
     )
     fractional: bool = Field(False, description="Whether fractional shares may be traded.")
+    sizing: Literal["fill", "decision"] = Field(
+        "fill",
+        description="Size target-percent orders at the fill price (fill) or, as a live "
+        "broker needs a quantity, at the last price when decided (decision).",
+    )
     calendar: str | None = Field(
         None,
         max_length=20,

@@ -12,13 +12,13 @@ import polars as pl
 
 from cift.backtest import events as ev
 from cift.backtest.portfolio import Portfolio
-from cift.backtest.venue import Venue
+from cift.backtest.venue import AT_TARGET, Venue, target_change
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.features.engine import compute
 from cift.features.spec import parse_call
 from cift.model import Timeframe
-from cift.model.orders import Order
+from cift.model.orders import Order, OrderSide, OrderStatus
 from cift.strategy.context import Context
 
 
@@ -141,6 +141,37 @@ class BacktestContext(Context):
     def submit(self, order: Order) -> Order:
         assert self.venue is not None
         self.orders.append(order)
+        if order.target_fraction is not None and self.venue.config.sizing == "decision":
+            return self._sized_now(order)
+        return self.venue.submit(order, self.now)
+
+    def _sized_now(self, order: Order) -> Order:
+        """A target-percent order sized at the last price, as a live broker needs it."""
+        assert self.venue is not None
+        portfolio = self.portfolio
+        index = portfolio.index.get(order.symbol)
+        if index is None:
+            return self.venue.submit(order, self.now)  # refused: no data for it
+        price = self.price_of(index)
+        committed = sum(
+            o.remaining * (o.limit_price or self.price_of(portfolio.index[o.symbol]))
+            for o in self.open_orders()
+            if o.side > 0
+        )
+        change = target_change(
+            self.venue.config,
+            order.target_fraction or 0.0,
+            portfolio.equity,
+            price,
+            portfolio.quantity[index],
+            portfolio.cash - committed,
+            portfolio.traded_volume,
+        )
+        if change == 0:
+            order.created_ns, order.status, order.reason = self.now, OrderStatus.FILLED, AT_TARGET
+            return order
+        order.quantity, order.side = abs(change), OrderSide(1 if change > 0 else -1)
+        order.target_fraction = None
         return self.venue.submit(order, self.now)
 
     def cancel(self, order_id: int) -> None:

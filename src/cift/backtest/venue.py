@@ -25,6 +25,7 @@ from cift.backtest.portfolio import Portfolio
 from cift.model.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 
 NS_PER_DAY = 86_400_000_000_000
+AT_TARGET = "already at target"
 OrderHook = Callable[[Order], None]
 FillHook = Callable[[Fill], None]
 
@@ -177,7 +178,7 @@ class Venue:
             quantity = math.floor(quantity + 1e-9)
         if quantity <= 0:
             if order.target_fraction is not None and wanted <= 0:
-                self._finish(order, OrderStatus.FILLED, "already at target")
+                self._finish(order, OrderStatus.FILLED, AT_TARGET)
             else:
                 self._finish(order, OrderStatus.REJECTED, "insufficient buying power")
             return 0.0
@@ -269,6 +270,30 @@ def affordable(
     while most > 0 and most * price + fee(most, price, traded) > budget:
         most *= 1 - 1e-12
     return min(most, quantity)
+
+
+def target_change(
+    config: BacktestConfig,
+    fraction: float,
+    equity: float,
+    price: float,
+    held: float,
+    budget: float,
+    traded: float = 0.0,
+) -> float:
+    """The signed quantity that takes a position of ``held`` to ``fraction`` of
+    ``equity`` at ``price``, as ``order_target_percent`` sizes it when decided: a buy is
+    cut to what ``budget`` pays for, commission included (left whole when not one unit
+    is affordable, for the venue or the risk checks to refuse); a cash account sells
+    what it holds; whole units unless fractional."""
+    change = fraction * equity / price - held
+    if change > 0:
+        change = affordable(config, change, price, budget, traded) or change
+    elif config.account == "cash":
+        change = -min(-change, max(held, 0.0))
+    if not config.fractional:
+        change = math.copysign(math.floor(abs(change) + 1e-9), change)
+    return change
 
 
 def _bar_price(order: Order, o: float, h: float, low: float) -> float | None:

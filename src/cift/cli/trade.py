@@ -11,6 +11,7 @@ from decimal import Decimal
 import polars as pl
 import typer
 from rich.live import Live
+from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.config import BacktestConfig
@@ -27,6 +28,7 @@ from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import feed_start, paper_runner, trade, warm_up
+from cift.execution.parity import parity
 from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
 from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
 from cift.features.pipeline import default_set
@@ -116,7 +118,8 @@ def run_command(
         typed = cls.parse_params(params)
         bars = Timeframe.parse(timeframe)
         config = BacktestConfig.from_description(
-            costs(float(chosen.cash), commission_bps, 0.0) | {"fractional": fractional}
+            costs(float(chosen.cash), commission_bps, 0.0)
+            | {"fractional": fractional, "sizing": "decision"}
         )
         wanted = split_symbols(symbols)
         if resume is not None:
@@ -256,6 +259,39 @@ def runs_command(as_json: bool = JSON, user: str = OWNER) -> None:
             print_json(rows)
             return
         console.print(frame_table(pl.DataFrame(rows), title="trading runs"))
+
+
+@app.command("parity")
+def parity_command(
+    run: str = typer.Argument(..., help="The run's id (cift trade runs)."),
+    as_json: bool = JSON,
+    user: str = OWNER,
+) -> None:
+    """Replay a run through the backtest engine and list where the two differ, and why."""
+    with metadata_db() as (settings, db), market_store(settings) as market:
+        report = parity(db, settings, market, owner_id(db, user), _run_id(run))
+    if as_json:
+        print_json(report.to_dict())
+        return
+    table = Table(title=f"parity of run {report.run_id} ({report.strategy})")
+    for column in ("bar", "symbol", "#", "difference", "cause"):
+        table.add_column(column)
+    for item in report.differences:
+        style = "" if item.explained else "bold red"
+        table.add_row(
+            item.bar[:19], item.symbol, str(item.sequence), item.what, item.cause, style=style
+        )
+    console.print(table)
+    causes = ", ".join(f"{n} {cause}" for cause, n in report.causes().items()) or "none"
+    console.print(
+        f"{report.bars:,} bars; {report.live_orders} live orders, {report.backtest_orders} in "
+        f"the backtest, {report.matched} the same. Differences: {causes}. P&L live "
+        f"{report.live_pnl:,.2f}, backtest {report.backtest_pnl:,.2f}."
+    )
+    if report.unexplained:
+        console.print(f"[bold red]{report.unexplained} unexplained difference(s).[/]")
+    else:
+        console.print("[green]No unexplained difference.[/]")
 
 
 @app.command("halt")

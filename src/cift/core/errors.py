@@ -53,6 +53,14 @@ class ConflictError(CiftError):
     http_status = 409
 
 
+class OrderStateError(ConflictError):
+    """An order event its state does not allow (a cancel of a filled order, a fill beyond
+    the order's quantity)."""
+
+    code = "order_state"
+    title = "Order state conflict"
+
+
 class AuthenticationError(CiftError):
     """Missing, expired or invalid credentials."""
 
@@ -146,6 +154,7 @@ ERROR_TYPES: tuple[type[CiftError], ...] = (
     ValidationError,
     NotFoundError,
     ConflictError,
+    OrderStateError,
     AuthenticationError,
     PermissionDeniedError,
     RateLimitedError,

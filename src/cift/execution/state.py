@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from cift.core.errors import ConflictError
+from cift.core.errors import OrderStateError
 from cift.db.models.ledger import OrderState
 
 S = OrderState
@@ -64,13 +64,6 @@ _ACCEPTED_BEFORE = (_FILLABLE | {S.FILLED}) - {S.SUBMITTED}
 _KEEPS_STATE_ON_FILL = frozenset(
     (S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S.EXPIRED, S.REPLACED)
 )
-
-
-class OrderStateError(ConflictError):
-    """An event the order's state does not allow (or a fill beyond its quantity)."""
-
-    code = "order_state"
-    title = "Order state conflict"
 
 
 def advance(

@@ -7,9 +7,9 @@ the backtest computes over the same bars. Orders go through the OMS under signal
 derived from (symbol, bar, order number), so a bar processed twice asks for the same
 orders and makes none twice.
 
-One difference from the backtest is by necessity: ``order_target_percent`` is sized when
-it is decided, at the last price (a broker needs a quantity), where the backtest sizes
-it at the fill price. The parity report names it.
+``order_target_percent`` is sized when it is decided, at the last price (a broker needs a
+quantity): the backtest does the same with ``sizing="decision"``, which the parity
+report replays with; by default a backtest sizes at the fill price.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from cift.backtest.config import BacktestConfig
-from cift.backtest.venue import affordable
+from cift.backtest.venue import AT_TARGET, target_change
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.db.models.ledger import LedgerOrder, LedgerOrderType, LedgerTimeInForce, OrderState
@@ -88,6 +88,8 @@ class LiveContext(Context):
         self._orders: dict[int, tuple[Order, str]] = {}
         self._ids = itertools.count(1)
         self._sequence = 0
+        self.traded: Callable[[], float] = lambda: 0.0
+        """Units traded so far in the run (tiered commissions); the runner's broker knows."""
 
     # The engine's side
 
@@ -156,7 +158,7 @@ class LiveContext(Context):
         order.created_ns = self.now
         quantity, side = self._quantity(order)
         if quantity <= 0:
-            order.status, order.reason = OrderStatus.FILLED, "already at target"
+            order.status, order.reason = OrderStatus.FILLED, AT_TARGET
             return order
         self._sequence += 1
         request = OrderRequest(
@@ -178,25 +180,27 @@ class LiveContext(Context):
         return order
 
     def _quantity(self, order: Order) -> tuple[float, int]:
-        """Quantity and side; a target percent is sized now at the last price."""
+        """Quantity and side; a target percent is sized now, at the last price, as the
+        backtest does with ``sizing="decision"``."""
         if order.target_fraction is None:
             return order.quantity, int(order.side)
         price = self.marks.get(order.symbol)
         if price is None or not price > 0:
             raise ValidationError(f"No price for {order.symbol} yet to size the order.")
-        held = self.book.positions.get(order.symbol, 0.0)
-        change = order.target_fraction * self.equity / price - held
-        if change > 0:
-            committed = sum(
-                o.remaining * (o.limit_price or self.marks.get(o.symbol, 0.0))
-                for o, _ in self._orders.values()
-                if o.side > 0 and o.status.is_open
-            )
-            change = affordable(self.config, change, price, self.book.cash - committed)
-        else:
-            change = -min(-change, max(held, 0.0))  # a cash account sells what it holds
-        if not self.config.fractional:
-            change = math.copysign(math.floor(abs(change) + 1e-9), change)
+        committed = sum(
+            o.remaining * (o.limit_price or self.marks.get(o.symbol, 0.0))
+            for o in self.open_orders()
+            if o.side > 0
+        )
+        change = target_change(
+            self.config,
+            order.target_fraction,
+            self.equity,
+            price,
+            self.book.positions.get(order.symbol, 0.0),
+            self.book.cash - committed,
+            self.traded(),
+        )
         return abs(change), 1 if change >= 0 else -1
 
     def cancel(self, order_id: int) -> None:

@@ -71,7 +71,10 @@ class LiveRunner:
         self.oms = OrderManager(db, run.account_id, broker, run_id=run.id)
         self.done: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("done", {}).items()}
         """Per symbol, the open time (ns) of the newest bar the strategy has seen."""
+        self.first: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("first", {}).items()}
+        """Per symbol, the open time (ns) of the first bar the strategy saw."""
         self.ctx = LiveContext(settings, self.oms, config)
+        self.ctx.traded = lambda: broker.portfolio.traded_volume
         self.strategy = strategy_cls(self.ctx, params)
         overridden = strategy_cls.derived is not Strategy.derived
         self.ctx.declare(self.strategy.features(), self.strategy.derived if overridden else None)
@@ -147,6 +150,7 @@ class LiveRunner:
             self.strategy.on_time(close_ns)
         self.stats.orders += max(len(self.ctx.open_orders()) - before, 0)
         self.done[symbol] = ts
+        self.first.setdefault(symbol, ts)
         self.stats.bars += 1
 
     def sync(self) -> None:
@@ -176,8 +180,16 @@ class LiveRunner:
         with transaction(self.db) as session:
             run = session.get(TradingRun, self.run_id)
             assert run is not None
-            run.checkpoint = {**run.checkpoint, "done": dict(self.done)}
+            run.checkpoint = {"first": dict(self.first), "done": dict(self.done)}
             run.bars_seen = self._bars_before + self.stats.bars
+            held = session.scalars(
+                select(LedgerPosition).where(
+                    LedgerPosition.account_id == self.account_id,
+                    LedgerPosition.symbol.in_(list(self.ctx.marks)),
+                )
+            )
+            for position in held:  # marks for the P&L the ledger reports
+                position.last_price = decimal(self.ctx.marks[position.symbol])
 
 
 def positions_of(db: sessionmaker[Session], account_id: uuid.UUID) -> dict[str, float]:
