@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 import typer
@@ -18,7 +16,7 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import parse_when, to_ns
 from cift.data.bus import open_bus
-from cift.data.providers.live import FEEDS, get_feed
+from cift.data.providers.live import get_feed
 from cift.data.store import MarketStore
 from cift.data.stream import StageMetrics, bars_stage, features_stage, store_stage
 from cift.data.stream.board import Board, open_board
@@ -30,6 +28,17 @@ from cift.model import DataKind, Timeframe
 from .console import console, print_json
 from .context import cli_settings, market_store, optional_timeframe, split_symbols
 from .features import FEATURES_HELP, feature_set_from
+from .live import (
+    BUS_HELP,
+    METRICS_HELP,
+    PROVIDER_HELP,
+    SPEED_HELP,
+    STORE_HELP,
+    feed_options,
+    live_settings,
+    stop_after,
+    stop_on_signals,
+)
 from .stream_view import Reporter, stats_table
 
 app = typer.Typer(
@@ -37,33 +46,6 @@ app = typer.Typer(
     "the store (store), trades into bars (bars), bars into features (features), or all "
     "of them in one process (run)."
 )
-
-BUS_HELP = "Bus between the stages: memory, redis or kafka (default: CIFT_BUS)."
-STORE_HELP = "Market store: embedded or questdb (default: CIFT_MARKET_STORE)."
-METRICS_HELP = "Serve Prometheus /metrics on this loopback port (0: off)."
-PROVIDER_HELP = f"Live feed: {', '.join(FEEDS)} (synthetic needs no account)."
-
-
-def _stop_on_signals() -> threading.Event:
-    """An event set by Ctrl-C or SIGTERM, so the stage flushes before it exits."""
-    stop = threading.Event()
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return stop
-
-
-def _settings(bus: str | None, store: str | None) -> Settings:
-    settings = cli_settings()
-    update: dict[str, Any] = {}
-    if bus is not None:
-        update["bus"] = bus
-    if store is not None:
-        update["market_store"] = store
-    return type(settings).model_validate(settings.model_dump() | update) if update else settings
 
 
 def _metrics(stage: str, port: int) -> StageMetrics:
@@ -80,26 +62,6 @@ def _kinds(text: str) -> list[DataKind]:
         raise ValidationError(f"Unknown kind in {text!r}; use trades, quotes or bars.") from None
 
 
-def _feed_options(provider: str, speed: float | None, start: str | None) -> dict[str, Any]:
-    if provider != "synthetic":
-        if speed is not None or start is not None:
-            raise ValidationError("--speed and --start pace the synthetic feed only.")
-        return {}
-    options: dict[str, Any] = {"speed": 60.0 if speed is None else speed}
-    if start is not None:
-        options["start"] = parse_when(start)
-    return options
-
-
-def _seconds(duration: str | None) -> float | None:
-    return Timeframe.parse(duration).nanos / 1e9 if duration else None
-
-
-def _stop_after(stop: threading.Event, seconds: float | None) -> None:
-    if seconds is not None:
-        threading.Timer(seconds, stop.set).start()
-
-
 StageRun = Callable[..., StageStats]
 """A consuming stage given the store, the board, the stop event, and ``metrics`` and
 ``on_progress`` as keywords."""
@@ -107,7 +69,7 @@ StageRun = Callable[..., StageStats]
 
 def _consume(settings: Settings, name: str, metrics_port: int, run: StageRun) -> None:
     """Run one consuming stage until Ctrl-C, showing it and posting it to the board."""
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     metrics = _metrics(name, metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, name)
@@ -144,11 +106,11 @@ def ingest_command(
     Reconnects by itself (jittered back-off) and fills the gap from the provider's REST
     history; a refused key stops it at once with the reason.
     """
-    settings = _settings(bus, None)
-    feed = get_feed(provider, settings, **_feed_options(provider, speed, start))
+    settings = live_settings(bus, None)
+    feed = get_feed(provider, settings, **feed_options(provider, speed, start))
     chosen = _kinds(kinds)
-    stop = _stop_on_signals()
-    _stop_after(stop, _seconds(duration))
+    stop = stop_on_signals()
+    stop_after(stop, duration)
     metrics = _metrics("ingest", metrics_port)
     reporter = Reporter(open_board(settings), "ingest")
     with Live(console=console) as live:
@@ -184,7 +146,7 @@ def store_command(
     Batches are acknowledged only once stored, so a crash loses nothing; the store skips
     rows it holds, so what is delivered twice is stored once.
     """
-    settings = _settings(bus, store)
+    settings = live_settings(bus, store)
     bars = optional_timeframe(timeframe)
     if (kind is DataKind.BARS) != (bars is not None):
         raise ValidationError("Bars need --timeframe (e.g. 1m), and only bars take one.")
@@ -217,8 +179,8 @@ def bars_command(
 
     Without --flush-on-stop, Ctrl-C leaves the open window's trades to the next run.
     """
-    settings = _settings(bus, store)
-    late = int((_seconds(lateness) or 0) * 1e9)
+    settings = live_settings(bus, store)
+    late = Timeframe.parse(lateness).nanos if lateness else 0
     bus_ = open_bus(settings)
 
     def run(market: MarketStore, _board: Board, stop: threading.Event, **common: Any) -> StageStats:
@@ -249,7 +211,7 @@ def features_command(
 ) -> None:
     """Compute a feature set live from its source topic (bars, or trades for tick
     sets): values are stored, published to features and kept as the latest per symbol."""
-    settings = _settings(bus, store)
+    settings = live_settings(bus, store)
     chosen = feature_set_from(
         features,
         "default" if feature_set is None and features is None else feature_set,
@@ -270,9 +232,7 @@ def run_command(
     symbols: str = typer.Option(..., help="Comma-separated symbols, e.g. AAA,BBB,CCC."),
     duration: str | None = typer.Option(None, help="Stop after this long (e.g. 30s, 5m)."),
     quotes: bool = typer.Option(False, help="Stream and store quotes too."),
-    speed: float | None = typer.Option(
-        None, min=0, help="Synthetic: simulated seconds per second (default 60; 1 real time)."
-    ),
+    speed: float | None = typer.Option(None, min=0, help=SPEED_HELP),
     start: str | None = typer.Option(None, help="Synthetic: first simulated time."),
     timeframe: str = typer.Option("1m", help="Bar length of the live bars."),
     feature_set: str = typer.Option("default", "--set", help="'default' or a YAML file."),
@@ -287,13 +247,13 @@ def run_command(
     On Ctrl-C (or at --duration) the feed stops first, then each stage drains what is
     on the bus, the last bars are made, and everything is stored before it exits.
     """
-    settings = _settings(bus, store)
+    settings = live_settings(bus, store)
     bars = Timeframe.parse(timeframe)
     chosen = feature_set_from(None, feature_set, "live", bars)
-    feed = get_feed(provider, settings, **_feed_options(provider, speed, start))
+    feed = get_feed(provider, settings, **feed_options(provider, speed, start))
     kinds = [DataKind.TRADES, *([DataKind.QUOTES] if quotes else [])]
-    stop = _stop_on_signals()
-    _stop_after(stop, _seconds(duration))
+    stop = stop_on_signals()
+    stop_after(stop, duration)
     metrics = _metrics("run", metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, "run")
