@@ -158,7 +158,7 @@ class BacktestContext(Context):
             for o in self.open_orders()
             if o.side > 0
         )
-        change = target_change(
+        change, why = target_change(
             self.venue.config,
             order.target_fraction or 0.0,
             portfolio.equity,
@@ -168,7 +168,8 @@ class BacktestContext(Context):
             portfolio.traded_volume,
         )
         if change == 0:
-            order.created_ns, order.status, order.reason = self.now, OrderStatus.FILLED, AT_TARGET
+            status = OrderStatus.FILLED if why == AT_TARGET else OrderStatus.REJECTED
+            order.created_ns, order.status, order.reason = self.now, status, why
             return order
         order.quantity, order.side = abs(change), OrderSide(1 if change > 0 else -1)
         order.target_fraction = None

@@ -26,6 +26,7 @@ from cift.model.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 
 NS_PER_DAY = 86_400_000_000_000
 AT_TARGET = "already at target"
+NO_CASH = "insufficient buying power"
 OrderHook = Callable[[Order], None]
 FillHook = Callable[[Fill], None]
 
@@ -180,7 +181,7 @@ class Venue:
             if order.target_fraction is not None and wanted <= 0:
                 self._finish(order, OrderStatus.FILLED, AT_TARGET)
             else:
-                self._finish(order, OrderStatus.REJECTED, "insufficient buying power")
+                self._finish(order, OrderStatus.REJECTED, NO_CASH)
             return 0.0
         self._book(order, side, quantity, fill_price, ts_ns, now)
         if order.tif is TimeInForce.IOC and order.status.is_open:
@@ -280,20 +281,25 @@ def target_change(
     held: float,
     budget: float,
     traded: float = 0.0,
-) -> float:
+) -> tuple[float, str]:
     """The signed quantity that takes a position of ``held`` to ``fraction`` of
     ``equity`` at ``price``, as ``order_target_percent`` sizes it when decided: a buy is
-    cut to what ``budget`` pays for, commission included (left whole when not one unit
-    is affordable, for the venue or the risk checks to refuse); a cash account sells
-    what it holds; whole units unless fractional."""
+    cut to what ``budget`` pays for, commission included; a cash account sells what it
+    holds; whole units unless fractional. With nothing to trade, why: already at the
+    target, or no cash for one unit."""
     change = fraction * equity / price - held
     if change > 0:
-        change = affordable(config, change, price, budget, traded) or change
+        wanted = change
+        change = affordable(config, change, price, budget, traded)
+        if not config.fractional:
+            change = math.floor(change + 1e-9)
+        if change <= 0 and wanted >= (1.0 if not config.fractional else 1e-9):
+            return 0.0, NO_CASH
     elif config.account == "cash":
         change = -min(-change, max(held, 0.0))
     if not config.fractional:
         change = math.copysign(math.floor(abs(change) + 1e-9), change)
-    return change
+    return change, AT_TARGET if change == 0 else ""
 
 
 def _bar_price(order: Order, o: float, h: float, low: float) -> float | None:

@@ -184,7 +184,7 @@ class OrderManager:
         resume = getattr(self.broker, "resume", None)
         try:
             if filled_before is not None and resume is not None:
-                answer = resume(sent, filled_before)
+                answer = resume(sent, filled_before, order.submitted_at)
             else:
                 answer = self.broker.submit(sent)
         except BrokerError as exc:

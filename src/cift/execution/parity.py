@@ -11,8 +11,8 @@ Every difference gets a cause. Explained causes:
 
 - ``rejected_by_risk``: the live order was refused by a pre-trade limit or the kill switch.
 - ``partial_fill`` / ``latency``: the live fill was smaller, or later, than the backtest's.
-- ``follows``: an order one side has and the other not, on a symbol whose position an
-  earlier explained difference already made different.
+- ``follows``: any difference after an earlier explained one: the account's cash, which
+  every symbol trades on, is no longer the same on both sides.
 - ``outside_run``: a bar the live run did not trade (before its first, after its last).
 
 Anything else is ``unexplained``; on the paper broker there should be none.
@@ -151,7 +151,7 @@ def _bars(
     """The bars the run saw: up to each symbol's last live bar (warm-up included)."""
     if not done:
         return pl.DataFrame()
-    end = from_ns(max(done.values()) + 1)
+    end = from_ns(max(done.values()) + timeframe.nanos)  # exclusive: the next bar's open
     read = store.read(DataKind.BARS, symbols=list(run.symbols), timeframe=timeframe, end=end)
     last = pl.DataFrame({"symbol": list(done), "_done": list(done.values())})
     return (
@@ -241,19 +241,16 @@ def _compare(
     done: dict[str, int],
 ) -> tuple[list[Difference], int]:
     differences: list[Difference] = []
-    diverged: set[str] = set()
+    diverged = False  # one account: a different fill moves the cash every symbol trades on
     matched = 0
     for key in sorted(set(live) | set(replay), key=lambda k: (k[1], k[0], k[2])):
         symbol, ts, number = key
         ours, theirs = live.get(key), replay.get(key)
-        cause, what = _cause(
-            ours, theirs, symbol in diverged, ts, first.get(symbol), done.get(symbol)
-        )
+        cause, what = _cause(ours, theirs, diverged, ts, first.get(symbol), done.get(symbol))
         if cause is None:
-            matched += 1
+            matched += ours is not None and theirs is not None
             continue
-        if cause != "latency":
-            diverged.add(symbol)
+        diverged = diverged or cause != "outside_run"
         bar = from_ns(ts).isoformat()
         differences.append(Difference(symbol, bar, number, what, cause, ours, theirs))
     return differences, matched
@@ -269,6 +266,9 @@ def _cause(
 ) -> tuple[str | None, str]:
     """Why the two sides of one decision differ (None: they do not), and how."""
     if ours is None or theirs is None:
+        present = ours or theirs
+        if present is not None and not present.filled:
+            return None, ""  # an order that never filled changed nothing
         what = "only in the backtest" if ours is None else "only live"
         if first is None or last is None or not first <= ts <= last:
             return "outside_run", what
@@ -293,7 +293,7 @@ def _pair(ours: Side, theirs: Side, diverged: bool) -> tuple[str | None, str]:
             "filled at another time",
         ),
         (not _same(ours.price, theirs.price), "unexplained", "filled at another price"),
-        (ours.filled < ours.quantity, "partial_fill", "partly filled live"),
+        (ours.filled < theirs.filled, "partial_fill", "partly filled live"),
         (
             not _same(ours.filled, theirs.filled),
             "unexplained",

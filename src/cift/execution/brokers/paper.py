@@ -27,6 +27,7 @@ from decimal import Decimal
 from cift.backtest.config import BacktestConfig
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import Venue
+from cift.core.timeutil import to_ns
 from cift.db.models.ledger import OrderState
 from cift.execution.brokers.base import (
     BrokerEvent,
@@ -118,20 +119,27 @@ class PaperBroker:
             self._waiting.append(sim)
         return self._answer(order.client_order_id, sim)
 
-    def _enter(self, sim: Order) -> None:
-        """Put an order on the venue at the market's current time."""
+    def _enter(self, sim: Order, at_ns: int | None = None) -> None:
+        """Put an order on the venue at the market's current time (or ``at_ns``)."""
         self._submitting = True
         try:
-            self.venue.submit(sim, self.now_ns)
+            self.venue.submit(sim, self.now_ns if at_ns is None else at_ns)
         finally:
             self._submitting = False
         if sim.status is OrderStatus.REJECTED:
             self._refused.add(self._clients[sim.id])
 
-    def resume(self, order: BrokerOrder, filled_before: Decimal) -> BrokerEvent:
-        """Send an order again after a restart: ``filled_before`` was filled already."""
+    def resume(
+        self, order: BrokerOrder, filled_before: Decimal, sent_at: datetime | None = None
+    ) -> BrokerEvent:
+        """Send an order again after a restart: ``filled_before`` was filled already, and
+        it works from ``sent_at`` (when first sent), as if the venue had kept it."""
         answer = self.submit(order)
         self._base[order.client_order_id] = filled_before
+        sim = self._orders[order.client_order_id]
+        if sent_at is not None and sim in self._waiting:
+            self._waiting.remove(sim)
+            self._enter(sim, to_ns(sent_at))
         return answer
 
     def cancel(self, client_order_id: str) -> None:

@@ -156,9 +156,10 @@ class LiveContext(Context):
 
     def submit(self, order: Order) -> Order:
         order.created_ns = self.now
-        quantity, side = self._quantity(order)
+        quantity, side, why = self._quantity(order)
         if quantity <= 0:
-            order.status, order.reason = OrderStatus.FILLED, AT_TARGET
+            status = OrderStatus.FILLED if why == AT_TARGET else OrderStatus.REJECTED
+            order.status, order.reason = status, why
             return order
         self._sequence += 1
         request = OrderRequest(
@@ -179,11 +180,11 @@ class LiveContext(Context):
         self._orders[order.id] = (order, row.client_order_id)
         return order
 
-    def _quantity(self, order: Order) -> tuple[float, int]:
+    def _quantity(self, order: Order) -> tuple[float, int, str]:
         """Quantity and side; a target percent is sized now, at the last price, as the
         backtest does with ``sizing="decision"``."""
         if order.target_fraction is None:
-            return order.quantity, int(order.side)
+            return order.quantity, int(order.side), ""
         price = self.marks.get(order.symbol)
         if price is None or not price > 0:
             raise ValidationError(f"No price for {order.symbol} yet to size the order.")
@@ -192,7 +193,7 @@ class LiveContext(Context):
             for o in self.open_orders()
             if o.side > 0
         )
-        change = target_change(
+        change, why = target_change(
             self.config,
             order.target_fraction,
             self.equity,
@@ -201,7 +202,7 @@ class LiveContext(Context):
             self.book.cash - committed,
             self.traded(),
         )
-        return abs(change), 1 if change >= 0 else -1
+        return abs(change), 1 if change >= 0 else -1, why
 
     def cancel(self, order_id: int) -> None:
         found = self._orders.get(order_id)
