@@ -52,7 +52,7 @@ LIMIT_CASES = [
     ),
     ({"restricted_symbols": ["AAA"]}, order(), "restricted_symbol"),
     ({"allowed_symbols": ["BBB"]}, order(), "symbol_not_allowed"),
-    ({}, order(quantity=101), "buying_power"),
+    ({}, order(quantity=102), "buying_power"),  # 102 x 99 > 10,000
     ({}, order(side=-1), "short_selling"),
 ]
 
