@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 import typer
@@ -16,18 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.config import BacktestConfig
 from cift.core.errors import NotFoundError, ValidationError
-from cift.core.settings import Settings
-from cift.core.timeutil import from_ns
+from cift.core.timeutil import from_ns, parse_when
 from cift.data.bus import open_bus
-from cift.data.providers.live import LiveFeed, get_feed
-from cift.data.providers.synthetic.stream import SyntheticFeed, latest_open
+from cift.data.providers.live import get_feed
+from cift.data.providers.synthetic.config import SimulatorConfig
+from cift.data.providers.synthetic.provider import SyntheticProvider
+from cift.data.providers.synthetic.stream import latest_open
 from cift.data.stream.board import open_board
 from cift.db.engine import transaction
 from cift.db.models import AccountMode, BrokerKind, TradingAccount
 from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, open_account
-from cift.execution.live.session import feed_start, paper_runner, trade, warm_up
+from cift.execution.live.session import paper_runner, prepare, trade
 from cift.execution.parity import parity
 from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
 from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
@@ -63,21 +65,27 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _account(db: sessionmaker[Session], owner: uuid.UUID, name: str, cash: float) -> TradingAccount:
-    """The owner's account ``name``; a paper account with ``cash`` is opened if none is."""
+    """The owner's paper account ``name``; one with ``cash`` is opened if none is."""
     try:
-        return account_named(db, owner, name)
+        found = account_named(db, owner, name)
     except NotFoundError:
         spec = AccountSpec(name=name, initial_cash=Decimal(repr(cash)))
         account = open_account(db, owner, spec)
         console.print(f"Opened paper account {name} with {cash:,.2f} {account.base_currency}.")
         return account
+    if found.broker is not BrokerKind.PAPER or found.mode is not AccountMode.PAPER:
+        raise ValidationError(
+            f"Account {found.name} trades at {found.broker.value}; 'cift trade run' trades "
+            "paper accounts."
+        )
+    return found
 
 
 @app.command("run")
 def run_command(
     account: str = ACCOUNT,
-    strategy: str = typer.Option(..., help=STRATEGY_HELP),
-    symbols: str = typer.Option(..., help="Comma-separated symbols, e.g. AAA,BBB."),
+    strategy: str | None = typer.Option(None, help=STRATEGY_HELP),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols, e.g. AAA,BBB."),
     param: list[str] | None = typer.Option(None, "--param", help=PARAM_HELP),
     timeframe: str = typer.Option("1m", help="Bar length the strategy trades on."),
     duration: str | None = typer.Option(None, help="Stop after this long (e.g. 60s, 5m)."),
@@ -107,29 +115,28 @@ def run_command(
     settings = live_settings(bus, store)
     with metadata_db() as (_, db):
         owner = owner_id(db, user)
-        chosen = _account(db, owner, account, cash)
-        if chosen.broker is not BrokerKind.PAPER or chosen.mode is not AccountMode.PAPER:
-            raise ValidationError(
-                f"Account {chosen.name} trades at {chosen.broker.value}; this version runs "
-                "paper accounts only."
-            )
-        cls = get_strategy(strategy)
-        params = cls.resolve(cls.parse_params(parse_params(param)).model_dump(), settings)
-        typed = cls.parse_params(params)
-        bars = Timeframe.parse(timeframe)
-        config = BacktestConfig.from_description(
-            costs(float(chosen.cash), commission_bps, 0.0)
-            | {"fractional": fractional, "sizing": "decision"}
-        )
-        wanted = split_symbols(symbols)
         if resume is not None:
             run = resume_run(db, owner, _run_id(resume))
         else:
-            run = start_run(
-                db, owner, chosen, cls.name, params, wanted, str(bars), config.describe()
+            if strategy is None or symbols is None:
+                raise ValidationError("Name --strategy and --symbols (or --resume RUN_ID).")
+            chosen = _account(db, owner, account, cash)
+            cls = get_strategy(strategy)
+            params = cls.resolve(cls.parse_params(parse_params(param)).model_dump(), settings)
+            config = BacktestConfig.from_description(
+                costs(float(chosen.cash), commission_bps, 0.0)
+                | {"fractional": fractional, "sizing": "decision"}
             )
+            wanted = split_symbols(symbols)
+            timeframe_text = str(Timeframe.parse(timeframe))
+            run = start_run(
+                db, owner, chosen, cls.name, params, wanted, timeframe_text, config.describe()
+            )
+        cls = get_strategy(run.strategy)
+        typed = cls.parse_params(dict(run.params))
+        config = BacktestConfig.from_description(dict(run.config))
+        bars = Timeframe.parse(run.timeframe)
         runner = paper_runner(db, settings, run, cls, typed, config)
-        feed, begin = _feed(settings, provider, speed, feed_start(run, bars) or start)
         stop = stop_on_signals()
         stop_after(stop, duration)
         board = open_board(settings)
@@ -138,7 +145,8 @@ def run_command(
         state, error = RunState.STOPPED, None
         try:
             with market_store(settings) as market, Live(console=console) as live:
-                warm_up(runner, market, run.symbols, begin)
+                begin = prepare(runner, market, _first_time(provider, start))
+                feed = get_feed(provider, settings, **_feed_options(provider, speed, begin))
                 stats = trade(
                     runner,
                     bus=open_bus(settings),
@@ -159,20 +167,19 @@ def run_command(
         _summary(db, owner, run.id)
 
 
-def _feed(
-    settings: Settings, provider: str, speed: float | None, start: str | datetime | None
-) -> tuple[LiveFeed, datetime]:
-    """The live feed and the time it starts at (the simulator's latest session open
-    unless told otherwise; now for a real feed)."""
-    synthetic = provider == "synthetic"
-    feed = get_feed(
-        provider, settings, **feed_options(provider, speed, start if synthetic else None)
-    )
-    if isinstance(feed, SyntheticFeed):
-        if feed.start_ns is None:
-            feed.start_ns = latest_open(feed.provider, time.time_ns())
-        return feed, from_ns(feed.start_ns)
-    return feed, from_ns(time.time_ns())
+def _first_time(provider: str, start: str | None) -> datetime:
+    """Where a new run's feed starts: ``start``, the simulator's latest session open, or
+    now for a real feed."""
+    if start is not None:
+        return parse_when(start)
+    now = time.time_ns()
+    if provider == "synthetic":
+        return from_ns(latest_open(SyntheticProvider(SimulatorConfig.from_options({})), now))
+    return from_ns(now)
+
+
+def _feed_options(provider: str, speed: float | None, begin: datetime) -> dict[str, Any]:
+    return feed_options(provider, speed, begin if provider == "synthetic" else None)
 
 
 def _run_id(text: str) -> uuid.UUID:

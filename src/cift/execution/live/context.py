@@ -85,7 +85,8 @@ class LiveContext(Context):
         self._derived: Derived | None = None
         self._values: dict[str, dict[str, float | None]] = {}
         self._history: dict[str, deque[tuple[int, float, float, float, float, float]]] = {}
-        self._orders: dict[int, tuple[Order, str]] = {}
+        self._open: dict[int, tuple[Order, str]] = {}
+        """The strategy's open orders by id, with their client order ids."""
         self._ids = itertools.count(1)
         self._sequence = 0
         self.traded: Callable[[], float] = lambda: 0.0
@@ -127,23 +128,29 @@ class LiveContext(Context):
         )
 
     def refresh(self, book: Book, orders: list[LedgerOrder]) -> list[Order]:
-        """Take the ledger's account and this run's orders; the strategy's orders whose
-        status changed."""
+        """Take the ledger's account and the rows of the open orders; the strategy's
+        orders whose status changed (closed ones are let go)."""
         self.book = book
         changed = []
-        by_client = {client: order for order, client in self._orders.values()}
+        by_client = {client: (oid, order) for oid, (order, client) in self._open.items()}
         for row in orders:
-            order = by_client.get(row.client_order_id)
-            if order is None:
+            found = by_client.get(row.client_order_id)
+            if found is None:
                 continue
-            status = STATUS[row.state]
-            filled = float(row.filled_quantity)
+            oid, order = found
+            status, filled = STATUS[row.state], float(row.filled_quantity)
             if status is not order.status or filled != order.filled:
                 order.status, order.filled = status, filled
                 order.average_price = float(row.average_price or 0)
                 order.reason = row.reason or ""
                 changed.append(order)
+            if not status.is_open:
+                del self._open[oid]
         return changed
+
+    def open_clients(self) -> list[str]:
+        """Client order ids of the strategy's orders still open (what ``refresh`` reads)."""
+        return [client for _, client in self._open.values()]
 
     # Context primitives
 
@@ -177,7 +184,8 @@ class LiveContext(Context):
         order.quantity, order.side = quantity, type(order.side)(side)
         order.status, order.reason = STATUS[row.state], row.reason or ""
         order.filled = float(row.filled_quantity)
-        self._orders[order.id] = (order, row.client_order_id)
+        if order.status.is_open:
+            self._open[order.id] = (order, row.client_order_id)
         return order
 
     def _quantity(self, order: Order) -> tuple[float, int, str]:
@@ -205,8 +213,8 @@ class LiveContext(Context):
         return abs(change), 1 if change >= 0 else -1, why
 
     def cancel(self, order_id: int) -> None:
-        found = self._orders.get(order_id)
-        if found is not None and found[0].status.is_open:
+        found = self._open.get(order_id)
+        if found is not None:
             self.oms.cancel(found[1])
 
     def position(self, symbol: str | None = None) -> float:
@@ -223,9 +231,7 @@ class LiveContext(Context):
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         return [
-            order
-            for order, _ in self._orders.values()
-            if order.status.is_open and (symbol is None or order.symbol == symbol)
+            order for order, _ in self._open.values() if symbol is None or order.symbol == symbol
         ]
 
     def feature(self, name: str, symbol: str | None = None) -> float | None:

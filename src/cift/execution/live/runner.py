@@ -30,6 +30,7 @@ from cift.db.models import TradingAccount
 from cift.db.models.ledger import LedgerOrder, LedgerPosition, TradingRun
 from cift.execution import halts
 from cift.execution.brokers.paper import PaperBroker, decimal
+from cift.execution.live.aligned import TimeAligner
 from cift.execution.live.context import Book, LiveContext
 from cift.execution.oms import OrderManager
 from cift.model import Timeframe
@@ -80,6 +81,7 @@ class LiveRunner:
         self.ctx.declare(self.strategy.features(), self.strategy.derived if overridden else None)
         self._bars_before = run.bars_seen
         self.stats = RunnerStats()
+        self.aligner = TimeAligner(self.symbols)
         self._timed = strategy_cls.on_time is not Strategy.on_time
         self._bar = BarView()
 
@@ -99,7 +101,9 @@ class LiveRunner:
         self.strategy.on_start()
 
     def stop(self, *, cancel_open: bool) -> None:
-        """Cancel the run's open orders (or keep them working), then stop the strategy."""
+        """Process the bars still held, cancel the run's open orders (or keep them
+        working), then stop the strategy."""
+        self.process(self.aligner.flush())
         if cancel_open:
             self.oms.cancel_all()
             self.oms.process()
@@ -107,7 +111,14 @@ class LiveRunner:
         self.strategy.on_stop()
 
     def on_bars(self, bars: pl.DataFrame) -> int:
-        """Process a batch of closed bars (any symbols); how many reached the strategy."""
+        """Take live bars as they come (any symbols, any order between symbols) and
+        process them in time order; how many reached the strategy."""
+        return self.process(self.aligner.add(bars))
+
+    def process(self, bars: pl.DataFrame) -> int:
+        """Process closed bars in time order; how many reached the strategy."""
+        if bars.is_empty():
+            return 0
         ordered = bars.select(BAR_COLUMNS).sort("ts", "symbol")
         ts_ns = ordered.get_column("ts").dt.epoch("ns").to_list()
         reached = 0
@@ -165,8 +176,9 @@ class LiveRunner:
                     select(LedgerPosition).where(LedgerPosition.account_id == self.account_id)
                 )
             }
+            tracked = self.ctx.open_clients()
             orders = list(
-                session.scalars(select(LedgerOrder).where(LedgerOrder.run_id == self.run_id))
+                session.scalars(select(LedgerOrder).where(LedgerOrder.client_order_id.in_(tracked)))
             )
             halted = halts.active(session, self.account_id) is not None
         for order in self.ctx.refresh(Book(float(account.cash), positions), orders):

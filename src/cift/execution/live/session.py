@@ -3,7 +3,7 @@ bars (the streaming stages), and the runner trading on the bars as one more cons
 
 The runner reads the ``bars`` topic as its own consumer group (``trade-<run id>``), and
 acknowledges a batch once every bar in it has been processed; its features are warmed up
-from the stored bars before the run's first live bar.
+from the stored bars before the run's first live bar (:func:`prepare`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cift.db.models.ledger import TradingRun
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.live.runner import LiveRunner, cash_of, positions_of
 from cift.features.pipeline import FeatureSet
-from cift.model import DataKind, Timeframe
+from cift.model import DataKind
 from cift.strategy.base import Strategy, StrategyParams
 
 WARMUP_BARS = 500
@@ -54,21 +54,34 @@ def paper_runner(
     return LiveRunner(db, settings, run, strategy_cls, params, broker, config)
 
 
-def warm_up(
-    runner: LiveRunner, store: MarketStore, symbols: Sequence[str], before: datetime
-) -> int:
-    """Feed each symbol's last stored bars before ``before`` to the features; how many."""
-    timeframe = runner.timeframe
-    stored = store.read(DataKind.BARS, symbols=list(symbols), timeframe=timeframe, end=before)
-    history = (
-        stored.sort("symbol", "ts").group_by("symbol", maintain_order=True).tail(WARMUP_BARS)
-    ).collect()
-    for symbol in symbols:
-        newest = history.filter(pl.col("symbol") == symbol).get_column("ts").dt.epoch("ns").max()
-        if isinstance(newest, int):
-            runner.done[symbol] = max(runner.done.get(symbol, newest), newest)
-    runner.on_bars(history)
-    return history.height
+def prepare(runner: LiveRunner, store: MarketStore, start: datetime) -> datetime:
+    """Start the runner from the store: reconcile with the broker, warm the features up on
+    the stored bars before the run, and for a resumed run trade the stored bars it has
+    not seen yet (made while it was down); where the live feed should start."""
+    runner.start()
+    symbols, timeframe, resumed = runner.symbols, runner.timeframe, bool(runner.done)
+    end = None if resumed else start
+    read = store.read(DataKind.BARS, symbols=symbols, timeframe=timeframe, end=end)
+    stored = read.collect().sort("symbol", "ts")
+    done = pl.DataFrame(
+        {"symbol": symbols, "_done": [runner.done.get(s, -1) for s in symbols]},
+        schema={"symbol": pl.String, "_done": pl.Int64},
+    )
+    marked = stored.join(done, on="symbol").with_columns(
+        (pl.col("ts").dt.epoch("ns") <= pl.col("_done")).alias("_seen")
+    )
+    if not resumed:
+        marked = marked.with_columns(pl.lit(True).alias("_seen"))
+    seen = marked.filter("_seen").group_by("symbol", maintain_order=True).tail(WARMUP_BARS)
+    for symbol, newest in (
+        seen.group_by("symbol").agg(pl.col("ts").max().dt.epoch("ns")).iter_rows()
+    ):
+        runner.done[symbol] = max(runner.done.get(symbol, newest), newest)
+    unseen = marked.filter(~pl.col("_seen"))
+    runner.process(pl.concat([seen, unseen]).drop("_done", "_seen"))
+    if resumed:
+        return from_ns(min(runner.done.values()) + timeframe.nanos)
+    return start
 
 
 def runner_stage(
@@ -108,7 +121,6 @@ def trade(
     """Trade until ``stop`` is set (or the feed ends): stream, make bars, and run the
     strategy on them; then drain every stage and stop the runner."""
     symbols = list(runner.symbols)
-    runner.start()
     downstream = Downstream("trade", runner_stage, {"runner": runner})
     try:
         return run_all(
@@ -126,11 +138,3 @@ def trade(
         )
     finally:
         runner.stop(cancel_open=cancel_open)
-
-
-def feed_start(run: TradingRun, timeframe: Timeframe) -> datetime | None:
-    """Where a resumed run's feed picks up: after the newest bar it processed."""
-    done = run.checkpoint.get("done") or {}
-    if not done:
-        return None
-    return from_ns(min(int(v) for v in done.values()) + timeframe.nanos)
