@@ -79,7 +79,7 @@ class OrderManager:
         self,
         db: sessionmaker[Session],
         account_id: uuid.UUID,
-        broker: Broker,
+        broker: Broker | None,
         *,
         run_id: uuid.UUID | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -93,6 +93,8 @@ class OrderManager:
         """Last prices, for the risk checks (the runner keeps them current)."""
         self.rate = OrderRate()
         self.halted = False
+        self._cancels_sent: set[str] = set()
+        self._started = utcnow()
 
     # Orders
 
@@ -171,6 +173,8 @@ class OrderManager:
         return rejection
 
     def _send(self, order: LedgerOrder, *, filled_before: Decimal | None = None) -> LedgerOrder:
+        if self.broker is None:
+            return order  # queued: the account's trading session sends it
         sent = BrokerOrder(
             client_order_id=order.client_order_id,
             symbol=order.symbol,
@@ -203,11 +207,12 @@ class OrderManager:
             return row
 
     def cancel(self, order_id: str) -> LedgerOrder:
-        """Ask the broker to cancel (an order never sent is canceled at once)."""
+        """Ask the broker to cancel (an order never sent is withdrawn at once). Without a
+        broker the request is recorded for the account's trading session to send."""
         with transaction(self.db) as session:
             order = self._find(session, order_id)
             now = self.clock()
-            if order.state is OrderState.NEW and self.broker.find(order.client_order_id) is None:
+            if order.state is OrderState.NEW and self._never_sent(order):
                 order.reason = "withdrawn before it was sent"
                 record(session, order, OrderEventKind.REJECT, now, details={"reason": order.reason})
                 return order
@@ -215,8 +220,42 @@ class OrderManager:
                 record(session, order, OrderEventKind.SUBMIT, now)
                 record(session, order, OrderEventKind.ACCEPT, now)
             record(session, order, OrderEventKind.CANCEL_REQUEST, now)
-        self.broker.cancel(order.client_order_id)
+        if self.broker is not None:
+            self.broker.cancel(order.client_order_id)
+            self._cancels_sent.add(order.client_order_id)
         return order
+
+    def _never_sent(self, order: LedgerOrder) -> bool:
+        if self.broker is None:
+            return order.submitted_at is None
+        return self.broker.find(order.client_order_id) is None
+
+    def pump(self) -> int:
+        """Send what other processes (the API, the CLI) asked for on this account: new
+        orders waiting to be sent and cancels requested; how many."""
+        assert self.broker is not None
+        with self.db() as session:
+            waiting = list(
+                session.scalars(
+                    select(LedgerOrder).where(
+                        LedgerOrder.account_id == self.account_id,
+                        LedgerOrder.state.in_([OrderState.NEW, OrderState.PENDING_CANCEL]),
+                    )
+                )
+            )
+        sent = 0
+        for order in waiting:
+            if order.state is OrderState.NEW and order.created_at < self._started:
+                continue  # recover() dealt with those
+            if order.state is OrderState.NEW:
+                self._send(order)
+            elif order.client_order_id not in self._cancels_sent:
+                self.broker.cancel(order.client_order_id)
+                self._cancels_sent.add(order.client_order_id)
+            else:
+                continue
+            sent += 1
+        return sent
 
     def cancel_all(self) -> int:
         """Cancel every open order of the account (the kill switch); how many."""
@@ -237,6 +276,8 @@ class OrderManager:
 
     def process(self) -> int:
         """Apply every event the broker has for us; how many."""
+        if self.broker is None:
+            return 0
         events = self.broker.events()
         for event in events:
             with transaction(self.db) as session:
@@ -279,6 +320,7 @@ class OrderManager:
                     .order_by(LedgerOrder.created_at)
                 )
             )
+        assert self.broker is not None
         for order in orders:
             status = self.broker.find(order.client_order_id)
             if status is None:

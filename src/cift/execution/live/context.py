@@ -33,7 +33,7 @@ from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
 from cift.features.engine import LiveFeatures
 from cift.features.spec import parse_call
-from cift.model.orders import Order, OrderStatus
+from cift.model.orders import Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from cift.strategy.context import Context
 
 Derived = Callable[[pl.DataFrame], dict[str, pl.Series]]
@@ -147,6 +147,28 @@ class LiveContext(Context):
             if not status.is_open:
                 del self._open[oid]
         return changed
+
+    def adopt(self, rows: list[LedgerOrder]) -> None:
+        """Track the run's orders still open in the ledger (after a restart), so sizing
+        and ``open_orders`` see them as before."""
+        tracked = set(self.open_clients())
+        for row in rows:
+            if row.client_order_id in tracked or not row.state.is_open:
+                continue
+            order = Order(
+                id=self.new_order_id(),
+                symbol=row.symbol,
+                side=OrderSide(row.side),
+                quantity=float(row.quantity),
+                type=OrderType(row.order_type.value),
+                tif=TimeInForce(row.time_in_force.value),
+                limit_price=None if row.limit_price is None else float(row.limit_price),
+                stop_price=None if row.stop_price is None else float(row.stop_price),
+                status=STATUS[row.state],
+                filled=float(row.filled_quantity),
+                tag=row.tag or "",
+            )
+            self._open[order.id] = (order, row.client_order_id)
 
     def open_clients(self) -> list[str]:
         """Client order ids of the strategy's orders still open (what ``refresh`` reads)."""

@@ -3,9 +3,10 @@
 Each bar goes through the same steps as in the backtest engine: the broker matches the
 working orders against it (the paper broker with the backtest's own venue), the fills
 are booked, then the strategy sees the bar and decides. A bar is processed once: each
-symbol's newest processed bar is checkpointed in the run's record, and a bar at or
-before it (the bus delivering again after a crash, or history read to warm the
-features up) only moves the features and the history, never the strategy.
+symbol's newest processed bar is checkpointed in the run's record as soon as it is
+processed, and a bar at or before it (the bus delivering again after a crash, or
+history read to warm the features up) only moves the features and the history, never
+the strategy.
 
 After a restart the OMS first reconciles with the broker (orders it never received are
 sent again under their client ids); bars the strategy already saw are skipped, so
@@ -14,6 +15,7 @@ nothing it decided is decided twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +32,7 @@ from cift.db.models import TradingAccount
 from cift.db.models.ledger import LedgerOrder, LedgerPosition, TradingRun
 from cift.execution import halts
 from cift.execution.brokers.paper import PaperBroker, decimal
+from cift.execution.ledger import OPEN_STATES
 from cift.execution.live.aligned import TimeAligner
 from cift.execution.live.context import Book, LiveContext
 from cift.execution.oms import OrderManager
@@ -37,6 +40,8 @@ from cift.model import Timeframe
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView
 
+PUMP_SECONDS = 1.0
+"""How often the runner sends what other processes queued on its account."""
 BAR_COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume")
 
 
@@ -82,6 +87,7 @@ class LiveRunner:
         self._bars_before = run.bars_seen
         self.stats = RunnerStats()
         self.aligner = TimeAligner(self.symbols)
+        self._pumped = 0.0
         self._timed = strategy_cls.on_time is not Strategy.on_time
         self._bar = BarView()
 
@@ -97,6 +103,16 @@ class LiveRunner:
                 recovery.fills_booked,
             )
         self.oms.process()
+        with self.db() as session:
+            self.ctx.adopt(
+                list(
+                    session.scalars(
+                        select(LedgerOrder).where(
+                            LedgerOrder.run_id == self.run_id, LedgerOrder.state.in_(OPEN_STATES)
+                        )
+                    )
+                )
+            )
         self.sync()
         self.strategy.on_start()
 
@@ -127,9 +143,8 @@ class LiveRunner:
                 self._warm(symbol, ts, tuple(ohlcv))
                 continue
             self._trade(symbol, ts, tuple(ohlcv))
+            self._checkpoint()  # per bar: a crash replays at most the bar it was on
             reached += 1
-        if reached:
-            self._checkpoint()
         return reached
 
     def _warm(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
@@ -138,6 +153,10 @@ class LiveRunner:
         self.stats.warm_bars += 1
 
     def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
+        if time.monotonic() - self._pumped >= PUMP_SECONDS:
+            self._pumped = time.monotonic()
+            if self.oms.pump():  # orders and cancels placed through the API or the CLI
+                self.sync()
         close_ns = ts + self.timeframe.nanos
         o, h, low, c, v = ohlcv
         self.broker.on_bar(symbol, ts, close_ns, (o, h, low, c, v))
