@@ -28,6 +28,9 @@ from cift.db.models import Role, TrainingJob, User
 from cift.db.repositories.backtests import BacktestRecords
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.alerts import AlertSpec, create_alert
+from cift.execution.oms import OrderManager
+from cift.execution.requests import OrderRequest
+from cift.execution.runs import start_run
 from cift.identity import keys
 from cift.identity.scopes import Scope
 from cift.ml import tracking
@@ -73,6 +76,12 @@ OWNED_FACTORIES: dict[str, Callable[[Any, uuid.UUID], Any]] = {
             kind="cv",
             request={},
         )
+    ),
+    "order_id": lambda db, owner: OrderManager(
+        db, OWNED_FACTORIES["account_id"](db, owner).id, None
+    ).submit(OrderRequest(symbol="NVDA", side=-1, quantity=Decimal(1))),
+    "trading_run_id": lambda db, owner: start_run(
+        db, owner, OWNED_FACTORIES["account_id"](db, owner), "sma_cross", {}, ["NVDA"], "1m", {}
     ),
     "alert_id": lambda db, owner: create_alert(
         db,
@@ -187,8 +196,19 @@ def _query(operation: dict[str, Any]) -> dict[str, str]:
     }
 
 
+BODIES = {
+    "OrderRequest": {"symbol": "NVDA", "side": 1, "quantity": "1"},
+    "HaltIn": {"reason": "route matrix"},
+}
+"""Bodies for the request schemas that require fields (validation comes before the
+ownership check, so an empty body would never reach it)."""
+
+
 def call(world: World, method: str, url: str, operation: dict[str, Any], headers: dict[str, str]):  # type: ignore[no-untyped-def]
-    body = {} if "requestBody" in operation else None
+    body = None
+    if "requestBody" in operation:
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        body = BODIES.get(schema.get("$ref", "").rsplit("/", 1)[-1], {})
     return world.client.request(method, url, params=_query(operation), json=body, headers=headers)
 
 

@@ -51,6 +51,7 @@ from .routers import (
     models,
     stream,
     system,
+    trading,
     users,
 )
 from .schemas.problem import PROBLEM_MEDIA_TYPE
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lineage.router,
         alerts.router,
         stream.router,
+        trading.router,
     )
     for router in routers:
         app.include_router(router)
