@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.config import BacktestConfig
@@ -16,9 +16,10 @@ from cift.backtest.engine import run_backtest
 from cift.core.settings import Settings
 from cift.data.store import open_store
 from cift.db.models import Role
-from cift.db.models.ledger import LedgerOrder, TradingRun
+from cift.db.models.ledger import LedgerOrder, OrderState, TradingRun
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import paper_runner
+from cift.execution.metrics import TradingMetrics
 from cift.execution.parity import parity
 from cift.execution.runs import start_run
 from cift.model import DataKind, Timeframe
@@ -65,12 +66,15 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
     first, rest = ordered.head(300), ordered.slice(300)
     rest_count = rest.height
 
-    runner = paper_runner(db, settings, run, SmaCross, SmaCross.parse_params(PARAMS), CONFIG)
+    metrics = TradingMetrics()
+    runner = paper_runner(
+        db, settings, run, SmaCross, SmaCross.parse_params(PARAMS), CONFIG, metrics
+    )
     runner.start()
     assert runner.on_bars(first) == 300
     # the process dies here; a new one takes the same run and is handed every bar again
     again = paper_runner(
-        db, settings, _reload(db, run), SmaCross, SmaCross.parse_params(PARAMS), CONFIG
+        db, settings, _reload(db, run), SmaCross, SmaCross.parse_params(PARAMS), CONFIG, metrics
     )
     again.start()
     with db() as session:
@@ -83,6 +87,16 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
 
     ledger = assert_consistent(db, run.account_id)
     assert ledger["orders"] > 20
+    with db() as session:
+        filled = session.scalars(
+            select(func.count())
+            .select_from(LedgerOrder)
+            .where(LedgerOrder.state == OrderState.FILLED)
+        ).one()
+    sample = metrics.registry.get_sample_value
+    assert sample("cift_orders_total", {"state": "filled"}) == filled
+    assert sample("cift_order_submit_ack_seconds_count") == ledger["orders"] + 1  # one resent
+    assert sample("cift_open_orders") == 0
     saved = _reload(db, run)
     assert saved.bars_seen == bars.height
     assert saved.checkpoint["done"] == {

@@ -30,6 +30,7 @@ from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import paper_runner, prepare, trade
+from cift.execution.metrics import TradingMetrics
 from cift.execution.parity import parity
 from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
 from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
@@ -42,6 +43,7 @@ from .console import console, print_json
 from .context import market_store, split_symbols
 from .live import (
     BUS_HELP,
+    METRICS_HELP,
     PROVIDER_HELP,
     SPEED_HELP,
     STORE_HELP,
@@ -101,6 +103,7 @@ def run_command(
     ),
     bus: str | None = typer.Option(None, "--bus", help=BUS_HELP),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    metrics_port: int = typer.Option(0, min=0, max=65535, help=METRICS_HELP),
     user: str = OWNER,
 ) -> None:
     """Trade STRATEGY on live bars through the OMS, the risk checks and the paper broker.
@@ -136,7 +139,10 @@ def run_command(
         typed = cls.parse_params(dict(run.params))
         config = BacktestConfig.from_description(dict(run.config))
         bars = Timeframe.parse(run.timeframe)
-        runner = paper_runner(db, settings, run, cls, typed, config)
+        metrics = TradingMetrics()
+        if metrics_port:
+            metrics.serve(metrics_port)
+        runner = paper_runner(db, settings, run, cls, typed, config, metrics)
         stop = stop_on_signals()
         stop_after(stop, duration)
         board = open_board(settings)

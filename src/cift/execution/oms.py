@@ -15,6 +15,7 @@ The rules that make lost, missed and duplicate orders impossible:
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from cift.execution import halts
 from cift.execution.accounts import RiskLimits
 from cift.execution.brokers.base import Broker, BrokerEvent, BrokerEventKind, BrokerOrder
 from cift.execution.ledger import OPEN_STATES, book_fill, record, risk_book
+from cift.execution.metrics import TradingMetrics
 from cift.execution.requests import OrderRequest, client_order_id
 from cift.execution.risk import OrderRate, RiskRejection, check
 from cift.execution.state import OrderEventKind
@@ -83,6 +85,7 @@ class OrderManager:
         *,
         run_id: uuid.UUID | None = None,
         clock: Callable[[], datetime] = utcnow,
+        metrics: TradingMetrics | None = None,
     ) -> None:
         self.db = db
         self.account_id = account_id
@@ -93,6 +96,7 @@ class OrderManager:
         """Last prices, for the risk checks (the runner keeps them current)."""
         self.rate = OrderRate()
         self.halted = False
+        self.metrics = metrics
         self._cancels_sent: set[str] = set()
         self._started = utcnow()
 
@@ -149,8 +153,11 @@ class OrderManager:
         if rejection is not None:
             order.reason = str(rejection)[:500]
             record(session, order, OrderEventKind.REJECT, now, details={"risk": rejection.code})
+            if self.metrics is not None:
+                self.metrics.rejections.labels(rejection.code).inc()
         else:
             self.rate.record()
+        self._count(order.state)
         return order
 
     def _refusal(
@@ -187,10 +194,13 @@ class OrderManager:
         )
         resume = getattr(self.broker, "resume", None)
         try:
+            began = time.perf_counter()
             if filled_before is not None and resume is not None:
                 answer = resume(sent, filled_before, order.submitted_at)
             else:
                 answer = self.broker.submit(sent)
+            if self.metrics is not None:
+                self.metrics.ack_latency.observe(time.perf_counter() - began)
         except BrokerError as exc:
             logger.warning(
                 "order {} not confirmed by {}: {}", sent.client_order_id, self.broker.name, exc
@@ -293,13 +303,16 @@ class OrderManager:
     def _apply(self, session: Session, order: LedgerOrder, event: BrokerEvent) -> None:
         if event.kind is BrokerEventKind.FILL:
             assert event.fill is not None
-            book_fill(session, order, event.fill)
+            if book_fill(session, order, event.fill) is not None:
+                self._count(order.state)
             return
         kind = _EVENT_KINDS[event.kind]
         if kind is OrderEventKind.CANCEL_REJECT and order.state is not OrderState.PENDING_CANCEL:
             return  # the order filled or closed meanwhile: the refusal is old news
         details = {"reason": event.reason} if event.reason else None
         changed = record(session, order, kind, event.at, details=details)
+        if changed:
+            self._count(order.state)
         if changed and event.reason and kind in _CLOSING:
             order.reason = event.reason[:500]
 
@@ -355,6 +368,10 @@ class OrderManager:
                     record(session, row, final, self.clock(), details={"reason": "reconciled"})
             outcome.reconciled.append(order.client_order_id)
         return outcome
+
+    def _count(self, state: OrderState) -> None:
+        if self.metrics is not None:
+            self.metrics.orders.labels(state.value).inc()
 
     # Lookups
 

@@ -35,6 +35,7 @@ from cift.execution.brokers.paper import PaperBroker, decimal
 from cift.execution.ledger import OPEN_STATES
 from cift.execution.live.aligned import TimeAligner
 from cift.execution.live.context import Book, LiveContext
+from cift.execution.metrics import TradingMetrics
 from cift.execution.oms import OrderManager
 from cift.model import Timeframe
 from cift.strategy.base import Strategy, StrategyParams
@@ -67,6 +68,7 @@ class LiveRunner:
         params: StrategyParams,
         broker: PaperBroker,
         config: BacktestConfig,
+        metrics: TradingMetrics | None = None,
     ) -> None:
         self.db = db
         self.run_id = run.id
@@ -74,7 +76,9 @@ class LiveRunner:
         self.symbols = list(run.symbols)
         self.timeframe = Timeframe.parse(run.timeframe)
         self.broker = broker
-        self.oms = OrderManager(db, run.account_id, broker, run_id=run.id)
+        self.metrics = metrics
+        self.initial_cash = float(run.config.get("initial_cash", 0.0))
+        self.oms = OrderManager(db, run.account_id, broker, run_id=run.id, metrics=metrics)
         self.done: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("done", {}).items()}
         """Per symbol, the open time (ns) of the newest bar the strategy has seen."""
         self.first: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("first", {}).items()}
@@ -202,10 +206,22 @@ class LiveRunner:
             halted = halts.active(session, self.account_id) is not None
         for order in self.ctx.refresh(Book(float(account.cash), positions), orders):
             self.strategy.on_order(order)
+        self._report()
         if halted and not self.oms.halted:
             self.oms.halted = True
             logger.warning("run {}: trading is halted; canceling its open orders", self.run_id)
             self.oms.cancel_all()
+
+    def _report(self) -> None:
+        """Open orders, position values, equity and P&L to the metrics."""
+        if self.metrics is None:
+            return
+        ctx = self.ctx
+        self.metrics.open_orders.set(len(ctx.open_clients()))
+        for symbol, quantity in ctx.book.positions.items():
+            self.metrics.position_value.labels(symbol).set(quantity * ctx.marks.get(symbol, 0.0))
+        self.metrics.equity.set(ctx.equity)
+        self.metrics.pnl.set(ctx.equity - self.initial_cash)
 
     def _checkpoint(self) -> None:
         with transaction(self.db) as session:

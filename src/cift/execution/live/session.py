@@ -27,6 +27,7 @@ from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.db.models.ledger import TradingRun
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.live.runner import LiveRunner, cash_of, positions_of
+from cift.execution.metrics import TradingMetrics
 from cift.features.pipeline import FeatureSet
 from cift.model import DataKind
 from cift.strategy.base import Strategy, StrategyParams
@@ -43,6 +44,7 @@ def paper_runner(
     strategy_cls: type[Strategy],
     params: StrategyParams,
     config: BacktestConfig,
+    metrics: TradingMetrics | None = None,
 ) -> LiveRunner:
     """A runner on the paper broker, its simulated account started from the ledger."""
     broker = PaperBroker(
@@ -51,7 +53,7 @@ def paper_runner(
         cash=float(cash_of(db, run.account_id)),
         positions=positions_of(db, run.account_id),
     )
-    return LiveRunner(db, settings, run, strategy_cls, params, broker, config)
+    return LiveRunner(db, settings, run, strategy_cls, params, broker, config, metrics)
 
 
 def prepare(runner: LiveRunner, store: MarketStore, start: datetime) -> datetime:

@@ -1,0 +1,69 @@
+"""``cift trade`` as a user types it: a paper run on the simulator, its orders with fills,
+positions, the run list, its parity with the backtest, the kill switch, and mistakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.running import cift
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CIFT_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def test_a_paper_run_its_ledger_and_its_parity(home: Path) -> None:
+    out = cift(
+        "trade", "run", "--account", "paper-1", "--strategy", "sma_cross",
+        "--symbols", "AAA,BBB", "--param", "fast=3", "--param", "slow=8",
+        "--speed", "1200", "--duration", "6s",
+    )  # fmt: skip
+    assert "Opened paper account paper-1" in out
+    (run,) = json.loads(cift("trade", "runs", "--json"))
+    assert run["state"] == "stopped"
+    assert run["bars_seen"] > 100
+    orders = json.loads(cift("trade", "orders", "--account", "paper-1", "--json"))
+    assert len(orders) == run["orders"] > 5
+    assert [o for o in orders if o["state"] == "filled"]
+    for order in orders:  # each order's fills add up to what it filled
+        assert sum(float(f["quantity"]) for f in order["fills"]) == float(order["filled_quantity"])
+    working = [o for o in orders if o["state"] in ("new", "submitted", "accepted")]
+    assert working == []  # canceled at the stop
+    book = json.loads(cift("trade", "positions", "--account", "paper-1", "--json"))
+    net: dict[str, float] = {}
+    for order in orders:
+        done = order["side"] * float(order["filled_quantity"])
+        net[order["symbol"]] = net.get(order["symbol"], 0.0) + done
+    assert {p["symbol"]: float(p["quantity"]) for p in book["positions"]} == net
+    report = json.loads(cift("trade", "parity", run["id"], "--json"))
+    assert report["unexplained"] == 0
+    assert report["live_orders"] == run["orders"]
+    assert "No unexplained difference" in cift("trade", "parity", run["id"])
+
+
+def test_halt_reset_and_mistakes(home: Path) -> None:
+    assert "paper-1" in cift(
+        "trade",
+        "run",
+        "--account",
+        "paper-1",
+        "--strategy",
+        "sma_cross",
+        "--symbols",
+        "AAA",
+        "--speed",
+        "1200",
+        "--duration",
+        "1s",
+    )
+    assert "Halted paper-1" in cift("trade", "halt", "--account", "paper-1", "--reason", "test")
+    assert "Lifted 1 halt" in cift("trade", "reset", "--account", "paper-1")
+    assert "Name one --account" in cift("trade", "halt", "--reason", "x", code=2)
+    assert "No trading account named 'nope'" in cift("trade", "orders", "--account", "nope", code=1)
+    assert "Name --strategy and --symbols" in cift("trade", "run", "--account", "paper-1", code=2)
+    assert "is not a run id" in cift("trade", "parity", "x", code=2)
