@@ -214,12 +214,15 @@ def risk_book(
     the day's opening equity (recorded at the day's first check)."""
     known = dict(marks)
     positions: dict[str, Decimal] = {}
-    for row in session.scalars(
-        select(LedgerPosition).where(LedgerPosition.account_id == account.id)
-    ):
-        positions[row.symbol] = row.quantity
-        if row.symbol not in known and row.last_price is not None:
-            known[row.symbol] = row.last_price
+    held = session.execute(
+        select(LedgerPosition.symbol, LedgerPosition.quantity, LedgerPosition.last_price).where(
+            LedgerPosition.account_id == account.id, LedgerPosition.quantity != ZERO
+        )
+    )
+    for symbol, quantity, last_price in held:
+        positions[symbol] = quantity
+        if symbol not in known and last_price is not None:
+            known[symbol] = last_price
     book = RiskBook(cash=account.cash, positions=positions, marks=known)
     open_orders = session.execute(
         select(
