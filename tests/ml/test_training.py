@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest import runs
@@ -25,7 +27,11 @@ from cift.data.store import open_store
 from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory, transaction
 from cift.db.models import ModelConfiguration, ModelStatus
+from cift.db.models.ledger import LedgerOrder
 from cift.db.repositories.users import local_user_id
+from cift.execution.accounts import AccountSpec, open_account
+from cift.execution.live.session import paper_runner
+from cift.execution.runs import start_run
 from cift.lineage.record import lineage
 from cift.ml import tracking
 from cift.ml.configurations import ModelSpec, save_configuration
@@ -147,6 +153,8 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
 
     _vector_form_equals_the_engine(settings, seen.filter(pl.col("symbol") == SYMBOLS[0]), row.name)
 
+    _live_runner_trades_the_model_as_the_engine(settings, db, owner, seen, row.name)
+
     record = lineage(settings, db, owner, str(result.id)).to_dict()
     kinds = [n["kind"] for n in record["upstream"]]
     assert kinds == [
@@ -207,6 +215,37 @@ def _vector_form_equals_the_engine(settings: Settings, bars: pl.DataFrame, model
             event.equity.get_column("equity").to_numpy(),
             rtol=1e-9,
         )
+
+
+def _live_runner_trades_the_model_as_the_engine(
+    settings: Settings, db: sessionmaker[Session], owner: uuid.UUID, bars: pl.DataFrame, model: str
+) -> None:
+    """The same ModelSignal class, live on the paper broker, bar by bar: the engine's
+    orders and P&L on the same bars (orders sized when decided in both)."""
+    first = bars.sort("ts").group_by("symbol", maintain_order=True).head(150)
+    config = BacktestConfig(commission=Bps(10), sizing="decision")
+    params = ModelSignal.parse_params({"model": model, "version": "1", "edge": 0.0})
+    account = open_account(db, owner, AccountSpec(name="live", initial_cash=Decimal(100_000)))
+    run = start_run(
+        db, owner, account, "model_signal", params.model_dump(), SYMBOLS, "1m", config.describe()
+    )
+    runner = paper_runner(db, settings, run, ModelSignal, params, config)
+    runner.start()
+    runner.on_bars(first)
+    engine = run_backtest(
+        ModelSignal,
+        bars=first,
+        timeframe=Timeframe.parse("1m"),
+        params=params,
+        config=config,
+        settings=settings,
+    )
+    with db() as session:
+        orders = session.scalars(select(LedgerOrder).where(LedgerOrder.run_id == run.id)).all()
+    filled = [o for o in orders if o.filled_quantity > 0]
+    assert len(filled) == engine.orders.filter(pl.col("filled") > 0).height > 2
+    equity = float(runner.ctx.equity)
+    assert equity == pytest.approx(engine.final_equity, rel=1e-9)
 
 
 def test_unknown_models_and_versions_are_clear_errors(

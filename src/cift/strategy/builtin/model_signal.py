@@ -17,7 +17,7 @@ size until it changes again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 from pydantic import Field
@@ -26,6 +26,9 @@ from cift.core.settings import Settings
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView
 from cift.strategy.signal import SignalStrategy
+
+if TYPE_CHECKING:
+    from cift.ml.inference import TrainedModel
 
 
 class ModelSignalParams(StrategyParams):
@@ -51,6 +54,7 @@ class ModelSignal(Strategy):
     description = "Trade a registered model's predictions (threshold or probability sizing)."
     Params = ModelSignalParams
     params: ModelSignalParams
+    _model: TrainedModel | None = None
 
     @classmethod
     def resolve(cls, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -62,7 +66,12 @@ class ModelSignal(Strategy):
         return {**params, "version": str(version.version)}
 
     def derived(self, bars: pl.DataFrame) -> dict[str, pl.Series]:
-        scores = pl.DataFrame(model_scores(self.params.model_dump(), bars, self.ctx.settings))
+        """Scores in one pass; live, called again as bars come, on the model loaded once."""
+        if self._model is None:
+            from cift.ml.inference import load_model
+
+            self._model = load_model(self.ctx.settings, self.params.model, self.params.version)
+        scores = pl.DataFrame(_scores(self._model, bars))
         return {"wanted": scores.select(_wanted(self.params)).to_series()}
 
     def on_bar(self, bar: BarView) -> None:
@@ -84,7 +93,10 @@ def model_scores(
     from cift.ml.inference import load_model
 
     chosen = ModelSignalParams.model_validate(params)
-    model = load_model(settings, chosen.model, chosen.version)
+    return _scores(load_model(settings, chosen.model, chosen.version), bars)
+
+
+def _scores(model: TrainedModel, bars: pl.DataFrame) -> dict[str, pl.Series]:
     score = model.score(bars).get_column("score")
     breakeven = model.label.breakeven if model.model_type.classifies else None
     flat = pl.repeat(breakeven, score.len(), dtype=pl.Float64, eager=True)
