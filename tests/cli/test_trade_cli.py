@@ -61,7 +61,23 @@ def test_halt_reset_and_mistakes(home: Path) -> None:
         "--duration",
         "1s",
     )
+    placed = json.loads(
+        cift("trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "buy",
+             "--quantity", "2", "--signal", "by-hand", "--json")
+    )  # fmt: skip
+    assert (placed["state"], placed["quantity"]) == ("new", "2")  # for the next session
+    withdrawn = json.loads(cift("trade", "cancel", placed["id"], "--account", "paper-1", "--json"))
+    assert (withdrawn["state"], withdrawn["reason"]) == ("rejected", "withdrawn before it was sent")
+    assert "--side 'hold'" in cift(
+        "trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "hold",
+        "--quantity", "1", code=2,
+    )  # fmt: skip
     assert "Halted paper-1" in cift("trade", "halt", "--account", "paper-1", "--reason", "test")
+    refused = json.loads(
+        cift("trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "buy",
+             "--quantity", "1", "--json")
+    )  # fmt: skip
+    assert refused["reason"] == "halted: Trading is halted: test"
     assert "Lifted 1 halt" in cift("trade", "reset", "--account", "paper-1")
     assert "Name one --account" in cift("trade", "halt", "--reason", "x", code=2)
     assert "No trading account named 'nope'" in cift("trade", "orders", "--account", "nope", code=1)

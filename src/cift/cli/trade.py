@@ -30,12 +30,16 @@ from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import paper_runner, prepare, trade
+from cift.execution.marks import last_prices
 from cift.execution.metrics import TradingMetrics
+from cift.execution.oms import OrderManager
 from cift.execution.parity import parity
 from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
+from cift.execution.requests import OrderRequest
 from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
 from cift.features.pipeline import default_set
 from cift.model import Timeframe
+from cift.model.fields import validated
 from cift.strategy.registry import get_strategy
 
 from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
@@ -236,6 +240,59 @@ def orders_command(
             "reason",
         )
         console.print(frame_table(shown, title=f"orders of {chosen.name}"))
+
+
+@app.command("order")
+def order_command(
+    account: str = ACCOUNT,
+    symbol: str = typer.Option(..., help="The symbol, e.g. AAPL."),
+    side: str = typer.Option(..., help="buy or sell."),
+    quantity: str = typer.Option(..., help="How many (a decimal)."),
+    limit: str | None = typer.Option(None, help="Limit price (a limit order)."),
+    signal: str | None = typer.Option(None, help="Your id for it: asking again returns it."),
+    as_json: bool = JSON,
+    user: str = OWNER,
+) -> None:
+    """Place an order by hand: risk-checked at the store's last price and kept in the
+    ledger; the account's running session (cift trade run) sends it."""
+    if side not in ("buy", "sell"):
+        raise ValidationError(f"--side {side!r}: buy or sell.")
+    fields = {"symbol": symbol, "side": 1 if side == "buy" else -1, "quantity": quantity}
+    if limit is not None:
+        fields |= {"order_type": "limit", "limit_price": limit}
+    request = validated(OrderRequest, fields | {"signal_id": signal}, "the order")
+    with metadata_db() as (settings, db), market_store(settings) as market:
+        chosen = account_named(db, owner_id(db, user), account)
+        manager = OrderManager(db, chosen.id, None)
+        manager.marks = last_prices(market, [request.symbol])
+        row = manager.submit(request)
+        _show_order(db, chosen.id, str(row.id), as_json)
+
+
+@app.command("cancel")
+def cancel_command(
+    order: str = typer.Argument(..., help="The order's id or client order id."),
+    account: str = ACCOUNT,
+    as_json: bool = JSON,
+    user: str = OWNER,
+) -> None:
+    """Cancel an order: withdrawn at once if not sent yet, else asked of the broker."""
+    with metadata_db() as (_, db):
+        chosen = account_named(db, owner_id(db, user), account)
+        row = OrderManager(db, chosen.id, None).cancel(order)
+        _show_order(db, chosen.id, str(row.id), as_json)
+
+
+def _show_order(
+    db: sessionmaker[Session], account_id: uuid.UUID, order_id: str, as_json: bool
+) -> None:
+    frame = orders_frame(db, account_id).filter(pl.col("id") == order_id)
+    if as_json:
+        print_json(frame_records(frame)[0])
+        return
+    (row,) = frame.iter_rows(named=True)
+    reason = f" ({row['reason']})" if row["reason"] else ""
+    console.print(f"Order {row['id']}: {row['state']}{reason}.")
 
 
 @app.command("fills")
