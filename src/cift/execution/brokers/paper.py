@@ -23,12 +23,13 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from cift.backtest.config import BacktestConfig
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import Venue
 from cift.core.timeutil import to_ns
-from cift.db.models.ledger import OrderState
+from cift.db.models.ledger import LedgerOrderType, LedgerTimeInForce, OrderState
 from cift.execution.brokers.base import (
     BrokerEvent,
     BrokerEventKind,
@@ -47,6 +48,39 @@ _STATES = {
     OrderStatus.REJECTED: OrderState.CANCELED,  # refused at the fill, after acceptance
     OrderStatus.EXPIRED: OrderState.EXPIRED,
 }
+
+
+class OrderFields(Protocol):
+    """What a sent order (or a ledger row) says of itself."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> int: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def order_type(self) -> LedgerOrderType: ...
+    @property
+    def time_in_force(self) -> LedgerTimeInForce: ...
+    @property
+    def limit_price(self) -> Decimal | None: ...
+    @property
+    def stop_price(self) -> Decimal | None: ...
+
+
+def simulated(order_id: int, order: OrderFields) -> Order:
+    """An order as the backtest's venue and contexts handle it (floats)."""
+    return Order(
+        id=order_id,
+        symbol=order.symbol,
+        side=OrderSide(order.side),
+        quantity=float(order.quantity),
+        type=OrderType(order.order_type.value),
+        tif=TimeInForce(order.time_in_force.value),
+        limit_price=None if order.limit_price is None else float(order.limit_price),
+        stop_price=None if order.stop_price is None else float(order.stop_price),
+    )
 
 
 def decimal(value: float) -> Decimal:
@@ -98,16 +132,7 @@ class PaperBroker:
         known = self._orders.get(order.client_order_id)
         if known is not None:
             return self._answer(order.client_order_id, known)
-        sim = Order(
-            id=next(self._ids),
-            symbol=order.symbol,
-            side=OrderSide(order.side),
-            quantity=float(order.quantity),
-            type=OrderType(order.order_type.value),
-            tif=TimeInForce(order.time_in_force.value),
-            limit_price=None if order.limit_price is None else float(order.limit_price),
-            stop_price=None if order.stop_price is None else float(order.stop_price),
-        )
+        sim = simulated(next(self._ids), order)
         self._orders[order.client_order_id] = sim
         self._clients[sim.id] = order.client_order_id
         self._broker_ids[sim.id] = f"paper-{uuid.uuid4().hex[:20]}"

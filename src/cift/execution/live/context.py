@@ -29,11 +29,12 @@ from cift.backtest.venue import AT_TARGET, target_change
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.db.models.ledger import LedgerOrder, LedgerOrderType, LedgerTimeInForce, OrderState
+from cift.execution.brokers.paper import simulated
 from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
 from cift.features.engine import LiveFeatures
 from cift.features.spec import parse_call
-from cift.model.orders import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from cift.model.orders import Order, OrderStatus
 from cift.strategy.context import Context
 
 Derived = Callable[[pl.DataFrame], dict[str, pl.Series]]
@@ -155,19 +156,9 @@ class LiveContext(Context):
         for row in rows:
             if row.client_order_id in tracked or not row.state.is_open:
                 continue
-            order = Order(
-                id=self.new_order_id(),
-                symbol=row.symbol,
-                side=OrderSide(row.side),
-                quantity=float(row.quantity),
-                type=OrderType(row.order_type.value),
-                tif=TimeInForce(row.time_in_force.value),
-                limit_price=None if row.limit_price is None else float(row.limit_price),
-                stop_price=None if row.stop_price is None else float(row.stop_price),
-                status=STATUS[row.state],
-                filled=float(row.filled_quantity),
-                tag=row.tag or "",
-            )
+            order = simulated(self.new_order_id(), row)
+            order.status, order.filled = STATUS[row.state], float(row.filled_quantity)
+            order.tag = row.tag or ""
             self._open[order.id] = (order, row.client_order_id)
 
     def open_clients(self) -> list[str]:
