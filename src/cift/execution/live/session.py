@@ -79,8 +79,11 @@ def prepare(runner: LiveRunner, store: MarketStore, start: datetime) -> datetime
         seen.group_by("symbol").agg(pl.col("ts").max().dt.epoch("ns")).iter_rows()
     ):
         runner.done[symbol] = max(runner.done.get(symbol, newest), newest)
-    unseen = marked.filter(~pl.col("_seen"))
-    runner.process(pl.concat([seen, unseen]).drop("_done", "_seen"))
+    unseen = marked.filter(~pl.col("_seen")).drop("_done", "_seen")
+    runner.process(seen.drop("_done", "_seen"))
+    # bars stored while down: in time order across symbols, as live (a symbol whose bars
+    # stop earlier holds the others back until the feed brings its own)
+    runner.on_bars(unseen)
     if resumed:
         return from_ns(min(runner.done.values()) + timeframe.nanos)
     return start
