@@ -80,6 +80,8 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
     with db() as session:
         before = set(session.scalars(select(LedgerOrder.client_order_id)))
     assert again.on_bars(first) == 0  # seen: features only
+    assert again.on_bars(first) == 0  # and never twice into the features
+    assert again.stats.skipped == first.height
     with db() as session:
         assert set(session.scalars(select(LedgerOrder.client_order_id))) == before
     assert again.on_bars(rest) == rest_count

@@ -1,5 +1,6 @@
 """``cift trade run`` killed with SIGKILL at random moments, 10 times, and resumed each
-time: no order is duplicated, no fill lost, positions are the sum of fills."""
+time: no order is duplicated, no fill lost, positions are the sum of fills, and the
+parity replay through the backtest engine finds no unexplained difference."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from cift.core.settings import Settings
+from cift.data.store import open_store
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.models.ledger import LedgerFill, LedgerOrder, TradingRun
+from cift.execution.parity import parity
 from tests.conftest import SettingsFactory
 from tests.execution.test_oms import assert_consistent
 from tests.integration.test_serve import _environment
@@ -92,7 +95,13 @@ def test_a_runner_killed_ten_times_loses_and_repeats_nothing(
             sides[order.symbol].append(order.side)
     for symbol, sequence in sides.items():
         assert all(a != b for a, b in itertools.pairwise(sequence)), symbol
+    # and the run, crashes and all, is what the backtest engine does on the same bars
+    store = open_store(settings)
+    report = parity(db, settings, store, run.user_id, run.id)
+    store.close()
     engine.dispose()
+    assert report.unexplained == 0, [d for d in report.differences if not d.explained][:3]
+    assert report.matched > 20
 
 
 def _only_run(settings: Settings) -> uuid.UUID:

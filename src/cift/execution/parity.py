@@ -118,7 +118,8 @@ def parity(
     timeframe = Timeframe.parse(run.timeframe)
     first = {s: int(v) for s, v in run.checkpoint.get("first", {}).items()}
     done = {s: int(v) for s, v in run.checkpoint.get("done", {}).items()}
-    bars = _bars(store, run, timeframe, done)
+    origin = {s: int(v) for s, v in run.checkpoint.get("origin", {}).items()}
+    bars = _bars(store, run, timeframe, origin, done)
     cls = get_strategy(run.strategy)
     result = run_backtest(
         _from_first_live_bar(cls, first),
@@ -146,18 +147,25 @@ def parity(
 
 
 def _bars(
-    store: MarketStore, run: TradingRun, timeframe: Timeframe, done: dict[str, int]
+    store: MarketStore,
+    run: TradingRun,
+    timeframe: Timeframe,
+    origin: dict[str, int],
+    done: dict[str, int],
 ) -> pl.DataFrame:
-    """The bars the run saw: up to each symbol's last live bar (warm-up included)."""
+    """The bars the run saw: from the first its features were given (warm-up included)
+    to each symbol's last live bar."""
     if not done:
         return pl.DataFrame()
     end = from_ns(max(done.values()) + timeframe.nanos)  # exclusive: the next bar's open
     read = store.read(DataKind.BARS, symbols=list(run.symbols), timeframe=timeframe, end=end)
     last = pl.DataFrame({"symbol": list(done), "_done": list(done.values())})
+    ts = pl.col("ts").dt.epoch("ns")
+    start = pl.col("symbol").replace_strict(origin, default=None, return_dtype=pl.Int64)
     return (
         read.collect()
         .join(last, on="symbol")
-        .filter(pl.col("ts").dt.epoch("ns") <= pl.col("_done"))
+        .filter((ts <= pl.col("_done")) & (start.is_null() | (ts >= start)))
         .drop("_done")
     )
 

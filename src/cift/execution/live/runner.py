@@ -4,9 +4,11 @@ Each bar goes through the same steps as in the backtest engine: the broker match
 working orders against it (the paper broker with the backtest's own venue), the fills
 are booked, then the strategy sees the bar and decides. A bar is processed once: each
 symbol's newest processed bar is checkpointed in the run's record as soon as it is
-processed, and a bar at or before it (the bus delivering again after a crash, or
-history read to warm the features up) only moves the features and the history, never
-the strategy.
+processed, and a bar at or before it (history read to warm the features up, or the
+feed replaying what it sent before a crash) only moves the features and the history,
+never the strategy; no bar reaches the features twice in one process, and a restart
+warms them up from the run's very first bar, so their floating-point sums (and so the
+ties a strategy breaks on them) are the same as if it had never stopped.
 
 After a restart the OMS first reconciles with the broker (orders it never received are
 sent again under their client ids); bars the strategy already saw are skipped, so
@@ -83,6 +85,13 @@ class LiveRunner:
         """Per symbol, the open time (ns) of the newest bar the strategy has seen."""
         self.first: dict[str, int] = {s: int(v) for s, v in run.checkpoint.get("first", {}).items()}
         """Per symbol, the open time (ns) of the first bar the strategy saw."""
+        self.origin: dict[str, int] = {
+            s: int(v) for s, v in run.checkpoint.get("origin", {}).items()
+        }
+        """Per symbol, the first bar the features were ever given (warm-up included): a
+        restart warms them up from it again, so they stay bit for bit the same."""
+        self.fed: dict[str, int] = {}
+        """Per symbol, the newest bar this process gave the features: each bar once."""
         self.ctx = LiveContext(settings, self.oms, config)
         self.ctx.traded = lambda: broker.portfolio.traded_volume
         self.strategy = strategy_cls(self.ctx, params)
@@ -143,6 +152,11 @@ class LiveRunner:
         ts_ns = ordered.get_column("ts").dt.epoch("ns").to_list()
         reached = 0
         for (symbol, _, *ohlcv), ts in zip(ordered.iter_rows(), ts_ns, strict=True):
+            if ts <= self.fed.get(symbol, -1):
+                self.stats.skipped += 1  # this process has it already
+                continue
+            self.fed[symbol] = ts
+            self.origin.setdefault(symbol, ts)
             if ts <= self.done.get(symbol, -1):
                 self._warm(symbol, ts, tuple(ohlcv))
                 continue
@@ -227,7 +241,11 @@ class LiveRunner:
         with transaction(self.db) as session:
             run = session.get(TradingRun, self.run_id)
             assert run is not None
-            run.checkpoint = {"first": dict(self.first), "done": dict(self.done)}
+            run.checkpoint = {
+                "origin": dict(self.origin),
+                "first": dict(self.first),
+                "done": dict(self.done),
+            }
             run.bars_seen = self._bars_before + self.stats.bars
             held = session.scalars(
                 select(LedgerPosition).where(

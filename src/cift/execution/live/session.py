@@ -74,7 +74,12 @@ def prepare(runner: LiveRunner, store: MarketStore, start: datetime) -> datetime
     )
     if not resumed:
         marked = marked.with_columns(pl.lit(True).alias("_seen"))
-    seen = marked.filter("_seen").group_by("symbol", maintain_order=True).tail(WARMUP_BARS)
+    seen = marked.filter("_seen")
+    if resumed:  # from the run's first bar again: the features' sums stay the same
+        origin = pl.col("symbol").replace_strict(runner.origin, default=None, return_dtype=pl.Int64)
+        seen = seen.filter(origin.is_null() | (pl.col("ts").dt.epoch("ns") >= origin))
+    else:
+        seen = seen.group_by("symbol", maintain_order=True).tail(WARMUP_BARS)
     for symbol, newest in (
         seen.group_by("symbol").agg(pl.col("ts").max().dt.epoch("ns")).iter_rows()
     ):
