@@ -65,7 +65,7 @@ def test_a_runner_killed_ten_times_loses_and_repeats_nothing(
         process.wait()
         run_id = run_id or _only_run(settings)
         process = trade(home, "--resume", str(run_id), "--duration", "600s")
-        time.sleep(chaos.uniform(3.0, 6.0))
+        time.sleep(chaos.uniform(2.5, 5.0))
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert run_id is not None

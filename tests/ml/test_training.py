@@ -168,13 +168,16 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
     assert record["upstream"][-1]["id"] == outcome.dataset.data_hash
     assert record["subject"]["out_of_sample"] is True
     backwards = lineage(settings, db, owner, f"{row.name}@champion").to_dict()
-    assert [n["id"] for n in backwards["downstream"]] == [str(result.id)]
+    downstream = [(n["kind"], n["id"]) for n in backwards["downstream"]]
+    assert downstream[0] == ("backtest", str(result.id))
+    assert [kind for kind, _ in downstream[1:]] == ["live_run"]  # the model traded live
     from_data = lineage(settings, db, owner, f"data:{outcome.dataset.data_hash}").to_dict()
     assert {n["kind"] for n in from_data["downstream"]} == {
         "dataset",
         "training_run",
         "model_version",
         "backtest",
+        "live_run",
     }
 
 

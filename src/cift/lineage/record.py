@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
 from cift.db.models import Backtest
+from cift.db.models.ledger import TradingRun
 from cift.db.repositories.backtests import BacktestRecords
+from cift.execution.runs import trading_runs
 from cift.ml import tracking
 from cift.ml.configurations import configurations
 from cift.ml.datasets import dataset_root, list_datasets
@@ -76,6 +78,14 @@ class Sources:
     @property
     def backtests(self) -> BacktestRecords:
         return BacktestRecords(self.db)
+
+    def model_uses(self, name: str, version: int) -> list[Node]:
+        """The backtests and the live trading runs of a model version."""
+        runs = trading_runs(self.db).list(self.owner, TradingRun.strategy == MODEL_STRATEGY)
+        wanted = (name, str(version))
+        live = [r for r in runs if (r.params.get("model"), r.params.get("version")) == wanted]
+        backtests = [_backtest_node(r) for r in self.model_backtests(name, version)]
+        return [*backtests, *(_live_run_node(r) for r in live)]
 
     def model_backtests(self, name: str, version: int) -> list[Backtest]:
         rows = self.backtests.recent(limit=10_000, strategy=MODEL_STRATEGY, owner=self.owner)
@@ -164,7 +174,7 @@ def _after(row: Backtest, trained_to: str | None) -> bool | None:
 def _from_model(sources: Sources, name: str, version: int) -> LineageRecord:
     model = tracking.resolve_version(sources.settings, name, str(version))
     record = LineageRecord(_model_node(model), _training_chain(sources, model.run_id))
-    record.downstream = [_backtest_node(r) for r in sources.model_backtests(name, version)]
+    record.downstream = sources.model_uses(name, version)
     return record
 
 
@@ -279,7 +289,7 @@ def _made_by_run(sources: Sources, run_id: str) -> list[Node]:
     nodes: list[Node] = []
     for name, version in tracking.versions_of_run(sources.settings, run_id):
         nodes.append(_model_node(tracking.resolve_version(sources.settings, name, str(version))))
-        nodes.extend(_backtest_node(r) for r in sources.model_backtests(name, version))
+        nodes.extend(sources.model_uses(name, version))
     return nodes
 
 
@@ -316,5 +326,20 @@ def _backtest_node(row: Backtest) -> Node:
             "data_hash": row.data_hash,
             "sharpe": row.metrics.get("sharpe"),
             "total_return": row.metrics.get("total_return"),
+        },
+    )
+
+
+def _live_run_node(row: TradingRun) -> Node:
+    return Node(
+        "live_run",
+        str(row.id),
+        {
+            "strategy": row.strategy,
+            "params": row.params,
+            "account_id": str(row.account_id),
+            "state": row.state.value,
+            "bars_seen": row.bars_seen,
+            "started_at": row.started_at.isoformat(),
         },
     )
