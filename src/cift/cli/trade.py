@@ -266,7 +266,7 @@ def order_command(
         manager = OrderManager(db, chosen.id, None)
         manager.marks = last_prices(market, [request.symbol])
         row = manager.submit(request)
-        _show_order(db, chosen.id, str(row.id), as_json)
+        _show_order(db, chosen.id, row.id, as_json)
 
 
 @app.command("cancel")
@@ -280,13 +280,13 @@ def cancel_command(
     with metadata_db() as (_, db):
         chosen = account_named(db, owner_id(db, user), account)
         row = OrderManager(db, chosen.id, None).cancel(order)
-        _show_order(db, chosen.id, str(row.id), as_json)
+        _show_order(db, chosen.id, row.id, as_json)
 
 
 def _show_order(
-    db: sessionmaker[Session], account_id: uuid.UUID, order_id: str, as_json: bool
+    db: sessionmaker[Session], account_id: uuid.UUID, order_id: uuid.UUID, as_json: bool
 ) -> None:
-    frame = orders_frame(db, account_id).filter(pl.col("id") == order_id)
+    frame = orders_frame(db, account_id, order_id=order_id)
     if as_json:
         print_json(frame_records(frame)[0])
         return

@@ -49,8 +49,8 @@ def engage(
         session,
         actor,
         ENGAGE,
-        target_type="account" if account_id is not None else "all_accounts",
-        target_id=str(account_id) if account_id is not None else None,
+        target_type=_scope_type(account_id),
+        target_id=None if account_id is None else str(account_id),
         details={"reason": reason[:200]},
     )
     return halt
@@ -68,8 +68,8 @@ def reset(session: Session, actor: Actor, account_id: uuid.UUID | None) -> int:
             session,
             actor,
             RESET,
-            target_type="account" if account_id is not None else "all_accounts",
-            target_id=str(account_id) if account_id is not None else None,
+            target_type=_scope_type(account_id),
+            target_id=None if account_id is None else str(account_id),
             details={"lifted": len(halts)},
         )
     return len(halts)
@@ -83,3 +83,8 @@ def _engaged(session: Session, account_id: uuid.UUID | None) -> list[TradingHalt
         else TradingHalt.account_id == account_id
     )
     return list(session.scalars(select(TradingHalt).where(TradingHalt.reset_at.is_(None), scope)))
+
+
+def _scope_type(account_id: uuid.UUID | None) -> str:
+    """What a halt's audit entry targets: one account, or all of them."""
+    return "all_accounts" if account_id is None else "account"

@@ -69,11 +69,14 @@ def orders_frame(
     account_id: uuid.UUID,
     run_id: uuid.UUID | None = None,
     open_only: bool = False,
+    order_id: uuid.UUID | None = None,
 ) -> pl.DataFrame:
-    """The account's orders, newest first."""
+    """The account's orders (of one run, or the one ``order_id``), newest first."""
     query = select(LedgerOrder).where(LedgerOrder.account_id == account_id)
     if run_id is not None:
         query = query.where(LedgerOrder.run_id == run_id)
+    if order_id is not None:
+        query = query.where(LedgerOrder.id == order_id)
     with db() as session:
         rows = list(session.scalars(query.order_by(LedgerOrder.created_at.desc())))
     if open_only:

@@ -57,19 +57,19 @@ def place(
     manager = OrderManager(db, account.id, None)
     manager.marks = last_prices(store, [request.symbol])
     row = manager.submit(request)
-    return _one(db, account.id, str(row.id))
+    return _one(db, account.id, row.id)
 
 
 def cancel(db: Sessions, account_id: uuid.UUID, owner: uuid.UUID, order_id: str) -> OrderOut:
     """Withdraw an order not sent yet, or record the cancel request for the session."""
     account = _account(db, account_id, owner)
     row = OrderManager(db, account.id, None).cancel(order_id)
-    return _one(db, account.id, str(row.id))
+    return _one(db, account.id, row.id)
 
 
-def _one(db: Sessions, account_id: uuid.UUID, order_id: str) -> OrderOut:
-    frame = reports.orders_frame(db, account_id)
-    (record,) = frame.filter(frame["id"] == order_id).iter_rows(named=True)
+def _one(db: Sessions, account_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+    frame = reports.orders_frame(db, account_id, order_id=order_id)
+    (record,) = frame.iter_rows(named=True)
     return OrderOut(**record)
 
 

@@ -53,8 +53,6 @@ class RunnerStats:
     """What the runner has done in this process."""
 
     bars: int = 0
-    warm_bars: int = 0
-    orders: int = 0
     skipped: int = 0
 
 
@@ -168,7 +166,6 @@ class LiveRunner:
     def _warm(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
         """A bar seen before: features and history only."""
         self.ctx.advance(symbol, ts, ts + self.timeframe.nanos, ohlcv)
-        self.stats.warm_bars += 1
 
     def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
         if time.monotonic() - self._pumped >= PUMP_SECONDS:
@@ -182,7 +179,6 @@ class LiveRunner:
             self.sync()
         self.oms.marks[symbol] = decimal(c)
         self.ctx.advance(symbol, ts, close_ns, ohlcv)
-        before = len(self.ctx.open_orders())
         bar = self._bar
         bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
             symbol,
@@ -196,7 +192,6 @@ class LiveRunner:
         self.strategy.on_bar(bar)
         if self._timed:
             self.strategy.on_time(close_ns)
-        self.stats.orders += max(len(self.ctx.open_orders()) - before, 0)
         self.done[symbol] = ts
         self.first.setdefault(symbol, ts)
         self.stats.bars += 1

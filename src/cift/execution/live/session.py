@@ -69,11 +69,10 @@ def prepare(runner: LiveRunner, store: MarketStore, start: datetime) -> datetime
         {"symbol": symbols, "_done": [runner.done.get(s, -1) for s in symbols]},
         schema={"symbol": pl.String, "_done": pl.Int64},
     )
+    # a new run has seen every stored bar (they are all before its start)
     marked = stored.join(done, on="symbol").with_columns(
-        (pl.col("ts").dt.epoch("ns") <= pl.col("_done")).alias("_seen")
+        ((pl.col("ts").dt.epoch("ns") <= pl.col("_done")) | (not resumed)).alias("_seen")
     )
-    if not resumed:
-        marked = marked.with_columns(pl.lit(True).alias("_seen"))
     seen = marked.filter("_seen")
     if resumed:  # from the run's first bar again: the features' sums stay the same
         origin = pl.col("symbol").replace_strict(runner.origin, default=None, return_dtype=pl.Int64)
