@@ -18,7 +18,7 @@ from cift.identity import keys
 from cift.identity.scopes import Scope
 from cift.model import DataKind, Timeframe
 from tests.api.conftest import AppFactory, auth_headers
-from tests.execution.test_oms import MINUTE_NS, T0
+from tests.execution.ledgers import MINUTE_NS, T0
 from tests.features.reference import random_bars
 
 
@@ -121,3 +121,48 @@ def test_orders_placed_over_http_are_sent_by_the_session_and_booked(make_app: Ap
         actions = set(db.scalars(select(AuditEntry.action)))
     assert {"trading.halt", "trading.halt_reset"} <= actions
     assert any(a.startswith("POST /api/v1/trading/accounts/{account_id}/orders") for a in actions)
+
+
+def test_a_working_order_is_replaced_over_http(make_app: AppFactory) -> None:
+    app = make_app()
+    trader = auth_headers(app, "trader", Role.TRADER)
+    viewer = auth_headers(app, "viewer", Role.VIEWER)
+    with TestClient(app) as client:
+        account = client.post(
+            "/api/v1/accounts", json={"name": "paper-1", "initial_cash": "10000"}, headers=trader
+        ).json()
+        base = f"/api/v1/trading/accounts/{account['id']}"
+        state = app.state.cift
+        broker = PaperBroker(["AAA"], BacktestConfig(), cash=10_000.0)
+        session = OrderManager(state.db, uuid.UUID(account["id"]), broker)
+        session.marks["AAA"] = Decimal(100)
+        order = {"symbol": "AAA", "side": 1, "quantity": "10", "order_type": "limit"}
+        old = client.post(f"{base}/orders", json=order | {"limit_price": "95"}, headers=trader)
+        assert session.pump() == 1
+        replace = f"{base}/orders/{old.json()['id']}/replace"
+
+        made = client.post(replace, json={"limit_price": "99", "quantity": "4"}, headers=trader)
+        assert made.status_code == 201, made.text
+        new = made.json()
+        assert (new["state"], new["replaces_id"], new["limit_price"], new["quantity"]) == (
+            "new",
+            old.json()["id"],
+            "99",
+            "4",
+        )
+        assert client.post(replace, json={"limit_price": "98"}, headers=trader).json() == new
+        assert client.post(replace, json={"limit_price": "98"}, headers=viewer).status_code == 403
+        assert client.post(replace, json={}, headers=trader).status_code == 422
+        wrong = client.post(replace.replace(old.json()["id"], new["id"]), json={"stop_price": "1"},
+                            headers=trader)  # fmt: skip
+        assert wrong.status_code == 409  # the replacement is not working yet
+        assert wrong.json()["code"] == "order_state"
+
+        assert session.pump() == 1  # the session sends the replace
+        broker.on_bar("AAA", T0, T0 + MINUTE_NS, (100.0, 101.0, 99.0, 100.5, 1e6))
+        broker.on_bar("AAA", T0 + MINUTE_NS, T0 + 2 * MINUTE_NS, (98.0, 99.0, 97.0, 98.5, 1e6))
+        session.process()
+        orders = {o["id"]: o for o in client.get(f"{base}/orders", headers=trader).json()}
+        assert orders[old.json()["id"]]["state"] == "replaced"
+        assert (orders[new["id"]]["state"], orders[new["id"]]["filled_quantity"]) == ("filled", "4")
+        assert orders[new["id"]]["fills"][0]["price"] == "98"

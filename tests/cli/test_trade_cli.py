@@ -81,5 +81,32 @@ def test_halt_reset_and_mistakes(home: Path) -> None:
     assert "Lifted 1 halt" in cift("trade", "reset", "--account", "paper-1")
     assert "Name one --account" in cift("trade", "halt", "--reason", "x", code=2)
     assert "No trading account named 'nope'" in cift("trade", "orders", "--account", "nope", code=1)
-    assert "Name --strategy and --symbols" in cift("trade", "run", "--account", "paper-1", code=2)
+    assert "Name --account, --strategy" in cift("trade", "run", "--account", "paper-1", code=2)
     assert "is not a run id" in cift("trade", "parity", "x", code=2)
+
+
+def test_an_order_replaced_by_hand_is_sent_by_the_next_session(home: Path) -> None:
+    session = ("--speed", "1200", "--duration", "1s", "--keep-open")
+    cift("trade", "run", "--account", "paper-1", "--strategy", "sma_cross", "--symbols", "AAA",
+         "--param", "fast=50", "--param", "slow=100", *session)  # fmt: skip
+    (run,) = json.loads(cift("trade", "runs", "--json"))
+    far = json.loads(
+        cift("trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "buy",
+             "--quantity", "2", "--limit", "1", "--json")
+    )  # fmt: skip
+    assert "only a working order" in cift(
+        "trade", "replace", far["id"], "--account", "paper-1", "--limit", "2", code=1
+    )
+    assert "name what to change" in cift("trade", "replace", far["id"], "--account", "paper-1",
+                                         code=2)  # fmt: skip
+    cift("trade", "run", "--resume", run["id"], *session)  # sends it; it rests below the market
+    made = json.loads(
+        cift("trade", "replace", far["id"], "--account", "paper-1", "--limit", "1.5",
+             "--quantity", "3", "--json")
+    )  # fmt: skip
+    assert (made["state"], made["replaces_id"], made["quantity"]) == ("new", far["id"], "3")
+    cift("trade", "run", "--resume", run["id"], *session)
+    orders = {o["id"]: o for o in json.loads(cift("trade", "orders", "--account", "paper-1",
+                                                  "--json"))}  # fmt: skip
+    assert orders[far["id"]]["state"] == "replaced"
+    assert (orders[made["id"]]["state"], orders[made["id"]]["limit_price"]) == ("accepted", "1.5")

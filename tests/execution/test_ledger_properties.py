@@ -27,7 +27,7 @@ from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
-from tests.execution.test_oms import CONFIG, SYMBOLS, assert_consistent, feed
+from tests.execution.ledgers import CONFIG, SYMBOLS, assert_consistent, feed
 from tests.security.conftest import make_user
 
 Sessions = sessionmaker[Session]

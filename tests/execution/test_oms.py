@@ -4,112 +4,37 @@ ledger repaired after a crash at each point between the commit and the broker's 
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
 
 from cift.backtest.config import BacktestConfig
-from cift.backtest.costs import Bps
 from cift.core.errors import BrokerError
-from cift.core.settings import Settings
-from cift.db.models import Role, TradingAccount
+from cift.db.models import TradingAccount
 from cift.db.models.ledger import (
-    CashMovement,
-    LedgerFill,
     LedgerOrder,
     LedgerOrderType,
-    LedgerPosition,
     OrderEvent,
     OrderState,
 )
-from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.brokers.base import BrokerEvent, BrokerOrder
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.oms import OrderManager
-from cift.execution.requests import OrderRequest
-from tests.security.conftest import make_user
-
-Sessions = sessionmaker[Session]
-SYMBOLS = ["AAA", "BBB"]
-CONFIG = BacktestConfig(commission=Bps(5), fractional=True)
-MINUTE_NS = 60_000_000_000
-TICK = Decimal("1e-10")
-T0 = int(datetime(2024, 3, 1, 14, 30, tzinfo=UTC).timestamp() * 1e9)
-
-
-@pytest.fixture
-def account(any_db: Sessions, any_db_settings: Settings) -> TradingAccount:
-    owner = make_user(any_db, any_db_settings, "trader", Role.TRADER)
-    spec = AccountSpec(name="paper-1", initial_cash=Decimal(100_000))
-    return open_account(any_db, owner.id, spec)
-
-
-def paper() -> PaperBroker:
-    return PaperBroker(SYMBOLS, CONFIG, cash=100_000.0)
-
-
-def feed(oms: OrderManager, broker: PaperBroker, minute: int, prices: dict[str, float]) -> None:
-    """One minute bar per symbol (open = close = price, a 1% range), then the events."""
-    for symbol, price in prices.items():
-        ts = T0 + minute * MINUTE_NS
-        broker.on_bar(symbol, ts, ts + MINUTE_NS, (price, price * 1.01, price * 0.99, price, 1e6))
-        oms.marks[symbol] = Decimal(repr(price))
-    oms.process()
-
-
-def buy(quantity: int, signal: str, **extra: Any) -> OrderRequest:
-    return OrderRequest(symbol="AAA", side=1, quantity=Decimal(quantity), signal_id=signal, **extra)
-
-
-def ledger(db: Sessions, account_id: uuid.UUID) -> dict[str, Any]:
-    with db() as session:
-        fills = list(session.scalars(select(LedgerFill).where(LedgerFill.account_id == account_id)))
-        positions = {
-            p.symbol: p.quantity
-            for p in session.scalars(
-                select(LedgerPosition).where(LedgerPosition.account_id == account_id)
-            )
-        }
-        moved = session.scalars(
-            select(CashMovement.amount).where(CashMovement.account_id == account_id)
-        )
-        cash_sum = sum(moved, Decimal(0))
-        account = session.get(TradingAccount, account_id)
-        assert account is not None
-        orders = session.scalar(
-            select(func.count())
-            .select_from(LedgerOrder)
-            .where(LedgerOrder.account_id == account_id)
-        )
-        return {
-            "fills": fills,
-            "positions": positions,
-            "cash": account.cash,
-            "cash_sum": cash_sum,
-            "orders": orders,
-        }
-
-
-def assert_consistent(db: Sessions, account_id: uuid.UUID) -> dict[str, Any]:
-    """Positions equal the sum of fills; cash equals the sum of its movements and the
-    initial cash less what the fills cost."""
-    state = ledger(db, account_id)
-    summed: dict[str, Decimal] = {}
-    spent = Decimal(0)
-    for fill in state["fills"]:
-        summed[fill.symbol] = summed.get(fill.symbol, Decimal(0)) + fill.side * fill.quantity
-        # each movement is stored to the ledger's 10 decimal places
-        spent += (fill.side * fill.quantity * fill.price).quantize(TICK) + fill.commission
-    assert {s: q for s, q in state["positions"].items() if q} == {
-        s: q for s, q in summed.items() if q
-    }
-    assert state["cash"] == state["cash_sum"] == Decimal(100_000) - spent
-    return state
+from cift.execution.recovery import recover
+from tests.execution.ledgers import (
+    CONFIG,
+    MINUTE_NS,
+    SYMBOLS,
+    T0,
+    Sessions,
+    assert_consistent,
+    buy,
+    feed,
+    ledger,
+    paper,
+)
 
 
 def test_an_order_fills_at_the_next_bar_and_is_booked_once(
@@ -176,7 +101,7 @@ def test_a_crash_between_commit_and_answer_sends_the_order_exactly_once(
     broker.__class__ = PaperBroker
     restarted = OrderManager(any_db, account.id, broker)
     restarted.marks = dict(first.marks)
-    recovery = restarted.recover()
+    recovery = recover(restarted)
     held = broker.find(order.client_order_id)
     assert held is not None
     if broker_cls is LostAnswer:
@@ -207,7 +132,7 @@ def test_a_paper_broker_restart_resends_the_remainder_and_books_no_fill_twice(
     fresh = PaperBroker(SYMBOLS, config, cash=80_000.0, positions={"AAA": 1000.0})
     restarted = OrderManager(any_db, account.id, fresh)
     restarted.marks = dict(oms.marks)
-    assert restarted.recover().resent == [order.client_order_id]
+    assert recover(restarted).resent == [order.client_order_id]
     for minute in (2, 3, 4):
         feed(restarted, fresh, minute, {"AAA": 20.0})
     state = assert_consistent(any_db, account.id)

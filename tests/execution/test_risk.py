@@ -21,7 +21,7 @@ from cift.execution.brokers.paper import PaperBroker
 from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
 from cift.execution.risk import OrderRate, RiskBook, check
-from tests.execution.test_oms import CONFIG, SYMBOLS, feed
+from tests.execution.ledgers import CONFIG, SYMBOLS, feed
 from tests.security.conftest import make_user
 
 Sessions = sessionmaker[Session]

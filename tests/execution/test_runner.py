@@ -24,7 +24,7 @@ from cift.execution.parity import parity
 from cift.execution.runs import start_run
 from cift.model import DataKind, Timeframe
 from cift.strategy.builtin.sma_cross import SmaCross
-from tests.execution.test_oms import assert_consistent
+from tests.execution.ledgers import assert_consistent
 from tests.features.reference import random_bars
 from tests.security.conftest import make_user
 

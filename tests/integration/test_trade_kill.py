@@ -23,7 +23,7 @@ from cift.db.engine import create_db_engine, session_factory
 from cift.db.models.ledger import LedgerFill, LedgerOrder, TradingRun
 from cift.execution.parity import parity
 from tests.conftest import SettingsFactory
-from tests.execution.test_oms import assert_consistent
+from tests.execution.ledgers import assert_consistent
 from tests.integration.test_serve import _environment
 
 pytestmark = pytest.mark.slow

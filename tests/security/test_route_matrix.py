@@ -199,6 +199,7 @@ def _query(operation: dict[str, Any]) -> dict[str, str]:
 BODIES = {
     "OrderRequest": {"symbol": "NVDA", "side": 1, "quantity": "1"},
     "HaltIn": {"reason": "route matrix"},
+    "OrderChange": {"limit_price": "1"},
 }
 """Bodies for the request schemas that require fields (validation comes before the
 ownership check, so an empty body would never reach it)."""

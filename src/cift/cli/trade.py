@@ -28,20 +28,17 @@ from cift.db.engine import transaction
 from cift.db.models import AccountMode, BrokerKind, TradingAccount
 from cift.db.models.ledger import RunState
 from cift.execution import halts
-from cift.execution.accounts import AccountSpec, open_account
+from cift.execution.accounts import AccountSpec, accounts, open_account
 from cift.execution.live.session import paper_runner, prepare, trade
-from cift.execution.marks import last_prices
 from cift.execution.metrics import TradingMetrics
-from cift.execution.oms import OrderManager
 from cift.execution.parity import parity
-from cift.execution.reports import fills_frame, orders_frame, positions_frame, run_row
-from cift.execution.requests import OrderRequest
+from cift.execution.reports import run_row
 from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
 from cift.features.pipeline import default_set
 from cift.model import Timeframe
-from cift.model.fields import validated
 from cift.strategy.registry import get_strategy
 
+from . import trade_orders
 from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
 from .context import market_store, split_symbols
@@ -56,8 +53,9 @@ from .live import (
     stop_after,
     stop_on_signals,
 )
-from .render import frame_records, frame_table
+from .render import frame_table
 from .stream_view import Reporter, stats_table
+from .trade_orders import JSON, OWNER, parse_run_id
 from .users import cli_actor, metadata_db, owner_id
 
 app = typer.Typer(
@@ -65,9 +63,12 @@ app = typer.Typer(
     "and stop everything with the kill switch."
 )
 
-OWNER = typer.Option("local", "--user", help="Owner: username, e-mail or id.")
-ACCOUNT = typer.Option(..., "--account", help="The trading account's name (or id).")
-JSON = typer.Option(False, "--json", help="Print JSON.")
+app.command("orders")(trade_orders.orders_command)
+app.command("order")(trade_orders.order_command)
+app.command("replace")(trade_orders.replace_command)
+app.command("cancel")(trade_orders.cancel_command)
+app.command("fills")(trade_orders.fills_command)
+app.command("positions")(trade_orders.positions_command)
 
 
 def _account(db: sessionmaker[Session], owner: uuid.UUID, name: str, cash: float) -> TradingAccount:
@@ -89,7 +90,9 @@ def _account(db: sessionmaker[Session], owner: uuid.UUID, name: str, cash: float
 
 @app.command("run")
 def run_command(
-    account: str = ACCOUNT,
+    account: str | None = typer.Option(
+        None, "--account", help="The paper account to trade (opened if new)."
+    ),
     strategy: str | None = typer.Option(None, help=STRATEGY_HELP),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols, e.g. AAA,BBB."),
     param: list[str] | None = typer.Option(None, "--param", help=PARAM_HELP),
@@ -123,10 +126,16 @@ def run_command(
     with metadata_db() as (_, db):
         owner = owner_id(db, user)
         if resume is not None:
-            run = resume_run(db, owner, _run_id(resume))
+            run_id = parse_run_id(resume)
+            traded = accounts(db).get(trading_runs(db).get(run_id, owner).account_id, owner)
+            if account is not None and account not in (traded.name, str(traded.id)):
+                raise ValidationError(f"Run {run_id} trades account {traded.name}, not {account}.")
+            run = resume_run(db, owner, run_id)
         else:
-            if strategy is None or symbols is None:
-                raise ValidationError("Name --strategy and --symbols (or --resume RUN_ID).")
+            if strategy is None or symbols is None or account is None:
+                raise ValidationError(
+                    "Name --account, --strategy and --symbols (or --resume RUN_ID)."
+                )
             chosen = _account(db, owner, account, cash)
             cls = get_strategy(strategy)
             params = cls.resolve(cls.parse_params(parse_params(param)).model_dump(), settings)
@@ -151,7 +160,8 @@ def run_command(
         stop_after(stop, duration)
         board = open_board(settings)
         reporter = Reporter(board, "trade")
-        console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({account}).")
+        name = accounts(db).get(run.account_id, owner).name
+        console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({name}).")
         state, error = RunState.STOPPED, None
         try:
             with market_store(settings) as market, Live(console=console) as live:
@@ -192,132 +202,12 @@ def _feed_options(provider: str, speed: float | None, begin: datetime) -> dict[s
     return feed_options(provider, speed, begin if provider == "synthetic" else None)
 
 
-def _run_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ValidationError(
-            f"{text!r} is not a run id; list them with 'cift trade runs'."
-        ) from None
-
-
 def _summary(db: sessionmaker[Session], owner: uuid.UUID, run_id: uuid.UUID) -> None:
     row = run_row(db, trading_runs(db).get(run_id, owner))
     console.print(
         f"Run {row['id']} {row['state']}: {row['bars_seen']:,} bars, {row['orders']} orders, "
         f"{row['fills']} fills. See 'cift trade orders --account {row['account']}'."
     )
-
-
-@app.command("orders")
-def orders_command(
-    account: str = ACCOUNT,
-    run: str | None = typer.Option(None, help="Only this run's orders."),
-    open_only: bool = typer.Option(False, "--open", help="Only orders still working."),
-    as_json: bool = JSON,
-    user: str = OWNER,
-) -> None:
-    """The account's orders, newest first, each with its fills (--json)."""
-    with metadata_db() as (_, db):
-        chosen = account_named(db, owner_id(db, user), account)
-        frame = orders_frame(db, chosen.id, None if run is None else _run_id(run), open_only)
-        if as_json:
-            fills = fills_frame(db, chosen.id)
-            records = frame_records(frame)
-            for record in records:
-                record["fills"] = frame_records(fills.filter(fills["order_id"] == record["id"]))
-            print_json(records)
-            return
-        shown = frame.select(
-            pl.col("created_at").str.slice(0, 19).alias("created"),
-            "symbol",
-            "side",
-            "order_type",
-            "quantity",
-            "state",
-            "filled_quantity",
-            "average_price",
-            "reason",
-        )
-        console.print(frame_table(shown, title=f"orders of {chosen.name}"))
-
-
-@app.command("order")
-def order_command(
-    account: str = ACCOUNT,
-    symbol: str = typer.Option(..., help="The symbol, e.g. AAPL."),
-    side: str = typer.Option(..., help="buy or sell."),
-    quantity: str = typer.Option(..., help="How many (a decimal)."),
-    limit: str | None = typer.Option(None, help="Limit price (a limit order)."),
-    signal: str | None = typer.Option(None, help="Your id for it: asking again returns it."),
-    as_json: bool = JSON,
-    user: str = OWNER,
-) -> None:
-    """Place an order by hand: risk-checked at the store's last price and kept in the
-    ledger; the account's running session (cift trade run) sends it."""
-    if side not in ("buy", "sell"):
-        raise ValidationError(f"--side {side!r}: buy or sell.")
-    fields = {"symbol": symbol, "side": 1 if side == "buy" else -1, "quantity": quantity}
-    if limit is not None:
-        fields |= {"order_type": "limit", "limit_price": limit}
-    request = validated(OrderRequest, fields | {"signal_id": signal}, "the order")
-    with metadata_db() as (settings, db), market_store(settings) as market:
-        chosen = account_named(db, owner_id(db, user), account)
-        manager = OrderManager(db, chosen.id, None)
-        manager.marks = last_prices(market, [request.symbol])
-        row = manager.submit(request)
-        _show_order(db, chosen.id, row.id, as_json)
-
-
-@app.command("cancel")
-def cancel_command(
-    order: str = typer.Argument(..., help="The order's id or client order id."),
-    account: str = ACCOUNT,
-    as_json: bool = JSON,
-    user: str = OWNER,
-) -> None:
-    """Cancel an order: withdrawn at once if not sent yet, else asked of the broker."""
-    with metadata_db() as (_, db):
-        chosen = account_named(db, owner_id(db, user), account)
-        row = OrderManager(db, chosen.id, None).cancel(order)
-        _show_order(db, chosen.id, row.id, as_json)
-
-
-def _show_order(
-    db: sessionmaker[Session], account_id: uuid.UUID, order_id: uuid.UUID, as_json: bool
-) -> None:
-    frame = orders_frame(db, account_id, order_id=order_id)
-    if as_json:
-        print_json(frame_records(frame)[0])
-        return
-    (row,) = frame.iter_rows(named=True)
-    reason = f" ({row['reason']})" if row["reason"] else ""
-    console.print(f"Order {row['id']}: {row['state']}{reason}.")
-
-
-@app.command("fills")
-def fills_command(account: str = ACCOUNT, as_json: bool = JSON, user: str = OWNER) -> None:
-    """Every fill of the account, newest first."""
-    with metadata_db() as (_, db):
-        chosen = account_named(db, owner_id(db, user), account)
-        frame = fills_frame(db, chosen.id)
-        if as_json:
-            print_json(frame_records(frame))
-            return
-        console.print(frame_table(frame, title=f"fills of {chosen.name}"))
-
-
-@app.command("positions")
-def positions_command(account: str = ACCOUNT, as_json: bool = JSON, user: str = OWNER) -> None:
-    """What the account holds, at its last prices, with realized and unrealized P&L."""
-    with metadata_db() as (_, db):
-        chosen = account_named(db, owner_id(db, user), account)
-        frame = positions_frame(db, chosen.id)
-        if as_json:
-            print_json({"cash": str(chosen.cash), "positions": frame_records(frame)})
-            return
-        console.print(frame_table(frame, title=f"positions of {chosen.name}"))
-        console.print(f"cash {chosen.cash:,.2f} {chosen.base_currency}")
 
 
 @app.command("runs")
@@ -339,7 +229,7 @@ def parity_command(
 ) -> None:
     """Replay a run through the backtest engine and list where the two differ, and why."""
     with metadata_db() as (settings, db), market_store(settings) as market:
-        report = parity(db, settings, market, owner_id(db, user), _run_id(run))
+        report = parity(db, settings, market, owner_id(db, user), parse_run_id(run))
     if as_json:
         print_json(report.to_dict())
         return

@@ -14,9 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
+from cift.core.errors import NotFoundError
 from cift.db.base import utcnow
 from cift.db.models import TradingAccount
 from cift.db.models.ledger import (
@@ -206,12 +207,37 @@ def _move_cash(
     )
 
 
+def order_by_client(session: Session, client_order_id: str) -> LedgerOrder | None:
+    return session.scalar(select(LedgerOrder).where(LedgerOrder.client_order_id == client_order_id))
+
+
+def account_order(session: Session, account_id: uuid.UUID, order_id: str) -> LedgerOrder:
+    """An order of the account by its id or client order id."""
+    order = order_by_client(session, order_id)
+    if order is None:
+        try:
+            order = session.get(LedgerOrder, uuid.UUID(order_id))
+        except ValueError:
+            order = None
+    if order is None or order.account_id != account_id:
+        raise NotFoundError(
+            f"No order {order_id} on this account; list them with 'cift trade orders'."
+        )
+    return order
+
+
 def risk_book(
-    session: Session, account: TradingAccount, marks: dict[str, Decimal], day: date
+    session: Session,
+    account: TradingAccount,
+    marks: dict[str, Decimal],
+    day: date,
+    *,
+    besides: uuid.UUID | None = None,
 ) -> RiskBook:
     """The account as the pre-trade checks see it: cash, positions, open orders' remaining
-    quantity and the cash they hold, last prices (ledger marks where none are given) and
-    the day's opening equity (recorded at the day's first check)."""
+    quantity and the cash they hold (but order ``besides``, the one being replaced), last
+    prices (ledger marks where none are given) and the day's opening equity (recorded at
+    the day's first check)."""
     known = dict(marks)
     positions: dict[str, Decimal] = {}
     held = session.execute(
@@ -231,7 +257,11 @@ def risk_book(
             LedgerOrder.quantity,
             LedgerOrder.filled_quantity,
             LedgerOrder.limit_price,
-        ).where(LedgerOrder.account_id == account.id, LedgerOrder.state.in_(OPEN_STATES))
+        ).where(
+            LedgerOrder.account_id == account.id,
+            LedgerOrder.state.in_(OPEN_STATES),
+            LedgerOrder.id != besides if besides is not None else true(),
+        )
     )
     for symbol, side, quantity, filled, limit in open_orders:
         remaining = quantity - filled

@@ -5,10 +5,12 @@ The rules that make lost, missed and duplicate orders impossible:
 - An order is written (state ``new``) and committed *before* it is sent, under a client
   order id derived from (account, run, signal). Asking again with the same signal finds
   that row instead of making a second order.
-- If the process dies between the commit and the send, :meth:`OrderManager.recover`
-  asks the broker for each open order by its client id: one it holds is reconciled
-  (its fills booked, its state caught up), one it never got is sent again under the
-  same id. No order is ever sent under a second id.
+- If the process dies between the commit and the send, recovery
+  (:mod:`cift.execution.recovery`) asks the broker for each open order by its client
+  id: one it holds is reconciled (its fills booked, its state caught up), one it never
+  got is sent again under the same id. No order is ever sent under a second id.
+- A replacement is an order of its own (its client id derived from the order it
+  replaces), persisted before the broker's replace is asked, so it is as safe to retry.
 - Every broker event is applied in its own transaction through the state machine; fills
   are booked once by their broker fill id, with position and cash in the same commit.
 """
@@ -18,7 +20,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.audit.chain import Actor
-from cift.core.errors import BrokerError, NotFoundError
+from cift.core.errors import BrokerError, NotFoundError, OrderStateError
 from cift.core.ids import uuid7
 from cift.db.base import utcnow
 from cift.db.engine import transaction
@@ -36,9 +37,15 @@ from cift.db.models.ledger import LedgerOrder, OrderEvent, OrderState
 from cift.execution import halts
 from cift.execution.accounts import RiskLimits
 from cift.execution.brokers.base import Broker, BrokerEvent, BrokerEventKind, BrokerOrder
-from cift.execution.ledger import OPEN_STATES, book_fill, record, risk_book
+from cift.execution.ledger import (
+    account_order,
+    book_fill,
+    order_by_client,
+    record,
+    risk_book,
+)
 from cift.execution.metrics import TradingMetrics
-from cift.execution.requests import OrderRequest, client_order_id
+from cift.execution.requests import OrderChange, OrderRequest, client_order_id
 from cift.execution.risk import OrderRate, RiskRejection, check
 from cift.execution.state import OrderEventKind
 
@@ -51,27 +58,27 @@ _EVENT_KINDS = {
     BrokerEventKind.CANCELED: OrderEventKind.CANCEL,
     BrokerEventKind.CANCEL_REJECTED: OrderEventKind.CANCEL_REJECT,
     BrokerEventKind.EXPIRED: OrderEventKind.EXPIRE,
+    BrokerEventKind.REPLACED: OrderEventKind.REPLACE,
+    BrokerEventKind.REPLACE_REJECTED: OrderEventKind.REPLACE_REJECT,
 }
-_CLOSING = (OrderEventKind.REJECT, OrderEventKind.CANCEL, OrderEventKind.EXPIRE)
+_CLOSING = (
+    OrderEventKind.REJECT,
+    OrderEventKind.CANCEL,
+    OrderEventKind.EXPIRE,
+    OrderEventKind.REPLACE,
+)
+_OLD_NEWS = {
+    OrderEventKind.CANCEL_REJECT: OrderState.PENDING_CANCEL,
+    OrderEventKind.REPLACE_REJECT: OrderState.PENDING_REPLACE,
+}
+"""A refused request is news only while the order still waits on it."""
+_REPLACEABLE = (OrderState.ACCEPTED, OrderState.PARTIALLY_FILLED)
 _CANCELABLE = [
     OrderState.NEW,
     OrderState.SUBMITTED,
     OrderState.ACCEPTED,
     OrderState.PARTIALLY_FILLED,
 ]
-_FINAL_EVENTS = {
-    OrderState.CANCELED: OrderEventKind.CANCEL,
-    OrderState.EXPIRED: OrderEventKind.EXPIRE,
-}
-
-
-@dataclass
-class Recovery:
-    """What :meth:`OrderManager.recover` found and did."""
-
-    resent: list[str] = field(default_factory=list)
-    reconciled: list[str] = field(default_factory=list)
-    fills_booked: int = 0
 
 
 class OrderManager:
@@ -108,22 +115,59 @@ class OrderManager:
         signal = request.signal_id or str(uuid7())
         client = client_order_id(self.account_id, self.run_id, signal)
         with transaction(self.db) as session:
-            order = self._by_client(session, client)
+            order = order_by_client(session, client)
             if order is None:
                 order = self._create(session, request, client, signal)
             if order.state is not OrderState.NEW:
                 return order
-        return self._send(order)
+        return self.send(order)
+
+    def replace(self, order_id: str, change: OrderChange) -> LedgerOrder:
+        """Replace a working order by one with ``change`` applied, and return the
+        replacement. It is risk-checked as a new order (the old one's exposure set
+        aside), persisted, then sent; the old order is ``pending_replace`` until the
+        broker confirms, and its fills so far stay its own. Asking again returns the
+        replacement made the first time."""
+        with transaction(self.db) as session:
+            old = account_order(session, self.account_id, order_id)
+            tried = list(
+                session.scalars(select(LedgerOrder).where(LedgerOrder.replaces_id == old.id))
+            )
+            made = next((o for o in tried if o.state is not OrderState.REJECTED), None)
+            if made is None:
+                if old.state not in _REPLACEABLE:
+                    raise OrderStateError(
+                        f"Order {order_id} is {old.state.value}: only a working order "
+                        "(accepted or partially filled) can be replaced."
+                    )
+                signal = f"{old.signal_id}/replace/{len(tried) + 1}"
+                client = client_order_id(self.account_id, old.run_id, signal)
+                made = self._create(session, change.applied_to(old), client, signal, old)
+                if made.state is OrderState.NEW:
+                    details = {"by": made.client_order_id}
+                    record(
+                        session, old, OrderEventKind.REPLACE_REQUEST, self.clock(), details=details
+                    )
+            if made.state is not OrderState.NEW:
+                return made
+        return self.send(made)
 
     def _create(
-        self, session: Session, request: OrderRequest, client: str, signal: str
+        self,
+        session: Session,
+        request: OrderRequest,
+        client: str,
+        signal: str,
+        replaces: LedgerOrder | None = None,
     ) -> LedgerOrder:
         now = self.clock()
-        rejection = self._refusal(session, request, now)  # before the row: not its own cost
+        # checked before the row exists, so it is not counted against itself
+        rejection = self._refusal(session, request, now, replaces)
         order = LedgerOrder(
             account_id=self.account_id,
             client_order_id=client,
-            run_id=self.run_id,
+            run_id=self.run_id if replaces is None else replaces.run_id,
+            replaces_id=None if replaces is None else replaces.id,
             signal_id=signal,
             symbol=request.symbol,
             side=request.side,
@@ -161,7 +205,11 @@ class OrderManager:
         return order
 
     def _refusal(
-        self, session: Session, request: OrderRequest, now: datetime
+        self,
+        session: Session,
+        request: OrderRequest,
+        now: datetime,
+        replaces: LedgerOrder | None,
     ) -> RiskRejection | None:
         account = session.get(TradingAccount, self.account_id)
         if account is None:
@@ -172,14 +220,18 @@ class OrderManager:
         if halt is not None:
             return RiskRejection("halted", f"Trading is halted: {halt.reason}")
         limits = RiskLimits.model_validate(account.risk_limits)
-        book = risk_book(session, account, self.marks, now.date())
+        besides = None if replaces is None else replaces.id
+        book = risk_book(session, account, self.marks, now.date(), besides=besides)
         rejection = check(request, limits, book, self.rate)
         if rejection is not None and rejection.code == "max_daily_loss":
             halts.engage(session, RISK, self.account_id, rejection.message)
             self.halted = True
         return rejection
 
-    def _send(self, order: LedgerOrder, *, filled_before: Decimal | None = None) -> LedgerOrder:
+    def send(self, order: LedgerOrder, *, filled_before: Decimal | None = None) -> LedgerOrder:
+        """Send a persisted order (a replacement as the broker's replace of the order it
+        replaces) and book the answer; ``filled_before``: re-sent after a restart with
+        that much done."""
         if self.broker is None:
             return order  # queued: the account's trading session sends it
         sent = BrokerOrder(
@@ -193,9 +245,12 @@ class OrderManager:
             stop_price=order.stop_price,
         )
         resume = getattr(self.broker, "resume", None)
+        replaced = self._replaced_client(order)
         try:
             began = time.perf_counter()
-            if filled_before is not None and resume is not None:
+            if replaced is not None:
+                answer = self.broker.replace(replaced, sent)
+            elif filled_before is not None and resume is not None:
                 answer = resume(sent, filled_before, order.submitted_at)
             else:
                 answer = self.broker.submit(sent)
@@ -207,7 +262,7 @@ class OrderManager:
             )
             return order
         with transaction(self.db) as session:
-            row = self._by_client(session, order.client_order_id)
+            row = order_by_client(session, order.client_order_id)
             assert row is not None
             if row.state is OrderState.NEW:
                 record(session, row, OrderEventKind.SUBMIT, answer.at)
@@ -216,11 +271,20 @@ class OrderManager:
             self._apply(session, row, answer)
             return row
 
+    def _replaced_client(self, order: LedgerOrder) -> str | None:
+        """The client id of the order ``order`` replaces, while that still waits on it."""
+        if order.replaces_id is None:
+            return None
+        with self.db() as session:
+            old = session.get(LedgerOrder, order.replaces_id)
+            assert old is not None
+            return None if old.state is OrderState.REPLACED else old.client_order_id
+
     def cancel(self, order_id: str) -> LedgerOrder:
         """Ask the broker to cancel (an order never sent is withdrawn at once). Without a
         broker the request is recorded for the account's trading session to send."""
         with transaction(self.db) as session:
-            order = self._find(session, order_id)
+            order = account_order(session, self.account_id, order_id)
             now = self.clock()
             if order.state is OrderState.NEW and self._never_sent(order):
                 order.reason = "withdrawn before it was sent"
@@ -258,7 +322,7 @@ class OrderManager:
             if order.state is OrderState.NEW and order.created_at < self._started:
                 continue  # recover() dealt with those
             if order.state is OrderState.NEW:
-                self._send(order)
+                self.send(order)
             elif order.client_order_id not in self._cancels_sent:
                 self.broker.cancel(order.client_order_id)
                 self._cancels_sent.add(order.client_order_id)
@@ -291,7 +355,7 @@ class OrderManager:
         events = self.broker.events()
         for event in events:
             with transaction(self.db) as session:
-                order = self._by_client(session, event.client_order_id)
+                order = order_by_client(session, event.client_order_id)
                 if order is None:
                     logger.warning(
                         "{} event for unknown order {}", event.kind, event.client_order_id
@@ -307,7 +371,7 @@ class OrderManager:
                 self._count(order.state)
             return
         kind = _EVENT_KINDS[event.kind]
-        if kind is OrderEventKind.CANCEL_REJECT and order.state is not OrderState.PENDING_CANCEL:
+        if kind in _OLD_NEWS and order.state is not _OLD_NEWS[kind]:
             return  # the order filled or closed meanwhile: the refusal is old news
         details = {"reason": event.reason} if event.reason else None
         changed = record(session, order, kind, event.at, details=details)
@@ -316,78 +380,6 @@ class OrderManager:
         if changed and event.reason and kind in _CLOSING:
             order.reason = event.reason[:500]
 
-    # Restart
-
-    def recover(self) -> Recovery:
-        """Make the ledger and the broker agree after a restart: book fills the broker
-        made while we were down, catch up closed orders, send what it never received."""
-        outcome = Recovery()
-        with self.db() as session:
-            orders = list(
-                session.scalars(
-                    select(LedgerOrder)
-                    .where(
-                        LedgerOrder.account_id == self.account_id,
-                        LedgerOrder.state.in_(OPEN_STATES),
-                    )
-                    .order_by(LedgerOrder.created_at)
-                )
-            )
-        assert self.broker is not None
-        for order in orders:
-            status = self.broker.find(order.client_order_id)
-            if status is None:
-                if order.state is OrderState.PENDING_CANCEL:
-                    with transaction(self.db) as session:
-                        row = self._by_client(session, order.client_order_id)
-                        assert row is not None
-                        record(
-                            session,
-                            row,
-                            OrderEventKind.CANCEL,
-                            self.clock(),
-                            details={"reason": "not at the broker"},
-                        )
-                    continue
-                sent_before = order.state is not OrderState.NEW
-                self._send(order, filled_before=order.filled_quantity if sent_before else None)
-                outcome.resent.append(order.client_order_id)
-                continue
-            with transaction(self.db) as session:
-                row = self._by_client(session, order.client_order_id)
-                assert row is not None
-                if row.state is OrderState.NEW:
-                    record(session, row, OrderEventKind.SUBMIT, self.clock())
-                    record(session, row, OrderEventKind.ACCEPT, self.clock())
-                    row.broker_order_id = status.broker_order_id
-                for fill in status.fills:
-                    if book_fill(session, row, fill) is not None:
-                        outcome.fills_booked += 1
-                final = _FINAL_EVENTS.get(status.state)
-                if final is not None:
-                    record(session, row, final, self.clock(), details={"reason": "reconciled"})
-            outcome.reconciled.append(order.client_order_id)
-        return outcome
-
     def _count(self, state: OrderState) -> None:
         if self.metrics is not None:
             self.metrics.orders.labels(state.value).inc()
-
-    # Lookups
-
-    def _by_client(self, session: Session, client: str) -> LedgerOrder | None:
-        return session.scalar(select(LedgerOrder).where(LedgerOrder.client_order_id == client))
-
-    def _find(self, session: Session, order_id: str) -> LedgerOrder:
-        """An order of this account by its id or client order id."""
-        order = self._by_client(session, order_id)
-        if order is None:
-            try:
-                order = session.get(LedgerOrder, uuid.UUID(order_id))
-            except ValueError:
-                order = None
-        if order is None or order.account_id != self.account_id:
-            raise NotFoundError(
-                f"No order {order_id} on this account; list them with 'cift trade orders'."
-            )
-        return order

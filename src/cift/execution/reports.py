@@ -31,6 +31,7 @@ ORDER_COLUMNS = (
     "reason",
     "created_at",
     "run_id",
+    "replaces_id",
 )
 FILL_COLUMNS = (
     "order_id",

@@ -14,8 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from cift.db.models.ledger import LedgerOrderType, LedgerTimeInForce
-from cift.model.fields import Amount, Symbol
+from cift.db.models.ledger import LedgerOrder, LedgerOrderType, LedgerTimeInForce
+from cift.model.fields import Amount, Symbol, validated
 
 SignalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[ -~]+$")]
 """What makes a decision unique within its run, e.g. ``AAPL:2024-03-01T14:31:00Z:1``."""
@@ -61,6 +61,44 @@ class OrderRequest(BaseModel):
     def reference_price(self) -> Decimal | None:
         """The price the order names (limit, else stop), if any."""
         return self.limit_price if self.limit_price is not None else self.stop_price
+
+
+class OrderChange(BaseModel):
+    """What replacing a working order changes (the fields a broker's replace takes);
+    a field left out keeps the old order's value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quantity: Amount | None = Field(
+        None, description="The replacement's quantity (default: what the old one had left)."
+    )
+    limit_price: Amount | None = None
+    stop_price: Amount | None = None
+    time_in_force: LedgerTimeInForce | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if all(value is None for value in self.model_dump().values()):
+            raise ValueError(
+                "name what to change: quantity, limit_price, stop_price or time_in_force"
+            )
+        return self
+
+    def applied_to(self, order: LedgerOrder) -> OrderRequest:
+        """The replacement of ``order`` as a new request: same symbol, side and type.
+        A change that does not fit the order's type (a limit price on a market order) is
+        a ValidationError."""
+        fields = {
+            "symbol": order.symbol,
+            "side": order.side,
+            "quantity": self.quantity or order.quantity - order.filled_quantity,
+            "order_type": order.order_type,
+            "time_in_force": self.time_in_force or order.time_in_force,
+            "limit_price": order.limit_price if self.limit_price is None else self.limit_price,
+            "stop_price": order.stop_price if self.stop_price is None else self.stop_price,
+            "tag": order.tag,
+        }
+        return validated(OrderRequest, fields, f"replacement of a {order.order_type.value} order")
 
 
 def client_order_id(account_id: uuid.UUID, run_id: uuid.UUID | None, signal_id: str) -> str:

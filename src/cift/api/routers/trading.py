@@ -9,7 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, status
 
 from ..deps import State
-from ..schemas.trading import FillOut, HaltIn, OrderOut, OrderRequest, PositionsOut, RunOut
+from ..schemas.trading import (
+    FillOut,
+    HaltIn,
+    OrderChange,
+    OrderOut,
+    OrderRequest,
+    PositionsOut,
+    RunOut,
+)
 from ..security import AdminAccess, ReadAccess, TradeAccess, actor_of
 from ..services import trading
 from . import API_PREFIX
@@ -40,6 +48,21 @@ def place_order(
     trading session (``cift trade run``) to send it. The same ``signal_id`` returns the
     same order, never a second one."""
     return trading.place(state.db, state.store, account_id, who.user_id, body)
+
+
+@router.post(
+    "/accounts/{account_id}/orders/{order_id}/replace",
+    summary="Replace a working order",
+    status_code=status.HTTP_201_CREATED,
+)
+def replace_order(
+    state: State, who: TradeAccess, account_id: uuid.UUID, order_id: str, body: OrderChange
+) -> OrderOut:
+    """A new order (the answer) takes the working order's place with the quantity,
+    prices or time in force given; it is risk-checked like any order, and the old one
+    is ``pending_replace`` until the broker confirms (its fills so far stay its own).
+    Asking again returns the same replacement."""
+    return trading.replace(state.db, state.store, account_id, who.user_id, order_id, body)
 
 
 @router.post("/accounts/{account_id}/orders/{order_id}/cancel", summary="Cancel an order")

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cift.execution.requests import OrderRequest
+from cift.execution.requests import OrderChange, OrderRequest
 
 __all__ = [
     "FillOut",
     "HaltIn",
+    "OrderChange",
     "OrderOut",
     "OrderRequest",
     "PositionOut",
@@ -47,6 +48,7 @@ class OrderOut(BaseModel):
     reason: str | None
     created_at: str
     run_id: str | None
+    replaces_id: str | None = Field(description="The order this one replaced, if any.")
     fills: list[FillOut] = Field(default_factory=list)
 
 

@@ -13,12 +13,10 @@ from cift.core.settings import Settings
 from cift.data.store.base import MarketStore
 from cift.db.engine import transaction
 from cift.db.models import TradingAccount
-from cift.execution import halts, reports
+from cift.execution import halts, manual, reports
 from cift.execution.accounts import accounts
-from cift.execution.marks import last_prices
-from cift.execution.oms import OrderManager
 from cift.execution.parity import parity
-from cift.execution.requests import OrderRequest
+from cift.execution.requests import OrderChange, OrderRequest
 from cift.execution.runs import trading_runs
 
 from ..schemas.trading import FillOut, OrderOut, PositionOut, PositionsOut, RunOut
@@ -54,17 +52,27 @@ def place(
     ``rejected`` with the limit it broke), valued at the store's last price; the same
     signal id returns the same order."""
     account = _account(db, account_id, owner)
-    manager = OrderManager(db, account.id, None)
-    manager.marks = last_prices(store, [request.symbol])
-    row = manager.submit(request)
-    return _one(db, account.id, row.id)
+    return _one(db, account.id, manual.place(db, store, account.id, request).id)
+
+
+def replace(
+    db: Sessions,
+    store: MarketStore,
+    account_id: uuid.UUID,
+    owner: uuid.UUID,
+    order_id: str,
+    change: OrderChange,
+) -> OrderOut:
+    """Record a working order's replacement (risk-checked like a new order); the answer
+    is the replacement, ``new`` until the account's session sends it."""
+    account = _account(db, account_id, owner)
+    return _one(db, account.id, manual.replace(db, store, account.id, order_id, change).id)
 
 
 def cancel(db: Sessions, account_id: uuid.UUID, owner: uuid.UUID, order_id: str) -> OrderOut:
     """Withdraw an order not sent yet, or record the cancel request for the session."""
     account = _account(db, account_id, owner)
-    row = OrderManager(db, account.id, None).cancel(order_id)
-    return _one(db, account.id, row.id)
+    return _one(db, account.id, manual.cancel(db, account.id, order_id).id)
 
 
 def _one(db: Sessions, account_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:

@@ -1,11 +1,11 @@
 """The broker protocol: every venue the OMS routes to looks the same.
 
 The OMS sends a :class:`BrokerOrder` under its client order id and hears back through
-:class:`BrokerEvent` values: the answer to a submission, then fills, cancels and
-expiries as they happen (``events`` drains what arrived since the last call). A broker
-must treat a client order id it already holds as that order, never as a new one; that
-and ``find`` are what let the OMS repair a crash between persisting an order and
-sending it.
+:class:`BrokerEvent` values: the answer to a submission, then fills, cancels,
+replacements and expiries as they happen (``events`` drains what arrived since the
+last call). A broker must treat a client order id it already holds as that order,
+never as a new one; that and ``find`` are what let the OMS repair a crash between
+persisting an order and sending it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class BrokerEventKind(StrEnum):
     CANCELED = "canceled"
     CANCEL_REJECTED = "cancel_rejected"
     EXPIRED = "expired"
+    REPLACED = "replaced"
+    REPLACE_REJECTED = "replace_rejected"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class Broker(Protocol):
     def cancel(self, client_order_id: str) -> None:
         """Ask for a cancel; the outcome comes as an event (CANCELED, a late FILL, or
         CANCEL_REJECTED)."""
+        ...
+
+    def replace(self, client_order_id: str, order: BrokerOrder) -> BrokerEvent:
+        """Replace the working order ``client_order_id`` by ``order`` (its own client id):
+        the answer is the new order's, as for ``submit``; the old one's outcome comes as
+        an event (REPLACED, or REPLACE_REJECTED when it had already closed). Asking again
+        with the same new client id answers for the order made the first time."""
         ...
 
     def find(self, client_order_id: str) -> BrokerOrderStatus | None:

@@ -120,6 +120,8 @@ class PaperBroker:
         self._clients: dict[int, str] = {}
         self._broker_ids: dict[int, str] = {}
         self._submitting = False
+        self._replaced: dict[str, str] = {}
+        """Old client order id -> the client id of the order that replaced it."""
         self._refused: set[str] = set()
         self._waiting: list[Order] = []
         self._base: dict[str, Decimal] = {}
@@ -182,14 +184,50 @@ class PaperBroker:
             return
         self.venue.cancel(sim.id, "canceled on request")
 
+    def replace(self, client_order_id: str, order: BrokerOrder) -> BrokerEvent:
+        """Cancel the old order on the venue and enter ``order`` in its place, as one
+        step: no fill can come between the two."""
+        if order.client_order_id in self._orders:
+            return self.submit(order)  # asked before: the answer for that order
+        old = self._orders.get(client_order_id)
+        if old is None or not old.status.is_open:
+            reason = "unknown order" if old is None else f"the order is {old.status.value}"
+            at = instant(self.now_ns)
+            self._events.append(
+                BrokerEvent(BrokerEventKind.REPLACE_REJECTED, client_order_id, at, reason=reason)
+            )
+            return BrokerEvent(
+                BrokerEventKind.REJECTED,
+                order.client_order_id,
+                at,
+                reason=f"not replaced: {reason}",
+            )
+        self._submitting = True  # the venue's cancel is a replacement here, not news
+        try:
+            self.venue.cancel(old.id, f"replaced by {order.client_order_id}")
+        finally:
+            self._submitting = False
+        self._replaced[client_order_id] = order.client_order_id
+        self._events.append(
+            BrokerEvent(
+                BrokerEventKind.REPLACED,
+                client_order_id,
+                instant(self.now_ns),
+                self._broker_ids[old.id],
+                old.reason,
+            )
+        )
+        return self.submit(order)
+
     def find(self, client_order_id: str) -> BrokerOrderStatus | None:
         sim = self._orders.get(client_order_id)
         if sim is None:
             return None
+        replaced = client_order_id in self._replaced
         return BrokerOrderStatus(
             client_order_id,
             self._broker_ids[sim.id],
-            _STATES[sim.status],
+            OrderState.REPLACED if replaced else _STATES[sim.status],
             list(self._fills[client_order_id]),
         )
 

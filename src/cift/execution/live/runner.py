@@ -39,6 +39,7 @@ from cift.execution.live.aligned import TimeAligner
 from cift.execution.live.context import Book, LiveContext
 from cift.execution.metrics import TradingMetrics
 from cift.execution.oms import OrderManager
+from cift.execution.recovery import recover
 from cift.model import Timeframe
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarView
@@ -104,7 +105,7 @@ class LiveRunner:
 
     def start(self) -> None:
         """Reconcile with the broker and the ledger, then let the strategy begin."""
-        recovery = self.oms.recover()
+        recovery = recover(self.oms)
         if recovery.resent or recovery.reconciled:
             logger.info(
                 "run {}: {} orders sent again, {} reconciled, {} fills booked",

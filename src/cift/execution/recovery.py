@@ -1,0 +1,85 @@
+"""After a restart: make the ledger and the broker agree before trading goes on.
+
+For each order the ledger holds open, the broker is asked by client order id. One it
+holds is reconciled: the fills it made while we were down are booked (each once, by
+fill id) and its closing state is caught up. One it never got is sent again under the
+same id; a cancel or a replacement asked of an order the broker no longer knows is
+taken as done. Orders are taken oldest first, so an order being replaced is settled
+before its replacement is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from cift.db.engine import transaction
+from cift.db.models.ledger import LedgerOrder, OrderState
+from cift.execution.ledger import OPEN_STATES, book_fill, order_by_client, record
+from cift.execution.oms import OrderManager
+from cift.execution.state import OrderEventKind
+
+_FINAL_EVENTS = {
+    OrderState.CANCELED: OrderEventKind.CANCEL,
+    OrderState.EXPIRED: OrderEventKind.EXPIRE,
+    OrderState.REPLACED: OrderEventKind.REPLACE,
+}
+_GONE_WHEN_UNKNOWN = {
+    OrderState.PENDING_CANCEL: OrderEventKind.CANCEL,
+    OrderState.PENDING_REPLACE: OrderEventKind.REPLACE,
+}
+"""A request the broker cannot act on any more, because it does not hold the order."""
+
+
+@dataclass
+class Recovery:
+    """What :func:`recover` found and did."""
+
+    resent: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    fills_booked: int = 0
+
+
+def recover(oms: OrderManager) -> Recovery:
+    """Book fills the broker made while we were down, catch up closed orders, and send
+    what it never received."""
+    assert oms.broker is not None
+    outcome = Recovery()
+    with oms.db() as session:
+        orders = list(
+            session.scalars(
+                select(LedgerOrder)
+                .where(LedgerOrder.account_id == oms.account_id, LedgerOrder.state.in_(OPEN_STATES))
+                .order_by(LedgerOrder.created_at)
+            )
+        )
+    for order in orders:
+        status = oms.broker.find(order.client_order_id)
+        if status is None:
+            if order.state in _GONE_WHEN_UNKNOWN:
+                with transaction(oms.db) as session:
+                    row = order_by_client(session, order.client_order_id)
+                    assert row is not None
+                    kind = _GONE_WHEN_UNKNOWN[order.state]
+                    record(session, row, kind, oms.clock(), details={"reason": "not at the broker"})
+                continue
+            sent_before = order.state is not OrderState.NEW
+            oms.send(order, filled_before=order.filled_quantity if sent_before else None)
+            outcome.resent.append(order.client_order_id)
+            continue
+        with transaction(oms.db) as session:
+            row = order_by_client(session, order.client_order_id)
+            assert row is not None
+            if row.state is OrderState.NEW:
+                record(session, row, OrderEventKind.SUBMIT, oms.clock())
+                record(session, row, OrderEventKind.ACCEPT, oms.clock())
+                row.broker_order_id = status.broker_order_id
+            for fill in status.fills:
+                if book_fill(session, row, fill) is not None:
+                    outcome.fills_booked += 1
+            final = _FINAL_EVENTS.get(status.state)
+            if final is not None:
+                record(session, row, final, oms.clock(), details={"reason": "reconciled"})
+        outcome.reconciled.append(order.client_order_id)
+    return outcome
