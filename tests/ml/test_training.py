@@ -31,7 +31,7 @@ from cift.db.models.ledger import LedgerOrder
 from cift.db.repositories.users import local_user_id
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import paper_runner
-from cift.execution.runs import start_run
+from cift.execution.runs import run_lineage, start_run
 from cift.lineage.record import lineage
 from cift.ml import tracking
 from cift.ml.configurations import ModelSpec, save_configuration
@@ -229,9 +229,11 @@ def _live_runner_trades_the_model_as_the_engine(
     config = BacktestConfig(commission=Bps(10), sizing="decision")
     params = ModelSignal.parse_params({"model": model, "version": "1", "edge": 0.0})
     account = open_account(db, owner, AccountSpec(name="live", initial_cash=Decimal(100_000)))
+    pinned = run_lineage(settings, params.model_dump())
     run = start_run(
-        db, owner, account, "model_signal", params.model_dump(), SYMBOLS, "1m", config.describe()
-    )
+        db, owner, account, "model_signal", params.model_dump(), SYMBOLS, "1m", config.describe(),
+        pinned,
+    )  # fmt: skip
     runner = paper_runner(db, settings, run, ModelSignal, params, config)
     runner.start()
     runner.on_bars(first)
@@ -249,6 +251,18 @@ def _live_runner_trades_the_model_as_the_engine(
     assert len(filled) == engine.orders.filter(pl.col("filled") > 0).height > 2
     equity = float(runner.ctx.equity)
     assert equity == pytest.approx(engine.final_equity, rel=1e-9)
+    back = lineage(settings, db, owner, str(run.id)).to_dict()  # the live run to its data
+    assert back["subject"]["kind"] == "live_run"
+    assert [n["kind"] for n in back["upstream"]] == [
+        "model_version",
+        "training_run",
+        "configuration",
+        "dataset",
+        "feature_set",
+        "data",
+    ]
+    assert back["upstream"][0]["id"] == f"{model}/1"
+    assert back["upstream"][1]["id"] == pinned["training_run"]
 
 
 def test_unknown_models_and_versions_are_clear_errors(

@@ -10,7 +10,9 @@ from cift.lineage.record import Node, lineage
 from .console import console, print_json
 from .users import metadata_db, owner_id
 
-app = typer.Typer(help="Lineage: data -> features -> dataset -> model -> backtest, either way.")
+app = typer.Typer(
+    help="Lineage: data -> features -> dataset -> model -> backtest and live run, either way."
+)
 
 
 def _label(node: Node) -> str:
@@ -24,8 +26,8 @@ def _label(node: Node) -> str:
 def show_command(
     ref: str = typer.Argument(
         ...,
-        help="A backtest id, NAME/VERSION or NAME@alias of a model, an MLflow run id, a "
-        "configuration id, dataset:HASH or data:HASH.",
+        help="A backtest id, a live trading run id, NAME/VERSION or NAME@alias of a model, "
+        "an MLflow run id, a configuration id, dataset:HASH or data:HASH.",
     ),
     user: str = typer.Option("local", "--user", help="Owner: username, e-mail or id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -34,6 +36,7 @@ def show_command(
 
     cift lineage show 01a23f35        # a backtest: its model, run, dataset, data
     cift lineage show trend@champion  # a model: where it came from, which backtests used it
+    cift lineage show 01a2493d-7134-7fa3-8af1-96d8f8644fe3  # a live run: back to its data
     """
     with metadata_db() as (settings, db):
         record = lineage(settings, db, owner_id(db, user), ref)

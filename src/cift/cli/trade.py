@@ -33,7 +33,14 @@ from cift.execution.live.session import paper_runner, prepare, trade
 from cift.execution.metrics import TradingMetrics
 from cift.execution.parity import parity
 from cift.execution.reports import run_row
-from cift.execution.runs import account_named, finish_run, resume_run, start_run, trading_runs
+from cift.execution.runs import (
+    account_named,
+    finish_run,
+    resume_run,
+    run_lineage,
+    start_run,
+    trading_runs,
+)
 from cift.features.pipeline import default_set
 from cift.model import Timeframe
 from cift.strategy.registry import get_strategy
@@ -146,7 +153,15 @@ def run_command(
             wanted = split_symbols(symbols)
             timeframe_text = str(Timeframe.parse(timeframe))
             run = start_run(
-                db, owner, chosen, cls.name, params, wanted, timeframe_text, config.describe()
+                db,
+                owner,
+                chosen,
+                cls.name,
+                params,
+                wanted,
+                timeframe_text,
+                config.describe(),
+                run_lineage(settings, params),
             )
         cls = get_strategy(run.strategy)
         typed = cls.parse_params(dict(run.params))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.core.errors import ConflictError, NotFoundError
+from cift.core.settings import Settings
 from cift.core.version import code_version
 from cift.db.base import utcnow
 from cift.db.engine import transaction
@@ -16,6 +17,7 @@ from cift.db.models import TradingAccount
 from cift.db.models.ledger import RunState, TradingRun
 from cift.db.repositories.owned import OwnedRecords
 from cift.execution.accounts import accounts
+from cift.ml.tracking import resolve_version
 
 
 def trading_runs(db: sessionmaker[Session]) -> OwnedRecords[TradingRun]:
@@ -34,6 +36,16 @@ def account_named(db: sessionmaker[Session], owner: uuid.UUID, name: str) -> Tra
                 "let 'cift trade run' open a paper account of that name."
             ) from None
     return found[0]
+
+
+def run_lineage(settings: Settings, params: dict[str, Any]) -> dict[str, Any]:
+    """What a run's record links to beyond its parameters: for a strategy trading a
+    registered model (its ``model`` and ``version`` parameters), the model version and
+    the training run that made it, pinned when the run starts."""
+    if "model" not in params or "version" not in params:
+        return {}
+    version = resolve_version(settings, str(params["model"]), str(params["version"]))
+    return {"model_version": f"{version.name}/{version.version}", "training_run": version.run_id}
 
 
 def start_run(

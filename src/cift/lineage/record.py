@@ -1,15 +1,17 @@
 """One lineage record: data snapshot -> feature set -> dataset -> training run -> model
-version -> backtest (and, once trading lands, live deployment), walked either way.
+version -> backtest and live trading run, walked either way.
 
 Every link is a hash or an id some stage recorded: a training run's ``cift.*`` tags name
 its dataset, data snapshot, feature set and configuration; a model version names its
-run; a backtest's parameters name the model version it traded (pinned when it ran). So
-from a backtest the record reaches back to the bars the model saw, and from a dataset
-or a model forward to every backtest that used it.
+run; a backtest's parameters, and a live run's record, name the model version it traded
+(pinned when it ran). So from a backtest or a live run the record reaches back to the
+bars the model saw, and from a dataset or a model forward to every backtest and live run
+that used it.
 
-References: a backtest id (or unique prefix), ``NAME/VERSION`` or ``NAME@alias`` of a
-registered model, an MLflow run id, a model configuration id, or a dataset or data
-hash (``dataset:HASH``, ``data:HASH``; a dataset built here is found by a prefix too).
+References: a backtest id (or unique prefix), a live trading run id, ``NAME/VERSION``
+or ``NAME@alias`` of a registered model, an MLflow run id, a model configuration id, or
+a dataset or data hash (``dataset:HASH``, ``data:HASH``; a dataset built here is found
+by a prefix too).
 """
 
 from __future__ import annotations
@@ -111,18 +113,46 @@ def lineage(
         return _from_model(sources, found.name, found.version)
     if RUN_ID.match(text):
         return _from_run(sources, text)
-    try:
-        as_id = uuid.UUID(text)
-    except ValueError:
-        as_id = None
-    if as_id is not None and _is_configuration(sources, as_id):
-        return _from_configuration(sources, as_id)
+    by_id = _from_id(sources, text)
+    if by_id is not None:
+        return by_id
     if HASH.match(text.replace("-", "")):
         return _from_backtest(sources, _backtest(sources, text))
     raise ValidationError(
-        f"{ref!r} is not a lineage reference: give a backtest id, NAME/VERSION or NAME@alias "
-        "of a model, an MLflow run id, a configuration id, dataset:HASH or data:HASH."
+        f"{ref!r} is not a lineage reference: give a backtest id, a live trading run id, "
+        "NAME/VERSION or NAME@alias of a model, an MLflow run id, a configuration id, "
+        "dataset:HASH or data:HASH."
     )
+
+
+def _from_id(sources: Sources, text: str) -> LineageRecord | None:
+    """The record of a model configuration or a live run with id ``text``, if any."""
+    try:
+        as_id = uuid.UUID(text)
+    except ValueError:
+        return None
+    if _is_configuration(sources, as_id):
+        return _from_configuration(sources, as_id)
+    live = _live_run(sources, as_id)
+    return None if live is None else _from_live_run(sources, live)
+
+
+def _live_run(sources: Sources, run_id: uuid.UUID) -> TradingRun | None:
+    try:
+        return trading_runs(sources.db).get(run_id, sources.owner)
+    except NotFoundError:
+        return None
+
+
+def _from_live_run(sources: Sources, row: TradingRun) -> LineageRecord:
+    """A live run back to its model's training data (pinned when it started)."""
+    record = LineageRecord(_live_run_node(row))
+    pinned = row.lineage
+    if pinned.get("training_run"):
+        name, _, version = str(pinned["model_version"]).partition("/")
+        model = tracking.resolve_version(sources.settings, name, version)
+        record.upstream = [_model_node(model), *_training_chain(sources, pinned["training_run"])]
+    return record
 
 
 def _backtest(sources: Sources, text: str) -> Backtest:
