@@ -38,7 +38,7 @@ test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/python deploy/local/run_tests.py
 
 check: test  ## Alias of test
 

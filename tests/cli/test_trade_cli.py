@@ -10,6 +10,8 @@ import pytest
 
 from tests.cli.running import cift
 
+pytestmark = pytest.mark.serial  # timed live sessions
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -16,7 +16,7 @@ from tests.data.marketdata import random_trades
 from tests.integration.test_stream_store_kill import KEYS, bus_and_environment, stage, stored
 from tests.servers import Servers, run_script
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # restarts the servers
 
 BATCHES, ROWS = 40, 250
 

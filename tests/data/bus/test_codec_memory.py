@@ -34,6 +34,7 @@ def test_a_batch_round_trips_with_every_dtype_and_null() -> None:
         (encode(pl.DataFrame({"a": [1]}))[:20] + b"garbage", "cannot be read"),
         (b"CIFT" + (SCHEMA_VERSION + 1).to_bytes(2, "big") + encode(pl.DataFrame())[6:], "version"),
     ],
+    ids=["empty", "json", "truncated", "newer-version"],  # the bytes carry a time stamp
 )
 def test_what_is_no_batch_is_a_poison_message(message: bytes, says: str) -> None:
     with pytest.raises(ValidationError, match=says):

@@ -20,6 +20,8 @@ from cift.data.bus.redis import RedisBus
 from tests.data.marketdata import random_trades
 from tests.servers import Servers
 
+pytestmark = pytest.mark.serial  # Kafka's group joins time out under another worker's load
+
 BACKENDS = ["memory", "redis", "kafka"]
 PATIENCE_SECONDS = 30.0
 

@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from cift.cli.console import console
 from cift.core.timeutil import from_ns
 from cift.data.providers.synthetic import SyntheticProvider
 from cift.data.store.embedded import EmbeddedStore
@@ -30,7 +31,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -> None:
+def test_stream_run_stores_trades_bars_and_features_equal_to_batch(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner()
     answer = runner.invoke(
         app,
@@ -67,7 +70,8 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(home: Path) -
     values = store.read_features(feature_set.set_id).collect()
     assert_frame_equal(values, compute_set(bars, feature_set), check_exact=True)
 
-    listed = runner.invoke(app, ["data", "ls"], env={"COLUMNS": "200"})
+    monkeypatch.setattr(console, "width", 200)  # the ids in full
+    listed = runner.invoke(app, ["data", "ls"])
     assert "Stored feature values" in listed.output
     assert feature_set.set_id in listed.output
     status = json.loads(runner.invoke(app, ["stream", "status", "--json"]).output)

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Run the whole test suite the way CI does, in two phases, with the servers it needs.
+
+    python deploy/local/run_tests.py [PYTEST ARGS ...]
+
+1. The servers are brought up first (``services.py up``; those already running are
+   left alone), so parallel test processes never race to start them.
+2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, one file
+   per worker at a time).
+3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
+   moments, or time a live session, and would measure the other worker's load instead.
+4. The coverage of both phases is reported together; the servers this script started are
+   stopped again. The exit code is the first failing phase's (a phase that the given
+   arguments leave empty has not failed).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = [sys.executable, str(ROOT / "deploy" / "local" / "services.py")]
+PYTEST = [sys.executable, "-m", "pytest"]
+WORKERS = "2"
+NOTHING_COLLECTED = 5
+
+
+def bring_up() -> list[str]:
+    """Start the servers; the names of those this call started."""
+    done = subprocess.run([*SERVICES, "up", "--json"], capture_output=True, text=True, check=False)
+    sys.stderr.write(done.stderr)
+    try:
+        statuses = json.loads(done.stdout)
+    except ValueError:
+        statuses = {}
+    for name, status in statuses.items():
+        state = "started" if status.get("started") else ("up" if status.get("up") else "DOWN")
+        print(f"{name:9} {state:8} {status.get('detail', '')}", flush=True)
+    return [name for name, status in statuses.items() if status.get("started")]
+
+
+def main() -> int:
+    extra = sys.argv[1:]
+    started = bring_up()
+    try:
+        parallel = subprocess.run(
+            [*PYTEST, "-n", WORKERS, "--dist", "loadfile", "-m", "not serial",
+             "--cov", "--cov-report=", "--cov-fail-under=0", *extra],
+            cwd=ROOT, check=False,
+        )  # fmt: skip
+        alone = subprocess.run(
+            [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term", *extra],
+            cwd=ROOT, check=False,
+        )  # fmt: skip
+    finally:
+        if started:
+            subprocess.run([*SERVICES, "down", *reversed(started)], check=False)
+    return _outcome(parallel.returncode) or _outcome(alone.returncode)
+
+
+def _outcome(code: int) -> int:
+    """A phase whose selection holds no test (pytest's 5) has not failed."""
+    return 0 if code == NOTHING_COLLECTED else code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
