@@ -286,6 +286,17 @@ class Settings(BaseSettings):
     alpaca_requests_per_minute: int = Field(
         200, ge=1, description="Request budget for Alpaca market data (200 on the free plan)."
     )
+    alpaca_paper_url: str = Field(
+        "https://paper-api.alpaca.markets",
+        description="Alpaca trading API for accounts in paper mode; its `trade_updates` "
+        "stream is the same host over wss, at `/stream`.",
+    )
+    alpaca_live_url: str = Field(
+        "https://api.alpaca.markets", description="Alpaca trading API for live accounts."
+    )
+    alpaca_trading_requests_per_minute: int = Field(
+        200, ge=1, description="Request budget for an Alpaca trading account (200 a minute)."
+    )
     provider_timeout_seconds: float = Field(
         30.0, gt=0, le=600, description="Time a provider request may take before it is retried."
     )

@@ -40,13 +40,18 @@ OPEN_STATES = [state for state in OrderState if state.is_open]
 
 @dataclass(frozen=True)
 class FillReport:
-    """One execution as the broker reports it."""
+    """One execution as the broker reports it. A broker that names the order's totals
+    after the fill (``cumulative`` quantity and ``average_price``) lets the ledger book
+    only what it has not booked yet: a repeated, late or merged report books nothing
+    twice and misses nothing."""
 
     broker_fill_id: str
     quantity: Decimal
     price: Decimal
     commission: Decimal
     filled_at: datetime
+    cumulative: Decimal | None = None
+    average_price: Decimal | None = None
 
 
 def record(
@@ -93,6 +98,11 @@ def book_fill(session: Session, order: LedgerOrder, report: FillReport) -> Ledge
     )
     if seen is not None:
         return None
+    if report.cumulative is not None:
+        added = _added(order, report)
+        if added is None:
+            return None
+        report = added
     report = _on_scale(report)
     record(
         session,
@@ -137,6 +147,21 @@ def book_fill(session: Session, order: LedgerOrder, report: FillReport) -> Ledge
             report.filled_at,
         )
     return fill
+
+
+def _added(order: LedgerOrder, report: FillReport) -> FillReport | None:
+    """What a report of the order's totals adds to what the ledger holds (None: nothing,
+    it was booked from an earlier or a later report); its price is what brings the
+    order's average to the broker's."""
+    assert report.cumulative is not None
+    more = report.cumulative - order.filled_quantity
+    if more <= 0:
+        return None
+    if more == report.quantity or report.average_price is None:
+        return replace(report, quantity=more)
+    booked = (order.average_price or ZERO) * order.filled_quantity
+    price = (report.average_price * report.cumulative - booked) / more
+    return replace(report, quantity=more, price=price if price > 0 else report.price)
 
 
 def _on_scale(report: FillReport) -> FillReport:

@@ -8,6 +8,7 @@ credential (credentials travel in headers, and URLs and texts are scrubbed anywa
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -45,10 +46,15 @@ class Upstream:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A successful answer: the body and the URL it came from (credentials removed)."""
+    """An answer the caller accepts: the body, the URL it came from (credentials
+    removed) and the status."""
 
     url: str
     body: bytes
+    status: int = 200
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
 
 
 def redact_url(url: str) -> str:
@@ -122,7 +128,28 @@ class HttpClient:
         Transient failures are retried per the policy; anything else, or running out of
         attempts, raises ``ProviderError`` naming the URL and the provider's message.
         """
-        request = self._client.build_request("GET", target, params=params)
+        return self.send("GET", target, params=params)
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        accept: Collection[int] = (200,),
+    ) -> Fetched:
+        """Send a request (``body`` as JSON) until it gets a status in ``accept``.
+
+        Transient failures are retried per the policy, so a request that is not
+        idempotent must carry what makes a repeat harmless (an order's client id). Other
+        statuses raise ``ProviderError``, as running out of attempts does.
+        """
+        content = None if body is None else json.dumps(body).encode()
+        headers = None if body is None else {"Content-Type": "application/json"}
+        request = self._client.build_request(
+            method, target, params=params, content=content, headers=headers
+        )
         url = self.scrub(redact_url(str(request.url)))
         last = ""
         for attempt in range(self.policy.attempts):
@@ -130,15 +157,15 @@ class HttpClient:
                 self.throttle.acquire()
             wait: float | None = None
             try:
-                response, body = self._receive(request)
+                response, answer = self._receive(request)
             except TRANSIENT_ERRORS as exc:
                 last = self.scrub(f"{type(exc).__name__}: {exc}")
             except httpx.HTTPError as exc:
                 raise self._failure(f"could not send the request to {url}", exc) from None
             else:
                 status = response.status_code
-                if status == 200:
-                    return Fetched(url, body)
+                if status in accept:
+                    return Fetched(url, answer, status)
                 if not retryable(status):
                     raise self.status_error(status, url, self.scrub(error_text(response)))
                 last = f"HTTP {status} ({self.scrub(error_text(response))})"

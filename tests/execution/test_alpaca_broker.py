@@ -1,0 +1,206 @@
+"""The Alpaca broker against a local server speaking Alpaca's trading wire format: orders
+through the OMS into the ledger equal the server's, asked twice but placed once, fills
+booked once however the stream repeats, reorders or drops them, and refused keys,
+rate limits and lost answers handled as Alpaca documents them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.core.errors import BrokerError, ConfigurationError
+from cift.core.settings import Settings
+from cift.db.models import AccountMode, BrokerKind, Role, TradingAccount
+from cift.db.models.ledger import LedgerOrder, LedgerOrderType, OrderState
+from cift.execution.accounts import AccountSpec, open_account
+from cift.execution.brokers.alpaca.broker import AlpacaBroker
+from cift.execution.brokers.alpaca.factories import create_broker
+from cift.execution.oms import OrderManager
+from cift.execution.recovery import recover
+from cift.execution.requests import OrderChange, OrderRequest
+from tests.execution.alpaca_server import KEY_ID, SECRET, AlpacaServer
+from tests.execution.ledgers import assert_consistent, ledger
+from tests.security.conftest import make_user
+
+Sessions = sessionmaker[Session]
+CREDENTIALS = "CIFT_TEST_ALPACA_PAPER"
+
+
+@pytest.fixture
+def server() -> Iterator[AlpacaServer]:
+    with AlpacaServer() as running:
+        yield running
+
+
+@pytest.fixture
+def alpaca_account(
+    any_db: Sessions, any_db_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> TradingAccount:
+    monkeypatch.setenv(CREDENTIALS, f"{KEY_ID}:{SECRET}")
+    owner = make_user(any_db, any_db_settings, "trader", Role.TRADER)
+    spec = AccountSpec(
+        name="alpaca-paper",
+        broker=BrokerKind.ALPACA,
+        mode=AccountMode.PAPER,
+        initial_cash=Decimal(100_000),
+        credentials_ref=CREDENTIALS,
+    )
+    return open_account(any_db, owner.id, spec)
+
+
+def broker_for(settings: Settings, account: TradingAccount, server: AlpacaServer) -> AlpacaBroker:
+    return create_broker(settings, account, base_url=server.url, max_retries=3, backoff=0.01)
+
+
+def settle(oms: OrderManager, until: object, seconds: float = 5.0) -> None:
+    """Process the broker's events until ``until()`` holds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        oms.process()
+        if until():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("the broker's events did not arrive in time")
+
+
+def buy(quantity: int, signal: str, **extra: object) -> OrderRequest:
+    return OrderRequest(
+        symbol="AAPL", side=1, quantity=Decimal(quantity), signal_id=signal, **extra
+    )  # type: ignore[arg-type]
+
+
+def test_orders_fill_and_the_ledger_equals_the_server(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    server.fill_step = Decimal(4)  # partial fills
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    order = oms.submit(buy(10, "s1"))
+    assert order.state is OrderState.ACCEPTED
+    assert order.broker_order_id == server.by_client[order.client_order_id]
+    for price in (185.0, 185.5, 186.0):
+        server.price("AAPL", price)
+    settle(oms, lambda: ledger(any_db, alpaca_account.id)["positions"].get("AAPL") == 10)
+    state = assert_consistent(any_db, alpaca_account.id)
+    fills = sorted((f.quantity, f.price) for f in state["fills"])
+    assert fills == sorted((e["qty"], e["price"]) for e in server.executions)
+    assert state["positions"] == server.positions
+    assert oms.submit(buy(10, "s1")).id == order.id  # the same signal: nothing new
+    assert server.posted == [order.client_order_id]
+    broker.close()
+
+
+def test_a_lost_answer_and_server_errors_place_the_order_once(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    server.faults.lose_answer = 1  # taken, answered 502: retried under the same id -> 422
+    first = oms.submit(buy(3, "lost"))
+    assert first.state is OrderState.ACCEPTED
+    server.faults.http_500, server.faults.http_429 = 2, 1
+    second = oms.submit(buy(2, "flaky"))
+    assert second.state is OrderState.ACCEPTED
+    assert server.posted == [first.client_order_id, second.client_order_id]
+    assert server.faults.injected == {"lose_answer": 1, "http_500": 2, "http_429": 1}
+
+    server.faults.http_500 = 10  # beyond the retries: the fate is unknown, nothing is lost
+    third = oms.submit(buy(1, "down"))
+    assert third.state is OrderState.NEW
+    server.faults.http_500 = 0
+    restarted = OrderManager(any_db, alpaca_account.id, broker)
+    assert recover(restarted).resent == [third.client_order_id]
+    assert server.posted[-1] == third.client_order_id
+    assert len(server.posted) == 3
+    broker.close()
+
+
+def test_the_stream_repeating_holding_back_and_losing_fills_books_each_once(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    server.fill_step = Decimal(2)
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    order = oms.submit(buy(8, "s1"))
+    server.faults.duplicate_events, server.faults.hold_events = 1, 1
+    server.faults.drop_events = 1
+    for price in (185.0, 185.2, 185.4, 185.6):
+        server.price("AAPL", price)
+    held = server.orders[server.by_client[order.client_order_id]]
+    assert held["status"] == "filled"
+    settle(oms, lambda: ledger(any_db, alpaca_account.id)["positions"].get("AAPL") == 8)
+    state = assert_consistent(any_db, alpaca_account.id)
+    assert sum(f.quantity for f in state["fills"]) == 8
+    booked = sum(f.quantity * f.price for f in state["fills"]) / 8
+    assert booked == pytest.approx(Decimal(held["filled_avg_price"]), abs=Decimal("1e-9"))
+    broker.close()
+
+
+def test_cancel_and_replace(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    limit = {"order_type": LedgerOrderType.LIMIT, "limit_price": Decimal(180)}
+    working = oms.submit(buy(5, "w", **limit))
+    new = oms.replace(str(working.id), OrderChange(limit_price=Decimal(181), quantity=Decimal(6)))
+    assert new.state is OrderState.ACCEPTED
+    old_at_server = server.orders[server.by_client[working.client_order_id]]
+    assert old_at_server["status"] == "replaced"
+    assert server.orders[new.broker_order_id]["replaces"] == old_at_server["id"]  # type: ignore[index]
+    oms.cancel(new.client_order_id)
+    settle(oms, lambda: _state(any_db, new.id) is OrderState.CANCELED)
+    assert _state(any_db, working.id) is OrderState.REPLACED
+    broker.close()
+
+
+def _state(db: Sessions, order_id: object) -> OrderState:
+    with db() as session:
+        row = session.get(LedgerOrder, order_id)
+        assert row is not None
+        return row.state
+
+
+def test_refused_keys_stop_trading(
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CREDENTIALS, f"{KEY_ID}:wrong")
+    with pytest.raises(ConfigurationError, match="refused the account's keys"):
+        broker_for(any_db_settings, alpaca_account, server)
+    rest = create_broker(any_db_settings, alpaca_account, base_url=server.url, stream=False)
+    with pytest.raises(ConfigurationError, match=r"HTTP 401") as refused:
+        rest.positions()
+    rest.close()
+    assert "wrong" not in str(refused.value)
+    monkeypatch.delenv(CREDENTIALS)
+    with pytest.raises(ConfigurationError, match=f"set the environment variable {CREDENTIALS}"):
+        broker_for(any_db_settings, alpaca_account, server)
+    monkeypatch.setenv(CREDENTIALS, f"{KEY_ID}:{SECRET}")
+    gone = create_broker(any_db_settings, alpaca_account, base_url="http://127.0.0.1:9",
+                         stream=False, max_retries=1, backoff=0.01)  # fmt: skip
+    with pytest.raises(BrokerError, match="Alpaca"):
+        gone.cash()
+    gone.close()
