@@ -170,6 +170,13 @@ class AlpacaServer:
 
     # Orders
 
+    def place(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An order placed at the broker by someone else (its own app, another tool)."""
+        with self._lock:
+            order = self._new_order(body)
+            self.posted.remove(order["client_order_id"])
+            return order
+
     def _new_order(self, body: dict[str, Any], replaces: str | None = None) -> dict[str, Any]:
         stamp = now()
         order = {

@@ -10,16 +10,19 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cift.audit.chain import Actor
 from cift.core.errors import BrokerError, ConfigurationError
 from cift.core.settings import Settings
-from cift.db.models import AccountMode, BrokerKind, Role, TradingAccount
+from cift.db.models import AccountMode, AuditEntry, BrokerKind, Role, TradingAccount
 from cift.db.models.ledger import LedgerOrder, LedgerOrderType, OrderState
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.brokers.alpaca.broker import AlpacaBroker
 from cift.execution.brokers.alpaca.factories import create_broker
 from cift.execution.oms import OrderManager
+from cift.execution.reconcile import ADJUST, reconcile
 from cift.execution.recovery import recover
 from cift.execution.requests import OrderChange, OrderRequest
 from tests.execution.alpaca_server import KEY_ID, SECRET, AlpacaServer
@@ -204,3 +207,42 @@ def test_refused_keys_stop_trading(
     with pytest.raises(BrokerError, match="Alpaca"):
         gone.cash()
     gone.close()
+
+
+def test_reconciliation_books_missed_fills_flags_strangers_and_adjusts_positions(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    server.price("AAPL", 185.0)
+    server.faults.drop_events = 2  # "new" and "fill": the stream says nothing of it
+    order = oms.submit(buy(5, "quiet"))
+    assert order.state is OrderState.ACCEPTED
+    time.sleep(0.3)
+    oms.process()
+    assert ledger(any_db, alpaca_account.id)["fills"] == []
+    stranger = server.place(
+        {"symbol": "MSFT", "qty": "1", "side": "buy", "type": "limit", "time_in_force": "day",
+         "limit_price": "1", "client_order_id": "by-hand"}
+    )  # fmt: skip
+    server.positions["TSLA"] = Decimal(3)  # a position CIFT never traded
+
+    actor = Actor(None, "tests")
+    found = reconcile(oms, broker, actor)
+    assert (found.fills_booked, found.caught_up) == (1, [order.client_order_id])
+    assert found.unknown_orders == [stranger["client_order_id"]]
+    assert found.positions == {"TSLA": (Decimal(0), Decimal(3))}
+    assert found.adjusted == ["TSLA"]
+    state = ledger(any_db, alpaca_account.id)
+    assert state["positions"] == server.positions
+    with any_db() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == ADJUST))
+        assert entry.details == {"symbol": "TSLA", "ledger": "0", "broker": "3"}
+    again = reconcile(oms, broker, actor)
+    assert again.unknown_orders == ["by-hand"]
+    assert (again.fills_booked, again.positions, again.caught_up) == (0, {}, [])
+    broker.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,13 +26,16 @@ from cift.data.providers.synthetic.provider import SyntheticProvider
 from cift.data.providers.synthetic.stream import latest_open
 from cift.data.stream.board import open_board
 from cift.db.engine import transaction
-from cift.db.models import AccountMode, BrokerKind, TradingAccount
+from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, accounts, open_account
-from cift.execution.live.session import paper_runner, prepare, trade
+from cift.execution.brokers.alpaca.factories import create_broker
+from cift.execution.live.session import account_runner, prepare, trade
 from cift.execution.metrics import TradingMetrics
+from cift.execution.oms import OrderManager
 from cift.execution.parity import parity
+from cift.execution.reconcile import Reconciliation, reconcile
 from cift.execution.reports import run_row
 from cift.execution.runs import (
     account_named,
@@ -45,7 +49,7 @@ from cift.features.pipeline import default_set
 from cift.model import Timeframe
 from cift.strategy.registry import get_strategy
 
-from . import trade_orders
+from . import trade_accounts, trade_orders
 from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
 from .context import market_store, split_symbols
@@ -62,7 +66,7 @@ from .live import (
 )
 from .render import frame_table
 from .stream_view import Reporter, stats_table
-from .trade_orders import JSON, OWNER, parse_run_id
+from .trade_orders import ACCOUNT, JSON, OWNER, parse_run_id
 from .users import cli_actor, metadata_db, owner_id
 
 app = typer.Typer(
@@ -70,6 +74,8 @@ app = typer.Typer(
     "and stop everything with the kill switch."
 )
 
+app.command("open")(trade_accounts.open_command)
+app.command("accounts")(trade_accounts.accounts_command)
 app.command("orders")(trade_orders.orders_command)
 app.command("order")(trade_orders.order_command)
 app.command("replace")(trade_orders.replace_command)
@@ -79,20 +85,14 @@ app.command("positions")(trade_orders.positions_command)
 
 
 def _account(db: sessionmaker[Session], owner: uuid.UUID, name: str, cash: float) -> TradingAccount:
-    """The owner's paper account ``name``; one with ``cash`` is opened if none is."""
+    """The owner's account ``name``; a paper account with ``cash`` is opened if none is."""
     try:
-        found = account_named(db, owner, name)
+        return account_named(db, owner, name)
     except NotFoundError:
         spec = AccountSpec(name=name, initial_cash=Decimal(repr(cash)))
         account = open_account(db, owner, spec)
         console.print(f"Opened paper account {name} with {cash:,.2f} {account.base_currency}.")
         return account
-    if found.broker is not BrokerKind.PAPER or found.mode is not AccountMode.PAPER:
-        raise ValidationError(
-            f"Account {found.name} trades at {found.broker.value}; 'cift trade run' trades "
-            "paper accounts."
-        )
-    return found
 
 
 @app.command("run")
@@ -120,7 +120,8 @@ def run_command(
     metrics_port: int = typer.Option(0, min=0, max=65535, help=METRICS_HELP),
     user: str = OWNER,
 ) -> None:
-    """Trade STRATEGY on live bars through the OMS, the risk checks and the paper broker.
+    """Trade STRATEGY on live bars through the OMS, the risk checks and the account's
+    broker (the paper venue; Alpaca for an account opened with broker alpaca).
 
       cift trade run --account paper-1 --strategy sma_cross --symbols AAA,BBB \\
         --duration 60s --speed 60
@@ -170,7 +171,7 @@ def run_command(
         metrics = TradingMetrics()
         if metrics_port:
             metrics.serve(metrics_port)
-        runner = paper_runner(db, settings, run, cls, typed, config, metrics)
+        runner = account_runner(db, settings, run, cls, typed, config, metrics)
         stop = stop_on_signals()
         stop_after(stop, duration)
         board = open_board(settings)
@@ -267,6 +268,61 @@ def parity_command(
         console.print(f"[bold red]{report.unexplained} unexplained difference(s).[/]")
     else:
         console.print("[green]No unexplained difference.[/]")
+
+
+@app.command("reconcile")
+def reconcile_command(
+    account: str = ACCOUNT,
+    fix: bool = typer.Option(
+        True, "--fix/--report", help="Set differing positions to the broker's, or only report."
+    ),
+    as_json: bool = JSON,
+    user: str = OWNER,
+) -> None:
+    """Compare the account's orders, fills and positions with its broker's, book what the
+    ledger missed, and (with --fix) set differing positions to the broker's, audited.
+
+      cift trade reconcile --account alpaca-paper
+    """
+    with metadata_db() as (settings, db):
+        chosen = account_named(db, owner_id(db, user), account)
+        if chosen.broker is BrokerKind.PAPER:
+            raise ValidationError(
+                f"{chosen.name} is a paper account: its venue lives in its trading session "
+                "(cift trade run), which reconciles with it when it starts."
+            )
+        broker = create_broker(settings, chosen, stream=False)
+        try:
+            found = reconcile(OrderManager(db, chosen.id, broker), broker, cli_actor(), fix=fix)
+        finally:
+            broker.close()
+    if as_json:
+        print_json(asdict(found) | {"clean": found.clean})
+        return
+    if found.clean:
+        console.print(
+            f"{chosen.name}: the ledger agrees with {chosen.broker.value}; nothing to fix."
+        )
+        return
+    table = Table(title=f"{chosen.name} against {chosen.broker.value}")
+    table.add_column("what")
+    table.add_column("found")
+    for label, value in _reconciled_rows(found):
+        table.add_row(label, value)
+    console.print(table)
+
+
+def _reconciled_rows(found: Reconciliation) -> list[tuple[str, str]]:
+    differences = ", ".join(f"{s}: {a} here, {b} there" for s, (a, b) in found.positions.items())
+    return [
+        ("open orders checked", str(found.orders_checked)),
+        ("fills booked", str(found.fills_booked)),
+        ("orders caught up", str(len(found.caught_up))),
+        ("sent, unknown at the broker", ", ".join(found.not_at_broker) or "-"),
+        ("at the broker, unknown here", ", ".join(found.unknown_orders) or "-"),
+        ("positions that differed", differences or "-"),
+        ("positions adjusted", ", ".join(found.adjusted) or "-"),
+    ]
 
 
 @app.command("halt")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cift.db.engine import transaction
 from cift.db.models.ledger import LedgerOrder, OrderState
+from cift.execution.brokers.base import BrokerOrderStatus
 from cift.execution.ledger import OPEN_STATES, book_fill, order_by_client, record
 from cift.execution.oms import OrderManager
 from cift.execution.state import OrderEventKind
@@ -39,6 +40,29 @@ class Recovery:
     resent: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
     fills_booked: int = 0
+
+
+def catch_up(oms: OrderManager, status: BrokerOrderStatus) -> int:
+    """Bring the ledger's order to the broker's view of it: sent and accepted if the
+    ledger never heard, the fills it misses booked, its closing state recorded; how many
+    fills were booked."""
+    booked = 0
+    with transaction(oms.db) as session:
+        row = order_by_client(session, status.client_order_id)
+        assert row is not None
+        if row.state is OrderState.NEW:
+            record(session, row, OrderEventKind.SUBMIT, oms.clock())
+            record(session, row, OrderEventKind.ACCEPT, oms.clock())
+            row.broker_order_id = status.broker_order_id
+        for fill in status.fills:
+            if book_fill(session, row, fill) is not None:
+                booked += 1
+        final = _FINAL_EVENTS.get(status.state)
+        if final is not None and row.state.is_open:
+            if final is OrderEventKind.REPLACE and row.state is not OrderState.PENDING_REPLACE:
+                record(session, row, OrderEventKind.REPLACE_REQUEST, oms.clock())  # not ours
+            record(session, row, final, oms.clock(), details={"reason": "reconciled"})
+    return booked
 
 
 def recover(oms: OrderManager) -> Recovery:
@@ -68,18 +92,6 @@ def recover(oms: OrderManager) -> Recovery:
             oms.send(order, filled_before=order.filled_quantity if sent_before else None)
             outcome.resent.append(order.client_order_id)
             continue
-        with transaction(oms.db) as session:
-            row = order_by_client(session, order.client_order_id)
-            assert row is not None
-            if row.state is OrderState.NEW:
-                record(session, row, OrderEventKind.SUBMIT, oms.clock())
-                record(session, row, OrderEventKind.ACCEPT, oms.clock())
-                row.broker_order_id = status.broker_order_id
-            for fill in status.fills:
-                if book_fill(session, row, fill) is not None:
-                    outcome.fills_booked += 1
-            final = _FINAL_EVENTS.get(status.state)
-            if final is not None:
-                record(session, row, final, oms.clock(), details={"reason": "reconciled"})
+        outcome.fills_booked += catch_up(oms, status)
         outcome.reconciled.append(order.client_order_id)
     return outcome

@@ -33,6 +33,7 @@ from cift.db.engine import transaction
 from cift.db.models import TradingAccount
 from cift.db.models.ledger import LedgerOrder, LedgerPosition, TradingRun
 from cift.execution import halts
+from cift.execution.brokers.base import Broker
 from cift.execution.brokers.paper import PaperBroker, decimal
 from cift.execution.ledger import OPEN_STATES
 from cift.execution.live.aligned import TimeAligner
@@ -46,6 +47,8 @@ from cift.strategy.context import BarView
 
 PUMP_SECONDS = 1.0
 """How often the runner sends what other processes queued on its account."""
+STOP_SECONDS = 10.0
+"""How long a stop waits for the broker to confirm the cancels of the open orders."""
 BAR_COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume")
 
 
@@ -67,7 +70,7 @@ class LiveRunner:
         run: TradingRun,
         strategy_cls: type[Strategy],
         params: StrategyParams,
-        broker: PaperBroker,
+        broker: Broker,
         config: BacktestConfig,
         metrics: TradingMetrics | None = None,
     ) -> None:
@@ -91,8 +94,12 @@ class LiveRunner:
         restart warms them up from it again, so they stay bit for bit the same."""
         self.fed: dict[str, int] = {}
         """Per symbol, the newest bar this process gave the features: each bar once."""
+        self.venue = broker if isinstance(broker, PaperBroker) else None
+        """The simulated venue the bars are fed to; a real broker fills on its own."""
         self.ctx = LiveContext(settings, self.oms, config)
-        self.ctx.traded = lambda: broker.portfolio.traded_volume
+        if self.venue is not None:
+            venue = self.venue
+            self.ctx.traded = lambda: venue.portfolio.traded_volume
         self.strategy = strategy_cls(self.ctx, params)
         overridden = strategy_cls.derived is not Strategy.derived
         self.ctx.declare(self.strategy.features(), self.strategy.derived if overridden else None)
@@ -134,9 +141,15 @@ class LiveRunner:
         self.process(self.aligner.flush())
         if cancel_open:
             self.oms.cancel_all()
-            self.oms.process()
-            self.sync()
+            deadline = time.monotonic() + STOP_SECONDS
+            while True:  # a real broker confirms cancels on its own time
+                self.oms.process()
+                self.sync()
+                if not self.ctx.open_clients() or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         self.strategy.on_stop()
+        self.broker.close()
 
     def on_bars(self, bars: pl.DataFrame) -> int:
         """Take live bars as they come (any symbols, any order between symbols) and
@@ -168,14 +181,25 @@ class LiveRunner:
         """A bar seen before: features and history only."""
         self.ctx.advance(symbol, ts, ts + self.timeframe.nanos, ohlcv)
 
-    def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
+    def idle(self) -> None:
+        """Between bars: send what was queued and book what the broker said (a real
+        broker's fills arrive on their own time)."""
+        self._pump()
+        if self.venue is None and self.oms.process():
+            self.sync()
+
+    def _pump(self) -> None:
         if time.monotonic() - self._pumped >= PUMP_SECONDS:
             self._pumped = time.monotonic()
             if self.oms.pump():  # orders and cancels placed through the API or the CLI
                 self.sync()
+
+    def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
+        self._pump()
         close_ns = ts + self.timeframe.nanos
         o, h, low, c, v = ohlcv
-        self.broker.on_bar(symbol, ts, close_ns, (o, h, low, c, v))
+        if self.venue is not None:
+            self.venue.on_bar(symbol, ts, close_ns, (o, h, low, c, v))
         if self.oms.process():
             self.sync()
         self.oms.marks[symbol] = decimal(c)

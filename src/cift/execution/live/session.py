@@ -24,7 +24,9 @@ from cift.data.store.base import MarketStore
 from cift.data.stream.board import Board
 from cift.data.stream.run import Downstream, run_all
 from cift.data.stream.stage import Outcome, StageStats, consume
+from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import TradingRun
+from cift.execution.brokers.alpaca.factories import create_broker
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.live.runner import LiveRunner, cash_of, positions_of
 from cift.execution.metrics import TradingMetrics
@@ -53,6 +55,26 @@ def paper_runner(
         cash=float(cash_of(db, run.account_id)),
         positions=positions_of(db, run.account_id),
     )
+    return LiveRunner(db, settings, run, strategy_cls, params, broker, config, metrics)
+
+
+def account_runner(
+    db: sessionmaker[Session],
+    settings: Settings,
+    run: TradingRun,
+    strategy_cls: type[Strategy],
+    params: StrategyParams,
+    config: BacktestConfig,
+    metrics: TradingMetrics | None = None,
+) -> LiveRunner:
+    """A runner on the run's account's broker: the paper venue, or Alpaca (paper or live
+    endpoint by the account's mode)."""
+    with db() as session:
+        account = session.get(TradingAccount, run.account_id)
+        assert account is not None
+    if account.broker is BrokerKind.PAPER:
+        return paper_runner(db, settings, run, strategy_cls, params, config, metrics)
+    broker = create_broker(settings, account)
     return LiveRunner(db, settings, run, strategy_cls, params, broker, config, metrics)
 
 
@@ -100,6 +122,7 @@ def runner_stage(
 
     def work(deliveries: Sequence[Delivery]) -> Outcome:
         if not deliveries:
+            runner.idle()
             return Outcome(0, ())
         bars = pl.concat([d.frame for d in deliveries], how="vertical_relaxed")
         return Outcome(runner.on_bars(bars), deliveries)
