@@ -246,3 +246,32 @@ def test_reconciliation_books_missed_fills_flags_strangers_and_adjusts_positions
     assert again.unknown_orders == ["by-hand"]
     assert (again.fills_booked, again.positions, again.caught_up) == (0, {}, [])
     broker.close()
+
+
+def test_a_stream_that_reconnects_is_noticed_so_what_it_missed_is_reconciled(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> None:
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    order = oms.submit(buy(5, "rests", order_type=LedgerOrderType.LIMIT, limit_price=Decimal(180)))
+    assert not broker.reconnected()
+    server.faults.drop_events = 1
+    server.price("AAPL", 179.5)  # fills while the news is lost
+    server.drop_streams()
+    assert broker.stream is not None
+    deadline = time.monotonic() + 10
+    while broker.stream.connections < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert broker.reconnected()
+    assert not broker.reconnected()  # noticed once
+    oms.process()
+    assert _state(any_db, order.id) is OrderState.ACCEPTED
+    found = reconcile(oms, broker, Actor(None, "tests"))
+    assert found.counts() == {"missed_fill": 1, "order_behind": 1, "not_at_broker": 0,
+                              "unknown_order": 0, "position": 0}  # fmt: skip
+    assert _state(any_db, order.id) is OrderState.FILLED
+    broker.close()

@@ -1,6 +1,7 @@
 """Prometheus metrics of trading, in a registry of their own per process, served on
 ``cift trade run --metrics-port``: orders by state, refusals by reason, the submit-to-
-acknowledgement latency, open orders, position values, equity and P&L."""
+acknowledgement latency, open orders, position values, equity and P&L, and what
+reconciliations with the broker found."""
 
 from __future__ import annotations
 
@@ -44,6 +45,16 @@ class TradingMetrics:
         )
         self.pnl = Gauge(
             "cift_account_pnl", "Equity less the cash the run started with.", registry=registry
+        )
+        self.reconciliations = Counter(
+            "cift_reconciliations", "Reconciliations with the broker.", registry=registry
+        )
+        self.reconciliation_differences = Counter(
+            "cift_reconciliation_differences",
+            "What reconciliations found: missed fills, orders behind the broker, orders "
+            "unknown on either side, positions that differed.",
+            ("kind",),
+            registry=registry,
         )
 
     def serve(self, port: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from loguru import logger
 from sqlalchemy import select
@@ -30,6 +30,7 @@ ADJUST = "trading.position_adjusted"
 ZERO = Decimal(0)
 
 
+@runtime_checkable
 class AccountView(Protocol):
     """What a broker that keeps the account's truth can say of it."""
 
@@ -38,6 +39,11 @@ class AccountView(Protocol):
     def open_orders(self) -> list[BrokerOrderStatus]: ...
 
     def positions(self) -> dict[str, Decimal]: ...
+
+    def reconnected(self) -> bool:
+        """Whether its news stream connected again since the last call (news may be
+        lost in between)."""
+        ...
 
 
 @dataclass
@@ -55,6 +61,16 @@ class Reconciliation:
     positions: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     """Symbol -> (ledger, broker) quantity where they differed."""
     adjusted: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """What was found, by kind (for the metrics)."""
+        return {
+            "missed_fill": self.fills_booked,
+            "order_behind": len(self.caught_up),
+            "not_at_broker": len(self.not_at_broker),
+            "unknown_order": len(self.unknown_orders),
+            "position": len(self.positions),
+        }
 
     @property
     def clean(self) -> bool:

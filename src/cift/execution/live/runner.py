@@ -27,6 +27,7 @@ from loguru import logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cift.audit.chain import Actor
 from cift.backtest.config import BacktestConfig
 from cift.core.settings import Settings
 from cift.db.engine import transaction
@@ -40,6 +41,7 @@ from cift.execution.live.aligned import TimeAligner
 from cift.execution.live.context import Book, LiveContext
 from cift.execution.metrics import TradingMetrics
 from cift.execution.oms import OrderManager
+from cift.execution.reconcile import AccountView, reconcile
 from cift.execution.recovery import recover
 from cift.model import Timeframe
 from cift.strategy.base import Strategy, StrategyParams
@@ -47,9 +49,13 @@ from cift.strategy.context import BarView
 
 PUMP_SECONDS = 1.0
 """How often the runner sends what other processes queued on its account."""
+RECONCILE_SECONDS = 60.0
+"""How often the runner reconciles with a broker that keeps the account (and at once
+after its news stream reconnects)."""
 STOP_SECONDS = 10.0
 """How long a stop waits for the broker to confirm the cancels of the open orders."""
 BAR_COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume")
+RECONCILER = Actor(None, "reconciler")
 
 
 @dataclass
@@ -95,6 +101,9 @@ class LiveRunner:
         self.fed: dict[str, int] = {}
         """Per symbol, the newest bar this process gave the features: each bar once."""
         self.venue = broker if isinstance(broker, PaperBroker) else None
+        self.view = broker if isinstance(broker, AccountView) else None
+        """A broker to reconcile with (its account is the truth); the paper venue is not."""
+        self._reconciled = time.monotonic()
         """The simulated venue the bars are fed to; a real broker fills on its own."""
         self.ctx = LiveContext(settings, self.oms, config)
         if self.venue is not None:
@@ -122,6 +131,7 @@ class LiveRunner:
                 recovery.fills_booked,
             )
         self.oms.process()
+        self.reconcile()
         with self.db() as session:
             self.ctx.adopt(
                 list(
@@ -188,7 +198,25 @@ class LiveRunner:
         if self.venue is None and self.oms.process():
             self.sync()
 
+    def reconcile(self) -> None:
+        """Reconcile with the broker now (after a start or a reconnect, and periodically)."""
+        if self.view is None:
+            return
+        self._reconciled = time.monotonic()
+        found = reconcile(self.oms, self.view, RECONCILER)
+        if self.metrics is not None:
+            self.metrics.reconciliations.inc()
+            for kind, count in found.counts().items():
+                if count:
+                    self.metrics.reconciliation_differences.labels(kind).inc(count)
+        if not found.clean:
+            self.sync()
+
     def _pump(self) -> None:
+        if self.view is not None and (
+            self.view.reconnected() or time.monotonic() - self._reconciled >= RECONCILE_SECONDS
+        ):
+            self.reconcile()
         if time.monotonic() - self._pumped >= PUMP_SECONDS:
             self._pumped = time.monotonic()
             if self.oms.pump():  # orders and cancels placed through the API or the CLI

@@ -52,6 +52,7 @@ class AlpacaBroker:
         self._ids: dict[str, str] = {}
         """Client order id -> Alpaca's order id, for the calls that take the latter."""
         self._events: queue.SimpleQueue[BrokerEvent] = queue.SimpleQueue()
+        self._connections = 1
 
     # The broker protocol
 
@@ -104,6 +105,13 @@ class AlpacaBroker:
         self.client.close()
 
     # The account
+
+    def reconnected(self) -> bool:
+        """Whether trade_updates connected again since the last call."""
+        if self.stream is None or self.stream.connections == self._connections:
+            return False
+        self._connections = self.stream.connections
+        return True
 
     def positions(self) -> dict[str, Decimal]:
         """What Alpaca holds per symbol (negative: short)."""
