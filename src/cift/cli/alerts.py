@@ -1,4 +1,5 @@
-"""``cift alerts``: add price alert rules, list them, and check them against the store."""
+"""``cift alerts``: add price alert rules, list them, check them against the store (and
+deliver what fires), and show every delivery."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from cift.core.errors import ValidationError
 from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.execution import alerts
+from cift.execution.delivery.send import deliver, history
 from cift.model.fields import validated
 
 from .console import console, print_json
@@ -42,6 +44,7 @@ def alert_row(rule: Alert) -> dict[str, Any]:
         "status": rule.status.value,
         "fired": rule.trigger_count,
         "last_fired": last.isoformat() if last else None,
+        "channels": ", ".join(f"{c['kind']} {c.get('url') or c.get('to')}" for c in rule.channels),
     }
 
 
@@ -69,9 +72,14 @@ def add(
     timeframe: str = typer.Option("1m", "--timeframe", help="Bars whose close is watched."),
     severity: AlertSeverity = typer.Option(AlertSeverity.WARNING, "--severity"),
     cooldown: int = typer.Option(300, "--cooldown", help="Seconds before it may fire again."),
+    webhook: list[str] | None = typer.Option(
+        None, "--webhook", help="Also POST it, signed, to this URL (its host allowed)."
+    ),
+    email: list[str] | None = typer.Option(None, "--email", help="Also e-mail it to this address."),
     user: str = OWNER,
 ) -> None:
-    """Add a rule (exactly one of --above and --below)."""
+    """Add a rule (exactly one of --above and --below); it is logged when it fires, and
+    sent to each --webhook and --email given (see docs/alerts.md)."""
     if (above is None) == (below is None):
         raise ValidationError("Give exactly one of --above PRICE and --below PRICE.")
     kind, price = ("price_above", above) if above is not None else ("price_below", below)
@@ -84,6 +92,8 @@ def add(
             "condition": {"kind": kind, "price": price, "source": source, "timeframe": timeframe},
             "severity": severity,
             "cooldown_seconds": cooldown,
+            "channels": [{"kind": "webhook", "url": url} for url in webhook or []]
+            + [{"kind": "email", "to": to} for to in email or []],
         },
         "alert rule",
     )
@@ -169,13 +179,38 @@ def check(
     """Check every user's watching rules against the newest stored prices."""
     with metadata_db() as (settings, db), market_store(settings) as store:
         while True:
-            fired = [fired_row(f) for f in alerts.check_alerts(db, store)]
+            events = alerts.check_alerts(db, store)
+            sent = deliver(settings, db, events)
+            fired = [fired_row(f) for f in events]
             if as_json:
                 print_json(fired)
             elif fired:
                 console.print(frame_table(pl.DataFrame(fired), title="fired"))
+                for row in sent:
+                    console.print(f"  {row.channel} {row.target}: {row.status.value}")
             else:
                 console.print("no alert fired")
             if every is None:
                 return
             time.sleep(every)
+
+
+@app.command("history")
+def history_command(
+    alert: str | None = typer.Option(None, "--alert", help="Only this rule's (its id)."),
+    limit: int = typer.Option(50, min=1, max=1000, help="How many, newest first."),
+    user: str = OWNER,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Every delivery of your fired alerts: channel, target, delivered, failed or refused,
+    attempts and the error."""
+    with metadata_db() as (_, db):
+        rule = None if alert is None else _rule_id(alert)
+        rows = history(db, owner_id(db, user), rule, limit)
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        console.print("no alert delivered yet (rules without --webhook or --email only log)")
+    else:
+        shown = pl.DataFrame(rows).drop("alert_id")
+        console.print(frame_table(shown, title="alert deliveries"))

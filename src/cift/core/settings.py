@@ -297,6 +297,40 @@ class Settings(BaseSettings):
     alpaca_trading_requests_per_minute: int = Field(
         200, ge=1, description="Request budget for an Alpaca trading account (200 a minute)."
     )
+    alert_webhook_hosts: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated hosts alert webhooks may be sent to (`*.example.com` "
+        "wildcards allowed). Empty refuses every webhook.",
+    )
+    alert_webhook_private: bool = Field(
+        False,
+        description="Let alert webhooks reach private, loopback and link-local addresses "
+        "(a receiver on this machine or the LAN); off, they are refused whatever the host.",
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA256 signature on every alert webhook "
+        "(`X-CIFT-Signature`); webhooks are not sent without it.",
+    )
+    alert_delivery_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Time one webhook or e-mail delivery attempt may take."
+    )
+    alert_delivery_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a failed delivery (timeouts, 5xx), with back-off."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for alert e-mails.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587: submission).")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA certificate(s) to trust for the SMTP server (default: the system's)."
+    )
+    alert_email_from: str = Field(
+        "cift@localhost", max_length=200, description="Sender address of alert e-mails."
+    )
     provider_timeout_seconds: float = Field(
         30.0, gt=0, le=600, description="Time a provider request may take before it is retried."
     )
@@ -308,14 +342,24 @@ class Settings(BaseSettings):
         "exponential backoff honouring `Retry-After`.",
     )
 
-    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_hosts", "forwarded_allow_ips", "alert_webhook_hosts", mode="before"
+    )
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("database_url", "redis_url", "tls_certfile", "tls_keyfile", mode="before")
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "tls_certfile",
+        "tls_keyfile",
+        "smtp_host",
+        "smtp_ca_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

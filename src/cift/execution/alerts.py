@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from loguru import logger
@@ -26,6 +26,7 @@ from cift.db.engine import transaction
 from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.db.repositories.owned import OwnedRecords
 from cift.execution.accounts import accounts
+from cift.execution.delivery.channels import Channel
 from cift.model import DataKind, Timeframe
 from cift.model.fields import Label, Symbol, TimeframeText
 
@@ -65,6 +66,12 @@ class AlertSpec(BaseModel):
     severity: AlertSeverity = AlertSeverity.WARNING
     cooldown_seconds: int = Field(300, ge=0, le=7 * 86_400)
     trading_account_id: uuid.UUID | None = None
+    channels: list[Channel] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Where it goes besides the log: webhooks (signed, allowed hosts only) "
+        "and e-mail addresses.",
+    )
 
 
 class AlertChanges(BaseModel):
@@ -76,6 +83,7 @@ class AlertChanges(BaseModel):
     condition: PriceCondition | None = None
     severity: AlertSeverity | None = None
     cooldown_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
+    channels: list[Channel] | None = Field(None, max_length=10)
     status: Literal[AlertStatus.ACTIVE, AlertStatus.DISABLED] | None = Field(
         None, description="active to watch again, disabled to stop watching."
     )
@@ -93,6 +101,21 @@ class Fired:
     condition: PriceCondition
     price: float
     observed_at: datetime
+    channels: list[dict[str, Any]]
+
+    def describe(self) -> str:
+        return f"{self.symbol} {self.condition.describe()} (at {self.price:g})"
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "alert_id": str(self.alert_id),
+            "name": self.name,
+            "symbol": self.symbol,
+            "severity": self.severity.value,
+            "condition": self.condition.describe(),
+            "price": self.price,
+            "observed_at": self.observed_at.isoformat(),
+        }
 
 
 def alert_rules(db: sessionmaker[Session]) -> OwnedRecords[Alert]:
@@ -102,7 +125,8 @@ def alert_rules(db: sessionmaker[Session]) -> OwnedRecords[Alert]:
 def create_alert(db: sessionmaker[Session], owner: uuid.UUID, spec: AlertSpec) -> Alert:
     if spec.trading_account_id is not None:
         accounts(db).get(spec.trading_account_id, owner)
-    fields = spec.model_dump(exclude={"condition"})
+    fields = spec.model_dump(exclude={"condition", "channels"})
+    fields["channels"] = [c.model_dump(mode="json") for c in spec.channels]
     condition = spec.condition.model_dump(mode="json")
     return alert_rules(db).add(
         lambda _: Alert(user_id=owner, kind=spec.condition.kind, condition=condition, **fields)
@@ -112,7 +136,9 @@ def create_alert(db: sessionmaker[Session], owner: uuid.UUID, spec: AlertSpec) -
 def change_alert(
     db: sessionmaker[Session], alert_id: uuid.UUID, owner: uuid.UUID, changes: AlertChanges
 ) -> Alert:
-    values = changes.model_dump(exclude={"condition"})
+    values = changes.model_dump(exclude={"condition", "channels"})
+    if changes.channels is not None:
+        values["channels"] = [c.model_dump(mode="json") for c in changes.channels]
     if changes.condition is not None:
         values.update(kind=changes.condition.kind, condition=changes.condition.model_dump())
     return alert_rules(db).change(alert_id, owner, **values)
@@ -164,7 +190,15 @@ def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
 
 def _fired(rule: Alert, condition: PriceCondition, price: float, at: datetime) -> Fired:
     return Fired(
-        rule.id, rule.user_id, rule.name, rule.symbol or "", rule.severity, condition, price, at
+        rule.id,
+        rule.user_id,
+        rule.name,
+        rule.symbol or "",
+        rule.severity,
+        condition,
+        price,
+        at,
+        list(rule.channels),
     )
 
 

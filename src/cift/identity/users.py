@@ -16,13 +16,14 @@ from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import AuditOutcome, Role, User
 from cift.db.repositories.users import LOCAL_USERNAME
+from cift.model.fields import EMAIL_PATTERN
 
 from . import passwords
 from .tokens import revoke_user_sessions
 
 Sessions = sessionmaker[Session]
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(EMAIL_PATTERN)
 LOGIN_FAILED = (
     "Wrong username or password, or the account is disabled or locked for a while after "
     "repeated failures."

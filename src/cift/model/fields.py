@@ -30,6 +30,12 @@ Text = Annotated[
     str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
 ]
 """Free text such as a description; line breaks and tabs allowed."""
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, max_length=320, pattern=EMAIL_PATTERN),
+]
+"""An e-mail address as people type it (``name@host``), stored in lower case."""
 
 
 def _symbol(text: str) -> str:

@@ -1,15 +1,17 @@
-"""Your alert rules: create, list, read, change or disable, delete."""
+"""Your alert rules: create, list, read, change or disable, delete; and their deliveries."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from cift.execution import alerts
+from cift.execution.delivery.send import history
 
 from ..deps import State
-from ..schemas.alerts import AlertChanges, AlertOut, AlertSpec
+from ..schemas.alerts import AlertChanges, AlertOut, AlertSpec, DeliveryOut
 from ..schemas.problem import Problem
 from ..security import ReadAccess, TradeAccess
 from . import API_PREFIX
@@ -31,6 +33,20 @@ def list_alerts(state: State, who: ReadAccess) -> list[AlertOut]:
 def create_alert(state: State, who: TradeAccess, body: AlertSpec) -> AlertOut:
     """A price level on a stored symbol; `cift alerts check [--every S]` fires it."""
     return AlertOut.model_validate(alerts.create_alert(state.db, who.user_id, body))
+
+
+@router.get("/deliveries", summary="Deliveries of your fired alerts, newest first")
+def list_deliveries(
+    state: State,
+    who: ReadAccess,
+    alert_id: Annotated[uuid.UUID | None, Query(description="Only this rule's.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[DeliveryOut]:
+    """Each webhook and e-mail delivery: ``delivered``, ``failed`` (with the attempts and
+    the last error) or ``refused`` (not attempted: host not allowed, private address,
+    channel not configured)."""
+    rows = history(state.db, who.user_id, alert_id, limit)
+    return [DeliveryOut(**row) for row in rows]
 
 
 @router.get("/{alert_id}", summary="One of your alert rules")

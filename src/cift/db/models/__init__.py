@@ -20,10 +20,12 @@ from cift.db.models.ledger import (
 )
 from cift.db.models.monitoring import (
     Alert,
+    AlertDelivery,
     AlertSeverity,
     AlertStatus,
     AuditEntry,
     AuditOutcome,
+    DeliveryStatus,
 )
 from cift.db.models.research import (
     Backtest,
@@ -38,6 +40,7 @@ __all__ = [
     "AccountDay",
     "AccountMode",
     "Alert",
+    "AlertDelivery",
     "AlertSeverity",
     "AlertStatus",
     "ApiKey",
@@ -50,6 +53,7 @@ __all__ = [
     "BrokerKind",
     "CashKind",
     "CashMovement",
+    "DeliveryStatus",
     "JobStatus",
     "LedgerFill",
     "LedgerOrder",

@@ -1,4 +1,5 @@
-"""Oversight: the append-only, hash-chained audit log and users' alert rules."""
+"""Oversight: the append-only, hash-chained audit log, users' alert rules and every
+delivery of an alert."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ class Alert(OwnedByUser, Timestamps, Base):
     kind: Mapped[str] = mapped_column(String(50))
     symbol: Mapped[str | None] = mapped_column(String(32))
     condition: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
-    channels: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    channels: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     severity: Mapped[AlertSeverity] = mapped_column(
         str_enum(AlertSeverity, "severity"), default=AlertSeverity.WARNING
     )
@@ -104,3 +105,32 @@ class Alert(OwnedByUser, Timestamps, Base):
     last_observed_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), doc="When the price that last fired the rule was observed."
     )
+
+
+class DeliveryStatus(StrEnum):
+    """How a delivery of a fired alert ended."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REFUSED = "refused"
+    """Not attempted: the target is not allowed, or the channel is not configured."""
+
+
+class AlertDelivery(OwnedByUser, Base):
+    """One delivery of one fired alert to one channel, with how it went."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        Index("ix_alert_deliveries_user_id_fired_at", "user_id", "fired_at"),
+        Index("ix_alert_deliveries_alert_id", "alert_id"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    )
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
