@@ -24,6 +24,7 @@ TABLES = {
     "training_jobs",
     "audit_log",
     "alerts",
+    "alert_deliveries",
     "orders",
     "order_events",
     "fills",
