@@ -26,7 +26,8 @@ def test_alerts_fire_on_the_last_stored_close() -> None:
     last = pl.read_csv(NVDA, try_parse_dates=True).sort("Date").row(-1, named=True)
     close, day = float(last["Close"]), last["Date"]
     daily = ["--symbol", "NVDA", "--timeframe", "1d"]
-    cift("alerts", "add", "NVDA holds", *daily, "--above", str(close - 0.5), "--severity", "info")
+    cift("alerts", "add", "NVDA holds", *daily, "--above", str(close - 0.5), "--severity", "info",
+         "--webhook", "http://169.254.169.254/latest", "--email", "desk@example.com")  # fmt: skip
     cift("alerts", "add", "NVDA crash", *daily, "--below", str(close / 2))
     rules = json.loads(cift("alerts", "ls", "--json"))
     assert sorted(r["name"] for r in rules) == ["NVDA crash", "NVDA holds"]
@@ -43,6 +44,15 @@ def test_alerts_fire_on_the_last_stored_close() -> None:
     assert "no alert fired" in cift("alerts", "check")
     listed = {r["name"]: r for r in json.loads(cift("alerts", "ls", "--json"))}
     assert (listed["NVDA holds"]["status"], listed["NVDA holds"]["fired"]) == ("triggered", 1)
+    # neither channel is set up here: each delivery is refused, saying what to set
+    history = {h["channel"]: h for h in json.loads(cift("alerts", "history", "--json"))}
+    assert {c: h["status"] for c, h in history.items()} == {
+        "webhook": "refused",
+        "email": "refused",
+    }
+    assert "CIFT_ALERT_WEBHOOK_SECRET" in history["webhook"]["error"]
+    assert "CIFT_SMTP_HOST" in history["email"]["error"]
+    assert "refused" in cift("alerts", "history")
 
 
 def test_an_alert_needs_one_level() -> None:

@@ -212,5 +212,17 @@ def history_command(
     elif not rows:
         console.print("no alert delivered yet (rules without --webhook or --email only log)")
     else:
-        shown = pl.DataFrame(rows).drop("alert_id")
-        console.print(frame_table(shown, title="alert deliveries"))
+        table = Table(title="alert deliveries")
+        for column in ("fired", "alert", "to", "status", "tries"):
+            table.add_column(column, no_wrap=column != "to")
+        table.add_column("error", overflow="fold")
+        for row in rows:
+            table.add_row(
+                row["fired_at"][:19].replace("T", " "),
+                row["alert"],
+                f"{row['channel']} {row['target']}",
+                row["status"],
+                str(row["attempts"]),
+                row["error"] or "",
+            )
+        console.print(table)
