@@ -5,8 +5,8 @@
 
 1. The servers are brought up first (``services.py up``; those already running are
    left alone), so parallel test processes never race to start them.
-2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, one file
-   per worker at a time).
+2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, tests
+   handed out one by one, so the long ones spread out).
 3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
    moments, or time a live session, and would measure the other worker's load instead.
 4. The coverage of both phases is reported together; the servers this script started are
@@ -47,7 +47,7 @@ def main() -> int:
     started = bring_up()
     try:
         parallel = subprocess.run(
-            [*PYTEST, "-n", WORKERS, "--dist", "loadfile", "-m", "not serial",
+            [*PYTEST, "-n", WORKERS, "--dist", "load", "-m", "not serial",
              "--cov", "--cov-report=", "--cov-fail-under=0", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip

@@ -113,7 +113,7 @@ def test_live_updates_equal_batch_bit_for_bit() -> None:
         assert np.array_equal(ours, theirs, equal_nan=True), column
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(cut=st.integers(30, 470), bump=st.floats(0.5, 2.0))
 def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: float) -> None:
     frame = random_events(500, seed=9)

@@ -28,7 +28,7 @@ from tests.api.conftest import auth_headers, migrated
 from tests.conftest import SettingsFactory
 from tests.security.conftest import FAST_HASHING, PASSWORD
 
-EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", "8"))
 CHECKS_ITS_OWN_SECRET = {
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",
