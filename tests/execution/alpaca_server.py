@@ -22,14 +22,19 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
+from cift.core.calendars import exchange_calendar, quiet_calendars
+
+XNYS = exchange_calendar("XNYS", date(2020, 1, 1), date(2030, 12, 31))
+NEW_YORK = "America/New_York"
 KEY_ID = "PKTESTTRADE0000000"
 SECRET = "tradesecrettradesecrettradesecret0000"
 TERMINAL = {"filled", "canceled", "expired", "replaced", "rejected"}
@@ -303,6 +308,30 @@ class AlpacaServer:
                  "currency": "USD", "cash": text(self.cash)}
             )  # fmt: skip
 
+        @app.get("/v2/clock")
+        async def clock() -> Response:
+            now = pd.Timestamp.now(tz="UTC").floor("min")
+            with quiet_calendars():
+                answer = {
+                    "timestamp": _new_york(now),
+                    "is_open": bool(XNYS.is_open_on_minute(now)),
+                    "next_open": _new_york(XNYS.next_open(now)),
+                    "next_close": _new_york(XNYS.next_close(now)),
+                }
+            return JSONResponse(answer)
+
+        @app.get("/v2/calendar")
+        async def calendar(start: str, end: str) -> Response:
+            with quiet_calendars():
+                rows = [
+                    {"date": day.date().isoformat(),
+                     "open": XNYS.session_open(day).tz_convert(NEW_YORK).strftime("%H:%M"),
+                     "close": XNYS.session_close(day).tz_convert(NEW_YORK).strftime("%H:%M"),
+                     "session_open": "0400", "session_close": "2000"}
+                    for day in XNYS.sessions_in_range(start, end)
+                ]  # fmt: skip
+            return JSONResponse(rows)
+
         @app.websocket("/stream")
         async def stream(socket: WebSocket) -> None:
             await socket.accept()
@@ -367,6 +396,11 @@ class AlpacaServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+
+
+def _new_york(moment: pd.Timestamp) -> str:
+    """RFC 3339 with the New York offset, as Alpaca's clock answers."""
+    return str(moment.tz_convert(NEW_YORK).isoformat())
 
 
 def _price(value: Any) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -274,4 +275,27 @@ def test_a_stream_that_reconnects_is_noticed_so_what_it_missed_is_reconciled(
     assert found.counts() == {"missed_fill": 1, "order_behind": 1, "not_at_broker": 0,
                               "unknown_order": 0, "position": 0}  # fmt: skip
     assert _state(any_db, order.id) is OrderState.FILLED
+    broker.close()
+
+
+def test_clock_and_calendar_in_utc_with_early_closes(
+    any_db_settings: Settings, alpaca_account: TradingAccount, server: AlpacaServer
+) -> None:
+    broker = create_broker(any_db_settings, alpaca_account, base_url=server.url, stream=False)
+    days = broker.calendar(date(2024, 7, 1), date(2024, 7, 5))
+    assert [d.day.isoformat() for d in days] == [
+        "2024-07-01",
+        "2024-07-02",
+        "2024-07-03",
+        "2024-07-05",
+    ]
+    early = days[2]  # the day before Independence Day closes at 13:00 New York, 17:00 UTC
+    assert (early.open.isoformat(), early.close.isoformat()) == (
+        "2024-07-03T13:30:00+00:00",
+        "2024-07-03T17:00:00+00:00",
+    )
+    clock = broker.clock()
+    assert clock.at.tzinfo is not None
+    assert clock.next_close > clock.at
+    assert clock.next_open > clock.at or clock.is_open
     broker.close()

@@ -13,8 +13,11 @@ from every message.
 from __future__ import annotations
 
 import queue
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cift.core.errors import BrokerError, ConfigurationError, ProviderError
 from cift.data.providers.http import Fetched, HttpClient
@@ -35,6 +38,7 @@ from cift.execution.brokers.base import (
     BrokerOrderStatus,
 )
 
+NEW_YORK = ZoneInfo("America/New_York")
 DUPLICATE_CLIENT_ID = 40010001
 """Alpaca's code for a client order id it holds already."""
 ANSWERED = (200, 204, 207, 401, 403, 404, 422)
@@ -128,6 +132,23 @@ class AlpacaBroker:
         answer = self._call("GET", "/v2/account")
         return decimal(self._read(answer, _object)["cash"])
 
+    def clock(self) -> MarketClock:
+        """Alpaca's market clock: now, whether the market is open, the next open and close."""
+        body = self._read(self._call("GET", "/v2/clock"), _object)
+        return MarketClock(
+            at=parse_time(body["timestamp"]),
+            is_open=bool(body["is_open"]),
+            next_open=parse_time(body["next_open"]),
+            next_close=parse_time(body["next_close"]),
+        )
+
+    def calendar(self, start: date, end: date) -> list[TradingDay]:
+        """Alpaca's trading days from ``start`` to ``end``, with their open and close in UTC
+        (early closes included)."""
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        rows = self._read(self._call("GET", "/v2/calendar", params=params), _rows)
+        return [_trading_day(row) for row in rows]
+
     # Calls and answers
 
     def _call(self, method: str, target: str, *, params: Any = None, body: Any = None) -> Fetched:
@@ -192,6 +213,32 @@ class AlpacaBroker:
             raise BrokerError(
                 f"Alpaca sent a body CIFT cannot read from {answer.url}: {exc}"
             ) from None
+
+
+@dataclass(frozen=True)
+class MarketClock:
+    at: datetime
+    is_open: bool
+    next_open: datetime
+    next_close: datetime
+
+
+@dataclass(frozen=True)
+class TradingDay:
+    day: date
+    open: datetime
+    close: datetime
+
+
+def _trading_day(row: dict[str, Any]) -> TradingDay:
+    """A calendar row (New York local ``HH:MM`` times) with its times in UTC."""
+    day = date.fromisoformat(str(row["date"]))
+
+    def at(text: str) -> datetime:
+        local = datetime.combine(day, time.fromisoformat(text), tzinfo=NEW_YORK)
+        return local.astimezone(UTC)
+
+    return TradingDay(day, at(str(row["open"])), at(str(row["close"])))
 
 
 def _rows(payload: Any) -> list[dict[str, Any]]:
