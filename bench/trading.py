@@ -34,7 +34,7 @@ from cift.db.models import Role
 from cift.db.models.ledger import LedgerOrder, LedgerOrderType, LedgerTimeInForce, OrderState
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.brokers.paper import PaperBroker
-from cift.execution.live.session import paper_runner
+from cift.execution.live.session import account_runner
 from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
 from cift.execution.runs import start_run
@@ -123,7 +123,7 @@ def runner_pace(home: Path, per_symbol: int) -> tuple[int, float]:
     config = BacktestConfig(sizing="decision")
     run = start_run(db, owner.id, account, "sma_cross", {"fast": 5, "slow": 20}, SYMBOLS, "1m",
                     config.describe())  # fmt: skip
-    runner = paper_runner(db, settings, run, SmaCross, SmaCross.parse_params(run.params), config)
+    runner = account_runner(db, settings, run, SmaCross, SmaCross.parse_params(run.params), config)
     runner.start()
     bars = minute_bars(len(SYMBOLS), per_symbol).with_columns()
     begin = time.perf_counter()

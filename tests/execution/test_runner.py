@@ -18,7 +18,7 @@ from cift.data.store import open_store
 from cift.db.models import Role
 from cift.db.models.ledger import LedgerOrder, OrderState, TradingRun
 from cift.execution.accounts import AccountSpec, open_account
-from cift.execution.live.session import paper_runner
+from cift.execution.live.session import account_runner
 from cift.execution.metrics import TradingMetrics
 from cift.execution.parity import parity
 from cift.execution.runs import start_run
@@ -67,13 +67,13 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
     rest_count = rest.height
 
     metrics = TradingMetrics()
-    runner = paper_runner(
+    runner = account_runner(
         db, settings, run, SmaCross, SmaCross.parse_params(PARAMS), CONFIG, metrics
     )
     runner.start()
     assert runner.on_bars(first) == 300
     # the process dies here; a new one takes the same run and is handed every bar again
-    again = paper_runner(
+    again = account_runner(
         db, settings, _reload(db, run), SmaCross, SmaCross.parse_params(PARAMS), CONFIG, metrics
     )
     again.start()

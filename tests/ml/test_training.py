@@ -30,7 +30,7 @@ from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.models.ledger import LedgerOrder
 from cift.db.repositories.users import local_user_id
 from cift.execution.accounts import AccountSpec, open_account
-from cift.execution.live.session import paper_runner
+from cift.execution.live.session import account_runner
 from cift.execution.runs import run_lineage, start_run
 from cift.lineage.record import lineage
 from cift.ml import tracking
@@ -234,7 +234,7 @@ def _live_runner_trades_the_model_as_the_engine(
         db, owner, account, "model_signal", params.model_dump(), SYMBOLS, "1m", config.describe(),
         pinned,
     )  # fmt: skip
-    runner = paper_runner(db, settings, run, ModelSignal, params, config)
+    runner = account_runner(db, settings, run, ModelSignal, params, config)
     runner.start()
     runner.on_bars(first)
     engine = run_backtest(

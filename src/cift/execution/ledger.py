@@ -232,6 +232,17 @@ def _move_cash(
     )
 
 
+def open_orders(session: Session, account_id: uuid.UUID) -> list[LedgerOrder]:
+    """The account's orders still open, oldest first."""
+    return list(
+        session.scalars(
+            select(LedgerOrder)
+            .where(LedgerOrder.account_id == account_id, LedgerOrder.state.in_(OPEN_STATES))
+            .order_by(LedgerOrder.created_at)
+        )
+    )
+
+
 def order_by_client(session: Session, client_order_id: str) -> LedgerOrder | None:
     return session.scalar(select(LedgerOrder).where(LedgerOrder.client_order_id == client_order_id))
 

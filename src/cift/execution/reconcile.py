@@ -20,9 +20,9 @@ from sqlalchemy import select
 from cift.audit.chain import Actor, append
 from cift.db.base import utcnow
 from cift.db.engine import transaction
-from cift.db.models.ledger import LedgerOrder, LedgerPosition, OrderState
+from cift.db.models.ledger import LedgerPosition, OrderState
 from cift.execution.brokers.base import BrokerOrderStatus
-from cift.execution.ledger import OPEN_STATES, order_by_client
+from cift.execution.ledger import open_orders, order_by_client
 from cift.execution.oms import OrderManager
 from cift.execution.recovery import catch_up
 
@@ -90,14 +90,8 @@ def reconcile(
     """Compare the account at the broker with the ledger and repair what can be."""
     outcome = Reconciliation()
     with oms.db() as session:
-        open_orders = list(
-            session.scalars(
-                select(LedgerOrder)
-                .where(LedgerOrder.account_id == oms.account_id, LedgerOrder.state.in_(OPEN_STATES))
-                .order_by(LedgerOrder.created_at)
-            )
-        )
-    for order in open_orders:
+        working = open_orders(session, oms.account_id)
+    for order in working:
         outcome.orders_checked += 1
         status = broker.find(order.client_order_id)
         if status is None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from cift.db.engine import transaction
-from cift.db.models.ledger import LedgerOrder, OrderState
+from cift.db.models.ledger import OrderState
 from cift.execution.brokers.base import BrokerOrderStatus
-from cift.execution.ledger import OPEN_STATES, book_fill, order_by_client, record
+from cift.execution.ledger import book_fill, open_orders, order_by_client, record
 from cift.execution.oms import OrderManager
 from cift.execution.state import OrderEventKind
 
@@ -71,13 +69,7 @@ def recover(oms: OrderManager) -> Recovery:
     assert oms.broker is not None
     outcome = Recovery()
     with oms.db() as session:
-        orders = list(
-            session.scalars(
-                select(LedgerOrder)
-                .where(LedgerOrder.account_id == oms.account_id, LedgerOrder.state.in_(OPEN_STATES))
-                .order_by(LedgerOrder.created_at)
-            )
-        )
+        orders = open_orders(session, oms.account_id)
     for order in orders:
         status = oms.broker.find(order.client_order_id)
         if status is None:

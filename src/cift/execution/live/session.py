@@ -27,6 +27,7 @@ from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import TradingRun
 from cift.execution.brokers.alpaca.factories import create_broker
+from cift.execution.brokers.base import Broker
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.live.runner import LiveRunner, cash_of, positions_of
 from cift.execution.metrics import TradingMetrics
@@ -39,25 +40,6 @@ WARMUP_BARS = 500
 Progress = Callable[[str, StageStats], None]
 
 
-def paper_runner(
-    db: sessionmaker[Session],
-    settings: Settings,
-    run: TradingRun,
-    strategy_cls: type[Strategy],
-    params: StrategyParams,
-    config: BacktestConfig,
-    metrics: TradingMetrics | None = None,
-) -> LiveRunner:
-    """A runner on the paper broker, its simulated account started from the ledger."""
-    broker = PaperBroker(
-        list(run.symbols),
-        config,
-        cash=float(cash_of(db, run.account_id)),
-        positions=positions_of(db, run.account_id),
-    )
-    return LiveRunner(db, settings, run, strategy_cls, params, broker, config, metrics)
-
-
 def account_runner(
     db: sessionmaker[Session],
     settings: Settings,
@@ -67,14 +49,21 @@ def account_runner(
     config: BacktestConfig,
     metrics: TradingMetrics | None = None,
 ) -> LiveRunner:
-    """A runner on the run's account's broker: the paper venue, or Alpaca (paper or live
-    endpoint by the account's mode)."""
+    """A runner on the run's account's broker: the paper venue (its simulated account
+    started from the ledger), or Alpaca (paper or live endpoint by the account's mode)."""
     with db() as session:
         account = session.get(TradingAccount, run.account_id)
         assert account is not None
+    broker: Broker
     if account.broker is BrokerKind.PAPER:
-        return paper_runner(db, settings, run, strategy_cls, params, config, metrics)
-    broker = create_broker(settings, account)
+        broker = PaperBroker(
+            list(run.symbols),
+            config,
+            cash=float(cash_of(db, run.account_id)),
+            positions=positions_of(db, run.account_id),
+        )
+    else:
+        broker = create_broker(settings, account)
     return LiveRunner(db, settings, run, strategy_cls, params, broker, config, metrics)
 
 
