@@ -63,7 +63,8 @@ def test_an_alert_needs_one_level() -> None:
     assert "exactly one of --above" in both.output
     bad = runner.invoke(app, ["alerts", "add", "x", "--symbol", "A", "--above", "-1"])
     assert bad.exit_code != 0
-    assert "Invalid alert rule: condition.price: Input should be greater than 0" in bad.output
+    said = "Invalid alert rule: condition.price_above.price: Input should be greater than 0"
+    assert said in bad.output
     assert json.loads(cift("alerts", "ls", "--json")) == []
 
 

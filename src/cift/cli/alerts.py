@@ -15,6 +15,7 @@ from cift.core.errors import ValidationError
 from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.execution import alerts
 from cift.execution.delivery.send import deliver, history
+from cift.execution.runs import account_named
 from cift.model.fields import validated
 
 from .console import console, print_json
@@ -32,14 +33,18 @@ ALERT_ID = typer.Argument(..., help="The rule's id (cift alerts ls --json).")
 
 
 def alert_row(rule: Alert) -> dict[str, Any]:
-    condition = alerts.PriceCondition.model_validate(rule.condition)
+    condition = alerts.CONDITIONS.validate_python(rule.condition)
+    if isinstance(condition, alerts.PriceCondition):
+        source = condition.source if condition.source == "trades" else condition.timeframe
+    else:
+        source = "account"
     last = rule.last_triggered_at
     return {
         "id": str(rule.id),
         "name": rule.name,
         "symbol": rule.symbol,
         "condition": condition.describe(),
-        "source": condition.source if condition.source == "trades" else condition.timeframe,
+        "source": source,
         "severity": rule.severity.value,
         "status": rule.status.value,
         "fired": rule.trigger_count,
@@ -56,20 +61,33 @@ def fired_row(event: alerts.Fired) -> dict[str, Any]:
         "name": event.name,
         "symbol": event.symbol,
         "condition": condition.describe(),
-        "price": event.price,
+        event.measure: event.price,
         "observed_at": event.observed_at.isoformat(),
         "severity": event.severity.value,
     }
 
 
+ACCOUNT_KINDS = ("pnl_below", "drawdown_above", "risk_rejections", "reconciliation_differences")
+
+
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help="A name for the rule, e.g. 'NVDA breakout'."),
-    symbol: str = typer.Option(..., "--symbol", help="A stored symbol."),
+    symbol: str | None = typer.Option(None, "--symbol", help="A stored symbol (price rules)."),
     above: float | None = typer.Option(None, "--above", help="Fire at or above this price."),
     below: float | None = typer.Option(None, "--below", help="Fire at or below this price."),
     trades: bool = typer.Option(False, "--trades", help="Watch the last trade, not bar closes."),
     timeframe: str = typer.Option("1m", "--timeframe", help="Bars whose close is watched."),
+    account: str | None = typer.Option(
+        None, "--account", help="A trading account (account rules: --when and --level)."
+    ),
+    when: str | None = typer.Option(
+        None, "--when", help=f"Account rules: {', '.join(ACCOUNT_KINDS)}."
+    ),
+    level: float | None = typer.Option(
+        None, "--level", help="Account rules: P&L amount, drawdown fraction (0.05), or count."
+    ),
+    window: int = typer.Option(60, "--window", help="Minutes the counts look back."),
     severity: AlertSeverity = typer.Option(AlertSeverity.WARNING, "--severity"),
     cooldown: int = typer.Option(300, "--cooldown", help="Seconds before it may fire again."),
     webhook: list[str] | None = typer.Option(
@@ -78,28 +96,46 @@ def add(
     email: list[str] | None = typer.Option(None, "--email", help="Also e-mail it to this address."),
     user: str = OWNER,
 ) -> None:
-    """Add a rule (exactly one of --above and --below); it is logged when it fires, and
-    sent to each --webhook and --email given (see docs/alerts.md)."""
+    """Add a rule: on a price (--symbol with exactly one of --above and --below), or on a
+    trading account (--account, --when, --level). It is logged when it fires, and sent to
+    each --webhook and --email given (see docs/alerts.md).
+
+      cift alerts add "NVDA breakout" --symbol NVDA --above 150 --email desk@example.com
+      cift alerts add "desk loss" --account paper-1 --when pnl_below --level -500
+    """
+    fields: dict[str, object] = {
+        "name": name,
+        "severity": severity,
+        "cooldown_seconds": cooldown,
+        "channels": [{"kind": "webhook", "url": url} for url in webhook or []]
+        + [{"kind": "email", "to": to} for to in email or []],
+    }
+    with metadata_db() as (_, db):
+        owner = owner_id(db, user)
+        if account is not None:
+            chosen = account_named(db, owner, account)
+            condition = {"kind": when, "level": level, "window_minutes": window}
+            fields |= {"trading_account_id": chosen.id, "condition": condition}
+        else:
+            fields |= {
+                "symbol": symbol,
+                "condition": _price_condition(above, below, trades, timeframe),
+            }
+        rule = alerts.create_alert(db, owner, validated(alerts.AlertSpec, fields, "alert rule"))
+    console.print(f"added alert [cyan]{rule.name}[/] ({rule.id}): {alert_row(rule)['condition']}")
+
+
+def _price_condition(
+    above: float | None, below: float | None, trades: bool, timeframe: str
+) -> dict[str, object]:
     if (above is None) == (below is None):
-        raise ValidationError("Give exactly one of --above PRICE and --below PRICE.")
+        raise ValidationError(
+            "Give exactly one of --above PRICE and --below PRICE (or --account, --when and "
+            "--level for an account rule)."
+        )
     kind, price = ("price_above", above) if above is not None else ("price_below", below)
     source = "trades" if trades else "bars"
-    spec = validated(
-        alerts.AlertSpec,
-        {
-            "name": name,
-            "symbol": symbol,
-            "condition": {"kind": kind, "price": price, "source": source, "timeframe": timeframe},
-            "severity": severity,
-            "cooldown_seconds": cooldown,
-            "channels": [{"kind": "webhook", "url": url} for url in webhook or []]
-            + [{"kind": "email", "to": to} for to in email or []],
-        },
-        "alert rule",
-    )
-    with metadata_db() as (_, db):
-        rule = alerts.create_alert(db, owner_id(db, user), spec)
-    console.print(f"added alert [cyan]{rule.name}[/] ({rule.id}): {alert_row(rule)['condition']}")
+    return {"kind": kind, "price": price, "source": source, "timeframe": timeframe}
 
 
 @app.command("ls")

@@ -1,9 +1,13 @@
-"""Alert rules: a user's price conditions on stored symbols, and checking them.
+"""Alert rules: a user's conditions on stored prices and on trading accounts, and
+checking them.
 
-A rule fires when the newest stored price of its symbol (last trade, or last bar close
-at the rule's timeframe) crosses its level; it then waits ``cooldown_seconds`` and for a
+A price rule fires when the newest stored price of its symbol (last trade, or last bar
+close at the rule's timeframe) crosses its level; an account rule when the account's
+P&L, drawdown, risk rejections or reconciliation differences do (see
+:mod:`cift.execution.account_alerts`). A rule then waits ``cooldown_seconds`` and for a
 newer observation before firing again. Firing logs a structured ``alert.fired`` event
-at the rule's severity and counts it on the rule.
+at the rule's severity and counts it on the rule; its channels get it too
+(:mod:`cift.execution.delivery`).
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import polars as pl
 from loguru import logger
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +29,7 @@ from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.db.repositories.owned import OwnedRecords
+from cift.execution.account_alerts import AccountCondition
 from cift.execution.accounts import accounts
 from cift.execution.delivery.channels import Channel
 from cift.model import DataKind, Timeframe
@@ -55,14 +60,19 @@ class PriceCondition(BaseModel):
         return price >= self.price if self.kind == "price_above" else price <= self.price
 
 
+Condition = Annotated[PriceCondition | AccountCondition, Field(discriminator="kind")]
+CONDITIONS: TypeAdapter[PriceCondition | AccountCondition] = TypeAdapter(Condition)
+
+
 class AlertSpec(BaseModel):
-    """A new rule; ``trading_account_id``, if given, must be one of your accounts."""
+    """A new rule: on a symbol's price, or on a trading account (``trading_account_id``,
+    one of yours: its P&L, drawdown, risk rejections, reconciliation differences)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Label
-    symbol: Symbol
-    condition: PriceCondition
+    symbol: Symbol | None = None
+    condition: Condition
     severity: AlertSeverity = AlertSeverity.WARNING
     cooldown_seconds: int = Field(300, ge=0, le=7 * 86_400)
     trading_account_id: uuid.UUID | None = None
@@ -73,6 +83,14 @@ class AlertSpec(BaseModel):
         "and e-mail addresses.",
     )
 
+    @model_validator(mode="after")
+    def _subject(self) -> Self:
+        if isinstance(self.condition, PriceCondition) and self.symbol is None:
+            raise ValueError("a price rule names its symbol")
+        if isinstance(self.condition, AccountCondition) and self.trading_account_id is None:
+            raise ValueError(f"a {self.condition.kind} rule names its trading_account_id")
+        return self
+
 
 class AlertChanges(BaseModel):
     """What may change on a rule; omitted fields stay as they are."""
@@ -80,7 +98,7 @@ class AlertChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Label | None = None
-    condition: PriceCondition | None = None
+    condition: Condition | None = None
     severity: AlertSeverity | None = None
     cooldown_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
     channels: list[Channel] | None = Field(None, max_length=10)
@@ -98,22 +116,28 @@ class Fired:
     name: str
     symbol: str
     severity: AlertSeverity
-    condition: PriceCondition
+    condition: PriceCondition | AccountCondition
     price: float
     observed_at: datetime
     channels: list[dict[str, Any]]
 
+    @property
+    def measure(self) -> str:
+        """What ``price`` holds: a price, or an account's value (P&L, drawdown, count)."""
+        return "price" if isinstance(self.condition, PriceCondition) else "value"
+
     def describe(self) -> str:
-        return f"{self.symbol} {self.condition.describe()} (at {self.price:g})"
+        subject = f"{self.symbol} " if self.symbol else ""
+        return f"{subject}{self.condition.describe()} (at {self.price:g})"
 
     def payload(self) -> dict[str, Any]:
         return {
             "alert_id": str(self.alert_id),
             "name": self.name,
-            "symbol": self.symbol,
+            "symbol": self.symbol or None,
             "severity": self.severity.value,
             "condition": self.condition.describe(),
-            "price": self.price,
+            self.measure: self.price,
             "observed_at": self.observed_at.isoformat(),
         }
 
@@ -155,12 +179,12 @@ def check_alerts(
         query = select(Alert).where(Alert.status.in_(watching))
         # a rule another checker is firing right now is skipped, not fired twice
         rules = [
-            (rule, PriceCondition.model_validate(rule.condition))
+            (rule, CONDITIONS.validate_python(rule.condition))
             for rule in session.scalars(query.with_for_update(skip_locked=True))
         ]
-        prices = _latest_prices(store, rules)
+        prices = _latest_prices(store, [(r, c) for r, c in rules if isinstance(c, PriceCondition)])
         for rule, condition in rules:
-            seen = prices.get((rule.symbol or "", condition.source, condition.timeframe))
+            seen = _observe(session, rule, condition, prices, now)
             if seen is None or not condition.holds(seen[0]) or not _ready(rule, seen[1], now):
                 continue
             rule.status = AlertStatus.TRIGGERED
@@ -171,13 +195,26 @@ def check_alerts(
     for event in fired:
         logger.bind(event="alert.fired", alert_id=str(event.alert_id)).log(
             LOG_LEVELS[event.severity],
-            "alert {!r}: {} {} (at {})",
+            "alert {!r}: {}",
             event.name,
-            event.symbol,
-            event.condition.describe(),
-            event.price,
+            event.describe(),
         )
     return fired
+
+
+def _observe(
+    session: Session,
+    rule: Alert,
+    condition: PriceCondition | AccountCondition,
+    prices: dict[PriceKey, tuple[float, datetime]],
+    now: datetime,
+) -> tuple[float, datetime] | None:
+    """The rule's value now and when it was observed, if there is one."""
+    if isinstance(condition, PriceCondition):
+        return prices.get((rule.symbol or "", condition.source, condition.timeframe))
+    if rule.trading_account_id is None:
+        return None
+    return condition.observe(session, rule.trading_account_id, now)
 
 
 def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
@@ -188,7 +225,9 @@ def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
     return fired is None or now - fired >= timedelta(seconds=rule.cooldown_seconds)
 
 
-def _fired(rule: Alert, condition: PriceCondition, price: float, at: datetime) -> Fired:
+def _fired(
+    rule: Alert, condition: PriceCondition | AccountCondition, price: float, at: datetime
+) -> Fired:
     return Fired(
         rule.id,
         rule.user_id,

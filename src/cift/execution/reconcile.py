@@ -27,6 +27,7 @@ from cift.execution.oms import OrderManager
 from cift.execution.recovery import catch_up
 
 ADJUST = "trading.position_adjusted"
+RECONCILED = "trading.reconciled"
 ZERO = Decimal(0)
 
 
@@ -106,6 +107,16 @@ def reconcile(
     _positions(oms, broker, actor, outcome, fix)
     if not outcome.clean:
         logger.warning("account {} reconciled with its broker: {}", oms.account_id, outcome)
+        counts = outcome.counts()
+        with transaction(oms.db) as session:  # what alert rules on differences read
+            append(
+                session,
+                actor,
+                RECONCILED,
+                target_type="trading_account",
+                target_id=str(oms.account_id),
+                details={**counts, "differences": sum(counts.values())},
+            )
     return outcome
 
 
