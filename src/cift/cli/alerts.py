@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from cift.core.errors import ValidationError
+from cift.data.stream.board import open_board
 from cift.db.models import Alert, AlertSeverity, AlertStatus
 from cift.execution import alerts
 from cift.execution.delivery.send import deliver, history
@@ -214,8 +215,9 @@ def check(
 ) -> None:
     """Check every user's watching rules against the newest stored prices."""
     with metadata_db() as (settings, db), market_store(settings) as store:
+        board = open_board(settings)
         while True:
-            events = alerts.check_alerts(db, store)
+            events = alerts.check_alerts(db, store, board=board)
             sent = deliver(settings, db, events)
             fired = [fired_row(f) for f in events]
             if as_json:

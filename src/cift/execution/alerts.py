@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.data.store import MarketStore
+from cift.data.stream.board import Board
 from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import Alert, AlertSeverity, AlertStatus
@@ -32,6 +33,7 @@ from cift.db.repositories.owned import OwnedRecords
 from cift.execution.account_alerts import AccountCondition
 from cift.execution.accounts import accounts
 from cift.execution.delivery.channels import Channel
+from cift.execution.stream_alerts import FeatureCondition, LagCondition
 from cift.model import DataKind, Timeframe
 from cift.model.fields import Label, Symbol, TimeframeText
 
@@ -60,8 +62,10 @@ class PriceCondition(BaseModel):
         return price >= self.price if self.kind == "price_above" else price <= self.price
 
 
-Condition = Annotated[PriceCondition | AccountCondition, Field(discriminator="kind")]
-CONDITIONS: TypeAdapter[PriceCondition | AccountCondition] = TypeAdapter(Condition)
+AnyCondition = PriceCondition | FeatureCondition | LagCondition | AccountCondition
+Condition = Annotated[AnyCondition, Field(discriminator="kind")]
+CONDITIONS: TypeAdapter[AnyCondition] = TypeAdapter(Condition)
+ON_SYMBOLS = (PriceCondition, FeatureCondition)
 
 
 class AlertSpec(BaseModel):
@@ -85,8 +89,8 @@ class AlertSpec(BaseModel):
 
     @model_validator(mode="after")
     def _subject(self) -> Self:
-        if isinstance(self.condition, PriceCondition) and self.symbol is None:
-            raise ValueError("a price rule names its symbol")
+        if isinstance(self.condition, ON_SYMBOLS) and self.symbol is None:
+            raise ValueError(f"a {self.condition.kind} rule names its symbol")
         if isinstance(self.condition, AccountCondition) and self.trading_account_id is None:
             raise ValueError(f"a {self.condition.kind} rule names its trading_account_id")
         return self
@@ -116,7 +120,7 @@ class Fired:
     name: str
     symbol: str
     severity: AlertSeverity
-    condition: PriceCondition | AccountCondition
+    condition: AnyCondition
     price: float
     observed_at: datetime
     channels: list[dict[str, Any]]
@@ -169,9 +173,15 @@ def change_alert(
 
 
 def check_alerts(
-    db: sessionmaker[Session], store: MarketStore, now: datetime | None = None
+    db: sessionmaker[Session],
+    store: MarketStore,
+    now: datetime | None = None,
+    *,
+    board: Board | None = None,
 ) -> list[Fired]:
-    """Check every watching rule of every user against the store; record what fires."""
+    """Check every watching rule of every user against the store, the ledger and the
+    live board (without one, features come from the store and no lag is seen); record
+    what fires."""
     now = now or utcnow()
     watching = (AlertStatus.ACTIVE, AlertStatus.TRIGGERED)
     fired: list[Fired] = []
@@ -183,8 +193,9 @@ def check_alerts(
             for rule in session.scalars(query.with_for_update(skip_locked=True))
         ]
         prices = _latest_prices(store, [(r, c) for r, c in rules if isinstance(c, PriceCondition)])
+        sources = Sources(session, store, board, prices)
         for rule, condition in rules:
-            seen = _observe(session, rule, condition, prices, now)
+            seen = _observe(sources, rule, condition, now)
             if seen is None or not condition.holds(seen[0]) or not _ready(rule, seen[1], now):
                 continue
             rule.status = AlertStatus.TRIGGERED
@@ -202,19 +213,29 @@ def check_alerts(
     return fired
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What rules are checked against."""
+
+    session: Session
+    store: MarketStore
+    board: Board | None
+    prices: dict[PriceKey, tuple[float, datetime]]
+
+
 def _observe(
-    session: Session,
-    rule: Alert,
-    condition: PriceCondition | AccountCondition,
-    prices: dict[PriceKey, tuple[float, datetime]],
-    now: datetime,
+    sources: Sources, rule: Alert, condition: AnyCondition, now: datetime
 ) -> tuple[float, datetime] | None:
     """The rule's value now and when it was observed, if there is one."""
     if isinstance(condition, PriceCondition):
-        return prices.get((rule.symbol or "", condition.source, condition.timeframe))
+        return sources.prices.get((rule.symbol or "", condition.source, condition.timeframe))
+    if isinstance(condition, FeatureCondition):
+        return condition.observe(sources.board, sources.store, rule.symbol or "")
+    if isinstance(condition, LagCondition):
+        return condition.observe(sources.board)
     if rule.trading_account_id is None:
         return None
-    return condition.observe(session, rule.trading_account_id, now)
+    return condition.observe(sources.session, rule.trading_account_id, now)
 
 
 def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
@@ -225,9 +246,7 @@ def _ready(rule: Alert, observed_at: datetime, now: datetime) -> bool:
     return fired is None or now - fired >= timedelta(seconds=rule.cooldown_seconds)
 
 
-def _fired(
-    rule: Alert, condition: PriceCondition | AccountCondition, price: float, at: datetime
-) -> Fired:
+def _fired(rule: Alert, condition: AnyCondition, price: float, at: datetime) -> Fired:
     return Fired(
         rule.id,
         rule.user_id,

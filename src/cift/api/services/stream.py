@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cift.core.errors import NotFoundError
 from cift.data.store.base import MarketStore
-from cift.data.stream.board import Board, newest_rows
+from cift.data.stream.board import Board, latest_values
 
 from ..schemas.stream import LatestFeatures, LatestValues, StageStatus, StreamStatus
 
@@ -42,18 +41,8 @@ def stream_status(board: Board, bus: str) -> StreamStatus:
 def latest_features(
     board: Board, store: MarketStore, set_id: str, symbols: Sequence[str] | None
 ) -> LatestFeatures:
-    """The newest values per symbol: those the features stage keeps, else the newest
-    stored ones (a set computed in batch, or a stage keeping them in its own memory)."""
-    kept = board.latest(set_id, symbols)
-    source = "live"
-    if not kept:
-        try:
-            stored = store.read_features(set_id, symbols=symbols).collect()
-        except NotFoundError:
-            raise NotFoundError(
-                f"No feature set {set_id!r} is stored or streamed; see GET /api/v1/features/sets."
-            ) from None
-        kept, source = newest_rows(stored), "store"
+    """The newest values per symbol (see :func:`latest_values`)."""
+    kept, source = latest_values(board, store, set_id, symbols)
     return LatestFeatures(
         set_id=set_id,
         source=source,

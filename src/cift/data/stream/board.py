@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
-from cift.core.errors import UpstreamError
+from cift.core.errors import NotFoundError, UpstreamError
 from cift.core.files import write_text_atomic
+from cift.data.store.base import MarketStore
 
 if TYPE_CHECKING:
     from cift.core.settings import Settings
@@ -53,6 +54,24 @@ def newest_rows(rows: pl.DataFrame) -> dict[str, Values]:
     tail = rows.group_by("symbol", maintain_order=True).last()
     tail = tail.with_columns(pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%.9fZ"))
     return {row.pop("symbol"): row for row in tail.to_dicts()}
+
+
+def latest_values(
+    board: Board | None, store: MarketStore, set_id: str, symbols: Sequence[str] | None = None
+) -> tuple[dict[str, Values], str]:
+    """The newest values of a feature set per symbol, and where they came from: those
+    the live features stage keeps (``live``), else the newest stored ones (``store``: a
+    set computed in batch, or a stage keeping them in its own memory)."""
+    kept = board.latest(set_id, symbols) if board is not None else {}
+    if kept:
+        return kept, "live"
+    try:
+        stored = store.read_features(set_id, symbols=symbols).collect()
+    except NotFoundError:
+        raise NotFoundError(
+            f"No feature set {set_id!r} is stored or streamed; see GET /api/v1/features/sets."
+        ) from None
+    return newest_rows(stored), "store"
 
 
 class LocalBoard:
