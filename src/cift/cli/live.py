@@ -9,6 +9,8 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
+import typer
+
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import parse_when
@@ -65,3 +67,10 @@ def feed_options(
     if start is not None:
         options["start"] = parse_when(start) if isinstance(start, str) else start
     return options
+
+
+AlertsOption = typer.Option(
+    True,
+    "--alerts/--no-alerts",
+    help="Check the alert rules after each bar and deliver what fires.",
+)

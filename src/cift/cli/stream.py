@@ -23,6 +23,7 @@ from cift.data.stream.board import Board, open_board
 from cift.data.stream.ingest_stage import ingest
 from cift.data.stream.run import run_all
 from cift.data.stream.stage import StageStats
+from cift.execution.alert_stage import alert_checks
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
@@ -34,12 +35,14 @@ from .live import (
     PROVIDER_HELP,
     SPEED_HELP,
     STORE_HELP,
+    AlertsOption,
     feed_options,
     live_settings,
     stop_after,
     stop_on_signals,
 )
 from .stream_view import Reporter, stats_table
+from .users import metadata_db
 
 app = typer.Typer(
     help="Run the live stages of the data path: a feed onto the bus (ingest), the bus into "
@@ -236,11 +239,13 @@ def run_command(
     start: str | None = typer.Option(None, help="Synthetic: first simulated time."),
     timeframe: str = typer.Option("1m", help="Bar length of the live bars."),
     feature_set: str = typer.Option("default", "--set", help="'default' or a YAML file."),
+    alerts: bool = AlertsOption,
     bus: str | None = BusOption,
     store: str | None = StoreOption,
     metrics_port: int = PortOption,
 ) -> None:
-    """Run every stage in this process: feed -> bus -> store, bars and features.
+    """Run every stage in this process: feed -> bus -> store, bars and features (and
+    the alert rules, checked after each bar).
 
       cift stream run --provider synthetic --symbols AAA,BBB,CCC --duration 30s
 
@@ -257,7 +262,11 @@ def run_command(
     metrics = _metrics("run", metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, "run")
-    with market_store(settings) as market, Live(console=console) as live:
+    with (
+        metadata_db() as (_, db),
+        market_store(settings) as market,
+        Live(console=console) as live,
+    ):
         stats = run_all(
             open_bus(settings),
             board,
@@ -270,6 +279,7 @@ def run_command(
             stop,
             metrics=metrics,
             on_progress=reporter.watching_all(live),
+            downstream=alert_checks(settings, db, market, board) if alerts else (),
         )
     console.print(stats_table(stats, title="stopped", seconds=reporter.seconds))
 

@@ -30,6 +30,7 @@ from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import RunState
 from cift.execution import halts
 from cift.execution.accounts import AccountSpec, accounts, open_account
+from cift.execution.alert_stage import alert_checks
 from cift.execution.brokers.alpaca.factories import create_broker
 from cift.execution.live.session import account_runner, prepare, trade
 from cift.execution.metrics import TradingMetrics
@@ -59,6 +60,7 @@ from .live import (
     PROVIDER_HELP,
     SPEED_HELP,
     STORE_HELP,
+    AlertsOption,
     feed_options,
     live_settings,
     stop_after,
@@ -115,6 +117,7 @@ def run_command(
     cancel_open: bool = typer.Option(
         True, "--cancel-open/--keep-open", help="On stop: cancel the run's open orders or not."
     ),
+    alerts: bool = AlertsOption,
     bus: str | None = typer.Option(None, "--bus", help=BUS_HELP),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     metrics_port: int = typer.Option(0, min=0, max=65535, help=METRICS_HELP),
@@ -193,6 +196,7 @@ def run_command(
                     stop=stop,
                     cancel_open=cancel_open,
                     on_progress=reporter.watching_all(live),
+                    also=alert_checks(settings, db, market, board) if alerts else (),
                 )
         except BaseException as exc:
             state, error = RunState.FAILED, str(exc)[:2000]

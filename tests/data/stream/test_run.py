@@ -35,6 +35,9 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runner = CliRunner()
+    rule = ["alerts", "add", "AAA anywhere", "--symbol", SYMBOLS[0], "--below", "1e9",
+            "--cooldown", "0"]  # fmt: skip
+    assert runner.invoke(app, rule).exit_code == 0  # checked as the stream runs
     answer = runner.invoke(
         app,
         [
@@ -71,6 +74,8 @@ def test_stream_run_stores_trades_bars_and_features_equal_to_batch(
     assert_frame_equal(values, compute_set(bars, feature_set), check_exact=True)
 
     monkeypatch.setattr(console, "width", 200)  # the ids in full
+    (checked,) = json.loads(runner.invoke(app, ["alerts", "ls", "--json"]).stdout)
+    assert checked["fired"] >= 3  # once per closed bar with a newer close
     listed = runner.invoke(app, ["data", "ls"])
     assert "Stored feature values" in listed.output
     assert feature_set.set_id in listed.output

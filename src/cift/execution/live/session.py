@@ -138,9 +138,11 @@ def trade(
     stop: threading.Event,
     cancel_open: bool,
     on_progress: Progress | None = None,
+    also: Sequence[Downstream] = (),
 ) -> dict[str, StageStats]:
     """Trade until ``stop`` is set (or the feed ends): stream, make bars, and run the
-    strategy on them; then drain every stage and stop the runner."""
+    strategy on them (and ``also`` the other consumers given, such as the alert
+    checks); then drain every stage and stop the runner."""
     symbols = list(runner.symbols)
     downstream = Downstream("trade", runner_stage, {"runner": runner})
     try:
@@ -155,7 +157,7 @@ def trade(
             feature_set,
             stop,
             on_progress=on_progress,
-            downstream=[downstream],
+            downstream=[downstream, *also],
         )
     finally:
         runner.stop(cancel_open=cancel_open)

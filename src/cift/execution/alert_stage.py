@@ -1,0 +1,52 @@
+"""Alert rules checked as the live stream flows: a consumer of the ``features`` topic
+that, after each batch of new feature values (so after each closed bar), checks every
+watching rule against the store, the ledger and the board, and delivers what fires."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cift.core.settings import Settings
+from cift.data.bus import Delivery, EventBus
+from cift.data.store.base import MarketStore
+from cift.data.stream.board import Board
+from cift.data.stream.features_stage import FEATURES_TOPIC
+from cift.data.stream.run import Downstream
+from cift.data.stream.stage import Outcome, StageStats, consume
+from cift.execution.alerts import check_alerts
+from cift.execution.delivery.send import deliver
+
+
+def alerts_stage(
+    bus: EventBus,
+    stop: threading.Event,
+    *,
+    settings: Settings,
+    db: sessionmaker[Session],
+    store: MarketStore,
+    board: Board,
+    group: str = "alerts",
+    **common: object,
+) -> StageStats:
+    """Check and deliver alerts after each batch of live feature values; rows out are
+    the alerts that fired."""
+
+    def work(deliveries: Sequence[Delivery]) -> Outcome:
+        if not deliveries:
+            return Outcome(0, ())
+        fired = check_alerts(db, store, board=board)
+        deliver(settings, db, fired)
+        return Outcome(len(fired), deliveries)
+
+    return consume(bus, FEATURES_TOPIC, group, "alerts-1", work, stop, **common)  # type: ignore[arg-type]
+
+
+def alert_checks(
+    settings: Settings, db: sessionmaker[Session], store: MarketStore, board: Board
+) -> list[Downstream]:
+    """The alerts stage, to run with the live stages (``run_all``'s downstream)."""
+    options = {"settings": settings, "db": db, "store": store, "board": board}
+    return [Downstream("alerts", alerts_stage, options)]
