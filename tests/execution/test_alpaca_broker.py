@@ -35,9 +35,25 @@ CREDENTIALS = "CIFT_TEST_ALPACA_PAPER"
 
 
 @pytest.fixture
-def server() -> Iterator[AlpacaServer]:
+def server(any_db: Sessions, alpaca_account: TradingAccount) -> Iterator[AlpacaServer]:
+    """The local Alpaca; after the test, the invariants of reconciliation hold: no order
+    sent twice, every execution at the broker booked exactly once, the ledger's
+    positions equal to the broker's."""
     with AlpacaServer() as running:
         yield running
+    assert len(running.posted) == len(set(running.posted))
+    executed: dict[str, Decimal] = {}
+    for execution in running.executions:
+        client = execution["client"]
+        executed[client] = executed.get(client, Decimal(0)) + execution["qty"]
+    with any_db() as session:
+        rows = session.scalars(
+            select(LedgerOrder).where(LedgerOrder.account_id == alpaca_account.id)
+        )
+        booked = {o.client_order_id: o.filled_quantity for o in rows if o.filled_quantity}
+    assert booked == executed
+    held = {s: q for s, q in ledger(any_db, alpaca_account.id)["positions"].items() if q}
+    assert held == {s: q for s, q in running.positions.items() if q}
 
 
 @pytest.fixture
