@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ml.router,
         lineage.router,
         alerts.router,
+        alerts.deliveries_router,
         stream.router,
         trading.router,
     )

@@ -17,6 +17,7 @@ from ..security import ReadAccess, TradeAccess
 from . import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
+deliveries_router = APIRouter(prefix=f"{API_PREFIX}/alert-deliveries", tags=["alerts"])
 
 
 @router.get("", summary="Your alert rules")
@@ -35,7 +36,7 @@ def create_alert(state: State, who: TradeAccess, body: AlertSpec) -> AlertOut:
     return AlertOut.model_validate(alerts.create_alert(state.db, who.user_id, body))
 
 
-@router.get("/deliveries", summary="Deliveries of your fired alerts, newest first")
+@deliveries_router.get("", summary="Deliveries of your fired alerts, newest first")
 def list_deliveries(
     state: State,
     who: ReadAccess,

@@ -3,7 +3,7 @@
 Each alert is always logged (``alert.fired``); a rule's webhooks and e-mail addresses
 get it too. A delivery that fails or is refused never stops the others, and each one is
 a row of ``alert_deliveries`` (channel, target, status, attempts, error) that
-``cift alerts history`` and ``GET /api/v1/alerts/deliveries`` show.
+``cift alerts history`` and ``GET /api/v1/alert-deliveries`` show.
 """
 
 from __future__ import annotations
