@@ -48,11 +48,12 @@ def main() -> int:
     try:
         parallel = subprocess.run(
             [*PYTEST, "-n", WORKERS, "--dist", "load", "-m", "not serial",
-             "--cov", "--cov-report=", "--cov-fail-under=0", *extra],
+             "--cov", "--cov-report=", "--cov-fail-under=0", "--durations=15", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip
         alone = subprocess.run(
-            [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term", *extra],
+            [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term",
+             "--durations=10", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip
     finally:

@@ -10,8 +10,6 @@ import pytest
 
 from tests.cli.running import cift
 
-pytestmark = pytest.mark.serial  # timed live sessions
-
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -19,6 +17,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+@pytest.mark.serial  # a timed live session: its bar count is the time it had
 def test_a_paper_run_its_ledger_and_its_parity(home: Path) -> None:
     out = cift(
         "trade", "run", "--account", "paper-1", "--strategy", "sma_cross",
