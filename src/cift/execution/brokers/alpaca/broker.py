@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 from cift.core.errors import BrokerError, ConfigurationError, ProviderError
 from cift.data.providers.http import Fetched, HttpClient
 from cift.db.base import utcnow
-from cift.execution.brokers.alpaca.stream import TradeUpdates
-from cift.execution.brokers.alpaca.wire import (
+from cift.execution.brokers.alpaca.parse import (
     WireError,
     decimal,
     order_body,
@@ -31,6 +30,7 @@ from cift.execution.brokers.alpaca.wire import (
     parse_time,
     replace_body,
 )
+from cift.execution.brokers.alpaca.stream import TradeUpdates
 from cift.execution.brokers.base import (
     BrokerEvent,
     BrokerEventKind,

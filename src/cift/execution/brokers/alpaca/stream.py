@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from cift.core.errors import CiftError, ConfigurationError
-from cift.execution.brokers.alpaca.wire import WireError, trade_update
+from cift.execution.brokers.alpaca.parse import WireError, trade_update
 from cift.execution.brokers.base import BrokerEvent
 
 
