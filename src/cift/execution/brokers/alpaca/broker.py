@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from cift.core.errors import BrokerError, ConfigurationError, ProviderError
 from cift.data.providers.http import Fetched, HttpClient
 from cift.db.base import utcnow
+from cift.db.models.ledger import OrderState
 from cift.execution.brokers.alpaca.parse import (
     WireError,
     decimal,
@@ -183,11 +184,8 @@ class AlpacaBroker:
         self._ids[client_order_id] = status.broker_order_id
         order = self._read(answer, _object)
         at = parse_time(order.get("submitted_at") or order["created_at"])
-        kind = (
-            BrokerEventKind.REJECTED
-            if status.state.value == "rejected"
-            else BrokerEventKind.ACCEPTED
-        )
+        refused = status.state is OrderState.REJECTED
+        kind = BrokerEventKind.REJECTED if refused else BrokerEventKind.ACCEPTED
         return BrokerEvent(kind, client_order_id, at, status.broker_order_id)
 
     def _refused_replace(self, old: str, order: BrokerOrder, why: str) -> BrokerEvent:
