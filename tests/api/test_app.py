@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import AppFactory, auth_headers
@@ -31,10 +33,23 @@ def test_openapi_has_response_models(client: TestClient) -> None:
     assert system["content"]["application/json"]["schema"]["$ref"].endswith("/SystemInfo")
 
 
-def test_swagger_ui_is_served(client: TestClient) -> None:
-    response = client.get("/docs")
-    assert response.status_code == 200
-    assert "swagger-ui" in response.text
+def test_swagger_ui_and_redoc_load_only_from_this_origin(client: TestClient) -> None:
+    """Both pages work without internet: every script, style and icon they name is
+    served by the API itself, and their policy allows no other origin."""
+    for page in ("/docs", "/redoc"):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert "https://" not in response.text  # no CDN, no font host
+        assets = re.findall(r'(?:src|href)="(/[^"]+)"', response.text)
+        assert assets
+        for asset in assets:
+            served = client.get(asset)
+            assert served.status_code == 200, asset
+            assert len(served.content) > 1000, asset
+        policy = response.headers["content-security-policy"]
+        assert "https:" not in policy
+        assert "script-src 'self' 'unsafe-inline';" in policy
+    assert "SwaggerUIBundle" in client.get("/docs-assets/swagger-ui-bundle.js").text
 
 
 def test_system_info_reports_backends(client: TestClient) -> None:

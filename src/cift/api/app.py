@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +32,12 @@ from cift.ml.jobs import TrainingJobs
 
 from .auditing import AuditMiddleware
 from .deps import AppState, single_query_values
-from .headers import BodySizeLimitMiddleware, NulCharacterMiddleware, SecurityHeadersMiddleware
+from .headers import (
+    DOCS_ASSETS,
+    BodySizeLimitMiddleware,
+    NulCharacterMiddleware,
+    SecurityHeadersMiddleware,
+)
 from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -101,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.store.close()
             state.engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets served here, not from a CDN
+        static_url=DOCS_ASSETS,
         title="CIFT Markets API",
         version=__version__,
         description=DESCRIPTION,

@@ -22,6 +22,7 @@ from ..schemas.ml import (
     TrainingJobOut,
     TrainingRequest,
 )
+from ..schemas.problem import Problem
 from ..security import ReadAccess, TradeAccess
 from ..services import ml
 from . import API_PREFIX
@@ -81,6 +82,10 @@ async def promote(
     return [ModelVersionOut.model_validate(v) for v in found]
 
 
-@router.post("/predict", summary="Score stored bars with a registered model")
+@router.post(
+    "/predict",
+    summary="Score stored bars with a registered model",
+    responses={404: {"model": Problem, "description": "No such registered model or version."}},
+)
 async def predict(state: State, who: ReadAccess, body: PredictRequest) -> dict[str, Any]:
     return await run_in_threadpool(ml.predict, state.settings, state.store, body, who.user_id)
