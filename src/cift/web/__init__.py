@@ -1,0 +1,1 @@
+"""What ``cift serve`` answers at ``/`` for people with a browser."""
