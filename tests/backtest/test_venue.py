@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from cift.backtest.config import BacktestConfig
-from cift.backtest.costs import Bps, PerShare, Tiered
+from cift.backtest.costs import (
+    Bps,
+    FixedBps,
+    HalfSpread,
+    PerShare,
+    SquareRootImpact,
+    Tiered,
+)
 from cift.backtest.engine import run_backtest
 from cift.core.errors import ValidationError
 from cift.model.orders import TimeInForce
@@ -164,3 +173,21 @@ def test_commission_models() -> None:
 def test_config_round_trips_through_its_description() -> None:
     config = BacktestConfig(commission=Tiered(((0, 0.01), (5, 0.002))), latency_ns=5)
     assert BacktestConfig.from_description(config.describe()) == config
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Bps(-1),
+        lambda: Bps(1, minimum=-0.5),
+        lambda: PerShare(-0.01),
+        lambda: PerShare(0.01, cap_fraction=-0.1),
+        lambda: Tiered(((0, 0.01), (100, -0.002))),
+        lambda: FixedBps(-50),
+        lambda: HalfSpread(float("nan")),
+        lambda: SquareRootImpact(-1.0),
+    ],
+)
+def test_negative_or_not_finite_costs_are_refused(make: Any) -> None:
+    with pytest.raises(ValidationError, match="a cost is 0 or more"):
+        make()

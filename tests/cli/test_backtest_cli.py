@@ -70,3 +70,7 @@ def test_bad_input_gets_one_clear_line() -> None:
     out = cift("backtest", "run", "sma_cross", "--data", str(NVDA), "--param", "slow", code=2)
     assert "not name=value" in out
     assert "matches no recorded backtest" in cift("backtest", "show", "0000", code=1)
+    # a negative cost would pay for every trade: refused, not run
+    for option in ("--slippage-bps", "--commission-bps"):
+        out = cift("backtest", "run", "sma_cross", "--data", str(NVDA), option, "-10", code=2)
+        assert "bps: Input should be greater than or equal to 0" in out

@@ -26,6 +26,16 @@ class NoCommission:
         return 0.0
 
 
+def _at_least_zero(model: str, **values: float | None) -> None:
+    """Refuse a negative (or not finite) cost: it would pay the trader for trading."""
+    for name, value in values.items():
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise ValidationError(
+                f"{model} {name} is {value}: a cost is 0 or more (a negative one would pay "
+                "for every trade); give a finite value >= 0."
+            )
+
+
 @dataclass(frozen=True)
 class PerShare:
     """A rate per share with a minimum per fill and an optional cap as a fraction of
@@ -34,6 +44,11 @@ class PerShare:
     rate: float
     minimum: float = 0.0
     cap_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        _at_least_zero(
+            "per-share commission", rate=self.rate, minimum=self.minimum, cap=self.cap_fraction
+        )
 
     def cost(self, quantity: float, price: float, traded_before: float) -> float:
         fee = max(abs(quantity) * self.rate, self.minimum)
@@ -49,6 +64,9 @@ class Bps:
     bps: float
     minimum: float = 0.0
 
+    def __post_init__(self) -> None:
+        _at_least_zero("commission", bps=self.bps, minimum=self.minimum)
+
     def cost(self, quantity: float, price: float, traded_before: float) -> float:
         return max(abs(quantity) * price * self.bps / 10_000.0, self.minimum)
 
@@ -62,6 +80,9 @@ class Tiered:
     minimum: float = 0.0
 
     def __post_init__(self) -> None:
+        _at_least_zero("tiered commission", minimum=self.minimum)
+        for _, rate in self.tiers:
+            _at_least_zero("tiered commission", rate=rate)
         starts = [start for start, _ in self.tiers]
         if not self.tiers or starts[0] != 0 or starts != sorted(starts):
             raise ValidationError("Tiers must start at 0 shares and be in ascending order.")
@@ -103,6 +124,9 @@ class FixedBps:
 
     bps: float
 
+    def __post_init__(self) -> None:
+        _at_least_zero("slippage", bps=self.bps)
+
     def adjust(
         self, side: int, price: float, quantity: float, bar_volume: float, bar_range: float
     ) -> float:
@@ -116,6 +140,9 @@ class HalfSpread:
 
     spread_bps: float
 
+    def __post_init__(self) -> None:
+        _at_least_zero("half-spread slippage", spread_bps=self.spread_bps)
+
     def adjust(
         self, side: int, price: float, quantity: float, bar_volume: float, bar_range: float
     ) -> float:
@@ -128,6 +155,9 @@ class SquareRootImpact:
     (high - low) / close as a volatility proxy (Almgren-style square-root law)."""
 
     k: float = 1.0
+
+    def __post_init__(self) -> None:
+        _at_least_zero("square-root impact", k=self.k)
 
     def adjust(
         self, side: int, price: float, quantity: float, bar_volume: float, bar_range: float
