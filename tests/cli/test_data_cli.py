@@ -71,6 +71,10 @@ def test_show_asks_which_dataset_when_several_exist() -> None:
     result = runner.invoke(app, ["data", "show", "NVDA", "--kind", "trades"])
     assert result.exit_code == 1
     assert "No trades stored for 'NVDA'" in result.output
+    reversed_range = ["--kind", "bars", "--timeframe", "1d", "--start", "2010-01-01"]
+    result = runner.invoke(app, ["data", "show", "NVDA", *reversed_range, "--end", "2009-01-01"])
+    assert result.exit_code == 2  # a mistake to say, not an empty table
+    assert "The end '2009-01-01' is not after the start '2010-01-01'" in result.output
 
 
 def test_export_round_trips_through_parquet_and_csv(tmp_path: Path) -> None:

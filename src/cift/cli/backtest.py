@@ -11,7 +11,7 @@ from rich.table import Table
 from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import ValidationError
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, range_end
 
 from . import sweep
 from .backtest_options import (
@@ -61,7 +61,7 @@ def run_command(
         params=parse_params(param),
         symbols=split_symbols(symbols) if symbols else [],
         start=parse_when(start) if start else None,
-        end=parse_when(end, end=True) if end else None,
+        end=range_end(start, end),
         timeframe=timeframe,
         data_file=str(data) if data else None,
         config=costs(cash, commission_bps, slippage_bps),

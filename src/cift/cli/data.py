@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from cift.core.errors import NotFoundError, ValidationError
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.data.importer import ImportSummary, import_file
 from cift.data.loader import BackfillPlan, BackfillResult, Checkpoints, Chunk, backfill
@@ -260,7 +260,7 @@ def show_command(
             chosen_kind,
             symbols=[symbol],
             start=parse_when(start) if start else None,
-            end=parse_when(end, end=True) if end else None,
+            end=range_end(start, end),
             timeframe=chosen_tf,
         )
         frame = (rows.tail(limit) if tail else rows.head(limit)).collect()
@@ -310,7 +310,7 @@ def export_command(
             kind,
             symbols=split_symbols(symbols),
             start=parse_when(start) if start else None,
-            end=parse_when(end, end=True) if end else None,
+            end=range_end(start, end),
             timeframe=tf,
         )
         count = export_frame(rows, output)
@@ -351,7 +351,7 @@ def quality_command(
             symbols=split_symbols(symbols) if symbols else None,
             timeframe=Timeframe.parse(timeframe) if kind is DataKind.BARS else None,
             start=parse_when(start) if start else None,
-            end=parse_when(end, end=True) if end else None,
+            end=range_end(start, end),
             calendar=calendar,
         )
     if as_json:

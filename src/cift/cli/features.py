@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cift.core.errors import ValidationError
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.data.providers.files import FileMapping, load
 from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
@@ -131,7 +131,7 @@ def compute_command(
             chosen,
             symbols=split_symbols(symbols) if symbols else None,
             start=parse_when(start) if start else None,
-            end=parse_when(end, end=True) if end else None,
+            end=range_end(start, end),
         )
     console.print(
         f"feature set [bold]{result.set_id}[/]: {result.rows:,} rows for {result.symbols} "

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.backtest.model_paths import path_report
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.db.models import ModelConfiguration
 from cift.ml import configurations
@@ -133,7 +133,7 @@ def _configured(
             row,
             split_symbols(symbols),
             parse_when(start) if start else None,
-            parse_when(end, end=True) if end else None,
+            range_end(start, end),
         )
         yield settings, db, row, spec
 
@@ -299,7 +299,7 @@ def predict_command(
         bars = store.read(
             DataKind.BARS,
             symbols=split_symbols(symbols),
-            end=parse_when(end, end=True) if end else None,
+            end=range_end(start, end),
             timeframe=timeframe,
         ).collect()
     scores = trained.score(bars)

@@ -12,7 +12,7 @@ from cift.backtest.spec import RunSpec
 from cift.backtest.trials import ENGINES, RANKABLE, Engine
 from cift.backtest.walkforward import WalkForwardResult, walk_forward
 from cift.core.errors import ValidationError
-from cift.core.timeutil import parse_when
+from cift.core.timeutil import parse_when, range_end
 from cift.core.windows import parse_length
 
 from .backtest_options import (
@@ -50,7 +50,7 @@ def sweep_spec(
         strategy=strategy,
         symbols=split_symbols(symbols) if symbols else [],
         start=parse_when(start) if start else None,
-        end=parse_when(end, end=True) if end else None,
+        end=range_end(start, end),
         timeframe=timeframe,
         data_file=str(data) if data else None,
         config=costs(cash, commission_bps, slippage_bps),

@@ -55,6 +55,21 @@ def parse_when(text: str, *, end: bool = False, tz: str = "UTC") -> datetime:
     return moment
 
 
+def range_end(start: str | None, end: str | None) -> datetime | None:
+    """``end`` read as the end of a range (a plain date: the end of that day), refused
+    when it is not after ``start``: a reversed range matches nothing, which is a mistake
+    to say, not an empty result to print."""
+    if end is None:
+        return None
+    until = parse_when(end, end=True)
+    if start is not None and until <= parse_when(start):
+        raise ValidationError(
+            f"The end {end!r} is not after the start {start!r}: the range is empty; swap "
+            "them or widen it."
+        )
+    return until
+
+
 def to_ns(moment: datetime) -> int:
     """Nanoseconds since the epoch of an aware datetime (microsecond precision)."""
     if moment.tzinfo is None:

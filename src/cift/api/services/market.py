@@ -11,7 +11,7 @@ from datetime import datetime
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.core.timeutil import check_ns, from_ns, parse_when
+from cift.core.timeutil import check_ns, from_ns, parse_when, range_end
 from cift.data.quality import QualityReport, check_store
 from cift.data.store.base import MarketStore
 from cift.model import DataKind, Timeframe
@@ -57,7 +57,7 @@ def window(
 ) -> tuple[datetime | None, datetime | None]:
     """The ``[low, high)`` time range to read: the user's range, moved past the cursor."""
     low = parse_when(start) if start else None
-    high = parse_when(end, end=True) if end else None
+    high = range_end(start, end)
     if low is not None and high is not None and high <= low:
         raise ValidationError(f"end {end} is not after start {start}.")
     if after is not None:
@@ -141,6 +141,6 @@ def quality(
         symbols=symbols,
         timeframe=Timeframe.parse(timeframe or "1m") if kind is DataKind.BARS else None,
         start=parse_when(start) if start else None,
-        end=parse_when(end, end=True) if end else None,
+        end=range_end(start, end),
         calendar=calendar,
     )
