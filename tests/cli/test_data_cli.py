@@ -111,6 +111,13 @@ def test_import_errors_are_one_clear_line(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["data", "import", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2
     assert "no such file" in missing.output
+    folder = runner.invoke(app, ["data", "import", str(tmp_path)])
+    assert folder.exit_code == 2
+    assert "is a folder; name the files in it" in folder.output
+    (tmp_path / "one.csv").write_text("just one line\n")
+    empty = runner.invoke(app, ["data", "import", str(tmp_path / "one.csv")])
+    assert empty.exit_code == 2
+    assert "has no rows (a file to import has a header line" in empty.output
 
 
 def test_ls_on_an_empty_store_says_what_to_do() -> None:

@@ -123,6 +123,32 @@ def test_production_refuses_the_default_secret(home: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_busy_or_impossible_port_is_one_clear_line(home: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cift", "serve", "--port", str(busy)],
+            env=_environment(home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 78
+    assert f"Cannot listen on 127.0.0.1:{busy}" in result.stderr
+    assert "pick another port with --port" in result.stderr
+    assert "Traceback" not in result.stderr
+    wrong = subprocess.run(
+        [sys.executable, "-m", "cift", "serve", "--port", "99999"],
+        env=_environment(home), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "--port" in wrong.stderr
+    assert "CIFT_PORT" not in wrong.stderr  # the flag was wrong, not the setting
+
+
 def test_metrics_add_up_over_several_workers(home: Path) -> None:
     srv = Server(home, "--workers", "2")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import ssl
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def serve(
     host: str | None = typer.Option(
         None, help="Address to bind (default CIFT_HOST); 0.0.0.0 listens on every interface."
     ),
-    port: int | None = typer.Option(None, help="TCP port (default CIFT_PORT, 8000)."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="TCP port (default CIFT_PORT, 8000)."
+    ),
     workers: int | None = typer.Option(
         None, min=1, help="Worker processes (default CIFT_WORKERS, 1)."
     ),
@@ -62,6 +65,7 @@ def serve(
             migrate.upgrade(engine)
         finally:
             engine.dispose()
+    check_port(settings.host, settings.port)
     if settings.workers > 1 and not reload:
         _prepare_multiprocess_metrics(settings.home / "prometheus")
     logger.info(
@@ -87,6 +91,18 @@ def serve(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
     )
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another program holds, saying how to pick another."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}): another program "
+                "may hold it. Stop it, or pick another port with --port (or CIFT_PORT)."
+            ) from None
 
 
 def check_tls(certfile: Path | None, keyfile: Path | None) -> None:

@@ -36,6 +36,8 @@ def file_format(path: Path) -> str:
 
 def read_file(path: Path, mapping: FileMapping) -> pl.DataFrame:
     """The file's rows with its own column names (text columns left for later parsing)."""
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; name the files in it (e.g. {path}/*.csv).")
     if not path.is_file():
         raise ValidationError(f"{path}: no such file.")
     try:
@@ -44,7 +46,11 @@ def read_file(path: Path, mapping: FileMapping) -> pl.DataFrame:
         return _read_csv(path, mapping)
     except UnicodeDecodeError:
         raise _not_utf8(path, mapping.separator) from None
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError, EOFError) as exc:
+    except pl.exceptions.NoDataError:
+        raise ValidationError(
+            f"{path} has no rows (a file to import has a header line, then at least one row)."
+        ) from None
+    except (pl.exceptions.ComputeError, OSError, EOFError) as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             raise _not_utf8(path, mapping.separator) from None
         raise ValidationError(f"{path}: cannot be read ({_first_line(exc)}).") from None
