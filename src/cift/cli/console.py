@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-console = Console()
+PIPED_WIDTH = 10_000
+"""Columns given to output that is piped or redirected: wide enough that no table cuts
+a value (a table still takes only the width it needs)."""
+
+
+def _width() -> int | None:
+    """The terminal's own width on a terminal (or COLUMNS when set), else PIPED_WIDTH."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return PIPED_WIDTH
+
+
+console = Console(width=_width())
 err_console = Console(stderr=True)
 
 
