@@ -38,8 +38,9 @@ from cift.data.bus.memory import MemoryBus
 from cift.data.providers.synthetic import SyntheticProvider
 from cift.data.store.base import MarketStore
 from cift.data.store.embedded import EmbeddedStore
-from cift.data.stream import StageStats, features_stage, store_stage
+from cift.data.stream import StageStats, store_stage
 from cift.data.stream.board import LocalBoard
+from cift.features.live.stage import features_stage
 from cift.features.pipeline import FeatureSet
 from cift.model import DataKind
 

@@ -18,12 +18,13 @@ from cift.core.timeutil import parse_when, to_ns
 from cift.data.bus import open_bus
 from cift.data.providers.live import get_feed
 from cift.data.store import MarketStore
-from cift.data.stream import StageMetrics, bars_stage, features_stage, store_stage
+from cift.data.stream import StageMetrics, bars_stage, store_stage
 from cift.data.stream.board import Board, open_board
 from cift.data.stream.ingest_stage import ingest
-from cift.data.stream.run import run_all
 from cift.data.stream.stage import StageStats
 from cift.execution.alert_stage import alert_checks
+from cift.features.live.pipeline import run_all
+from cift.features.live.stage import features_stage
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json

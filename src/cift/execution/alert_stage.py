@@ -13,11 +13,11 @@ from cift.core.settings import Settings
 from cift.data.bus import Delivery, EventBus
 from cift.data.store.base import MarketStore
 from cift.data.stream.board import Board
-from cift.data.stream.features_stage import FEATURES_TOPIC
-from cift.data.stream.run import Downstream
 from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.execution.alerts import check_alerts
 from cift.execution.delivery.send import deliver
+from cift.features.live.pipeline import Downstream
+from cift.features.live.stage import FEATURES_TOPIC
 
 
 def alerts_stage(

@@ -16,8 +16,9 @@ from polars.testing import assert_frame_equal
 from cift.data.aggregate import trades_to_bars
 from cift.data.bus.memory import MemoryBus
 from cift.data.store.embedded import EmbeddedStore
-from cift.data.stream import LiveBars, StageStats, bars_stage, features_stage
+from cift.data.stream import LiveBars, StageStats, bars_stage
 from cift.data.stream.board import LocalBoard
+from cift.features.live.stage import features_stage
 from cift.features.pipeline import compute_set, default_set
 from cift.model import TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import conform

@@ -22,7 +22,6 @@ from cift.data.bus import Delivery, EventBus
 from cift.data.providers.live import LiveFeed
 from cift.data.store.base import MarketStore
 from cift.data.stream.board import Board
-from cift.data.stream.run import Downstream, run_all
 from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import TradingRun
@@ -31,6 +30,7 @@ from cift.execution.brokers.base import Broker
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.live.runner import LiveRunner, cash_of, positions_of
 from cift.execution.metrics import TradingMetrics
+from cift.features.live.pipeline import Downstream, run_all
 from cift.features.pipeline import FeatureSet
 from cift.model import DataKind
 from cift.strategy.base import Strategy, StrategyParams

@@ -21,11 +21,11 @@ from cift.data.providers.live import LiveFeed
 from cift.data.store.base import MarketStore
 from cift.data.stream.bars_stage import bars_stage
 from cift.data.stream.board import Board
-from cift.data.stream.features_stage import features_stage
 from cift.data.stream.ingest_stage import ingest
 from cift.data.stream.metrics import StageMetrics
 from cift.data.stream.stage import StageStats
 from cift.data.stream.store_stage import store_stage
+from cift.features.live.stage import features_stage
 from cift.features.pipeline import FeatureSet
 from cift.model import DataKind, Timeframe
 

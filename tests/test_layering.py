@@ -1,0 +1,49 @@
+"""The package's imports follow ../shared/ARCHITECTURE.md §1: data flows one way, so no
+stage imports one to its right, and the faces (api, cli, web) and the lineage record,
+which read every stage, are imported by no stage."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "cift"
+ORDER = {
+    # the foundation every stage stands on
+    "core": 0, "model": 0, "db": 0, "identity": 0, "audit": 0,
+    # the stages, left to right
+    "data": 1, "features": 2, "ml": 3, "strategy": 4, "backtest": 5, "execution": 6,
+    # what reads them all
+    "lineage": 7, "api": 8, "cli": 8, "web": 8,
+}  # fmt: skip
+FACES = {"api", "cli", "web"}
+
+
+def imports(path: Path) -> set[str]:
+    """The ``cift`` packages a module imports (at any depth of its code)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        found |= {n.split(".")[1] for n in names if n.startswith("cift.") and n.count(".") >= 1}
+    return found
+
+
+def test_every_package_has_a_place_in_the_order() -> None:
+    packages = {p.name for p in SRC.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert packages == set(ORDER)
+
+
+def test_no_stage_imports_one_to_its_right() -> None:
+    wrong = []
+    for path in sorted(SRC.rglob("*.py")):
+        owner = path.relative_to(SRC).parts[0]
+        if owner not in ORDER or owner in FACES:
+            continue
+        for imported in imports(path) - {owner}:
+            if ORDER.get(imported, 0) > ORDER[owner]:
+                wrong.append(f"{path.relative_to(SRC)} imports cift.{imported}")
+    assert wrong == []
