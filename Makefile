@@ -7,7 +7,7 @@ SERVICES := $(PYTHON) deploy/local/services.py
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev run serve test check lint format typecheck pytest docs audit lock clean \
+.PHONY: help setup dev run serve test test-deep check lint format typecheck pytest docs audit lock clean \
 	services-up services-down services-status
 
 help:  ## List the targets
@@ -39,6 +39,9 @@ test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
 	$(BIN)/python deploy/local/run_tests.py
+
+test-deep: dev  ## The suite with property and fuzz tests searching 10 times harder (slow)
+	CIFT_TEST_DEPTH=10 $(BIN)/python deploy/local/run_tests.py
 
 check: test  ## Alias of test
 

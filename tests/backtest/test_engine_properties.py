@@ -18,6 +18,7 @@ from cift.model.orders import TimeInForce
 from cift.strategy.base import Strategy
 from cift.strategy.context import BarView
 from tests.backtest.scripted import DAY, START
+from tests.budget import deep
 
 
 def random_bars(rng: np.random.Generator, symbols: list[str], days: int) -> pl.DataFrame:
@@ -91,7 +92,7 @@ def reconstruct(result, bars: pl.DataFrame, initial: float) -> np.ndarray:  # ty
     return np.array(values)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=deep(25), deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     account=st.sampled_from(["cash", "margin"]),
@@ -141,7 +142,7 @@ class BuyAndHold(Strategy):
 
 
 @given(seed=st.integers(0, 1_000))
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=deep(20), deadline=None)
 def test_buy_and_hold_without_costs_follows_the_price(seed: int) -> None:
     bars = random_bars(np.random.default_rng(seed), ["AAA"], 60)
     result = run_backtest(

@@ -17,6 +17,7 @@ from hypothesis.extra.numpy import arrays
 from cift.backtest import metrics as m
 from cift.backtest.engine import BacktestResult
 from cift.model import Timeframe
+from tests.budget import deep
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"
 REL = 1e-9
@@ -35,7 +36,7 @@ def close(ours: float, theirs: float) -> bool:
 
 
 @given(returns_arrays)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 def test_return_metrics_match_empyrical(r: np.ndarray) -> None:
     ppy = 252.0
     assert close(m.total_return(r), ep.cum_returns_final(r))
@@ -46,7 +47,7 @@ def test_return_metrics_match_empyrical(r: np.ndarray) -> None:
 
 
 @given(returns_arrays, st.floats(1.0, 1e7))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 def test_drawdown_and_calmar_match_empyrical(r: np.ndarray, initial: float) -> None:
     # Our drawdown counts from the initial cash: empyrical's on returns led by a zero.
     equity = initial * np.cumprod(1.0 + r)
@@ -59,7 +60,7 @@ def test_drawdown_and_calmar_match_empyrical(r: np.ndarray, initial: float) -> N
 
 
 @given(returns_arrays, st.floats(-2, 2), st.integers(0, 2**31))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 def test_alpha_beta_match_empyrical(r: np.ndarray, true_beta: float, seed: int) -> None:
     bench = np.random.default_rng(seed).normal(0, 0.01, r.size)
     strategy = true_beta * bench + r / 10

@@ -21,6 +21,7 @@ from cift.backtest.overfitting import (
     probability_of_backtest_overfitting,
 )
 from cift.core.errors import ValidationError
+from tests.budget import deep
 
 sharpes = st.floats(-0.5, 0.5)
 periods = st.integers(2, 5_000)
@@ -57,7 +58,7 @@ def test_the_papers_numerical_example() -> None:
     assert dsr == pytest.approx(0.9004, abs=5e-5)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=deep(200), deadline=None)
 @given(sharpes, sharpes, periods, skews, st.data())
 def test_psr_matches_scipy(sr: float, benchmark: float, n: int, skew: float, data: st.DataObject):
     kurt = data.draw(kurtoses(skew))
@@ -65,7 +66,7 @@ def test_psr_matches_scipy(sr: float, benchmark: float, n: int, skew: float, dat
     assert ours == pytest.approx(scipy_psr(sr, benchmark, n, skew, kurt), abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=deep(100), deadline=None)
 @given(st.integers(2, 100_000), st.floats(1e-8, 1.0))
 def test_expected_maximum_matches_scipy(trials: int, variance: float) -> None:
     ours = expected_max_sharpe(trials, variance)
@@ -101,14 +102,14 @@ def test_deflating_trial_returns_matches_a_scipy_implementation() -> None:
     assert ours.deflated < ours.probabilistic
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=deep(200), deadline=None)
 @given(sharpes, periods, skews, st.data())
 def test_psr_is_one_half_at_the_benchmark(sr: float, n: int, skew: float, data: st.DataObject):
     kurt = data.draw(kurtoses(skew))
     assert probabilistic_sharpe_ratio(sr, sr, n, skew, kurt) == 0.5
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=deep(100), deadline=None)
 @given(st.floats(0.01, 0.1), st.integers(50, 1_000), st.floats(1e-4, 1e-2))
 def test_dsr_falls_as_the_number_of_trials_rises(sr: float, n: int, variance: float) -> None:
     values = [
@@ -119,7 +120,7 @@ def test_dsr_falls_as_the_number_of_trials_rises(sr: float, n: int, variance: fl
     assert all(later < earlier for earlier, later in itertools.pairwise(values))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=deep(100), deadline=None)
 @given(st.floats(0.01, 0.1), st.integers(10, 500))
 def test_a_longer_track_record_raises_the_psr_of_a_positive_edge(sr: float, n: int) -> None:
     assert probabilistic_sharpe_ratio(sr, 0.0, 2 * n) > probabilistic_sharpe_ratio(sr, 0.0, n)
@@ -191,7 +192,7 @@ def reference_pbo(returns: np.ndarray, slices: int) -> tuple[float, list[float]]
     return float(np.mean(np.array(logits) <= 0)), logits
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=deep(40), deadline=None)
 @given(
     st.integers(0, 10_000),
     st.integers(24, 90),

@@ -21,6 +21,7 @@ from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind, Timeframe
 from cift.model.symbols import SYMBOL_PATTERN, is_symbol, symbol_folder
 from cift.model.validation import DEFAULT_TIME_BOUNDS, Reason, TimeBounds, validate
+from tests.budget import deep
 from tests.conftest import SettingsFactory
 
 HEADER = "Date,Open,High,Low,Close,Volume\n"
@@ -94,7 +95,7 @@ def test_an_empty_window_is_refused(make_settings: SettingsFactory) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=deep(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

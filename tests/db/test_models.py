@@ -26,6 +26,7 @@ from cift.db.models import (
     User,
 )
 from cift.db.models.trading import BrokerKind
+from tests.budget import deep
 
 
 @pytest.fixture
@@ -187,7 +188,9 @@ money = st.decimals(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=deep(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(amount=money)
 def test_money_round_trips_exactly(engine: Engine, amount: Decimal) -> None:

@@ -27,6 +27,7 @@ from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.brokers.paper import PaperBroker
 from cift.execution.oms import OrderManager
 from cift.execution.requests import OrderRequest
+from tests.budget import deep
 from tests.execution.ledgers import CONFIG, SYMBOLS, assert_consistent, feed
 from tests.security.conftest import make_user
 
@@ -52,7 +53,7 @@ actions = st.lists(st.one_of(submit, bar, cancel), min_size=5, max_size=30)
 def test_random_order_flow_keeps_the_ledger_whole(db: Sessions, settings: Settings) -> None:
     owner = make_user(db, settings, "trader", Role.TRADER)
 
-    @hypothesis_settings(max_examples=12, deadline=None)
+    @hypothesis_settings(max_examples=deep(12), deadline=None)
     @given(flow=actions)
     def trade(flow: list[Action]) -> None:
         name = f"p-{uuid.uuid4().hex[:12]}"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cift.db.models.ledger import OrderState
 from cift.execution.state import OrderEventKind, OrderStateError, advance
+from tests.budget import deep
 
 S, E = OrderState, OrderEventKind
 QTY = Decimal(10)
@@ -92,7 +93,7 @@ events = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=deep(300), deadline=None)
 @given(events)
 def test_random_event_sequences_keep_the_invariants(
     sequence: list[tuple[OrderEventKind, int]],

@@ -20,6 +20,7 @@ from cift.data.providers.files import load
 from cift.features.bars import imbalance_bars, standard_bars, trade_signs
 from cift.features.kernels import sampling as ks
 from cift.model import BAR_SCHEMA
+from tests.budget import deep
 from tests.features.reference import DATA
 
 C13_PRICE = [10.0, 10.1, 10.05, 10.2, 10.15, 10.3, 10.25, 10.2, 10.4, 10.35]
@@ -243,7 +244,7 @@ def any_bars(trades: pl.DataFrame, choice: int, *, partial: bool) -> pl.DataFram
     ).collect()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(rows=trade_rows, choice=st.integers(0, 4))
 def test_bars_partition_the_trades(rows: list, choice: int) -> None:  # type: ignore[type-arg]
     trades = random_tape(rows).sort("symbol", "ts", maintain_order=True)
@@ -270,7 +271,7 @@ def test_bars_partition_the_trades(rows: list, choice: int) -> None:  # type: ig
                     assert reached[-1]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(rows=trade_rows, choice=st.integers(0, 4), cut=st.floats(0, 1))
 def test_no_bar_depends_on_a_trade_after_its_close(rows: list, choice: int, cut: float) -> None:  # type: ignore[type-arg]
     trades = random_tape(rows).sort("symbol", "ts", maintain_order=True)
@@ -281,7 +282,7 @@ def test_no_bar_depends_on_a_trade_after_its_close(rows: list, choice: int, cut:
         assert_frame_equal(own.sort("ts_end", maintain_order=True), later)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=deep(40), deadline=None)
 @given(rows=trade_rows, split=st.floats(0, 1))
 def test_imbalance_kernel_resumes_across_chunks(rows: list, split: float) -> None:  # type: ignore[type-arg]
     trades = random_tape(rows)

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from cift.core.errors import ValidationError
 from cift.features.engine import LiveFeatures, compute, expression
 from cift.features.spec import all_specs, parse_call, split_calls
+from tests.budget import deep
 from tests.features.reference import random_bars, random_events
 
 SET = "rsi(14),sma(20),macd(12,26,9),bbands(20,2),atr(14),stoch,obv"
@@ -113,7 +114,7 @@ def test_live_updates_equal_batch_bit_for_bit() -> None:
         assert np.array_equal(ours, theirs, equal_nan=True), column
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cut=st.integers(30, 470), bump=st.floats(0.5, 2.0))
 def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: float) -> None:
     frame = random_events(500, seed=9)
@@ -148,7 +149,7 @@ def test_every_kernel_writes_every_row(spec) -> None:  # type: ignore[no-untyped
     assert not (out == 12345.678).any(), "the engine does not initialise outputs"
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cuts=st.lists(st.integers(1, 599), min_size=1, max_size=6, unique=True))
 def test_any_split_into_chunks_equals_one_call_bit_for_bit(cuts: list[int]) -> None:
     """Each kernel resumes from its state: chunks of any length (shorter or longer than

@@ -15,6 +15,7 @@ from cift.core.errors import ValidationError
 from cift.features.engine import compute
 from cift.features.kernels.transforms import ffd_weights
 from cift.features.spec import parse_call
+from tests.budget import deep
 from tests.features.reference import real_bars
 
 
@@ -113,7 +114,7 @@ def test_missing_values_follow_the_snippet() -> None:
     np.testing.assert_allclose(ours[~np.isnan(ours)], expected[~np.isnan(expected)], rtol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=deep(40), deadline=None)
 @given(
     values=st.lists(st.floats(1, 1_000), min_size=1, max_size=60),
     d=st.floats(0.05, 1.5),

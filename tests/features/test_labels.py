@@ -25,6 +25,7 @@ from cift.features.labels import (
     triple_barrier,
     volatility_barrier_labels,
 )
+from tests.budget import deep
 from tests.features.reference import DATA, random_bars, real_bars
 
 SECOND = 1_000_000_000
@@ -215,7 +216,7 @@ def brute_force_check(close: np.ndarray, row: dict, pt: float, sl: float, t0: in
     assert row["fwd_ret"] == pytest.approx(returns[-1], rel=1e-12, abs=1e-15)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=deep(80), deadline=None)
 @given(
     prices=paths,
     horizon=st.integers(1, 10),
@@ -241,7 +242,7 @@ def test_the_first_barrier_touched_ends_each_event(
         brute_force_check(close, row, pt, sl, t0, t1)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(
     prices=paths,
     horizon=st.integers(1, 8),
@@ -265,7 +266,7 @@ def test_a_label_reads_only_its_own_window(
     assert_frame_equal(before, after)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(prices=paths, cut=st.integers(1, 59), h=st.sampled_from([0.005, 0.01, 0.03]))
 def test_cusum_events_have_no_look_ahead(prices: list[float], cut: int, h: float) -> None:
     bars = pl.concat([series(prices, "A"), series(prices[::-1], "B")])

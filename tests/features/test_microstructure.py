@@ -21,6 +21,7 @@ from cift.core.errors import ValidationError
 from cift.data.aggregate import with_prevailing_quote
 from cift.features.engine import LiveFeatures, compute
 from cift.features.spec import all_specs, parse_call, split_calls
+from tests.budget import deep
 from tests.features.reference import random_bars, random_events, real_bars
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -649,7 +650,7 @@ def test_live_updates_equal_batch_bit_for_bit() -> None:
         assert np.array_equal(ours, theirs, equal_nan=True), column
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cuts=st.lists(st.integers(1, 299), max_size=6))
 def test_kernels_resume_from_their_state_across_chunks(cuts: list[int]) -> None:
     frame = book_events(300, seed=9)
@@ -676,7 +677,7 @@ def changed_after(frame: pl.DataFrame, cut: int, bump: float) -> pl.DataFrame:
     )
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cut=st.integers(20, 280), bump=st.floats(0.5, 2.0))
 def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: float) -> None:
     frame = book_events(300, seed=10)
@@ -685,7 +686,7 @@ def test_changing_data_after_t_changes_nothing_at_or_before_t(cut: int, bump: fl
     assert_frame_equal(before, after)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cut=st.integers(20, 280), horizon=st.sampled_from([30.0, 60.0, 150.0, 600.0]))
 def test_realized_spread_looks_ahead_by_its_horizon_only(cut: int, horizon: float) -> None:
     frame = book_events(300, seed=11)  # one row a minute

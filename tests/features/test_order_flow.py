@@ -24,6 +24,7 @@ from cift.features.kernels.bulk import buy_share
 from cift.features.kernels.distributions import student_t_cdf
 from cift.features.order_flow import score_classifiers, with_quotes
 from cift.features.spec import parse_call, split_calls
+from tests.budget import deep
 from tests.features.reference import DATA, random_bars, random_events
 
 REL = 1e-12
@@ -110,7 +111,7 @@ def on_grid(ticks: np.ndarray, tick: str) -> np.ndarray:
     return np.array([float(Decimal(int(k)) * Decimal(tick)) for k in ticks])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=deep(25), deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_lee_ready_equals_exact_decimal_arithmetic(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -390,7 +391,7 @@ def test_live_equals_batch_with_parameters_that_produce_values() -> None:
         assert np.array_equal(ours, theirs, equal_nan=True), column
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=deep(20), deadline=None)
 @given(cuts=st.lists(st.integers(1, 398), min_size=1, max_size=6, unique=True))
 def test_chunks_resumed_from_state_equal_one_pass(cuts: list[int]) -> None:
     frame = random_events(400, seed=22)
@@ -408,7 +409,7 @@ def test_chunks_resumed_from_state_equal_one_pass(cuts: list[int]) -> None:
         assert np.array_equal(np.hstack(parts), whole, equal_nan=True), call.text()
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=deep(20), deadline=None)
 @given(cut=st.integers(20, 380), bump=st.floats(0.5, 2.0))
 def test_later_trades_and_quotes_change_nothing_before(cut: int, bump: float) -> None:
     frame = random_events(400, seed=23)

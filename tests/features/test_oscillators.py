@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from cift.core.errors import ValidationError
 from cift.features.engine import LiveFeatures, compute
 from cift.features.spec import parse_call
+from tests.budget import deep
 from tests.features.reference import (
     DATA,
     Arrays,
@@ -202,7 +203,7 @@ def test_session_vwap_reads_timestamps_of_any_unit_and_live_datetimes() -> None:
 # -- resumable state --------------------------------------------------------------------
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=deep(25), deadline=None)
 @given(
     call=st.sampled_from([*sorted(CASES), "vwap", "vwap(600)"]),
     cuts=st.lists(st.integers(1, 599), min_size=1, max_size=6, unique=True),

@@ -14,6 +14,7 @@ from cift.core.settings import Settings
 from cift.db.models import Role
 from cift.features.spec import lookup
 from cift.ml.configurations import ModelSpec, save_configuration
+from tests.budget import deep
 from tests.security.conftest import make_user
 
 LABEL = {"kind": "forward_return", "horizon": 5}
@@ -31,7 +32,7 @@ def _hash(features: list[str]) -> str:
 
 
 @given(period=st.integers(2, 400), other=st.integers(2, 400))
-@hypothesis_settings(max_examples=60, deadline=None)
+@hypothesis_settings(max_examples=deep(60), deadline=None)
 def test_spelling_does_not_change_the_features_identity(period: int, other: int) -> None:
     assert _hash([f"rsi({period})"]) == _hash([f"rsi(timeperiod={period})"])
     assert _hash([f"rsi({period})", "obv"]) != _hash(["obv", f"rsi({period})"])  # column order

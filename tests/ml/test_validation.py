@@ -26,6 +26,7 @@ from cift.ml.validation import (
     purged_kfold,
     walk_forward_splits,
 )
+from tests.budget import deep
 
 
 def reference_splits(
@@ -83,7 +84,7 @@ def _overlaps(iv: Intervals, train: np.ndarray, test: np.ndarray) -> bool:
     return bool(np.any((a0 <= b1) & (b0 <= a1)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(
     labelled_rows(),
     st.integers(2, 6),
@@ -106,7 +107,7 @@ def test_cpcv_equals_the_reference_and_never_trains_on_an_overlapping_label(
         assert not set(split.train) & set(split.test)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=deep(40), deadline=None)
 @given(labelled_rows(), st.integers(2, 8), st.sampled_from([0.0, 0.1]))
 def test_purged_kfold_tests_every_row_once(
     rows: tuple[list[int], list[int]], n_splits: int, embargo: float

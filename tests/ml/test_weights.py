@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cift.ml.weights import average_uniqueness, uniqueness_weights
+from tests.budget import deep
 
 
 def reference(symbols: list[str], start: list[int], end: list[int]) -> list[float]:
@@ -39,7 +40,7 @@ def every_bar_labelled(draw: st.DrawFn) -> tuple[list[str], list[int], list[int]
     return symbols, start, end
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=deep(80), deadline=None)
 @given(every_bar_labelled())
 def test_uniqueness_matches_the_definition(rows: tuple[list[str], list[int], list[int]]) -> None:
     symbols, start, end = rows

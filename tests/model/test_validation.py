@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cift.core.errors import ValidationError
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 from cift.model.validation import Reason, validate
+from tests.budget import deep
 
 T0 = 1_704_186_000_000_000_000  # 2024-01-02 09:00 UTC
 
@@ -139,7 +140,7 @@ rows = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=deep(150), deadline=None)
 @given(rows)
 def test_every_row_is_accepted_or_counted_and_accepted_rows_are_clean(
     data: list[tuple[str, int, float | None, float, int, str]],

@@ -22,6 +22,7 @@ from cift.data.providers.alpaca import AlpacaProvider, alpaca_timeframe, create,
 from cift.data.providers.alpaca.provider import UPSTREAM
 from cift.data.providers.http import Fetched, HttpClient, RetryPolicy, pages
 from cift.model import SCHEMAS, DataKind, Timeframe
+from tests.budget import deep
 
 from .wire import (
     ALPACA_KEY_ID,
@@ -197,7 +198,7 @@ def test_reference_pages_map_onto_the_model(reader: str) -> None:
 
 
 @pytest.mark.parametrize("largest_for_polars", [pages.POLARS_READER_MAX_BYTES, 0])
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=deep(150), deadline=None)
 @given(moment=st.integers(0, 2**62), trade_id=st.integers(0, 2**64 - 1))
 def test_every_nanosecond_and_trade_id_survive(
     largest_for_polars: int, moment: int, trade_id: int

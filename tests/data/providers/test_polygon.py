@@ -25,6 +25,7 @@ from cift.data.providers.http import Fetched, HttpClient, RetryPolicy, Throttle,
 from cift.data.providers.polygon import PolygonProvider, create, parse_page
 from cift.data.providers.polygon.provider import UPSTREAM
 from cift.model import SCHEMAS, DataKind, Timeframe
+from tests.budget import deep
 
 from .wire import POLYGON_KEY, SESSION_OPEN, Drop, Reply, WireServer, make_tape, serving
 
@@ -365,7 +366,7 @@ def test_server_wait_reads_both_header_styles() -> None:
     assert server_wait({}, rate_limited=True) is None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=deep(60), deadline=None)
 @given(
     st.integers(1, 5),
     st.integers(1, 10),

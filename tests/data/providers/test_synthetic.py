@@ -32,6 +32,7 @@ from cift.db import migrate
 from cift.db.engine import create_db_engine, session_factory
 from cift.model import SCHEMAS, DataKind, Timeframe
 from cift.model.validation import validate
+from tests.budget import deep
 
 JAN2 = datetime(2024, 1, 2, tzinfo=UTC)
 FAST = SimulatorConfig(trades_per_day=400)
@@ -131,7 +132,7 @@ SPLIT_CASES = [
 
 
 @pytest.mark.parametrize(("calendar_name", "kind", "timeframe"), SPLIT_CASES)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=deep(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.integers(min_value=1, max_value=int(SPLIT_SPAN.total_seconds() * 1e6) - 1))
 def test_any_split_of_the_range_gives_the_same_rows(
     calendar_name: str, kind: DataKind, timeframe: str | None, cut: int

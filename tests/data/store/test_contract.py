@@ -17,6 +17,7 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.data.store.base import MarketStore
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 from cift.model.validation import Reason
+from tests.budget import deep
 from tests.data.marketdata import DAY_NS, T0, random_quotes, random_trades
 from tests.data.store.conftest import StoreFactory
 
@@ -90,7 +91,7 @@ def test_late_and_out_of_order_rows_are_merged_in_order(store: MarketStore) -> N
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=deep(8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     cuts=st.lists(st.integers(0, 300), max_size=4), repeat=st.lists(st.integers(0, 4), max_size=2)

@@ -18,6 +18,7 @@ from cift.data.store.embedded import EmbeddedStore
 from cift.data.store.embedded.files import TMP_DIR
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 from cift.model.validation import Reason
+from tests.budget import deep
 from tests.data.marketdata import DAY_NS, T0, random_quotes, random_trades
 
 SYMBOLS = ["AAPL", "MSFT", "BTC/USD"]
@@ -66,7 +67,9 @@ def test_late_and_out_of_order_rows_are_merged_in_order(store: EmbeddedStore) ->
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=deep(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     cuts=st.lists(st.integers(0, 600), max_size=5), repeat=st.lists(st.integers(0, 5), max_size=3)

@@ -22,6 +22,7 @@ from cift.features.live.stage import features_stage
 from cift.features.pipeline import compute_set, default_set
 from cift.model import TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import conform
+from tests.budget import deep
 from tests.data.marketdata import random_trades
 from tests.data.stream.running import run_stage
 
@@ -42,7 +43,7 @@ def splits(frame: pl.DataFrame, cuts: list[int]) -> list[pl.DataFrame]:
     return [frame.slice(a, b - a) for a, b in itertools.pairwise(edges) if b > a]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=deep(25), deadline=None)
 @given(cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_live_bars_equal_batch_bars_however_split(cuts: list[int]) -> None:
     live = LiveBars(MINUTE)
@@ -76,7 +77,7 @@ def test_a_bar_is_made_once_event_time_passes_its_end_plus_lateness() -> None:
     assert live.flush().get_column("trades").to_list() == [3]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=deep(15), deadline=None)
 @given(cuts=st.lists(st.integers(0, 10_000), max_size=8), first=st.sampled_from(["AAA", "CCC"]))
 def test_symbols_read_at_their_own_pace_still_make_batch_bars(cuts: list[int], first: str) -> None:
     # One symbol's trades all come before the others' (a Kafka partition read ahead).
@@ -106,7 +107,7 @@ def test_late_trades_are_counted_not_folded_in() -> None:
     assert made.height + live.flush().height == BATCH_BARS.height
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=deep(20), deadline=None)
 @given(cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_live_features_equal_batch_features_however_split(cuts: list[int]) -> None:
     feature_set = default_set(MINUTE)
