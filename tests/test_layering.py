@@ -28,7 +28,7 @@ def imports(path: Path) -> set[str]:
             names = [node.module]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        found |= {n.split(".")[1] for n in names if n.startswith("cift.") and n.count(".") >= 1}
+        found |= {n.split(".")[1] for n in names if n.startswith("cift.")}
     return found
 
 

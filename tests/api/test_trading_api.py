@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -20,6 +21,14 @@ from cift.model import DataKind, Timeframe
 from tests.api.conftest import AppFactory, auth_headers
 from tests.execution.ledgers import MINUTE_NS, T0
 from tests.features.reference import random_bars
+
+
+def running_session(app: Any, account_id: str) -> tuple[PaperBroker, OrderManager]:
+    """The account's trading session (as ``cift trade run`` runs it), AAA last at 100."""
+    broker = PaperBroker(["AAA"], BacktestConfig(), cash=10_000.0)
+    session = OrderManager(app.state.cift.db, uuid.UUID(account_id), broker)
+    session.marks["AAA"] = Decimal(100)
+    return broker, session
 
 
 def test_orders_placed_over_http_are_sent_by_the_session_and_booked(make_app: AppFactory) -> None:
@@ -47,9 +56,7 @@ def test_orders_placed_over_http_are_sent_by_the_session_and_booked(make_app: Ap
         base = f"/api/v1/trading/accounts/{account['id']}"
         # the account's trading session, running (cift trade run)
         state = app.state.cift
-        broker = PaperBroker(["AAA"], BacktestConfig(), cash=10_000.0)
-        session = OrderManager(state.db, uuid.UUID(account["id"]), broker)
-        session.marks["AAA"] = Decimal(100)
+        broker, session = running_session(app, account["id"])
         order = {"symbol": "AAA", "side": 1, "quantity": "10", "signal_id": "manual-1"}
         placed = client.post(f"{base}/orders", json=order, headers=trader)
         assert placed.status_code == 201, placed.text
@@ -132,10 +139,7 @@ def test_a_working_order_is_replaced_over_http(make_app: AppFactory) -> None:
             "/api/v1/accounts", json={"name": "paper-1", "initial_cash": "10000"}, headers=trader
         ).json()
         base = f"/api/v1/trading/accounts/{account['id']}"
-        state = app.state.cift
-        broker = PaperBroker(["AAA"], BacktestConfig(), cash=10_000.0)
-        session = OrderManager(state.db, uuid.UUID(account["id"]), broker)
-        session.marks["AAA"] = Decimal(100)
+        broker, session = running_session(app, account["id"])
         order = {"symbol": "AAA", "side": 1, "quantity": "10", "order_type": "limit"}
         old = client.post(f"{base}/orders", json=order | {"limit_price": "95"}, headers=trader)
         assert session.pump() == 1

@@ -168,7 +168,8 @@ class AlpacaServer:
             asyncio.run_coroutine_threadsafe(socket.send_bytes(frame), self._loop)
 
     def drop_streams(self) -> None:
-        """Cut every trade_updates connection."""
+        """Cut every trade_updates connection (counted as an injected fault)."""
+        self.faults.injected["drop_stream"] = self.faults.injected.get("drop_stream", 0) + 1
         for socket in list(self._sockets):
             if self._loop is not None:
                 asyncio.run_coroutine_threadsafe(socket.close(code=1011), self._loop)

@@ -197,7 +197,6 @@ def _tick(server: AlpacaServer, rng: random.Random) -> None:
     if rng.random() < 0.3:
         fault = rng.choice(FAULTS)
         if fault == "drop_stream":
-            server.faults.injected["drop_stream"] = server.faults.injected.get("drop_stream", 0) + 1
             server.drop_streams()
         elif not getattr(server.faults, fault):  # one of a kind armed at a time
             setattr(server.faults, fault, 1)

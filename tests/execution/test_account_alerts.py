@@ -112,7 +112,7 @@ def test_reconciliation_differences_fire(
     assert fired(any_db, any_db_settings, seconds=1) == {"reconciliation_differences": 1.0}
 
 
-def test_an_account_rule_names_its_account(any_db: Sessions) -> None:
+def test_an_account_rule_names_its_account() -> None:
     with pytest.raises(ValidationError, match="names its trading_account_id"):
         validated(
             alerts.AlertSpec,

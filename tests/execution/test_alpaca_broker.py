@@ -76,6 +76,21 @@ def broker_for(settings: Settings, account: TradingAccount, server: AlpacaServer
     return create_broker(settings, account, base_url=server.url, max_retries=3, backoff=0.01)
 
 
+@pytest.fixture
+def trading(
+    any_db: Sessions,
+    any_db_settings: Settings,
+    alpaca_account: TradingAccount,
+    server: AlpacaServer,
+) -> Iterator[tuple[AlpacaBroker, OrderManager]]:
+    """The account's Alpaca broker (its stream listening) and an OMS on it, AAPL at 185."""
+    broker = broker_for(any_db_settings, alpaca_account, server)
+    oms = OrderManager(any_db, alpaca_account.id, broker)
+    oms.marks["AAPL"] = Decimal(185)
+    yield broker, oms
+    broker.close()
+
+
 def settle(oms: OrderManager, until: object, seconds: float = 5.0) -> None:
     """Process the broker's events until ``until()`` holds."""
     deadline = time.monotonic() + seconds
@@ -95,14 +110,12 @@ def buy(quantity: int, signal: str, **extra: object) -> OrderRequest:
 
 def test_orders_fill_and_the_ledger_equals_the_server(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
     server.fill_step = Decimal(4)  # partial fills
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    _, oms = trading
     order = oms.submit(buy(10, "s1"))
     assert order.state is OrderState.ACCEPTED
     assert order.broker_order_id == server.by_client[order.client_order_id]
@@ -115,18 +128,15 @@ def test_orders_fill_and_the_ledger_equals_the_server(
     assert state["positions"] == server.positions
     assert oms.submit(buy(10, "s1")).id == order.id  # the same signal: nothing new
     assert server.posted == [order.client_order_id]
-    broker.close()
 
 
 def test_a_lost_answer_and_server_errors_place_the_order_once(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    broker, oms = trading
     server.faults.lose_answer = 1  # taken, answered 502: retried under the same id -> 422
     first = oms.submit(buy(3, "lost"))
     assert first.state is OrderState.ACCEPTED
@@ -144,19 +154,16 @@ def test_a_lost_answer_and_server_errors_place_the_order_once(
     assert recover(restarted).resent == [third.client_order_id]
     assert server.posted[-1] == third.client_order_id
     assert len(server.posted) == 3
-    broker.close()
 
 
 def test_the_stream_repeating_holding_back_and_losing_fills_books_each_once(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
     server.fill_step = Decimal(2)
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    _, oms = trading
     order = oms.submit(buy(8, "s1"))
     server.faults.duplicate_events, server.faults.hold_events = 1, 1
     server.faults.drop_events = 1
@@ -169,18 +176,15 @@ def test_the_stream_repeating_holding_back_and_losing_fills_books_each_once(
     assert sum(f.quantity for f in state["fills"]) == 8
     booked = sum(f.quantity * f.price for f in state["fills"]) / 8
     assert booked == pytest.approx(Decimal(held["filled_avg_price"]), abs=Decimal("1e-9"))
-    broker.close()
 
 
 def test_cancel_and_replace(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    _, oms = trading
     limit = {"order_type": LedgerOrderType.LIMIT, "limit_price": Decimal(180)}
     working = oms.submit(buy(5, "w", **limit))
     new = oms.replace(str(working.id), OrderChange(limit_price=Decimal(181), quantity=Decimal(6)))
@@ -191,7 +195,6 @@ def test_cancel_and_replace(
     oms.cancel(new.client_order_id)
     settle(oms, lambda: _state(any_db, new.id) is OrderState.CANCELED)
     assert _state(any_db, working.id) is OrderState.REPLACED
-    broker.close()
 
 
 def _state(db: Sessions, order_id: object) -> OrderState:
@@ -228,13 +231,11 @@ def test_refused_keys_stop_trading(
 
 def test_reconciliation_books_missed_fills_flags_strangers_and_adjusts_positions(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    broker, oms = trading
     server.price("AAPL", 185.0)
     server.faults.drop_events = 2  # "new" and "fill": the stream says nothing of it
     order = oms.submit(buy(5, "quiet"))
@@ -262,18 +263,15 @@ def test_reconciliation_books_missed_fills_flags_strangers_and_adjusts_positions
     again = reconcile(oms, broker, actor)
     assert again.unknown_orders == ["by-hand"]
     assert (again.fills_booked, again.positions, again.caught_up) == (0, {}, [])
-    broker.close()
 
 
 def test_a_stream_that_reconnects_is_noticed_so_what_it_missed_is_reconciled(
     any_db: Sessions,
-    any_db_settings: Settings,
     alpaca_account: TradingAccount,
     server: AlpacaServer,
+    trading: tuple[AlpacaBroker, OrderManager],
 ) -> None:
-    broker = broker_for(any_db_settings, alpaca_account, server)
-    oms = OrderManager(any_db, alpaca_account.id, broker)
-    oms.marks["AAPL"] = Decimal(185)
+    broker, oms = trading
     order = oms.submit(buy(5, "rests", order_type=LedgerOrderType.LIMIT, limit_price=Decimal(180)))
     assert not broker.reconnected()
     server.faults.drop_events = 1
@@ -291,7 +289,6 @@ def test_a_stream_that_reconnects_is_noticed_so_what_it_missed_is_reconciled(
     assert found.counts() == {"missed_fill": 1, "order_behind": 1, "not_at_broker": 0,
                               "unknown_order": 0, "position": 0}  # fmt: skip
     assert _state(any_db, order.id) is OrderState.FILLED
-    broker.close()
 
 
 def test_clock_and_calendar_in_utc_with_early_closes(

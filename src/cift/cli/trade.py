@@ -138,9 +138,9 @@ def run_command(
         owner = owner_id(db, user)
         if resume is not None:
             run_id = parse_run_id(resume)
-            traded = accounts(db).get(trading_runs(db).get(run_id, owner).account_id, owner)
-            if account is not None and account not in (traded.name, str(traded.id)):
-                raise ValidationError(f"Run {run_id} trades account {traded.name}, not {account}.")
+            chosen = accounts(db).get(trading_runs(db).get(run_id, owner).account_id, owner)
+            if account is not None and account not in (chosen.name, str(chosen.id)):
+                raise ValidationError(f"Run {run_id} trades account {chosen.name}, not {account}.")
             run = resume_run(db, owner, run_id)
         else:
             if strategy is None or symbols is None or account is None:
@@ -179,8 +179,7 @@ def run_command(
         stop_after(stop, duration)
         board = open_board(settings)
         reporter = Reporter(board, "trade")
-        name = accounts(db).get(run.account_id, owner).name
-        console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({name}).")
+        console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({chosen.name}).")
         state, error = RunState.STOPPED, None
         try:
             with market_store(settings) as market, Live(console=console) as live:

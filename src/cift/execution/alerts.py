@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.data.store import MarketStore
-from cift.data.stream.board import Board
+from cift.data.stream.board import Board, Values
 from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import Alert, AlertSeverity, AlertStatus
@@ -33,7 +33,7 @@ from cift.db.repositories.owned import OwnedRecords
 from cift.execution.account_alerts import AccountCondition
 from cift.execution.accounts import accounts
 from cift.execution.delivery.channels import Channel
-from cift.execution.stream_alerts import FeatureCondition, LagCondition
+from cift.execution.stream_alerts import FeatureCondition, LagCondition, Latest, latest_features
 from cift.model import DataKind, Timeframe
 from cift.model.fields import Label, Symbol, TimeframeText
 
@@ -192,8 +192,16 @@ def check_alerts(
             (rule, CONDITIONS.validate_python(rule.condition))
             for rule in session.scalars(query.with_for_update(skip_locked=True))
         ]
-        prices = _latest_prices(store, [(r, c) for r, c in rules if isinstance(c, PriceCondition)])
-        sources = Sources(session, store, board, prices)
+        features = [(r.symbol or "", c) for r, c in rules if isinstance(c, FeatureCondition)]
+        lags = any(isinstance(c, LagCondition) for _, c in rules)
+        sources = Sources(
+            session,
+            prices=_latest_prices(
+                store, [(r, c) for r, c in rules if isinstance(c, PriceCondition)]
+            ),
+            features=latest_features(board, store, features) if features else {},
+            statuses=board.statuses() if board is not None and lags else {},
+        )
         for rule, condition in rules:
             seen = _observe(sources, rule, condition, now)
             if seen is None or not condition.holds(seen[0]) or not _ready(rule, seen[1], now):
@@ -215,12 +223,12 @@ def check_alerts(
 
 @dataclass(frozen=True)
 class Sources:
-    """What rules are checked against."""
+    """What rules are checked against, each read once per check."""
 
     session: Session
-    store: MarketStore
-    board: Board | None
     prices: dict[PriceKey, tuple[float, datetime]]
+    features: Latest
+    statuses: dict[str, Values]
 
 
 def _observe(
@@ -230,9 +238,9 @@ def _observe(
     if isinstance(condition, PriceCondition):
         return sources.prices.get((rule.symbol or "", condition.source, condition.timeframe))
     if isinstance(condition, FeatureCondition):
-        return condition.observe(sources.board, sources.store, rule.symbol or "")
+        return condition.observe(sources.features, rule.symbol or "")
     if isinstance(condition, LagCondition):
-        return condition.observe(sources.board)
+        return condition.observe(sources.statuses)
     if rule.trading_account_id is None:
         return None
     return condition.observe(sources.session, rule.trading_account_id, now)

@@ -18,12 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from cift.core.errors import NotFoundError
 from cift.core.timeutil import from_ns, parse_when, to_ns
 from cift.data.store.base import MarketStore
-from cift.data.stream.board import Board, latest_values
+from cift.data.stream.board import Board, Values, latest_values
 from cift.features.pipeline import default_set
 from cift.model import Timeframe
 from cift.model.fields import Label, TimeframeText
 
 Observation = tuple[float, datetime]
+Latest = dict[str, dict[str, Values]]
+"""Timeframe -> symbol -> the newest values of that timeframe's default feature set."""
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 
 
@@ -45,19 +47,15 @@ class FeatureCondition(BaseModel):
     def holds(self, value: float) -> bool:
         return value >= self.level if self.kind == "feature_above" else value <= self.level
 
-    def observe(self, board: Board | None, store: MarketStore, symbol: str) -> Observation | None:
-        """The feature's newest value for ``symbol``, observed when its bar closed."""
-        timeframe = Timeframe.parse(self.timeframe)
-        try:
-            kept, _ = latest_values(board, store, default_set(timeframe).set_id, [symbol])
-        except NotFoundError:
-            return None
-        row = kept.get(symbol, {})
+    def observe(self, latest: Latest, symbol: str) -> Observation | None:
+        """The feature's newest value for ``symbol`` (in ``latest``, see
+        :func:`latest_features`), observed when its bar closed."""
+        row = latest.get(self.timeframe, {}).get(symbol, {})
         value = row.get(self.feature)
         if value is None or "ts" not in row:
             return None
         opened = parse_when(str(row["ts"]))
-        return float(value), from_ns(to_ns(opened) + timeframe.nanos)
+        return float(value), from_ns(to_ns(opened) + Timeframe.parse(self.timeframe).nanos)
 
 
 class LagCondition(BaseModel):
@@ -76,8 +74,27 @@ class LagCondition(BaseModel):
     def holds(self, value: float) -> bool:
         return value >= self.level
 
-    def observe(self, board: Board | None) -> Observation | None:
-        status = None if board is None else board.statuses().get(self.stage)
+    def observe(self, statuses: dict[str, Values]) -> Observation | None:
+        """The stage's lag in its last status (``statuses``: the board's)."""
+        status = statuses.get(self.stage)
         if status is None or "lag" not in status:
             return None
         return float(status["lag"]), datetime.fromtimestamp(float(status["posted_at"]), UTC)
+
+
+def latest_features(
+    board: Board | None, store: MarketStore, wanted: list[tuple[str, FeatureCondition]]
+) -> Latest:
+    """The newest default-set values of every (symbol, condition) asked, one read per
+    timeframe."""
+    symbols: dict[str, set[str]] = {}
+    for symbol, condition in wanted:
+        symbols.setdefault(condition.timeframe, set()).add(symbol)
+    latest: Latest = {}
+    for timeframe, names in symbols.items():
+        set_id = default_set(Timeframe.parse(timeframe)).set_id
+        try:
+            latest[timeframe], _ = latest_values(board, store, set_id, sorted(names))
+        except NotFoundError:
+            latest[timeframe] = {}
+    return latest

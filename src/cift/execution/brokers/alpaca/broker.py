@@ -12,7 +12,6 @@ from every message.
 
 from __future__ import annotations
 
-import queue
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -56,7 +55,7 @@ class AlpacaBroker:
         self.stream = stream
         self._ids: dict[str, str] = {}
         """Client order id -> Alpaca's order id, for the calls that take the latter."""
-        self._events: queue.SimpleQueue[BrokerEvent] = queue.SimpleQueue()
+        self._events: list[BrokerEvent] = []
         self._connections = 1
 
     # The broker protocol
@@ -94,15 +93,14 @@ class AlpacaBroker:
         return status
 
     def events(self) -> list[BrokerEvent]:
-        if self.stream is not None:
-            for event in self.stream.drain():
-                if event.broker_order_id is not None:
-                    self._ids[event.client_order_id] = event.broker_order_id
-                self._events.put(event)
-        drained = []
-        while not self._events.empty():
-            drained.append(self._events.get_nowait())
-        return drained
+        """What this broker concluded itself (refused cancels and replaces), then the
+        stream's news."""
+        news = self.stream.drain() if self.stream is not None else []
+        for event in news:
+            if event.broker_order_id is not None:
+                self._ids[event.client_order_id] = event.broker_order_id
+        told, self._events = self._events, []
+        return told + news
 
     def close(self) -> None:
         if self.stream is not None:
@@ -180,10 +178,8 @@ class AlpacaBroker:
             )
         if answer.status != 200:
             raise BrokerError(f"Alpaca answered HTTP {answer.status} to order {client_order_id}.")
-        status = self._read(answer, order_status)
+        status, at = self._read(answer, _sent)
         self._ids[client_order_id] = status.broker_order_id
-        order = self._read(answer, _object)
-        at = parse_time(order.get("submitted_at") or order["created_at"])
         refused = status.state is OrderState.REJECTED
         kind = BrokerEventKind.REJECTED if refused else BrokerEventKind.ACCEPTED
         return BrokerEvent(kind, client_order_id, at, status.broker_order_id)
@@ -195,7 +191,7 @@ class AlpacaBroker:
         )
 
     def _tell(self, kind: BrokerEventKind, client_order_id: str, reason: str) -> None:
-        self._events.put(BrokerEvent(kind, client_order_id, utcnow(), reason=reason))
+        self._events.append(BrokerEvent(kind, client_order_id, utcnow(), reason=reason))
 
     def _order_id(self, client_order_id: str) -> str | None:
         known = self._ids.get(client_order_id)
@@ -237,6 +233,12 @@ def _trading_day(row: dict[str, Any]) -> TradingDay:
         return local.astimezone(UTC)
 
     return TradingDay(day, at(str(row["open"])), at(str(row["close"])))
+
+
+def _sent(payload: Any) -> tuple[BrokerOrderStatus, datetime]:
+    """An Order answered to a submission: its status and when Alpaca took it."""
+    order = _object(payload)
+    return order_status(order), parse_time(order.get("submitted_at") or order["created_at"])
 
 
 def _rows(payload: Any) -> list[dict[str, Any]]:
