@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
 from loguru import logger
 
@@ -70,3 +71,15 @@ def test_production_defaults_to_json(monkeypatch) -> None:  # type: ignore[no-un
     monkeypatch.setenv("CIFT_SECRET_KEY", "k" + "Zq8#xV2!mN7$pL4@" * 3)
     assert load_settings().json_logs
     assert not load_settings(log_format="text").json_logs
+
+
+def test_logs_go_to_the_stderr_of_the_moment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", captured)
+    configure_logging(load_settings(log_format="json"))
+    logger.info("while captured")
+    captured.close()  # as a runner capturing a command's output does when it ends
+    after = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", after)
+    logger.info("after")
+    assert [line["message"] for line in _json_lines(after)] == ["after"]

@@ -75,6 +75,7 @@ class Outcome:
     refused: int = 0
     filled: int = 0
     kills: int = 0
+    crashes: list[str] = field(default_factory=list)
     faults: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     lost_fills: int = 0
@@ -85,6 +86,7 @@ class Outcome:
         return [
             *injected,
             ("runner killed (SIGKILL)", str(self.kills)),
+            ("runner crashed", str(len(self.crashes))),
             ("orders", str(self.orders)),
             ("placed at the broker", str(self.placed)),
             ("refused before sending", str(self.refused)),
@@ -179,15 +181,25 @@ def campaign(home: Path, orders: int, kills: int, seed: int) -> Outcome:
                 process.wait()
                 outcome.kills += 1
                 process = _spawn(home, server.url, account_id, orders, seed)
+        _exited(home, process, outcome)
         for _ in range(20):  # every remaining order may fill
             for symbol in SYMBOLS:
                 server.price(symbol, 100.0)
         server.faults = type(server.faults)(injected=server.faults.injected)
-        _spawn(home, server.url, account_id, orders, seed).wait(120)
+        last = _spawn(home, server.url, account_id, orders, seed)
+        last.wait(120)
+        _exited(home, last, outcome)
         outcome.faults = dict(server.faults.injected)
         _check(db, account_id, server, outcome)
         engine.dispose()
     return outcome
+
+
+def _exited(home: Path, process: subprocess.Popen[bytes], outcome: Outcome) -> None:
+    """Note a child that ended on its own with an error, with the end of what it said."""
+    if process.returncode not in (0, None):
+        said = (home / "child.log").read_text(errors="replace").strip().splitlines()
+        outcome.crashes.append("\n".join(said[-15:]) or f"exit code {process.returncode}")
 
 
 def _tick(server: AlpacaServer, rng: random.Random) -> None:
@@ -259,12 +271,13 @@ def _spawn(
     home: Path, server_url: str, account_id: uuid.UUID, orders: int, seed: int
 ) -> subprocess.Popen[bytes]:
     args = ["child", str(home), server_url, str(account_id), str(orders), str(seed)]
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.execution.fault_campaign", *args],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("CIFT_CAMPAIGN_DEBUG") else subprocess.DEVNULL,
-    )
+    with (home / "child.log").open("wb") as said:  # the child's own copy stays open
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.execution.fault_campaign", *args],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
+        )
 
 
 def main() -> None:

@@ -115,6 +115,28 @@ def test_a_crash_between_commit_and_answer_sends_the_order_exactly_once(
     assert [f.quantity for f in state["fills"]] == [Decimal(5)]
 
 
+def test_news_of_an_order_whose_answer_was_lost_books_it_as_sent(
+    any_db: Sessions, account: TradingAccount
+) -> None:
+    broker = LostAnswer(SYMBOLS, CONFIG, cash=100_000.0)
+    oms = OrderManager(any_db, account.id, broker)
+    feed(oms, broker, 0, {"AAA": 100.0})
+    order = oms.submit(buy(5, "s1"))
+    assert order.state is OrderState.NEW
+    feed(oms, broker, 1, {"AAA": 100.5})  # its fill arrives as if nothing had gone wrong
+    state = assert_consistent(any_db, account.id)
+    assert [f.quantity for f in state["fills"]] == [Decimal(5)]
+    with any_db() as session:
+        row = session.get(LedgerOrder, order.id)
+        assert row is not None
+        assert row.state is OrderState.FILLED
+        assert row.broker_order_id == broker.find(order.client_order_id).broker_order_id  # type: ignore[union-attr]
+        kinds = session.scalars(
+            select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        ).all()
+    assert kinds == ["create", "submit", "fill"]
+
+
 def test_a_paper_broker_restart_resends_the_remainder_and_books_no_fill_twice(
     any_db: Sessions, account: TradingAccount
 ) -> None:

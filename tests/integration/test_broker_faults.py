@@ -16,6 +16,7 @@ pytestmark = pytest.mark.serial  # kills at chosen moments of a timed run
 
 def test_faults_and_kills_leave_no_duplicate_no_lost_fill_no_mismatch(tmp_path: Path) -> None:
     outcome = campaign(tmp_path, orders=150, kills=3, seed=11)
+    assert outcome.crashes == []
     assert outcome.kills >= 1
     assert len(outcome.faults) >= 5  # most kinds struck
     assert outcome.placed + outcome.refused == outcome.orders

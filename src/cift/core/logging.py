@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from loguru import logger
 
 if TYPE_CHECKING:
-    from loguru import Record
+    from loguru import Message, Record
 
     from cift.core.settings import Settings
 
@@ -71,7 +72,7 @@ def json_line(record: Record) -> str:
 
 def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None:
     """Install CIFT's log sink for the whole process (idempotent)."""
-    out = sink if sink is not None else sys.stderr
+    out: TextIO | Callable[[Message], None] = sink if sink is not None else _to_stderr
     logger.remove()
     if settings.json_logs:
         logger.add(
@@ -86,7 +87,7 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
             out,
             level=settings.log_level,
             format=_text_format,
-            colorize=out.isatty() if hasattr(out, "isatty") else False,
+            colorize=(sink or sys.stderr).isatty(),
             backtrace=False,
             diagnose=False,
         )
@@ -100,6 +101,12 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
         logging.getLogger(name).disabled = True
     sql_level = logging.INFO if settings.database_echo else logging.WARNING
     logging.getLogger("sqlalchemy.engine").setLevel(sql_level)
+
+
+def _to_stderr(message: Message) -> None:
+    """Write to the process's stderr as it is now: a caller that swaps and then closes
+    it (a test runner capturing output) leaves the logs on the stderr that follows."""
+    sys.stderr.write(message)
 
 
 def _json_format(record: Record) -> str:

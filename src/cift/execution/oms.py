@@ -265,9 +265,7 @@ class OrderManager:
             row = order_by_client(session, order.client_order_id)
             assert row is not None
             if row.state is OrderState.NEW:
-                record(session, row, OrderEventKind.SUBMIT, answer.at)
-                row.submitted_at = answer.at
-            row.broker_order_id = answer.broker_order_id
+                _submitted(session, row, answer.at)
             self._apply(session, row, answer)
             return row
 
@@ -291,7 +289,7 @@ class OrderManager:
                 record(session, order, OrderEventKind.REJECT, now, details={"reason": order.reason})
                 return order
             if order.state is OrderState.NEW:  # sent, but the answer was lost
-                record(session, order, OrderEventKind.SUBMIT, now)
+                _submitted(session, order, now)
                 record(session, order, OrderEventKind.ACCEPT, now)
             record(session, order, OrderEventKind.CANCEL_REQUEST, now)
         if self.broker is not None:
@@ -365,6 +363,10 @@ class OrderManager:
         return len(events)
 
     def _apply(self, session: Session, order: LedgerOrder, event: BrokerEvent) -> None:
+        if order.state is OrderState.NEW and event.kind is not BrokerEventKind.REJECTED:
+            _submitted(session, order, event.at)  # its answer was lost; this news is proof
+        if event.broker_order_id is not None:
+            order.broker_order_id = event.broker_order_id
         if event.kind is BrokerEventKind.FILL:
             assert event.fill is not None
             if book_fill(session, order, event.fill) is not None:
@@ -383,3 +385,9 @@ class OrderManager:
     def _count(self, state: OrderState) -> None:
         if self.metrics is not None:
             self.metrics.orders.labels(state.value).inc()
+
+
+def _submitted(session: Session, order: LedgerOrder, at: datetime) -> None:
+    """Book that the broker holds ``order`` (sent at ``at``)."""
+    record(session, order, OrderEventKind.SUBMIT, at)
+    order.submitted_at = at
