@@ -79,15 +79,3 @@ def test_cors_allows_only_configured_origins(make_app: AppFactory) -> None:
 def test_no_cors_headers_by_default(client: TestClient) -> None:
     response = client.get("/api/v1/system", headers={"Origin": "https://dash.example.com"})
     assert "access-control-allow-origin" not in response.headers
-
-
-def test_the_root_page_points_to_the_docs(client: TestClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    links = re.findall(r'href="(/[^"]*)"', response.text)
-    assert {"/docs", "/redoc", "/openapi.json", "/health/ready"} <= set(links)
-    assert all(client.get(link).status_code == 200 for link in links)
-    assert "script-src 'self';" in response.headers["content-security-policy"]
-    assert "<script" not in response.text  # nothing the page's policy would refuse
-    assert "<style" not in response.text

@@ -70,6 +70,13 @@ def test_a_submitted_backtest_runs_in_the_background(client: TestClient, app: Fa
         numbers = client.get(f"{url}/report", headers={"Accept": "application/json"}).json()
         assert numbers["metrics"] == done["metrics"]
 
+        equity = client.get(f"{url}/frames/equity").json()["rows"]
+        assert len(equity) == direct.result.equity.height
+        assert equity[-1]["equity"] == pytest.approx(direct.result.equity["equity"][-1])
+        trades = client.get(f"{url}/frames/trades", headers={"Accept": "text/csv"})
+        assert trades.text.count("\n") == direct.result.trades.height + 1  # and the header
+        assert client.get(f"{url}/frames/positions").status_code == 422
+
 
 def test_bad_requests_are_problems(client: TestClient) -> None:
     bad = client.post("/api/v1/backtests", json={**BODY, "params": {"fast": 60}})

@@ -8,8 +8,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cift.audit.chain import Actor
 from cift.cli.app import app
+from cift.core.errors import AuthenticationError
+from cift.core.settings import load_settings
+from cift.db.engine import create_db_engine, session_factory
 from cift.identity.keys import KEY_PATTERN
+from cift.identity.users import login
 from tests.security.conftest import PASSWORD
 
 runner = CliRunner()
@@ -124,3 +129,21 @@ def test_keys_create_ls_revoke_and_the_audit_trail() -> None:
     assert verified["intact"] is True
     assert verified["rows"] == 3
     assert "audit chain intact: 3 rows" in cift("audit", "verify")
+
+
+def test_a_password_for_the_local_user_lets_it_sign_in() -> None:
+    settings = load_settings()
+    engine = create_db_engine(settings)
+    db = session_factory(engine)
+    cift("db", "upgrade")
+    with pytest.raises(AuthenticationError):
+        login(db, settings, Actor(None, "tests"), "local", PASSWORD)
+    said = cift("users", "password", "local", "--password-stdin", stdin=PASSWORD + "\n")
+    assert "password set for local" in said
+    assert login(db, settings, Actor(None, "tests"), "local", PASSWORD).username == "local"
+    weak = runner.invoke(app, ["users", "password", "local", "--password-stdin"], input="short\n")
+    assert weak.exit_code == 2
+    assert "at least 12" in weak.output
+    actions = [e["action"] for e in json.loads(cift("audit", "tail", "--json"))]
+    assert "auth.password_set" in actions
+    engine.dispose()

@@ -29,7 +29,7 @@ from cift.data.stream.board import open_board
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.backtests import BacktestRecords
 from cift.ml.jobs import TrainingJobs
-from cift.web import home
+from cift.web import dashboard
 
 from .auditing import AuditMiddleware
 from .deps import AppState, single_query_values
@@ -138,10 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alerts.deliveries_router,
         stream.router,
         trading.router,
-        home.router,
     )
     for router in routers:
         app.include_router(router)
+    dashboard.install(app)
 
     app.add_middleware(NulCharacterMiddleware)
     app.add_middleware(AuditMiddleware, sessions=state.db)

@@ -111,6 +111,22 @@ def create(
     console.print(f"created {user.role.value} [cyan]{user.username}[/] ({user.id})")
 
 
+@app.command("password")
+def password(
+    user: str = typer.Argument(..., help="Username, e-mail or id; 'local' for the CLI's own."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (scripts)."
+    ),
+) -> None:
+    """Set a user's password (their sessions end). Setting one for 'local' lets you sign
+    in to the dashboard as the command line's user and see what it recorded."""
+    new = _read_password(password_stdin)
+    with metadata_db() as (settings, db):
+        owner_id(db, user)  # 'local' is made on first use
+        changed = accounts.set_password(db, settings, cli_actor(), user, new)
+    console.print(f"password set for [cyan]{changed.username}[/]; sign in with it now")
+
+
 @app.command("ls")
 def ls(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),

@@ -259,3 +259,18 @@ def change_password(
             failed = False
     if failed:
         raise AuthenticationError("The current password is wrong.")
+
+
+def set_password(
+    db: Sessions, settings: Settings, who: Actor, ident: str | uuid.UUID, new: str
+) -> User:
+    """Set a user's password from this machine (a reset, or the ``local`` user's first
+    one, so it may sign in to the dashboard); every session of theirs is revoked."""
+    with transaction(db) as session:
+        user = get_user(session, ident)
+        passwords.check_policy(settings, new, username=user.username, email=user.email)
+        user.password_hash = passwords.hash_password(settings, new)
+        user.password_changed_at = utcnow()
+        revoke_user_sessions(session, user.id, "password_set")
+        append(session, who, "auth.password_set", target_type="user", target_id=str(user.id))
+        return user

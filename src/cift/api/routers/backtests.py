@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ..deps import State
+from ..render import render_page
 from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary
 from ..security import ReadAccess, TradeAccess
 from ..services import backtests
@@ -66,3 +67,21 @@ async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.U
     if wants_json:
         return JSONResponse(json.loads(path.read_text()))
     return FileResponse(path, media_type="text/html")
+
+
+@router.get(
+    "/{run_id}/frames/{name}",
+    summary="A run's equity curve, orders, fills or trades",
+    responses={200: {"content": {"application/vnd.apache.arrow.stream": {}, "text/csv": {}}}},
+)
+async def run_frame(
+    state: State,
+    who: ReadAccess,
+    request: Request,
+    run_id: uuid.UUID,
+    name: Literal["equity", "orders", "fills", "trades"],
+) -> Response:
+    """Every row, in time order: JSON ``{"rows": [...]}`` by default, Arrow IPC or CSV by
+    ``Accept``. Equity rows carry cash and gross exposure at each bar."""
+    page = await run_in_threadpool(backtests.frame, state.db, run_id, name, who.user_id)
+    return render_page(request, page)

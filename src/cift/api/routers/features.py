@@ -12,6 +12,7 @@ from cift.features.spec import all_specs
 from ..deps import State
 from ..render import page_formats, render_page
 from ..schemas.market import (
+    FeatureComputeQuery,
     FeatureInfo,
     FeatureParam,
     FeatureValuesPage,
@@ -51,6 +52,30 @@ def catalog(category: str | None = None) -> list[FeatureInfo]:
         for s in all_specs()
         if category is None or s.category == category
     ]
+
+
+@router.get(
+    "/compute",
+    summary="Features computed on stored bars",
+    responses=page_formats(FeatureValuesPage),
+)
+async def compute_on_bars(
+    state: State, request: Request, query: Annotated[FeatureComputeQuery, Query()]
+) -> Response:
+    """Catalog features over one symbol's bars in ``[start, end)``: ts and one column per
+    output, in time order, page by page (JSON, Arrow IPC or CSV)."""
+    page = await run_in_threadpool(
+        market.compute_feature_page,
+        state.store,
+        symbol=query.symbol,
+        features=query.features,
+        start=query.start,
+        end=query.end,
+        timeframe=query.timeframe,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return render_page(request, page)
 
 
 @router.get("/sets", summary="Stored feature sets")

@@ -122,6 +122,14 @@ class BarsQuery(PageQuery):
     timeframe: str = Field("1m", max_length=10, description="Bar length: 1m, 5m, 1h, 1d, ...")
 
 
+class FeatureComputeQuery(BarsQuery):
+    features: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Catalog calls, comma-separated: sma(20),bbands(20,2,2),rsi(14).",
+    )
+
+
 class QualityQuery(BaseModel):
     """Which stored rows to check."""
 

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest import runs
@@ -14,6 +15,7 @@ from cift.core.errors import NotFoundError
 from cift.db.repositories.backtests import BacktestRecords
 
 from ..schemas.backtests import BacktestRequest
+from .market import Page
 
 Sessions = sessionmaker[Session]
 """The app's metadata sessions (its own engine: no engine per request)."""
@@ -39,7 +41,7 @@ def detail(db: Sessions, run_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
 
 
 def report_file(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Path:
-    """A finished run's ``tearsheet.html`` or ``tearsheet.json``."""
+    """A finished run's file ``name`` (``tearsheet.html``, ``equity.parquet``, ...)."""
     row = BacktestRecords(db).get(run_id, owner)
     path = (row.artifacts or {}).get(name)
     if not path or not Path(path).is_file():
@@ -48,3 +50,10 @@ def report_file(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) ->
             "exist once a run has succeeded."
         )
     return Path(path)
+
+
+def frame(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Page:
+    """One of a finished run's frames (equity, fills, orders, trades), whole and in time
+    order, as one page."""
+    path = report_file(db, run_id, f"{name}.parquet", owner)
+    return Page(pl.read_parquet(path), None)

@@ -14,6 +14,8 @@ from cift.core.errors import ValidationError
 from cift.core.timeutil import check_ns, from_ns, parse_when, range_end
 from cift.data.quality import QualityReport, check_store
 from cift.data.store.base import MarketStore
+from cift.features.engine import compute
+from cift.features.spec import name_columns, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
 
@@ -100,6 +102,32 @@ def read_page(
     tf = Timeframe.parse(timeframe or "1m") if kind is DataKind.BARS else None
     frame = store.read(kind, symbols=[symbol], start=low, end=high, timeframe=tf)
     return paginate(frame, limit, after, "trade_id" if kind is DataKind.TRADES else None)
+
+
+def compute_feature_page(
+    store: MarketStore,
+    *,
+    symbol: str,
+    features: str,
+    start: str | None,
+    end: str | None,
+    timeframe: str,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Catalog features computed on the stored bars of ``[start, end)``, page by page.
+
+    Every page computes over the whole range, so a value at t never depends on where a
+    page starts (warm-up rows at the start of the range are null)."""
+    calls = name_columns([parse_call(text) for text in split_calls(features)])
+    after = Cursor.decode(cursor) if cursor else None
+    low, high = window(start, end, None)
+    bars = store.read(
+        DataKind.BARS, symbols=[symbol], start=low, end=high, timeframe=Timeframe.parse(timeframe)
+    ).collect()
+    columns = [column for call in calls for column in call.columns]
+    values = compute(bars, calls).select("ts", *columns)
+    return paginate(values.lazy(), limit, after, None)
 
 
 def read_feature_page(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from cift.db.models import Role, User
 
 LOCAL_USERNAME = "local"
-LOCKED_HASH = "!"  # matches no password: the local user cannot sign in
+LOCKED_HASH = "!"  # matches no password: no sign-in until `cift users password local`
 
 
 def local_user_id(session: Session) -> uuid.UUID:
