@@ -47,8 +47,9 @@ PUBLIC = {
     ("post", "/api/v1/auth/signup"),
 }
 """Operations anyone may call. Adding to this set is a security decision."""
-SHARED_PARAMS = {"set_id": "stored-set-1"}
-"""Path parameters naming shared market data: readable by anyone with the read scope."""
+SHARED_PARAMS = {"set_id": "stored-set-1", "frame": "equity"}
+"""Path parameters naming shared market data (readable by anyone with the read scope), or
+which part of an owned object to read."""
 ADMIN_PARAMS = {"user_id"}
 """Path parameters of objects only admins manage (ownership does not apply)."""
 ROBOT = Actor(None, "route matrix")

@@ -70,7 +70,7 @@ async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.U
 
 
 @router.get(
-    "/{run_id}/frames/{name}",
+    "/{run_id}/frames/{frame}",
     summary="A run's equity curve, orders, fills or trades",
     responses={200: {"content": {"application/vnd.apache.arrow.stream": {}, "text/csv": {}}}},
 )
@@ -79,9 +79,9 @@ async def run_frame(
     who: ReadAccess,
     request: Request,
     run_id: uuid.UUID,
-    name: Literal["equity", "orders", "fills", "trades"],
+    frame: Literal["equity", "orders", "fills", "trades"],
 ) -> Response:
     """Every row, in time order: JSON ``{"rows": [...]}`` by default, Arrow IPC or CSV by
     ``Accept``. Equity rows carry cash and gross exposure at each bar."""
-    page = await run_in_threadpool(backtests.frame, state.db, run_id, name, who.user_id)
+    page = await run_in_threadpool(backtests.frame, state.db, run_id, frame, who.user_id)
     return render_page(request, page)
