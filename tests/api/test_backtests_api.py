@@ -15,6 +15,7 @@ from cift.backtest.spec import RunSpec
 from cift.data.providers.files import load
 from cift.db.models import JobStatus
 from cift.model import DataKind
+from cift.strategy.registry import STRATEGIES
 from tests.api.conftest import auth_headers
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
@@ -140,3 +141,11 @@ def test_runs_orphaned_by_a_dead_process_are_failed(app: FastAPI) -> None:
         row.artifacts = {"worker": f"{host}:999999999"}
     assert records.fail_orphans() == 1
     assert records.get(run_id).status is JobStatus.FAILED
+
+
+def test_the_strategies_and_their_parameters(client: TestClient) -> None:
+    listed = {s["name"]: s for s in client.get("/api/v1/backtests/strategies").json()}
+    assert set(listed) == set(STRATEGIES)
+    sma = listed["sma_cross"]["params"]["properties"]
+    assert (sma["fast"]["default"], sma["slow"]["default"]) == (10, 50)
+    assert listed["order_flow"]["data"] == ["quotes", "trades"]

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from cift.strategy.registry import STRATEGIES
+
 from ..deps import State
 from ..render import render_page
-from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary
-from ..security import ReadAccess, TradeAccess
+from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary, StrategyInfo
+from ..security import READ, ReadAccess, TradeAccess
 from ..services import backtests
 from . import API_PREFIX
 
@@ -45,6 +47,21 @@ async def recent(
 ) -> list[BacktestSummary]:
     rows = await run_in_threadpool(backtests.recent, state.db, limit, strategy, who.user_id)
     return [BacktestSummary.model_validate(r) for r in rows]
+
+
+@router.get(
+    "/strategies", summary="The built-in strategies and their parameters", dependencies=[READ]
+)
+def strategies() -> list[StrategyInfo]:
+    return [
+        StrategyInfo(
+            name=name,
+            description=cls.description,
+            data=sorted(kind.value for kind in cls.data),
+            params=cls.Params.model_json_schema(),
+        )
+        for name, cls in STRATEGIES.items()
+    ]
 
 
 @router.get("/{run_id}", summary="One recorded backtest")

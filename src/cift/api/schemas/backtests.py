@@ -58,3 +58,12 @@ class BacktestDetail(BacktestSummary):
     final_equity: str | None
     artifacts: dict[str, Any]
     error: str | None
+
+
+class StrategyInfo(BaseModel):
+    """A built-in strategy: what it does, the data it reads and its parameters."""
+
+    name: str
+    description: str
+    data: list[str] = Field(description="Kinds of market data it reads: bars, trades, quotes.")
+    params: dict[str, Any] = Field(description="JSON Schema of its parameters, with defaults.")
