@@ -1,0 +1,95 @@
+// Candles and volume of one symbol, with indicators over the prices or in panes below,
+// trade markers, and live bars appended as they come.
+
+import {
+  CandlestickSeries,
+  HistogramSeries,
+  LineSeries,
+  createSeriesMarkers,
+} from "lightweight-charts";
+import type { IChartApi, ISeriesApi, UTCTimestamp } from "lightweight-charts";
+import type { BarRow } from "../api/types";
+import type { Indicator } from "../lib/features";
+import { DOWN, UP, candles, column, seconds, volumes } from "../lib/series";
+import type { Marker } from "../lib/series";
+import { liveBars } from "../lib/live";
+import { Chart } from "./Chart";
+import { PALETTE } from "./LineChart";
+
+interface Props {
+  label: string;
+  bars: BarRow[];
+  indicators?: Indicator[];
+  values?: Record<string, unknown>[];
+  markers?: Marker[];
+  liveSymbol?: string;
+  height?: number;
+  onDrawn?: (milliseconds: number) => void;
+}
+
+type Time = UTCTimestamp;
+
+export function PriceChart(props: Props) {
+  const { label, bars, indicators = [], values = [], markers = [], liveSymbol, height = 460 } = props;
+  return (
+    <Chart
+      label={label}
+      height={height + 140 * new Set(indicators.filter((i) => !i.overlay).map((i) => i.alias)).size}
+      deps={[bars, indicators, values, markers, liveSymbol]}
+      onReady={(chart) => {
+        const began = performance.now();
+        const price = chart.addSeries(CandlestickSeries, {
+          upColor: UP,
+          downColor: DOWN,
+          borderVisible: false,
+          wickUpColor: UP,
+          wickDownColor: DOWN,
+        });
+        price.setData(candles(bars).map((c) => ({ ...c, time: c.time as Time })));
+        const volume = chart.addSeries(HistogramSeries, {
+          priceFormat: { type: "volume" },
+          priceScaleId: "volume",
+        });
+        volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+        volume.setData(volumes(bars).map((v) => ({ ...v, time: v.time as Time })));
+        drawIndicators(chart, indicators, values);
+        if (markers.length) {
+          createSeriesMarkers(price, markers.map((m) => ({ ...m, time: m.time as Time })));
+        }
+        chart.timeScale().fitContent();
+        props.onDrawn?.(performance.now() - began);
+        if (!liveSymbol) return undefined;
+        return liveBars(liveSymbol, (bar) => { append(price, volume, bar); });
+      }}
+    />
+  );
+}
+
+function drawIndicators(
+  chart: IChartApi,
+  indicators: Indicator[],
+  values: Record<string, unknown>[],
+): void {
+  let pane = 0;
+  let colour = 0;
+  for (const indicator of indicators) {
+    const index = indicator.overlay ? 0 : ++pane;
+    for (const name of indicator.columns) {
+      const color = PALETTE[colour++ % PALETTE.length] ?? "#58a6ff";
+      const series = chart.addSeries(LineSeries, { color, lineWidth: 1, title: name, priceLineVisible: false }, index);
+      series.setData(column(values, name).map((p) => ({ time: p.time as Time, value: p.value })));
+    }
+  }
+}
+
+function append(
+  price: ISeriesApi<"Candlestick">,
+  volume: ISeriesApi<"Histogram">,
+  bar: BarRow,
+): void {
+  const time = seconds(bar.ts) as Time;
+  const last = price.data().at(-1);
+  if (last && (last.time as number) > time) return; // an old bar: the chart moves forward only
+  price.update({ time, open: bar.open, high: bar.high, low: bar.low, close: bar.close });
+  volume.update({ time, value: bar.volume ?? 0, color: bar.close >= bar.open ? `${UP}80` : `${DOWN}80` });
+}
