@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import secrets
-import signal
 import socket
-import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,57 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.serving import Server, environment, free_port
+
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIFT_")}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return {**env, "CIFT_HOME": str(home), **extra}
-
-
-class Server:
-    def __init__(self, home: Path, *args: str, **env: str) -> None:
-        self.port = _free_port()
-        tls = "--tls-certfile" in args
-        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.verify: ssl.SSLContext | bool = True
-        if tls:  # trust the server's own self-signed certificate
-            self.verify = ssl.create_default_context(cafile=args[args.index("--tls-certfile") + 1])
-        self.log = home.parent / f"serve-{self.port}.log"
-        with self.log.open("w") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "cift", "serve", "--port", str(self.port), *args],
-                env=_environment(home, **env),
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self, timeout: float = 30) -> httpx.Response:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited early:\n{self.log.read_text()}")
-            try:
-                return httpx.get(f"{self.base}/health/ready", timeout=2, verify=self.verify)
-            except httpx.TransportError:
-                time.sleep(0.2)
-        pytest.fail(f"server not up after {timeout} s:\n{self.log.read_text()}")
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        return self.log.read_text()
 
 
 @pytest.fixture
@@ -111,8 +59,8 @@ def test_production_logs_are_json_lines_with_the_request_id(server: Server) -> N
 
 def test_production_refuses_the_default_secret(home: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cift", "serve", "--port", str(_free_port())],
-        env=_environment(home, CIFT_ENV="production"),
+        [sys.executable, "-m", "cift", "serve", "--port", str(free_port())],
+        env=environment(home, CIFT_ENV="production"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -130,7 +78,7 @@ def test_a_busy_or_impossible_port_is_one_clear_line(home: Path) -> None:
         busy = holder.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "cift", "serve", "--port", str(busy)],
-            env=_environment(home),
+            env=environment(home),
             capture_output=True,
             text=True,
             timeout=60,
@@ -142,7 +90,7 @@ def test_a_busy_or_impossible_port_is_one_clear_line(home: Path) -> None:
     assert "Traceback" not in result.stderr
     wrong = subprocess.run(
         [sys.executable, "-m", "cift", "serve", "--port", "99999"],
-        env=_environment(home), capture_output=True, text=True, timeout=60, check=False,
+        env=environment(home), capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert wrong.returncode == 2
     assert "--port" in wrong.stderr
@@ -218,8 +166,8 @@ def test_serve_refuses_an_unusable_certificate(home: Path, tmp_path: Path, mista
     if mistake == "another key":
         args += ["--tls-keyfile", str(other_key)]
     result = subprocess.run(
-        [sys.executable, "-m", "cift", "serve", "--port", str(_free_port()), *args],
-        env=_environment(home),
+        [sys.executable, "-m", "cift", "serve", "--port", str(free_port()), *args],
+        env=environment(home),
         capture_output=True,
         text=True,
         timeout=60,

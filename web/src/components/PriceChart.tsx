@@ -28,9 +28,11 @@ interface Props {
 }
 
 type Time = UTCTimestamp;
+const NONE: never[] = []; // one empty list, so a chart without extras is not redrawn each render
 
 export function PriceChart(props: Props) {
-  const { label, bars, indicators = [], values = [], markers = [], liveSymbol, height = 460 } = props;
+  const { label, bars, liveSymbol, height = 460 } = props;
+  const { indicators = NONE, values = NONE, markers = NONE } = props;
   return (
     <Chart
       label={label}

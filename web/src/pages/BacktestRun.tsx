@@ -1,7 +1,7 @@
 // One run: progress while it runs; then its tearsheet: equity, drawdown and exposure,
 // the metrics, the trades, and the trades as markers on a symbol's prices.
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { request } from "../api/client";
 import { loadBars } from "../api/market";
@@ -54,18 +54,30 @@ export default function BacktestRun() {
             </button>
           </div>
           <Metrics metrics={detail.metrics} />
-          {curve.data && (
-            <div className="charts">
-              <LineChart label="Equity" lines={[{ name: "equity", points: equity(curve.data.rows) }]} height={260} />
-              <LineChart label="Drawdown" lines={[{ name: "drawdown", points: drawdown(curve.data.rows) }]} area percent />
-              <LineChart label="Gross exposure / equity" lines={[{ name: "exposure", points: exposure(curve.data.rows) }]} percent />
-            </div>
-          )}
+          {curve.data && <Curves rows={curve.data.rows} />}
           {trades.data && <TradesOnPrices runSymbols={detail.symbols} trades={trades.data.rows} timeframe={typeof detail.spec?.timeframe === "string" ? detail.spec.timeframe : "1m"} start={detail.start_at} end={detail.end_at} />}
           {trades.data && <Trades trades={trades.data.rows} />}
         </>
       )}
     </section>
+  );
+}
+
+function Curves({ rows }: { rows: EquityRow[] }) {
+  const lines = useMemo(
+    () => ({
+      equity: [{ name: "equity", points: equity(rows) }],
+      drawdown: [{ name: "drawdown", points: drawdown(rows) }],
+      exposure: [{ name: "exposure", points: exposure(rows) }],
+    }),
+    [rows],
+  );
+  return (
+    <div className="charts">
+      <LineChart label="Equity" lines={lines.equity} height={260} />
+      <LineChart label="Drawdown" lines={lines.drawdown} area percent />
+      <LineChart label="Gross exposure / equity" lines={lines.exposure} percent />
+    </div>
   );
 }
 
@@ -104,6 +116,7 @@ interface TradesOnPricesProps {
 function TradesOnPrices({ runSymbols, trades, timeframe, start, end }: TradesOnPricesProps) {
   const [symbol, setSymbol] = useState(runSymbols[0] ?? "");
   const [bars, setBars] = useState<BarRow[]>();
+  const markers = useMemo(() => tradeMarkers(trades, symbol), [trades, symbol]);
   useEffect(() => {
     let current = true;
     loadBars({ symbol, timeframe, start: start ?? undefined, end: end ?? undefined })
@@ -120,7 +133,7 @@ function TradesOnPrices({ runSymbols, trades, timeframe, start, end }: TradesOnP
         </select>
       </figcaption>
       {bars && bars.length > 0 && (
-        <PriceChart label={`${symbol} prices with the run's trades`} bars={bars} markers={tradeMarkers(trades, symbol)} height={360} />
+        <PriceChart label={`${symbol} prices with the run's trades`} bars={bars} markers={markers} height={360} />
       )}
     </figure>
   );
@@ -131,7 +144,7 @@ function Trades({ trades }: { trades: TradeRow[] }) {
     <DataTable
       caption={`Trades (${trades.length})`}
       rows={trades}
-      limit={500}
+      limit={100}
       rowKey={(t) => `${t.symbol}-${t.entry_ts}-${t.exit_ts}`}
       columns={[
         { key: "symbol", label: "Symbol", render: (t) => t.symbol },

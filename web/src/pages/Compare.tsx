@@ -1,6 +1,6 @@
 // Runs side by side: equity rebased to 1, drawdowns, and the metrics in one table.
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import type { ApiError } from "../api/client";
@@ -17,6 +17,10 @@ interface Loaded {
 }
 
 const ROWS = ["total_return", "annual_return", "annual_volatility", "sharpe", "sortino", "calmar", "max_drawdown", "exposure", "turnover", "trades", "hit_rate", "profit_factor", "commission"];
+
+function label(l: Loaded): string {
+  return `${l.run.name ?? l.run.strategy} ${l.run.id.slice(-6)}`;
+}
 
 export default function Compare() {
   const [search] = useSearchParams();
@@ -38,7 +42,14 @@ export default function Compare() {
     return () => { current = false; };
   }, [key]);
 
-  const label = (l: Loaded) => `${l.run.name ?? l.run.strategy} ${l.run.id.slice(-6)}`;
+  const lines = useMemo(
+    () =>
+      runs && {
+        equity: runs.map((l) => ({ name: label(l), points: rebased(l.curve) })),
+        drawdown: runs.map((l) => ({ name: label(l), points: drawdown(l.curve) })),
+      },
+    [runs],
+  );
   return (
     <section aria-labelledby="compare-title">
       <p>
@@ -47,11 +58,11 @@ export default function Compare() {
       <h1 id="compare-title">Compare {ids.length} runs</h1>
       <ProblemNote error={error} />
       {!runs && !error && <Loading what="the runs" />}
-      {runs && (
+      {runs && lines && (
         <>
           <div className="charts">
-            <LineChart label="Equity, rebased to 1" lines={runs.map((l) => ({ name: label(l), points: rebased(l.curve) }))} height={280} />
-            <LineChart label="Drawdown" lines={runs.map((l) => ({ name: label(l), points: drawdown(l.curve) }))} percent />
+            <LineChart label="Equity, rebased to 1" lines={lines.equity} height={280} />
+            <LineChart label="Drawdown" lines={lines.drawdown} percent />
           </div>
           <div className="table-wrap">
             <table>

@@ -1,0 +1,65 @@
+"""A real ``cift serve`` process on a free port, for tests that need one over the network."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIFT_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return {**env, "CIFT_HOME": str(home), **extra}
+
+
+class Server:
+    def __init__(self, home: Path, *args: str, **env: str) -> None:
+        self.port = free_port()
+        tls = "--tls-certfile" in args
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.verify: ssl.SSLContext | bool = True
+        if tls:  # trust the server's own self-signed certificate
+            self.verify = ssl.create_default_context(cafile=args[args.index("--tls-certfile") + 1])
+        self.log = home.parent / f"serve-{self.port}.log"
+        with self.log.open("w") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cift", "serve", "--port", str(self.port), *args],
+                env=environment(home, **env),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 30) -> httpx.Response:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited early:\n{self.log.read_text()}")
+            try:
+                return httpx.get(f"{self.base}/health/ready", timeout=2, verify=self.verify)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        pytest.fail(f"server not up after {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.log.read_text()
