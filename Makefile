@@ -8,7 +8,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
 .PHONY: help setup dev run serve test test-deep check lint format typecheck pytest docs audit lock clean \
-	services-up services-down services-status
+	services-up services-down services-status web web-api web-check browser web-if-node
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,15 +26,44 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 
 setup: $(VENV)/.installed-run  ## Create .venv with CIFT and every backend client
 
+# The dashboard: a TypeScript app in web/, built into the package (cift serve serves it at /).
+WEB_BUILD := src/cift/web/dist/index.html
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/package.json web/openapi.json \
+	web/vite.config.ts web/tsconfig.json -type f -not -name '*.test.*' -not -name 'schema.d.ts' 2>/dev/null)
+
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run build
+
+web: $(WEB_BUILD)  ## Build the dashboard (needs Node.js 20 and npm) when missing or stale
+
+web-api: setup  ## Regenerate web/openapi.json (the dashboard's API types) after changing the API
+	$(BIN)/python -m cift.api.document > web/openapi.json
+
+web-check: $(WEB_DEPS)  ## The dashboard's lint (ESLint), strict types and unit tests (Vitest)
+	cd web && npm run lint && npm run typecheck && npm test
+
+browser:  ## Install Debian's Chromium for the dashboard's end-to-end tests
+	$(PYTHON) deploy/local/browser.py
+
+# Without npm the API still serves (and says how to build the dashboard).
+web-if-node:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web; \
+	else echo "npm not found: the dashboard is not built; the API works without it"; fi
+
 dev: $(VENV)/.installed-dev  ## Create .venv with CIFT plus test, lint and type tools
 
-run: setup  ## Set up, then run the main job on the embedded defaults (cift demo)
+run: setup web-if-node  ## Set up, then run the main job on the embedded defaults (cift demo)
 	$(BIN)/cift demo
 
-serve: setup  ## Set up, then serve the API on http://127.0.0.1:8000
+serve: setup web-if-node  ## Set up, then serve the API and the dashboard on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
-test: dev  ## Set up, then run the whole suite: lint, format check, types, tests
+test: dev web web-check browser  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
@@ -85,4 +114,5 @@ lock: ## Re-resolve the newest compatible versions into requirements/constraints
 	rm -rf .lock-venv
 
 clean:  ## Remove the virtualenv, caches and the local data folder
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov .cift
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov .cift \
+		web/node_modules web/test-results src/cift/web/dist
