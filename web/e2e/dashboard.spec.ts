@@ -150,8 +150,9 @@ test("models and system pages answer; a phone-wide screen keeps every page reach
   await shoot(page, "phone-backtests");
 });
 
-test("light theme, and a signed-out page asks to sign in again", async ({ page }) => {
+test("the other theme, and a signed-out page asks to sign in again", async ({ page }) => {
   await signIn(page);
+  await expect(page.getByRole("img", { name: /candles and volume/ }).locator("canvas").first()).toBeVisible();
   const html = page.locator("html");
   const first = await html.getAttribute("data-theme");
   const other = first === "dark" ? "light" : "dark";

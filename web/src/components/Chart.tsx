@@ -29,7 +29,7 @@ export function Chart({ label, height, onReady, deps }: Props) {
         panes: { separatorColor: colors.grid },
       },
       grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      timeScale: { timeVisible: true, secondsVisible: false, minBarSpacing: 0.01 },
       crosshair: { mode: CrosshairMode.Normal },
     });
     const retheme = () => {

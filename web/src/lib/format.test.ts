@@ -17,6 +17,9 @@ describe("formatting", () => {
   it("shows ratios as percentages and counts whole", () => {
     expect(metric("max_drawdown", -0.1)).toBe("-10.00%");
     expect(metric("trades", 774)).toBe("774");
+    expect(metric("max_drawdown_periods", 22890)).toBe("22,890");
+    expect(metric("max_drawdown_days", 84.146)).toBe("84.1");
+    expect(metric("periods_per_year", 98280)).toBe("98,280");
     expect(metric("sharpe", 1.234)).toBe("1.23");
   });
 

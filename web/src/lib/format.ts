@@ -32,7 +32,8 @@ export function side(value: number): string {
 
 /** A metric by its name: ratios as percentages, counts whole, the rest to 2 places. */
 export function metric(name: string, value: unknown): string {
+  if (/periods|trades|count|bars/.test(name)) return integer(value);
+  if (/days/.test(name)) return number(value, 1);
   if (/return|drawdown|exposure|rate|volatility|cagr/.test(name)) return percent(value);
-  if (/trades|count|days|bars/.test(name)) return integer(value);
   return number(value);
 }
