@@ -49,7 +49,7 @@ def test_the_app_answers_its_own_routes_and_the_server_keeps_its_paths(
     assert client.post("/api/v1/system").status_code == 405
     assert client.get("/health/live").json()["status"] == "alive"
     assert client.get("/openapi.json").status_code == 200
-    assert "/{path}" not in client.get("/openapi.json").json()["paths"]
+    assert not any("{path" in p for p in client.get("/openapi.json").json()["paths"])
     assert client.get("/..%2f..%2fetc%2fpasswd").text == PAGE  # never a file outside
 
 

@@ -19,7 +19,7 @@ from cift.core.settings import load_settings
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import AuditEntry, AuditOutcome, TradingAccount
 from tests.integration.test_backtest_queue import cift
-from tests.integration.test_serve import Server
+from tests.serving import Server
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,8 @@ import pytest
 from cift.backtest import runs
 from cift.core.settings import load_settings
 from cift.db.models import JobStatus
-from tests.integration.test_serve import Server, _environment
+from tests.serving import Server
+from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 

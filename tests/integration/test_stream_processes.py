@@ -24,8 +24,8 @@ from cift.data.store.questdb.store import QuestDBStore
 from cift.features.pipeline import compute_set, default_set
 from cift.model import DataKind, Timeframe
 from tests.data.stream.test_bars_features import same_bars
-from tests.integration.test_serve import _environment
 from tests.servers import Servers
+from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ from cift.data.bus.redis import RedisBus
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind
 from tests.data.marketdata import random_trades
-from tests.integration.test_serve import _environment
 from tests.servers import Servers
+from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from cift.db.models.ledger import LedgerFill, LedgerOrder, TradingRun
 from cift.execution.parity import parity
 from tests.conftest import SettingsFactory
 from tests.execution.ledgers import assert_consistent
-from tests.integration.test_serve import _environment
+from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 

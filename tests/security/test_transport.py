@@ -65,7 +65,7 @@ def test_reads_beyond_the_limit_get_429_with_headers(limited) -> None:  # type: 
 def test_client_ip_limit_covers_every_route(settings_for) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(create_app(settings_for(rate_limit_ip_per_minute=2)))
     assert client.get("/health/live").status_code == 200
-    assert client.get("/no/such/route").status_code == 404
+    assert client.get("/api/v1/no/such/route").status_code == 404
     refused = client.get("/health/live")
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "30"

@@ -139,6 +139,7 @@ test("models and system pages answer; a phone-wide screen keeps every page reach
   await page.getByRole("link", { name: "System" }).click();
   const ready = page.getByRole("table", { name: /Readiness/ });
   await expect(ready).toContainText("database");
+  await expect(page.getByRole("table", { name: /Recent failures/ })).toContainText("auth.login");
   await shoot(page, "system");
   await noSeriousViolations(page, "system");
 

@@ -5,14 +5,14 @@ with the app's page. Without a build, ``/`` says how to make one; the API works 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from cift import __version__
 
@@ -43,19 +43,10 @@ NOT_BUILT = """<!doctype html>
 """
 
 
-class ClientPath(Convertor[str]):
-    """A path of the app's own (``/backtests/<id>``): anything outside the server's paths."""
-
-    regex = "(?!(?:" + "|".join(p.replace(".", r"\.") for p in SERVER_PATHS) + ")(?:/|$)).*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("client", ClientPath())
+CLIENT_PATH = re.compile(
+    "/(?!(?:" + "|".join(re.escape(p) for p in SERVER_PATHS) + ")(?:/|$))[^/]*(?:/.*)?"
+)
+"""A path of the app's own (``/backtests/<id>``): anything outside the server's paths."""
 
 
 class HashedAssets(StaticFiles):
@@ -69,28 +60,28 @@ class HashedAssets(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    """Serve the build in ``DIST`` (or the how-to-build page) at ``/``."""
-    dist = DIST
-    built = (dist / "index.html").is_file()
-    if built and (dist / "assets").is_dir():
+    """Serve the build in ``DIST`` (or the how-to-build page) at ``/``: for a GET that no
+    route answers, so every route of the server, even one added later, comes first."""
+    dist = DIST if (DIST / "index.html").is_file() else None
+    if dist is not None and (dist / "assets").is_dir():
         app.mount("/assets", HashedAssets(directory=dist / "assets"), name="assets")
-    app.include_router(_pages(dist if built else None))
+    unmatched = app.router.default
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        reading = scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+        if reading and CLIENT_PATH.fullmatch(path):
+            await _page(dist, path.lstrip("/"))(scope, receive, send)
+            return
+        await unmatched(scope, receive, send)
+
+    app.router.default = default
 
 
-def _pages(dist: Path | None) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/{path:client}")
-    def client_route(path: str) -> Response:
-        """A file at the top of the build (the icon), or the app for its own routes."""
-        if dist is not None and "/" not in path and (dist / path).is_file():
-            return FileResponse(dist / path)
-        return _app_page(dist)
-
-    return router
-
-
-def _app_page(dist: Path | None) -> Response:
+def _page(dist: Path | None, path: str) -> Response:
+    """A file at the top of the build (the icon), or the app's page for its own routes."""
     if dist is None:
         return HTMLResponse(NOT_BUILT.format(version=__version__))
+    if path and "/" not in path and (dist / path).is_file():
+        return FileResponse(dist / path)
     return FileResponse(dist / "index.html", headers={"Cache-Control": "no-cache"})

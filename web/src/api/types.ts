@@ -3,6 +3,7 @@ import type { components } from "./schema";
 
 type S = components["schemas"];
 export type Account = S["AccountOut"];
+export type AuditEntry = S["AuditEntryOut"];
 export type AlertOut = S["AlertOut"];
 export type AlertSpec = S["AlertSpec"];
 export type BacktestDetail = S["BacktestDetail"];

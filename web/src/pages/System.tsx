@@ -1,6 +1,7 @@
 // System: each component's readiness, the server's backends, the live stages' rates and lag.
 
-import type { Readiness, StreamStatus, SystemInfo } from "../api/types";
+import type { AuditEntry, Readiness, StreamStatus, SystemInfo } from "../api/types";
+import { useSession } from "../auth/session";
 import { DataTable } from "../components/DataTable";
 import { Loading, ProblemNote } from "../components/Problem";
 import { integer, number, when } from "../lib/format";
@@ -31,6 +32,7 @@ export default function System() {
   const ready = useReadiness(5000);
   const info = useApi<SystemInfo>("/api/v1/system");
   const stream = useApi<StreamStatus>("/api/v1/stream/status", 3000);
+  const isAdmin = useSession().me?.role === "admin";
   const checks = Object.entries(ready?.checks ?? {}) as [string, { status: string; latency_ms: number; detail: string }][];
   return (
     <section aria-labelledby="system-title">
@@ -61,6 +63,7 @@ export default function System() {
           ]}
         />
       )}
+      {isAdmin && <RecentFailures />}
       {stream.data && (
         <DataTable
           caption={`Live stages on the ${stream.data.bus} bus`}
@@ -78,5 +81,29 @@ export default function System() {
         />
       )}
     </section>
+  );
+}
+
+function RecentFailures() {
+  const audit = useApi<AuditEntry[]>("/api/v1/audit?limit=500", 10_000);
+  const failures = (audit.data ?? []).filter((e) => e.outcome !== "success").slice(0, 50);
+  return (
+    <>
+      <ProblemNote error={audit.error} />
+      <DataTable
+        caption="Recent failures and refusals (audit log)"
+        rows={failures}
+        rowKey={(e) => String(e.seq)}
+        empty="None among the last 500 audited actions."
+        columns={[
+          { key: "at", label: "When (UTC)", render: (e) => when(e.occurred_at) },
+          { key: "action", label: "Action", render: (e) => e.action },
+          { key: "outcome", label: "Outcome", render: (e) => <span className="status error">{e.outcome}</span> },
+          { key: "actor", label: "Actor", render: (e) => e.actor },
+          { key: "target", label: "Target", render: (e) => [e.target_type, e.target_id].filter(Boolean).join(" ") },
+          { key: "request", label: "Request", render: (e) => e.request_id ?? "" },
+        ]}
+      />
+    </>
   );
 }
