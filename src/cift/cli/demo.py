@@ -95,10 +95,15 @@ def _print(outcome: DemoOutcome, elapsed: float, home: str) -> None:
     console.print("Reports (open in a browser):")
     for run in outcome.runs:
         console.print(f"  {run.spec.strategy:<18} {run.folder / 'tearsheet.html'}", soft_wrap=True)
-    console.print(
-        "Next: [bold]cift backtest ls[/] lists the recorded runs; "
+    lineage = (
         "[bold]cift lineage show demo-lgbm@champion[/] traces the model from its data to its "
-        "backtests; [bold]cift data ls[/] shows what is stored; [bold]cift serve[/] "
-        "starts the API (http://127.0.0.1:8000/docs). Data lives in "
-        f"[cyan]{home}[/]."
+        "backtests; "
+        if outcome.model is not None
+        else ""
+    )
+    console.print(
+        f"Next: [bold]cift backtest ls[/] lists the recorded runs; {lineage}"
+        "[bold]cift data ls[/] shows what is stored; [bold]cift users password local[/] "
+        "then [bold]cift serve[/] shows it all in the dashboard (http://127.0.0.1:8000/). "
+        f"Data lives in [cyan]{home}[/]."
     )
