@@ -7,10 +7,16 @@ import {
   LineSeries,
   createSeriesMarkers,
 } from "lightweight-charts";
-import type { IChartApi, ISeriesApi, UTCTimestamp } from "lightweight-charts";
+import type {
+  CandlestickData,
+  HistogramData,
+  IChartApi,
+  ISeriesApi,
+  UTCTimestamp,
+} from "lightweight-charts";
 import type { BarRow } from "../api/types";
 import type { Indicator } from "../lib/features";
-import { DOWN, UP, candles, column, seconds, volumes } from "../lib/series";
+import { DOWN, DOWN_VOLUME, UP, UP_VOLUME, candlesAndVolumes, column, seconds } from "../lib/series";
 import type { Marker } from "../lib/series";
 import { liveBars } from "../lib/live";
 import { Chart } from "./Chart";
@@ -47,18 +53,19 @@ export function PriceChart(props: Props) {
           wickUpColor: UP,
           wickDownColor: DOWN,
         });
-        price.setData(candles(bars).map((c) => ({ ...c, time: c.time as Time })));
+        const drawn = candlesAndVolumes(bars);
+        price.setData(drawn.candles as CandlestickData<Time>[]);
         const volume = chart.addSeries(HistogramSeries, {
           priceFormat: { type: "volume" },
           priceScaleId: "volume",
         });
         volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
-        volume.setData(volumes(bars).map((v) => ({ ...v, time: v.time as Time })));
+        volume.setData(drawn.volumes as HistogramData<Time>[]);
         drawIndicators(chart, indicators, values);
         if (markers.length) {
           createSeriesMarkers(price, markers.map((m) => ({ ...m, time: m.time as Time })));
         }
-        chart.timeScale().fitContent();
+        showLatest(chart, bars.length);
         const onDrawn = props.onDrawn;
         if (onDrawn) {
           // The chart paints on the next frame: measure until the frame after it.
@@ -69,6 +76,15 @@ export function PriceChart(props: Props) {
       }}
     />
   );
+}
+
+/** The latest bars fill the screen, as trading charts open; the rest is a drag or a
+ * scroll away. Drawing 100,000 sub-pixel candles at once would only blur them. */
+export const FIRST_VIEW_BARS = 2_000;
+
+function showLatest(chart: IChartApi, count: number): void {
+  if (count <= FIRST_VIEW_BARS) chart.timeScale().fitContent();
+  else chart.timeScale().setVisibleLogicalRange({ from: count - FIRST_VIEW_BARS, to: count });
 }
 
 function drawIndicators(
@@ -97,5 +113,5 @@ function append(
   const last = price.data().at(-1);
   if (last && (last.time as number) > time) return; // an old bar: the chart moves forward only
   price.update({ time, open: bar.open, high: bar.high, low: bar.low, close: bar.close });
-  volume.update({ time, value: bar.volume ?? 0, color: bar.close >= bar.open ? `${UP}80` : `${DOWN}80` });
+  volume.update({ time, value: bar.volume ?? 0, color: bar.close >= bar.open ? UP_VOLUME : DOWN_VOLUME });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EquityRow, TradeRow } from "../api/types";
-import { column, drawdown, exposure, rebased, seconds, tradeMarkers } from "./series";
+import { DOWN_VOLUME, UP_VOLUME, candlesAndVolumes, column, drawdown, exposure, rebased, seconds, tradeMarkers } from "./series";
 
 const curve = (values: number[]): EquityRow[] =>
   values.map((equity, i) => ({
@@ -54,5 +54,22 @@ describe("trade markers", () => {
     expect(markers.map((m) => m.text)).toEqual(["buy", "+12", "short", "-5"]);
     expect(markers[0]).toMatchObject({ position: "belowBar", shape: "arrowUp" });
     expect(markers[2]).toMatchObject({ position: "aboveBar", shape: "arrowDown" });
+  });
+});
+
+describe("candles and volume", () => {
+  it("keeps every bar, its time in seconds and its volume coloured by direction", () => {
+    const bar = (ts: string, open: number, close: number, volume: number | null) => ({
+      symbol: "AAA", ts, open, high: Math.max(open, close), low: Math.min(open, close), close, volume,
+    });
+    const { candles, volumes } = candlesAndVolumes([
+      bar("2024-01-02T14:30:00Z", 10, 11, 500),
+      bar("2024-01-02T14:31:00Z", 11, 10.5, null),
+    ] as Parameters<typeof candlesAndVolumes>[0]);
+    expect(candles).toEqual([
+      { time: seconds("2024-01-02T14:30:00Z"), open: 10, high: 11, low: 10, close: 11 },
+      { time: seconds("2024-01-02T14:31:00Z"), open: 11, high: 11, low: 10.5, close: 10.5 },
+    ]);
+    expect(volumes.map((v) => [v.value, v.color])).toEqual([[500, UP_VOLUME], [0, DOWN_VOLUME]]);
   });
 });

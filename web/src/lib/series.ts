@@ -26,27 +26,28 @@ export interface Marker {
 
 export const UP = "#26a69a";
 export const DOWN = "#ef5350";
+export const UP_VOLUME = `${UP}80`;
+export const DOWN_VOLUME = `${DOWN}80`;
 
 export function seconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
 
-export function candles(rows: BarRow[]): Candle[] {
-  return rows.map((r) => ({
-    time: seconds(r.ts),
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-  }));
+export interface Volume extends Point {
+  color: string;
 }
 
-export function volumes(rows: BarRow[]): (Point & { color: string })[] {
-  return rows.map((r) => ({
-    time: seconds(r.ts),
-    value: r.volume ?? 0,
-    color: r.close >= r.open ? `${UP}80` : `${DOWN}80`,
-  }));
+/** Candles and volume bars of ``rows`` in one pass (a chart may hold 100,000 of each). */
+export function candlesAndVolumes(rows: BarRow[]): { candles: Candle[]; volumes: Volume[] } {
+  const candles = new Array<Candle>(rows.length);
+  const volumes = new Array<Volume>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as BarRow;
+    const time = seconds(r.ts);
+    candles[i] = { time, open: r.open, high: r.high, low: r.low, close: r.close };
+    volumes[i] = { time, value: r.volume ?? 0, color: r.close >= r.open ? UP_VOLUME : DOWN_VOLUME };
+  }
+  return { candles, volumes };
 }
 
 /** One column of feature rows as points; warm-up (null) rows are left out. */
