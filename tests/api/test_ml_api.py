@@ -78,6 +78,12 @@ def test_train_register_predict_backtest_and_trace_it(app: FastAPI) -> None:
             f"/api/v1/ml/models/{name}/promote", headers=alice, json={"version": 1}
         )
         assert promoted.json()[0]["aliases"] == ["challenger", "champion"]
+        weights = f"/api/v1/ml/models/{name}/versions/1/importance"
+        importance = client.get(weights, headers=alice).json()
+        assert sorted(row["feature"] for row in importance) == ["roc", "rsi"]
+        assert all(row["gain"] >= 0 and row["permutation"] is None for row in importance)
+        assert client.get(weights, headers=bob).status_code == 404
+        assert client.get(weights.replace("/1/", "/9/"), headers=alice).status_code == 404
 
         scores = client.post(
             "/api/v1/ml/predict",

@@ -44,7 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not (DIST / "index.html").is_file() or not (WEB / "node_modules").is_dir():
         server_missing("the dashboard build", "build it with make web")
     home = tmp_path_factory.mktemp("dashboard") / "home"
-    _cift(home, "demo", "--no-ml")
+    _cift(home, "demo")  # with the model, for the models page
     _cift(home, "users", "password", "local", "--password-stdin", stdin=PASSWORD + "\n")
     _cift(
         home, "users", "create", "watcher", "--email", "watcher@example.com",

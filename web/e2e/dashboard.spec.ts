@@ -57,12 +57,12 @@ test("backtests: the demo's runs, a new run to its tearsheet, a comparison", asy
   await signIn(page);
   await page.getByRole("link", { name: "Backtests" }).click();
   const runs = page.getByRole("table", { name: /Recorded runs/ });
-  await expect(runs.getByRole("link", { name: "demo sma_cross" })).toBeVisible();
-  await expect(runs.locator("tbody tr")).toHaveCount(5);
+  await expect(runs.getByRole("link", { name: "demo sma_cross", exact: true })).toBeVisible();
+  await expect(runs.locator("tbody tr")).toHaveCount(7);
   await shoot(page, "backtests");
 
-  await runs.getByRole("checkbox", { name: /Compare demo sma_cross/ }).check();
-  await runs.getByRole("checkbox", { name: /Compare demo rsi_reversion/ }).check();
+  await runs.getByRole("checkbox", { name: /^Compare demo sma_cross [0-9a-f]{8}$/ }).check();
+  await runs.getByRole("checkbox", { name: /^Compare demo model_signal after training/ }).check();
   await page.getByRole("button", { name: /Compare 2 selected/ }).click();
   await expect(page.getByRole("table", { name: "Metrics side by side" })).toContainText("sharpe");
   await expect(page.getByRole("img", { name: "Equity, rebased to 1" }).locator("canvas").first()).toBeVisible();
@@ -134,7 +134,13 @@ test("trading: a paper account, an order placed and cancelled, the kill switch a
 test("models and system pages answer; a phone-wide screen keeps every page reachable", async ({ page }) => {
   await signIn(page);
   await page.getByRole("link", { name: "Models" }).click();
-  await expect(page.getByRole("table", { name: "Registered models" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Registered models" })).toContainText("demo-lgbm");
+  const versions = page.getByRole("table", { name: /Versions of demo-lgbm/ });
+  await expect(versions).toContainText("champion");
+  const weights = page.getByRole("table", { name: /Feature importance of demo-lgbm v1/ });
+  await expect(weights.getByRole("meter").first()).toBeVisible();
+  await versions.getByRole("button", { name: "challenger" }).click();
+  await expect(versions).toContainText("challenger, champion");
   await shoot(page, "models");
   await page.getByRole("link", { name: "System" }).click();
   const ready = page.getByRole("table", { name: /Readiness/ });

@@ -11,6 +11,7 @@ models are registered under their configuration's name, a new version taking the
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 import warnings
@@ -204,6 +205,21 @@ def model_versions(settings: Settings, name: str) -> list[ModelVersion]:
             raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
         aliases = client.get_registered_model(name).aliases
         return sorted((_version(client, v, aliases) for v in found), key=lambda v: -v.version)
+
+
+def importance(settings: Settings, name: str, version: int) -> list[dict[str, Any]]:
+    """The feature importance the training run of ``version`` logged (by gain and by
+    permutation, per feature); empty for a run that logged none."""
+    with mlflow_at(settings) as mlflow:
+        run_id = mlflow.MlflowClient().get_model_version(name, str(version)).run_id
+        try:
+            logged = mlflow.artifacts.load_dict(f"runs:/{run_id}/importance.json")
+        except mlflow.exceptions.MlflowException:
+            return []
+    return [
+        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+        for row in logged.get("importance", [])
+    ]  # no permutation measured: NaN, which JSON cannot carry
 
 
 def promote(settings: Settings, name: str, version: int, alias: str = CHAMPION) -> None:

@@ -42,6 +42,7 @@ export default function Models() {
         ]}
       />
       {name && <Versions name={name} />}
+      {name && <Importance name={name} />}
       <DataTable
         caption="Training jobs"
         rows={jobs.data ?? []}
@@ -98,6 +99,48 @@ function Versions({ name }: { name: string }) {
                 </span>
               ) : null,
           },
+        ]}
+      />
+    </>
+  );
+}
+
+interface Weight {
+  feature: string;
+  gain: number;
+  permutation: number | null;
+}
+
+/** The newest version's feature importance, by gain, as bars. */
+function Importance({ name }: { name: string }) {
+  const versions = useApi<ModelVersion[]>(`/api/v1/ml/models/${encodeURIComponent(name)}`);
+  const newest = versions.data?.[0]?.version;
+  const weights = useApi<Weight[]>(
+    newest ? `/api/v1/ml/models/${encodeURIComponent(name)}/versions/${String(newest)}/importance` : null,
+  );
+  const rows = weights.data ?? [];
+  const top = Math.max(...rows.map((w) => w.gain), 0) || 1;
+  return (
+    <>
+      <ProblemNote error={weights.error} />
+      <DataTable
+        caption={`Feature importance of ${name} v${String(newest ?? "")}, averaged over the folds`}
+        rows={rows}
+        rowKey={(w) => w.feature}
+        empty="This version's training logged no importance."
+        columns={[
+          { key: "feature", label: "Feature", render: (w) => w.feature },
+          {
+            key: "bar",
+            label: "Gain (relative)",
+            render: (w) => (
+              <span className="bar" role="meter" aria-label={`${w.feature} gain`} aria-valuemin={0} aria-valuemax={top} aria-valuenow={w.gain}>
+                <span style={{ width: `${String((100 * w.gain) / top)}%` }} />
+              </span>
+            ),
+          },
+          { key: "gain", label: "Gain", numeric: true, render: (w) => number(w.gain, 4) },
+          { key: "perm", label: "Permutation", numeric: true, render: (w) => number(w.permutation, 4) },
         ]}
       />
     </>

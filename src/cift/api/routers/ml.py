@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -70,6 +70,18 @@ async def models(state: State, who: ReadAccess) -> list[RegisteredModelOut]:
 async def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersionOut]:
     found = await run_in_threadpool(ml.versions, state.settings, name, who.user_id)
     return [ModelVersionOut.model_validate(v) for v in found]
+
+
+@router.get(
+    "/models/{name}/versions/{version}/importance",
+    summary="Feature importance of one version's training run",
+)
+async def importance(
+    state: State, who: ReadAccess, name: str, version: Annotated[int, Path(ge=1)]
+) -> list[dict[str, Any]]:
+    """Per feature: importance by gain and by permutation (mean and spread over folds),
+    as the cross-validation measured it."""
+    return await run_in_threadpool(ml.importance, state.settings, name, version, who.user_id)
 
 
 @router.post("/models/{name}/promote", summary="Point an alias at a version")

@@ -27,6 +27,13 @@ def versions(settings: Settings, name: str, owner: uuid.UUID) -> list[dict[str, 
     return [v.to_dict() for v in tracking.model_versions(settings, name)]
 
 
+def importance(
+    settings: Settings, name: str, version: int, owner: uuid.UUID
+) -> list[dict[str, Any]]:
+    tracking.owned_by(settings, name, owner)
+    return tracking.importance(settings, name, version)
+
+
 def promote(
     settings: Settings, name: str, version: int | None, alias: str, owner: uuid.UUID
 ) -> None:
