@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,12 +28,15 @@ from cift.backtest.sweep import (
     rank,
     run_sweep,
 )
+from cift.backtest.sweep_records import recent_sweeps, sweep_record
 from cift.backtest.trials import Job, Score, Trial, evaluate, periods_per_year_of
 from cift.cli.app import app
 from cift.core import cluster as cluster_module
 from cift.core.cluster import dask_client
-from cift.core.errors import UpstreamError, ValidationError
+from cift.core.errors import NotFoundError, UpstreamError, ValidationError
 from cift.core.settings import Environment, Settings, load_settings
+from cift.db.engine import create_db_engine, session_factory
+from cift.db.repositories.users import local_user_id
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}
@@ -258,6 +263,9 @@ def test_the_sweep_command_on_the_configured_scheduler(
     assert returns == sorted(returns, reverse=True)
     assert data["skipped_combinations"][0]["params"] == {"fast": 60, "slow": 50}
     assert data["deflated_sharpe"]["trials"] == 5
+    kept = recorded(uuid.UUID(data["id"]))
+    assert [t["params"] for t in kept["trials"]] == [t["params"] for t in data["trials"]]
+    assert (kept["axes"], kept["rank_by"]) == (["fast", "slow"], "total_return")
 
     text = cli(*args, *grid)
     assert "ranked by sharpe" in text
@@ -270,6 +278,19 @@ def test_the_sweep_command_on_the_configured_scheduler(
 
     assert "--range draws values for --random" in cli(*args, "--range", "fast=5:30", code=2)
     assert "Cannot rank by" in cli(*args, *grid, "--rank", "luck", code=2)
+
+
+def recorded(sweep_id: uuid.UUID) -> dict[str, Any]:
+    """A sweep the command line recorded (its owner: the local user), listed and whole."""
+    settings = load_settings()
+    engine = create_db_engine(settings)
+    with session_factory(engine)() as session:
+        local = local_user_id(session)
+    engine.dispose()
+    assert str(sweep_id) in [s["id"] for s in recent_sweeps(settings, local, 10)]
+    with pytest.raises(NotFoundError):
+        sweep_record(settings, sweep_id, uuid.uuid4())
+    return sweep_record(settings, sweep_id, local)
 
 
 def test_an_unreachable_scheduler_is_an_upstream_error(monkeypatch: pytest.MonkeyPatch) -> None:

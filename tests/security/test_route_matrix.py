@@ -7,6 +7,7 @@ requirement naming its scope, so a new route without a declared rule fails here.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from cift.api.app import create_app
 from cift.audit import Actor
+from cift.backtest.sweep_records import sweeps_folder
 from cift.core.settings import Settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine
@@ -47,7 +49,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/signup"),
 }
 """Operations anyone may call. Adding to this set is a security decision."""
-SHARED_PARAMS = {"set_id": "stored-set-1", "frame": "equity"}
+SHARED_PARAMS = {"set_id": "stored-set-1", "frame": "equity", "version": "1"}
 """Path parameters naming shared market data (readable by anyone with the read scope), or
 which part of an owned object to read."""
 ADMIN_PARAMS = {"user_id"}
@@ -134,6 +136,13 @@ def owned_object(world: World, param: str) -> str:
         with tracking.mlflow_at(state.settings) as mlflow:
             tracking.claim_name(mlflow, name, world.alice.id)
         return name
+    if param == "sweep_id":  # a recorded sweep: the fields ownership reads
+        sweep_id = uuid.uuid4()
+        folder = sweeps_folder(state.settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        record = {"id": str(sweep_id), "owner": str(world.alice.id), "trials": []}
+        (folder / f"{sweep_id}.json").write_text(json.dumps(record))
+        return str(sweep_id)
     if param == "key_id":
         key, _ = keys.create_key(
             state.db, ROBOT, world.alice.id, uuid.uuid4().hex[:12], {Scope.READ}

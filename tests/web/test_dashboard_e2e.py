@@ -45,6 +45,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server_missing("the dashboard build", "build it with make web")
     home = tmp_path_factory.mktemp("dashboard") / "home"
     _cift(home, "demo")  # with the model, for the models page
+    _cift(
+        home, "backtest", "sweep", "sma_cross", "--symbols", "AAPL", "--start", "2024-01-02",
+        "--end", "2024-01-31", "--grid", "fast=10,20,30", "--grid", "slow=60,120",
+        "--timeframe", "1m", "--workers", "1",
+    )  # fmt: skip
     _cift(home, "users", "password", "local", "--password-stdin", stdin=PASSWORD + "\n")
     _cift(
         home, "users", "create", "watcher", "--email", "watcher@example.com",

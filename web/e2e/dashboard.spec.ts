@@ -59,6 +59,14 @@ test("backtests: the demo's runs, a new run to its tearsheet, a comparison", asy
   const runs = page.getByRole("table", { name: /Recorded runs/ });
   await expect(runs.getByRole("link", { name: "demo sma_cross", exact: true })).toBeVisible();
   await expect(runs.locator("tbody tr")).toHaveCount(7);
+  const heat = page.getByRole("table", { name: "sharpe by fast (across) and slow (down)" });
+  await expect(heat.locator("tbody td")).toHaveCount(6);
+  await expect(heat.locator("tbody td").filter({ hasText: "—" })).toHaveCount(0);
+  await page.getByRole("combobox", { name: /Heat map of/ }).selectOption("total_return");
+  await expect(page.getByRole("table", { name: /total_return by fast/ })).toContainText("%");
+  await heat.or(page.getByRole("table", { name: /total_return by fast/ })).scrollIntoViewIfNeeded();
+  await shoot(page, "sweep");
+  await page.evaluate(() => { window.scrollTo(0, 0); });
   await shoot(page, "backtests");
 
   await runs.getByRole("checkbox", { name: /^Compare demo sma_cross [0-9a-f]{8}$/ }).check();

@@ -9,11 +9,13 @@ from rich.table import Table
 
 from cift.backtest import sweep
 from cift.backtest.spec import RunSpec
+from cift.backtest.sweep_records import record_sweep
 from cift.backtest.trials import ENGINES, RANKABLE, Engine
 from cift.backtest.walkforward import WalkForwardResult, walk_forward
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when, range_end
 from cift.core.windows import parse_length
+from cift.db.repositories.users import LOCAL_USERNAME
 
 from .backtest_options import (
     STRATEGY_HELP,
@@ -26,6 +28,7 @@ from .backtest_options import (
 )
 from .console import console, print_json
 from .context import cli_settings, split_symbols
+from .users import metadata_db, owner_id
 
 GRID_HELP = (
     "Values to sweep as name=v1,v2,...; repeat it, e.g. --grid fast=5,10 --grid slow=50,100."
@@ -130,11 +133,14 @@ def sweep_command(
             workers=workers,
             progress=advance,
         )
+    with metadata_db() as (_, db):
+        sweep_id = record_sweep(settings, owner_id(db, LOCAL_USERNAME), spec, result)
     if as_json:
-        print_json(result.to_dict())
+        print_json({"id": str(sweep_id), **result.to_dict()})
         return
     console.print(sweep_table(result, top))
     console.print(sweep_summary(result))
+    console.print(f"Recorded as sweep {sweep_id}: see its heat map on the dashboard.")
 
 
 def sweep_table(result: sweep.SweepResult, top: int) -> Table:

@@ -11,6 +11,7 @@ import { integer, number, percent, when } from "../lib/format";
 import { useApi } from "../lib/useApi";
 import { useSession } from "../auth/session";
 import { NewBacktest } from "./NewBacktest";
+import { Sweeps } from "./Sweeps";
 
 export default function Backtests() {
   const [strategy, setStrategy] = useState("");
@@ -74,6 +75,7 @@ export default function Backtests() {
           { key: "created", label: "Created (UTC)", render: (r) => when(r.created_at) },
         ]}
       />
+      <Sweeps />
       {canTrade && strategies.data && (
         <NewBacktest strategies={strategies.data} onStarted={runs.reload} />
       )}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from cift.backtest import sweep_records
 from cift.strategy.registry import STRATEGIES
 
 from ..deps import State
@@ -62,6 +63,20 @@ def strategies() -> list[StrategyInfo]:
         )
         for name, cls in STRATEGIES.items()
     ]
+
+
+@router.get("/sweeps", summary="Your recorded parameter sweeps, newest first")
+def sweeps(
+    state: State, who: ReadAccess, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    """Strategy, symbols, the parameters searched (axes), the ranking metric."""
+    return sweep_records.recent_sweeps(state.settings, who.user_id, limit)
+
+
+@router.get("/sweeps/{sweep_id}", summary="One recorded sweep with every trial")
+def sweep(state: State, who: ReadAccess, sweep_id: uuid.UUID) -> dict[str, Any]:
+    """Every trial's parameters and metrics, ranked, and the best one's deflated Sharpe."""
+    return sweep_records.sweep_record(state.settings, sweep_id, who.user_id)
 
 
 @router.get("/{run_id}", summary="One recorded backtest")
