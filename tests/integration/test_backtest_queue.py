@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from cift.backtest import runs
@@ -77,12 +78,17 @@ def settled(home: Path, ids: list[str], timeout: float = 90) -> dict[str, tuple[
 
 
 def queue_then_signal(home: Path, key: str, sig: signal.Signals) -> list[str]:
-    """Queue RUNS runs on a one-worker server, then send it ``sig`` and let it end."""
+    """Queue RUNS runs on a one-worker server, then send it ``sig`` and let it end; its
+    worker processes end with it."""
     server = Server(home, CIFT_BACKTEST_WORKERS="1")
     server.wait_ready()
     ids = submit(server, key)
+    workers = psutil.Process(server.process.pid).children(recursive=True)
+    assert workers, "the queued runs started no worker process"
     server.process.send_signal(sig)
     server.process.wait(60)
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == [], f"worker processes outlived their server: {alive}"
     return ids
 
 

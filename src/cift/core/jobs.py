@@ -9,6 +9,8 @@ runs it and records how it ended. On a graceful stop, jobs handed to a worker ge
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from typing import Any
 
 DRAIN_SECONDS = 10.0
 PROGRESS_EVERY_S = 0.5
+PARENT_WATCH_S = 1.0
 
 
 class WorkerPool:
@@ -40,7 +43,10 @@ class WorkerPool:
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=follow_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -57,6 +63,19 @@ class WorkerPool:
         for job_id, future in self.futures.items():
             if not future.done() or future.cancelled():
                 unfinished(job_id, "started" if future.cancelled() else "finished")
+
+
+def follow_parent(parent: int) -> None:
+    """In a worker: exit once the process that spawned it is gone (killed, so it could
+    not stop its pool), rather than run on as an orphan whose work nobody reads. The
+    next server marks its unfinished records failed."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_WATCH_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def throttled(
