@@ -140,7 +140,12 @@ def owned_object(world: World, param: str) -> str:
         sweep_id = uuid.uuid4()
         folder = sweeps_folder(state.settings)
         folder.mkdir(parents=True, exist_ok=True)
-        record = {"id": str(sweep_id), "owner": str(world.alice.id), "trials": []}
+        record = {
+            "id": str(sweep_id), "owner": str(world.alice.id), "created_at": "2024-01-02T00:00:00Z",
+            "strategy": "sma_cross", "symbols": ["NVDA"], "timeframe": "1d", "start": None,
+            "end": None, "rank_by": "sharpe", "axes": ["fast"], "evaluated": 0, "skipped": 0,
+            "duplicates": 0, "deflated_sharpe": None, "trials": [],
+        }  # fmt: skip
         (folder / f"{sweep_id}.json").write_text(json.dumps(record))
         return str(sweep_id)
     if param == "key_id":

@@ -23,6 +23,9 @@ export type Readiness = S["Readiness"];
 export type RegisteredModel = S["RegisteredModelOut"];
 export type StrategyInfo = S["StrategyInfo"];
 export type StreamStatus = S["StreamStatus"];
+export type SweepDetail = S["SweepDetail"];
+export type SweepSummary = S["SweepSummary"];
+export type FeatureImportance = S["FeatureImportance"];
 export type SystemInfo = S["SystemInfo"];
 export type TrainingJob = S["TrainingJobOut"];
 

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { api } from "../api/client";
 import type { ApiError } from "../api/client";
-import type { ModelVersion, RegisteredModel, TrainingJob } from "../api/types";
+import type { FeatureImportance, ModelVersion, RegisteredModel, TrainingJob } from "../api/types";
 import { useSession } from "../auth/session";
 import { DataTable } from "../components/DataTable";
 import { Loading, ProblemNote } from "../components/Problem";
@@ -105,21 +105,15 @@ function Versions({ name }: { name: string }) {
   );
 }
 
-interface Weight {
-  feature: string;
-  gain: number;
-  permutation: number | null;
-}
-
 /** The newest version's feature importance, by gain, as bars. */
 function Importance({ name }: { name: string }) {
   const versions = useApi<ModelVersion[]>(`/api/v1/ml/models/${encodeURIComponent(name)}`);
   const newest = versions.data?.[0]?.version;
-  const weights = useApi<Weight[]>(
+  const weights = useApi<FeatureImportance[]>(
     newest ? `/api/v1/ml/models/${encodeURIComponent(name)}/versions/${String(newest)}/importance` : null,
   );
   const rows = weights.data ?? [];
-  const top = Math.max(...rows.map((w) => w.gain), 0) || 1;
+  const top = Math.max(...rows.map((w) => w.gain ?? 0), 0) || 1;
   return (
     <>
       <ProblemNote error={weights.error} />
@@ -134,8 +128,8 @@ function Importance({ name }: { name: string }) {
             key: "bar",
             label: "Gain (relative)",
             render: (w) => (
-              <span className="bar" role="meter" aria-label={`${w.feature} gain`} aria-valuemin={0} aria-valuemax={top} aria-valuenow={w.gain}>
-                <span style={{ width: `${String((100 * w.gain) / top)}%` }} />
+              <span className="bar" role="meter" aria-label={`${w.feature} gain`} aria-valuemin={0} aria-valuemax={top} aria-valuenow={w.gain ?? 0}>
+                <span style={{ width: `${String((100 * (w.gain ?? 0)) / top)}%` }} />
               </span>
             ),
           },

@@ -6,26 +6,9 @@ import { DataTable } from "../components/DataTable";
 import { ProblemNote } from "../components/Problem";
 import { metric, number, when } from "../lib/format";
 import { useApi } from "../lib/useApi";
+import type { SweepDetail, SweepSummary } from "../api/types";
 
-interface SweepSummary {
-  id: string;
-  created_at: string;
-  strategy: string;
-  symbols: string[];
-  axes: string[];
-  rank_by: string;
-  evaluated: number;
-}
-
-interface Trial {
-  params: Record<string, number>;
-  [metric: string]: unknown;
-}
-
-interface Sweep extends SweepSummary {
-  trials: Trial[];
-  deflated_sharpe: { deflated: number; overfit: boolean } | null;
-}
+type Trial = SweepDetail["trials"][number] & { params: Record<string, number> };
 
 const METRICS = ["sharpe", "total_return", "annual_return", "max_drawdown"];
 
@@ -63,10 +46,11 @@ export function Sweeps() {
 }
 
 function HeatMapOf({ id }: { id: string }) {
-  const sweep = useApi<Sweep>(`/api/v1/backtests/sweeps/${id}`);
+  const sweep = useApi<SweepDetail>(`/api/v1/backtests/sweeps/${id}`);
   const [name, setName] = useState("sharpe");
   if (!sweep.data) return <ProblemNote error={sweep.error} />;
-  const { axes, trials, deflated_sharpe: dsr } = sweep.data;
+  const { axes, deflated_sharpe: dsr } = sweep.data;
+  const trials = sweep.data.trials as Trial[];
   const [x = "", y] = axes;
   return (
     <figure className="figure">
@@ -79,7 +63,8 @@ function HeatMapOf({ id }: { id: string }) {
         </label>{" "}
         {dsr && (
           <span className="muted small">
-            best trial's deflated Sharpe ratio {number(dsr.deflated, 3)} ({dsr.overfit ? "likely overfit" : "survives the search"})
+            best trial's deflated Sharpe ratio {number(dsr.deflated, 3)} (
+            {dsr.overfit === true ? "likely overfit" : "survives the search"})
           </span>
         )}
       </figcaption>

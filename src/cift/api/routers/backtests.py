@@ -15,7 +15,14 @@ from cift.strategy.registry import STRATEGIES
 
 from ..deps import State
 from ..render import render_page
-from ..schemas.backtests import BacktestDetail, BacktestRequest, BacktestSummary, StrategyInfo
+from ..schemas.backtests import (
+    BacktestDetail,
+    BacktestRequest,
+    BacktestSummary,
+    StrategyInfo,
+    SweepDetail,
+    SweepSummary,
+)
 from ..security import READ, ReadAccess, TradeAccess
 from ..services import backtests
 from . import API_PREFIX
@@ -68,15 +75,17 @@ def strategies() -> list[StrategyInfo]:
 @router.get("/sweeps", summary="Your recorded parameter sweeps, newest first")
 def sweeps(
     state: State, who: ReadAccess, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[dict[str, Any]]:
+) -> list[SweepSummary]:
     """Strategy, symbols, the parameters searched (axes), the ranking metric."""
-    return sweep_records.recent_sweeps(state.settings, who.user_id, limit)
+    rows = sweep_records.recent_sweeps(state.settings, who.user_id, limit)
+    return [SweepSummary.model_validate(row) for row in rows]
 
 
 @router.get("/sweeps/{sweep_id}", summary="One recorded sweep with every trial")
-def sweep(state: State, who: ReadAccess, sweep_id: uuid.UUID) -> dict[str, Any]:
+def sweep(state: State, who: ReadAccess, sweep_id: uuid.UUID) -> SweepDetail:
     """Every trial's parameters and metrics, ranked, and the best one's deflated Sharpe."""
-    return sweep_records.sweep_record(state.settings, sweep_id, who.user_id)
+    record = sweep_records.sweep_record(state.settings, sweep_id, who.user_id)
+    return SweepDetail.model_validate(record)
 
 
 @router.get("/{run_id}", summary="One recorded backtest")

@@ -15,6 +15,7 @@ from cift.ml.jobs import training_jobs
 
 from ..deps import State
 from ..schemas.ml import (
+    FeatureImportance,
     ModelVersionOut,
     PredictRequest,
     PromoteRequest,
@@ -78,10 +79,11 @@ async def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersio
 )
 async def importance(
     state: State, who: ReadAccess, name: str, version: Annotated[int, Path(ge=1)]
-) -> list[dict[str, Any]]:
-    """Per feature: importance by gain and by permutation (mean and spread over folds),
-    as the cross-validation measured it."""
-    return await run_in_threadpool(ml.importance, state.settings, name, version, who.user_id)
+) -> list[FeatureImportance]:
+    """Per feature: importance by gain and by permutation (means over the folds), as the
+    cross-validation measured it, largest gain first."""
+    rows = await run_in_threadpool(ml.importance, state.settings, name, version, who.user_id)
+    return [FeatureImportance.model_validate(row) for row in rows]
 
 
 @router.post("/models/{name}/promote", summary="Point an alias at a version")

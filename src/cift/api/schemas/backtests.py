@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -67,3 +68,29 @@ class StrategyInfo(BaseModel):
     description: str
     data: list[str] = Field(description="Kinds of market data it reads: bars, trades, quotes.")
     params: dict[str, Any] = Field(description="JSON Schema of its parameters, with defaults.")
+
+
+class SweepSummary(BaseModel):
+    """A recorded parameter sweep (``cift backtest sweep``)."""
+
+    id: uuid.UUID
+    created_at: datetime
+    strategy: str
+    symbols: list[str]
+    timeframe: str | None
+    rank_by: str = Field(description="The metric the trials are ranked by.")
+    axes: list[str] = Field(description="The parameters searched.")
+    evaluated: int = Field(description="Combinations backtested.")
+
+
+class SweepDetail(SweepSummary):
+    """A sweep with every trial, ranked, and the best trial's deflated Sharpe ratio."""
+
+    start: datetime | None
+    end: datetime | None
+    skipped: int
+    duplicates: int
+    deflated_sharpe: dict[str, Any] | None
+    trials: list[dict[str, Any]] = Field(
+        description="Ranked: index, params, engine and the metrics (sharpe, total_return, ...)."
+    )

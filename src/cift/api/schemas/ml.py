@@ -58,6 +58,16 @@ class ModelVersionOut(BaseModel):
     metrics: dict[str, float] = Field(description="The run's summary and out-of-sample metrics.")
 
 
+class FeatureImportance(BaseModel):
+    """One feature's importance in a training run's cross-validation (fold means)."""
+
+    feature: str
+    gain: float | None = Field(description="Share of the split gain (LightGBM), or |weight|.")
+    permutation: float | None = Field(
+        description="Score lost when the feature is shuffled; null when not measured."
+    )
+
+
 class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
