@@ -21,7 +21,7 @@ interface Props<Row> {
 export function DataTable<Row>({ caption, rows, columns, rowKey, empty, limit }: Props<Row>) {
   const shown = limit ? rows.slice(0, limit) : rows;
   return (
-    <div className="table-wrap">
+    <ScrollRegion label={caption}>
       <table>
         <caption>
           {caption}
@@ -57,6 +57,16 @@ export function DataTable<Row>({ caption, rows, columns, rowKey, empty, limit }:
           ))}
         </tbody>
       </table>
+    </ScrollRegion>
+  );
+}
+
+/** A box that scrolls sideways when its table is wider than the screen: focusable and
+ * named, so the keyboard can scroll it too. */
+export function ScrollRegion({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
     </div>
   );
 }

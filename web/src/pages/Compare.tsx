@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import type { ApiError } from "../api/client";
 import type { BacktestDetail, EquityRow, Page } from "../api/types";
+import { ScrollRegion } from "../components/DataTable";
 import { LineChart } from "../components/LineChart";
 import { Loading, ProblemNote } from "../components/Problem";
 import { metric } from "../lib/format";
@@ -64,7 +65,7 @@ export default function Compare() {
             <LineChart label="Equity, rebased to 1" lines={lines.equity} height={280} />
             <LineChart label="Drawdown" lines={lines.drawdown} percent />
           </div>
-          <div className="table-wrap">
+          <ScrollRegion label="Metrics side by side">
             <table>
               <caption>Metrics side by side</caption>
               <thead>
@@ -82,7 +83,7 @@ export default function Compare() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </>
       )}
     </section>

@@ -2,7 +2,7 @@
 // two of its parameters, with the best trial's deflated Sharpe ratio.
 
 import { useState } from "react";
-import { DataTable } from "../components/DataTable";
+import { DataTable, ScrollRegion } from "../components/DataTable";
 import { ProblemNote } from "../components/Problem";
 import { metric, number, when } from "../lib/format";
 import { useApi } from "../lib/useApi";
@@ -95,7 +95,7 @@ function HeatMap({ trials, x, y, metric: name }: { trials: Trial[]; x: string; y
   const low = Math.min(...values);
   const high = Math.max(...values);
   return (
-    <div className="table-wrap">
+    <ScrollRegion label="Heat map">
       <table className="heatmap">
         <caption>
           {name} by {x}
@@ -129,6 +129,6 @@ function HeatMap({ trials, x, y, metric: name }: { trials: Trial[]; x: string; y
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
