@@ -4,6 +4,7 @@ ledger repaired after a crash at each point between the commit and the broker's 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -72,6 +73,17 @@ def test_an_order_fills_at_the_next_bar_and_is_booked_once(
     assert ledger(any_db, account.id)["orders"] == 1
 
 
+def order_and_events(db: Sessions, order_id: uuid.UUID) -> tuple[LedgerOrder, list[str]]:
+    """An order as the ledger holds it, and the kinds of its events in order."""
+    with db() as session:
+        row = session.get(LedgerOrder, order_id)
+        assert row is not None
+        kinds = session.scalars(
+            select(OrderEvent.kind).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        ).all()
+    return row, list(kinds)
+
+
 class LostAnswer(PaperBroker):
     """Takes the order, then the connection drops before the answer arrives."""
 
@@ -126,14 +138,9 @@ def test_news_of_an_order_whose_answer_was_lost_books_it_as_sent(
     feed(oms, broker, 1, {"AAA": 100.5})  # its fill arrives as if nothing had gone wrong
     state = assert_consistent(any_db, account.id)
     assert [f.quantity for f in state["fills"]] == [Decimal(5)]
-    with any_db() as session:
-        row = session.get(LedgerOrder, order.id)
-        assert row is not None
-        assert row.state is OrderState.FILLED
-        assert row.broker_order_id == broker.find(order.client_order_id).broker_order_id  # type: ignore[union-attr]
-        kinds = session.scalars(
-            select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        ).all()
+    row, kinds = order_and_events(any_db, order.id)
+    assert row.state is OrderState.FILLED
+    assert row.broker_order_id == broker.find(order.client_order_id).broker_order_id  # type: ignore[union-attr]
     assert kinds == ["create", "submit", "fill"]
 
 
@@ -191,13 +198,8 @@ def test_a_fill_after_a_cancel_request_is_booked(any_db: Sessions, account: Trad
     oms.process()
     state = assert_consistent(any_db, account.id)
     assert [f.quantity for f in state["fills"]] == [Decimal(5)]
-    with any_db() as session:
-        row = session.get(LedgerOrder, order.id)
-        assert row is not None
-        assert row.state is OrderState.FILLED
-        kinds = session.scalars(
-            select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        ).all()
+    row, kinds = order_and_events(any_db, order.id)
+    assert row.state is OrderState.FILLED
     assert kinds == ["create", "submit", "accept", "cancel_request", "fill"]
 
 

@@ -2,15 +2,21 @@
 
 const DASH = "—";
 
-export function number(value: unknown, digits = 2): string {
+/** A finite number from a number or a decimal sent as text (the ledger's amounts). */
+function finite(value: unknown): number | undefined {
   const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isFinite(n)) return DASH;
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+}
+
+export function number(value: unknown, digits = 2): string {
+  const n = finite(value);
+  if (n === undefined) return DASH;
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 export function percent(value: unknown, digits = 2): string {
-  const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isFinite(n)) return DASH;
+  const n = finite(value);
+  if (n === undefined) return DASH;
   return `${(n * 100).toFixed(digits)}%`;
 }
 

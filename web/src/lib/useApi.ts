@@ -1,7 +1,7 @@
 // Read an API resource into a component: loading, the answer or the problem, reload, and
 // optional polling (live pages) that stops when the component goes away.
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { ApiError, api } from "../api/client";
 
 export interface Resource<T> {
@@ -22,31 +22,23 @@ export function useApi<T>(path: string | null, every?: number): Resource<T> {
   const [error, setError] = useState<ApiError>();
   const [loading, setLoading] = useState(path !== null);
   const [tick, setTick] = useState(0);
-  const alive = useRef(true);
-
-  useEffect(() => {
-    alive.current = true;
-    return () => {
-      alive.current = false;
-    };
-  }, []);
 
   useEffect(() => {
     if (path === null) return;
-    let current = true;
+    let current = true; // false once the path changes or the component goes away
     setLoading(true);
     api<T>(path)
       .then((answer) => {
-        if (current && alive.current) {
+        if (current) {
           setData(answer);
           setError(undefined);
         }
       })
       .catch((caught: unknown) => {
-        if (current && alive.current) setError(asApiError(caught));
+        if (current) setError(asApiError(caught));
       })
       .finally(() => {
-        if (current && alive.current) setLoading(false);
+        if (current) setLoading(false);
       });
     return () => {
       current = false;

@@ -9,7 +9,7 @@ import type { BacktestDetail, BarRow, EquityRow, Page, TradeRow } from "../api/t
 import { DataTable } from "../components/DataTable";
 import { LineChart } from "../components/LineChart";
 import { PriceChart } from "../components/PriceChart";
-import { Loading, ProblemNote } from "../components/Problem";
+import { JobProgress, Loading, ProblemNote } from "../components/Problem";
 import { metric, number, percent, when } from "../lib/format";
 import { drawdown, equity, exposure, tradeMarkers } from "../lib/series";
 import { useApi } from "../lib/useApi";
@@ -40,8 +40,7 @@ export default function BacktestRun() {
       </p>
       {!ok && (
         <p role="status">
-          {detail.status} <progress max={1} value={detail.progress} aria-label="progress" />{" "}
-          {percent(detail.progress, 0)}
+          <JobProgress status={detail.status} progress={detail.progress} />
         </p>
       )}
       {detail.error && <div className="problem" role="alert">{detail.error}</div>}

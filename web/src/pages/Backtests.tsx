@@ -6,7 +6,7 @@ import { Link, useNavigate } from "react-router-dom";
 import type { BacktestSummary, StrategyInfo } from "../api/types";
 import { query } from "../api/client";
 import { DataTable } from "../components/DataTable";
-import { Loading, ProblemNote } from "../components/Problem";
+import { JobProgress, Loading, ProblemNote } from "../components/Problem";
 import { integer, number, percent, when } from "../lib/format";
 import { useApi } from "../lib/useApi";
 import { useSession } from "../auth/session";
@@ -67,7 +67,7 @@ export default function Backtests() {
           { key: "name", label: "Run", render: (r) => <Link to={`/backtests/${r.id}`}>{r.name ?? r.strategy}</Link> },
           { key: "strategy", label: "Strategy", render: (r) => r.strategy },
           { key: "symbols", label: "Symbols", render: (r) => r.symbols.join(", ") },
-          { key: "status", label: "Status", render: (r) => <Status run={r} /> },
+          { key: "status", label: "Status", render: (r) => <JobProgress status={r.status} progress={r.progress} /> },
           { key: "return", label: "Return", numeric: true, render: (r) => percent(r.metrics.total_return) },
           { key: "sharpe", label: "Sharpe", numeric: true, render: (r) => number(r.metrics.sharpe) },
           { key: "dd", label: "Max drawdown", numeric: true, render: (r) => percent(r.metrics.max_drawdown) },
@@ -81,15 +81,4 @@ export default function Backtests() {
       )}
     </section>
   );
-}
-
-function Status({ run }: { run: BacktestSummary }) {
-  if (run.status === "running" || run.status === "queued") {
-    return (
-      <span>
-        {run.status} <progress max={1} value={run.progress} aria-label="progress" /> {percent(run.progress, 0)}
-      </span>
-    );
-  }
-  return <span className={`status ${run.status}`}>{run.status}</span>;
 }
