@@ -58,37 +58,46 @@ def test_json_request_log_carries_id_method_route_status_duration(make_app: AppF
     assert log["duration_ms"] >= 0
 
 
+def _request_counts(client: TestClient) -> dict[tuple[str, str], float]:
+    return {
+        (labels["route"], labels["status"]): value
+        for name, labels, value in _samples(client)
+        if name == "cift_api_requests_total"
+    }
+
+
 def test_metrics_label_requests_by_route_template(app: FastAPI) -> None:
-    @app.get("/test/orders/{order_id}")
+    @app.get("/test/counted/{order_id}")
     def order(order_id: str) -> dict[str, str]:
         return {"order_id": order_id}
 
     client = TestClient(app, headers=auth_headers(app))
+    before = _request_counts(client)  # the registry is the process's: count what is new
     for order_id in ("a", "b", "c"):
-        client.get(f"/test/orders/{order_id}")
+        client.get(f"/test/counted/{order_id}")
     client.get("/api/v1/system")
     client.get("/api/v1/unknown/123")
     samples = _samples(client)
-    counts = {
-        (labels["route"], labels["status"]): value
-        for name, labels, value in samples
-        if name == "cift_http_requests_total"
-    }
-    assert counts[("/test/orders/{order_id}", "200")] == 3
-    assert counts[("/api/v1/system", "200")] == 1
-    assert counts[("<unmatched>", "404")] == 1
+    after = _request_counts(client)
+
+    def new(route: str, status: str) -> float:
+        return after.get((route, status), 0) - before.get((route, status), 0)
+
+    assert new("/test/counted/{order_id}", "200") == 3
+    assert new("/api/v1/system", "200") == 1
+    assert new("<unmatched>", "404") == 1
     routes = {labels.get("route") for _, labels, _ in samples}
     assert not any(
-        route and route.startswith("/test/orders/") and "{" not in route for route in routes
+        route and route.startswith("/test/counted/") and "{" not in route for route in routes
     )
     buckets = [
         labels
         for name, labels, _ in samples
-        if name == "cift_http_request_duration_seconds_bucket"
-        and labels["route"] == "/test/orders/{order_id}"
+        if name == "cift_api_request_duration_seconds_bucket"
+        and labels["route"] == "/test/counted/{order_id}"
     ]
     assert {b["le"] for b in buckets} >= {"0.005", "0.1", "+Inf"}
-    assert any(name == "cift_build_info" for name, _, _ in samples)
+    assert any(name == "cift_api_build_info" for name, _, _ in samples)
 
 
 def test_every_route_in_openapi_is_labelled_by_its_template(client: TestClient) -> None:
@@ -98,6 +107,6 @@ def test_every_route_in_openapi_is_labelled_by_its_template(client: TestClient) 
     labelled = {
         labels["route"]
         for name, labels, _ in _samples(client)
-        if name == "cift_http_requests_total"
+        if name == "cift_api_requests_total"
     }
     assert paths <= labelled

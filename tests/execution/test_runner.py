@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +49,13 @@ def _run(db: Sessions, settings: Settings) -> TradingRun:
     )
 
 
+def _counted() -> tuple[float, float]:
+    """Filled orders and broker answers so far, in this process's registry."""
+    filled = REGISTRY.get_sample_value("cift_trading_orders_total", {"state": "filled"})
+    answers = REGISTRY.get_sample_value("cift_trading_submit_to_ack_seconds_count")
+    return filled or 0.0, answers or 0.0
+
+
 def _reload(db: Sessions, run: TradingRun) -> TradingRun:
     with db() as session:
         row = session.get(TradingRun, run.id)
@@ -67,6 +75,7 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
     rest_count = rest.height
 
     metrics = TradingMetrics()
+    counted_before = _counted()  # the registry is the process's: count what is new
     runner = account_runner(
         db, settings, run, SmaCross, SmaCross.parse_params(PARAMS), CONFIG, metrics
     )
@@ -95,10 +104,10 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
             .select_from(LedgerOrder)
             .where(LedgerOrder.state == OrderState.FILLED)
         ).one()
-    sample = metrics.registry.get_sample_value
-    assert sample("cift_orders_total", {"state": "filled"}) == filled
-    assert sample("cift_order_submit_ack_seconds_count") == ledger["orders"] + 1  # one resent
-    assert sample("cift_open_orders") == 0
+    counted = _counted()
+    assert counted[0] - counted_before[0] == filled
+    assert counted[1] - counted_before[1] == ledger["orders"] + 1  # one resent
+    assert REGISTRY.get_sample_value("cift_trading_open_orders") == 0
     saved = _reload(db, run)
     assert saved.bars_seen == bars.height
     assert saved.checkpoint["done"] == {

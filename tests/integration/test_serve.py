@@ -109,7 +109,7 @@ def test_metrics_add_up_over_several_workers(home: Path) -> None:
     line = next(
         ln
         for ln in text.splitlines()
-        if ln.startswith("cift_http_requests_total{") and 'route="/api/v1/system"' in ln
+        if ln.startswith("cift_api_requests_total{") and 'route="/api/v1/system"' in ln
     )
     assert float(line.rsplit(" ", 1)[1]) == 20
 

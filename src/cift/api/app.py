@@ -23,6 +23,7 @@ from cift.backtest.model_paths import path_report
 from cift.core.errors import CiftError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, get_settings
+from cift.core.tracing import instrument_app, setup_tracing
 from cift.data.bus import open_bus
 from cift.data.store import open_store
 from cift.data.stream.board import open_board
@@ -39,7 +40,6 @@ from .headers import (
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
-from .metrics import HttpMetrics
 from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
 from .ratelimit import ClientIpRateLimitMiddleware, create_limiter
@@ -80,11 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_safe()
     configure_logging(settings)
+    setup_tracing(settings, "cift-api")
     engine = create_db_engine(settings)
     sessions = session_factory(engine)
     state = AppState(
         settings=settings,
-        metrics=HttpMetrics(),
         started_at=datetime.now(UTC),
         engine=engine,
         store=open_store(settings),
@@ -163,9 +163,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
+    app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    instrument_app(app)
     return app
 
 

@@ -18,7 +18,6 @@ from cift.data.store import MarketStore
 from cift.data.stream.board import Board
 from cift.ml.jobs import TrainingJobs
 
-from .metrics import HttpMetrics
 from .ratelimit import RateLimiter
 from .services.stream_hub import StreamHub
 
@@ -28,7 +27,6 @@ class AppState:
     """What one app instance holds for its whole life."""
 
     settings: Settings
-    metrics: HttpMetrics
     started_at: datetime
     engine: Engine
     store: MarketStore

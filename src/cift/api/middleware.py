@@ -15,7 +15,8 @@ from starlette.requests import Request
 
 from cift.core.ids import accept_request_id
 
-from .metrics import UNMATCHED_ROUTE, HttpMetrics
+from . import metrics
+from .metrics import UNMATCHED_ROUTE
 from .problems import INTERNAL_DETAIL, problem_response
 
 if TYPE_CHECKING:
@@ -27,9 +28,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 class RequestContextMiddleware:
     """Tag each request with an id, log and time it, and turn a crash into a 500 problem."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +49,7 @@ class RequestContextMiddleware:
             await send(message)
 
         begin = time.perf_counter()
-        self.metrics.in_progress.inc()
+        metrics.IN_PROGRESS.inc()
         with logger.contextualize(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
@@ -68,14 +68,14 @@ class RequestContextMiddleware:
                 )
                 await response(scope, receive, send)
             finally:
-                self.metrics.in_progress.dec()
+                metrics.IN_PROGRESS.dec()
                 self._record(scope, status, time.perf_counter() - begin)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path_format", None) or UNMATCHED_ROUTE  # {ref}, not {ref:path}
         method = scope.get("method", "")
-        self.metrics.observe(method, template, status, seconds)
+        metrics.observe(method, template, status, seconds)
         client = Request(scope).client
         logger.bind(
             method=method,

@@ -19,8 +19,10 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.context import BacktestContext
 from cift.backtest.curve import equity_curve
 from cift.backtest.portfolio import Portfolio
+from cift.backtest.telemetry import BARS, DURATION
 from cift.backtest.venue import Venue
 from cift.core.settings import Settings, get_settings
+from cift.core.tracing import span
 from cift.model import Timeframe
 from cift.model.orders import Fill, Order
 from cift.strategy.base import Strategy, StrategyParams
@@ -74,7 +76,10 @@ def run_backtest(
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     ctx.attach(venue, strategy.features(), orders, strategy.derived)
-    _run(stream, ctx, venue, portfolio, strategy, progress)
+    attributes = {"cift.strategy": strategy_cls.name, "cift.events": len(stream)}
+    with span("backtest run", attributes), DURATION.time():
+        _run(stream, ctx, venue, portfolio, strategy, progress)
+    BARS.inc(len(stream))
     equity = equity_curve(stream, config.initial_cash, portfolio.cash_log, portfolio.position_log)
     return BacktestResult(
         strategy=strategy_cls.name,

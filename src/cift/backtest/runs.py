@@ -28,6 +28,7 @@ from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
 from cift.backtest.spec import Inputs, RunSpec, load_inputs
 from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
+from cift.backtest.telemetry import RUNS
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
 from cift.data.digest import frame_digest
@@ -87,10 +88,13 @@ def execute(
         folder = write_artifacts(settings, run_id, spec, measured, metrics, inputs, benchmark)
     except CiftError as exc:
         store.fail(run_id, exc.message)
+        RUNS.labels("failed").inc()
         raise
     except Exception as exc:
         store.fail(run_id, f"{type(exc).__name__}: {exc}")
+        RUNS.labels("failed").inc()
         raise
+    RUNS.labels("done").inc()
     first, last = inputs.span()
     store.succeed(
         run_id,

@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cift.backtest.overfitting import Deflation, deflated_sharpe_ratio
 from cift.backtest.spec import RunSpec, load_inputs
+from cift.backtest.telemetry import SWEEP_DURATION, SWEEP_TRIALS
 from cift.backtest.trials import (
     RANKABLE,
     Engine,
@@ -35,6 +36,7 @@ from cift.backtest.trials import (
 from cift.core.cluster import Completed, cancel, scatter, using, worker_count
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
+from cift.core.tracing import span
 from cift.strategy.registry import get_strategy
 
 if TYPE_CHECKING:
@@ -283,12 +285,15 @@ def run_sweep(
     job = Job(spec.strategy, spec.backtest_config().describe(), periods_per_year_of(inputs), engine)
     job.check(inputs, plan.combos)
     items = list(enumerate(plan.combos))
-    with using(settings, client, workers) as dask:
+    attributes = {"cift.strategy": plan.strategy, "cift.trials": len(items)}
+    with span("sweep", attributes), SWEEP_DURATION.time(), using(settings, client, workers) as dask:
         data = scatter(dask, inputs)
         futures = submit(dask, data, job, items)
         outcomes = collect(dask, futures, len(items), progress)
     trials = [o for o in outcomes if isinstance(o, Trial)]
     failed = [o for o in outcomes if isinstance(o, Skipped)]
+    SWEEP_TRIALS.labels("done").inc(len(trials))
+    SWEEP_TRIALS.labels("skipped").inc(len(failed))
     if not trials:
         raise ValidationError(f"Every combination failed; the first: {failed[0].reason}")
     ranked = rank(trials, rank_by)

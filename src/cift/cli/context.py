@@ -6,19 +6,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import click
+
 from cift.core.errors import ValidationError
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings, load_settings
+from cift.core.tracing import setup_tracing
 from cift.data.providers.files import FileMapping
 from cift.data.store import MarketStore, open_store
 from cift.model import Timeframe
 
 
 def cli_settings() -> Settings:
-    """Load the settings and set up logging for a command."""
+    """Load the settings and set up logging (and traces, when configured) for a
+    command; its traces are the service ``cift-<group>``, e.g. ``cift-stream``."""
     settings = load_settings()
     configure_logging(settings)
+    setup_tracing(settings, service_name())
     return settings
+
+
+def service_name() -> str:
+    """``cift-<command group>`` of the command running (``cift`` outside one)."""
+    ctx = click.get_current_context(silent=True)
+    words = ctx.command_path.split()[1:2] if ctx is not None else []
+    return "-".join(["cift", *words])
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import ssl
 from pathlib import Path
@@ -14,6 +13,7 @@ from loguru import logger
 
 from cift.core.errors import ConfigurationError
 from cift.core.logging import configure_logging
+from cift.core.metrics import share_with_workers
 from cift.core.settings import env_var, load_settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine
@@ -66,8 +66,7 @@ def serve(
         finally:
             engine.dispose()
     check_port(settings.host, settings.port)
-    if settings.workers > 1 and not reload:
-        _prepare_multiprocess_metrics(settings.home / "prometheus")
+    share_with_workers(settings.home / "prometheus")  # job and API workers add theirs up
     logger.info(
         "serving CIFT API on {}://{}:{} ({} worker(s), env {})",
         "https" if settings.tls_certfile else "http",
@@ -121,10 +120,3 @@ def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
             f"Cannot use the TLS certificate {certfile} with key {keyfile} ({exc}); give "
             "readable PEM files of one certificate and its private key."
         ) from None
-
-
-def _prepare_multiprocess_metrics(folder: os.PathLike[str]) -> None:
-    """Give worker processes a fresh shared folder so /metrics sums over all of them."""
-    shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(folder)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.fspath(folder)

@@ -17,22 +17,43 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from cift.core.metrics import RUN_BUCKETS, counter, gauge, histogram
+from cift.core.settings import load_settings
+from cift.core.tracing import Carrier, carrier, continued, flush, setup_tracing, span
+
 DRAIN_SECONDS = 10.0
 PROGRESS_EVERY_S = 0.5
 PARENT_WATCH_S = 1.0
+
+SUBMITTED = counter("jobs", "submitted", "", "Jobs handed to the worker pool.", ("kind",))
+FINISHED = counter(
+    "jobs", "finished", "", "Jobs that ended, by outcome (done, failed, canceled).",
+    ("kind", "outcome"),
+)  # fmt: skip
+IN_PROGRESS = gauge("jobs", "in_progress", "", "Jobs submitted and not ended.", ("kind",))
+DURATION = histogram(
+    "jobs", "duration", "seconds", "Time from a job's submission to its end.", ("kind",),
+    buckets=RUN_BUCKETS,
+)  # fmt: skip
 
 
 class WorkerPool:
     """Spawned worker processes running jobs by id."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, kind: str = "backtest") -> None:
         self.workers = workers
+        self.kind = kind
         self._pool: ProcessPoolExecutor | None = None
         self.futures: dict[uuid.UUID, Future[None]] = {}
 
     def submit(self, job_id: uuid.UUID, work: Callable[..., None], *args: Any) -> None:
-        """Run ``work(*args)`` in a worker (it records its own outcome)."""
-        self.futures[job_id] = self.pool().submit(work, *args)
+        """Run ``work(*args)`` in a worker (it records its own outcome), in the trace of
+        the caller (the request that started it)."""
+        future = self.pool().submit(run_job, self.kind, carrier(), work, *args)
+        self.futures[job_id] = future
+        SUBMITTED.labels(self.kind).inc()
+        IN_PROGRESS.labels(self.kind).inc()
+        future.add_done_callback(_ended(self.kind, time.monotonic()))
 
     def wait(self, job_id: uuid.UUID, timeout: float | None = None) -> None:
         """Block until the job ends (tests and the CLI use it)."""
@@ -63,6 +84,27 @@ class WorkerPool:
         for job_id, future in self.futures.items():
             if not future.done() or future.cancelled():
                 unfinished(job_id, "started" if future.cancelled() else "finished")
+
+
+def _ended(kind: str, submitted: float) -> Callable[[Future[None]], None]:
+    def count(future: Future[None]) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        outcome = "canceled" if future.cancelled() else ("failed" if failed else "done")
+        FINISHED.labels(kind, outcome).inc()
+        IN_PROGRESS.labels(kind).dec()
+        DURATION.labels(kind).observe(time.monotonic() - submitted)
+
+    return count
+
+
+def run_job(kind: str, headers: Carrier, work: Callable[..., None], *args: Any) -> None:
+    """In a worker: ``work(*args)`` as a span of the trace that ``headers`` carry."""
+    setup_tracing(load_settings(), f"cift-{kind}-worker")
+    try:
+        with continued(headers), span(f"{kind} job"):
+            work(*args)
+    finally:
+        flush()
 
 
 def follow_parent(parent: int) -> None:

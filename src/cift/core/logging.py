@@ -2,7 +2,8 @@
 
 Standard-library loggers (uvicorn, SQLAlchemy, Alembic, ...) are routed into loguru, so
 every line of a process has one format. Fields bound with ``logger.bind`` or
-``logger.contextualize`` (such as ``request_id``) become keys of the JSON object.
+``logger.contextualize`` (such as ``request_id``) become keys of the JSON object, and
+inside a traced span every line carries its ``trace_id`` and ``span_id``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
+
+from cift.core.tracing import current_ids
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -74,6 +77,7 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
     """Install CIFT's log sink for the whole process (idempotent)."""
     out: TextIO | Callable[[Message], None] = sink if sink is not None else _to_stderr
     logger.remove()
+    logger.configure(patcher=_with_trace)
     if settings.json_logs:
         logger.add(
             out,
@@ -101,6 +105,13 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
         logging.getLogger(name).disabled = True
     sql_level = logging.INFO if settings.database_echo else logging.WARNING
     logging.getLogger("sqlalchemy.engine").setLevel(sql_level)
+
+
+def _with_trace(record: Record) -> None:
+    """Tag the line with the ids of the span it was logged in, if any."""
+    ids = current_ids()
+    if ids is not None:
+        record["extra"]["trace_id"], record["extra"]["span_id"] = ids
 
 
 def _to_stderr(message: Message) -> None:

@@ -121,6 +121,23 @@ class Settings(BaseSettings):
         description="`text` (readable lines), `json` (one object per line) or `auto` "
         "(JSON in production, text elsewhere).",
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry collector (OTLP over HTTP) that receives traces, e.g. "
+        "`http://jaeger:4318`. Empty turns tracing off (no cost).",
+    )
+    otlp_service_name: str | None = Field(
+        None,
+        description="Service name of this process's traces. Empty means `cift-api`, "
+        "`cift-stream`, `cift-trade`, ... after the command.",
+    )
+    otlp_sample_ratio: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded (a trace begun elsewhere follows its "
+        "parent's choice).",
+    )
     cors_origins: CsvList = Field(
         default_factory=list,
         description="Comma-separated origins allowed to call the API from a browser, e.g. "

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.core.errors import ValidationError
+from cift.data.metrics import INGEST_GAPS, INGEST_ROWS
 from cift.data.providers.base import MarketDataProvider, check_range, fetch
 from cift.data.store.base import MarketStore
 from cift.db.base import utcnow
@@ -170,6 +171,7 @@ def backfill(
                 return
             written = store.write(plan.kind, page, timeframe=plan.timeframe)
             rows += written.report.accepted
+            INGEST_ROWS.labels(provider.name, plan.kind.value).inc(page.height)
             with lock:
                 result.rows_written += written.rows_written
                 result.rows_existing += written.rows_existing
@@ -179,6 +181,8 @@ def backfill(
                 )
             if on_progress is not None:
                 on_progress(chunk, page.height, False)
+        if rows == 0:
+            INGEST_GAPS.labels(provider.name, plan.kind.value).inc()
         checkpoints.record(plan, chunk, rows)
         with lock:
             result.chunks_done += 1

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.core.errors import BackendUnavailableError, ConfigurationError
 from cift.core.settings import Settings
+from cift.core.tracing import instrument_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -60,6 +61,7 @@ def create_db_engine(settings: Settings) -> Engine:
         ) from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    instrument_engine(engine)
     return engine
 
 

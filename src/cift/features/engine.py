@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from cift.core.errors import ValidationError
+from cift.features.metrics import COMPUTE_DURATION, COMPUTED
 from cift.features.spec import FeatureCall, name_columns
 
 
@@ -142,9 +143,12 @@ def compute(frame: pl.DataFrame, calls: Sequence[FeatureCall]) -> pl.DataFrame:
 
     Warm-up rows and undefined values are null, never NaN or 0.
     """
-    named = name_columns(list(calls))
-    data, bounds = ordered_segments(frame)
-    return data.with_columns(_columns(data, named, bounds))
+    with COMPUTE_DURATION.time():
+        named = name_columns(list(calls))
+        data, bounds = ordered_segments(frame)
+        out = data.with_columns(_columns(data, named, bounds))
+    COMPUTED.inc(out.height)
+    return out
 
 
 def _columns(

@@ -63,7 +63,7 @@ class TrainingJobs:
     ) -> None:
         self.settings = settings
         self.db = db
-        self.workers = WorkerPool(workers)
+        self.workers = WorkerPool(workers, kind="training")
         self.judge = judge  # module-level, so it pickles into the workers
 
     def submit(self, owner: uuid.UUID, request: TrainingRequest) -> TrainingJob:

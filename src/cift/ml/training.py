@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
+from cift.core.tracing import span
 from cift.core.version import code_version
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.ml.configurations import configurations
@@ -42,6 +43,7 @@ from cift.ml.crossval import (
 from cift.ml.datasets import Dataset, DatasetSpec, build_configured
 from cift.ml.labelling import LabelSpec
 from cift.ml.models import Learner, ModelType, make_learner
+from cift.ml.telemetry import TRAINING_DURATION, TRAINING_RUNS
 from cift.ml.tracking import CHALLENGER, claim_name, experiment_id, mlflow_at, tags_of
 
 Progress = Callable[[str, float], None]
@@ -122,6 +124,28 @@ def run_training(
     """Cross-validate ``row`` on ``spec``'s dataset and log the run; with ``register``,
     fit the final model on every row and register it too. A ``judge`` reports on CPCV's
     backtest paths (the deflated Sharpe ratio and PBO of ``backtest.model_paths``)."""
+    attributes = {"cift.model": row.name, "cift.model_type": row.model_type}
+    with span("training run", attributes), TRAINING_DURATION.time():
+        try:
+            outcome = _train(settings, db, row, spec, plan, register, parallel, progress, judge)
+        except BaseException:
+            TRAINING_RUNS.labels("failed").inc()
+            raise
+    TRAINING_RUNS.labels("done").inc()
+    return outcome
+
+
+def _train(
+    settings: Settings,
+    db: sessionmaker[Session],
+    row: ModelConfiguration,
+    spec: DatasetSpec,
+    plan: ValidationPlan,
+    register: bool,
+    parallel: bool,
+    progress: Progress | None,
+    judge: Judge | None,
+) -> TrainingOutcome:
     tell = progress or (lambda stage, fraction: None)
     model_type = ModelType(row.model_type)
     hyperparameters = dict(row.parameters.get("hyperparameters", {}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 import threading
 import time
 
@@ -20,10 +22,27 @@ def test_a_batch_round_trips_with_every_dtype_and_null() -> None:
     trades = random_trades(500, ["AAA", "BBB"]).with_columns(
         pl.when(pl.col("size") > 250).then(None).otherwise(pl.col("exchange")).alias("exchange")
     )
-    frame, stamp = decode(encode(trades, published_ns=123))
+    frame, stamp, trace = decode(encode(trades, published_ns=123))
     assert_frame_equal(frame, trades)
     assert frame.schema == SCHEMAS[DataKind.TRADES]
-    assert stamp == 123
+    assert (stamp, trace) == (123, {})
+
+
+def test_a_batch_carries_its_publishers_trace_context() -> None:
+    context = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    frame, _, trace = decode(encode(random_trades(5, ["AAA"]), trace=context))
+    assert trace == context
+    assert frame.height == 5
+
+
+def test_a_version_1_batch_still_decodes_without_context() -> None:
+    trades = random_trades(20, ["AAA"])
+    body = io.BytesIO()
+    trades.write_ipc_stream(body, compression="uncompressed")
+    message = struct.pack(">4sHq", b"CIFT", 1, 77) + body.getvalue()
+    frame, stamp, trace = decode(message)
+    assert_frame_equal(frame, trades)
+    assert (stamp, trace) == (77, {})
 
 
 @pytest.mark.parametrize(

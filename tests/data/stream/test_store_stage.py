@@ -46,7 +46,7 @@ def test_trades_are_stored_once_and_counted_on_metrics(tmp_path: Path) -> None:
     parts = [trades.slice(i * 500, 500) for i in range(6)]
     for part in [*parts, parts[0], parts[3]]:  # two delivered twice, as after a crash
         bus.publish("trades", part)
-    metrics = StageMetrics("store")
+    metrics = StageMetrics("store-counted")  # a stage of its own in this process
     port = free_port()
     metrics.serve(port)
     stats = run_until(bus, store, DataKind.TRADES, lambda s: s.batches == 8, metrics=metrics)
@@ -60,12 +60,14 @@ def test_trades_are_stored_once_and_counted_on_metrics(tmp_path: Path) -> None:
     stored = store.read(DataKind.TRADES).collect()
     assert_frame_equal(stored, trades.sort("symbol", "ts", "trade_id"))
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    labels = '{stage="store",topic="trades"}'
-    assert f"cift_stream_rows_in_total{labels} 4000.0" in text
-    assert f"cift_stream_rows_out_total{labels} 3000.0" in text
+    labels = '{stage="store-counted",topic="trades"}'
+    assert f"cift_stream_received_rows_total{labels} 4000.0" in text
+    assert f"cift_stream_written_rows_total{labels} 3000.0" in text
     assert f"cift_stream_batches_total{labels} 8.0" in text
     assert f"cift_stream_consumer_lag_batches{labels} 0.0" in text
     assert f"cift_stream_publish_to_done_seconds_count{labels} 8.0" in text
+    written = 'cift_store_written_rows_total{backend="embedded",kind="trades"}'
+    assert written in text  # the store's own metrics, on the same endpoint
 
 
 def test_bars_are_stored_under_their_timeframe(tmp_path: Path) -> None:

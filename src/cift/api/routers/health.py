@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from cift import __version__
+from cift.core.metrics import exposition
 
 from ..deps import State
 from ..schemas.health import Liveness, Readiness
@@ -43,7 +44,8 @@ async def ready(state: State) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Text exposition format."}},
 )
-def metrics(state: State) -> Response:
-    """Request counts and latency histograms by route template, in Prometheus text format."""
-    body, content_type = state.metrics.exposition()
+def metrics() -> Response:
+    """Every stage's metrics in this process and its job workers (requests by route
+    template, store queries, backtests, ...), in Prometheus text format."""
+    body, content_type = exposition()
     return Response(body, media_type=content_type)

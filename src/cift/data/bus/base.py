@@ -10,14 +10,27 @@ stores nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import polars as pl
 
+from cift.core.tracing import Carrier, producing
+
 TOPICS = ("trades", "quotes", "bars", "features", "orders")
 """The topics of the live path, one per kind of event."""
+
+
+def publishing(backend: str, topic: str, frame: pl.DataFrame) -> AbstractContextManager[Carrier]:
+    """The producer span of one publish; its carrier goes into the message."""
+    attributes = {
+        "messaging.system": backend,
+        "messaging.destination.name": topic,
+        "messaging.batch.message_count": frame.height,
+    }
+    return producing(f"publish {topic}", attributes)
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,8 @@ class Delivery:
     frame: pl.DataFrame
     published_ns: int
     """When it was published (ns since the epoch), for end-to-end latency."""
+    trace: Mapping[str, str] = field(default_factory=dict)
+    """The publisher's trace context (W3C headers), for the consumer's span to continue."""
 
 
 @runtime_checkable

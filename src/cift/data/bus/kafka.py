@@ -29,7 +29,8 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from cift.core.errors import UpstreamError, ValidationError
-from cift.data.bus.base import Delivery
+from cift.core.tracing import Carrier
+from cift.data.bus.base import Delivery, publishing
 from cift.data.bus.codec import decode, encode
 
 DEFAULT_PARTITIONS = 3
@@ -95,15 +96,18 @@ class KafkaBus:
             if error is not None:
                 errors.append(error)
 
-        try:
-            for partition, part in self._split(name, frame):
-                for message in _messages(part):
-                    self.producer.produce(name, message, partition=partition, on_delivery=delivered)
-                    self.producer.poll(0)
-        except (KafkaException, BufferError) as exc:
-            raise _failed(f"publishing to {name}", exc) from None
-        if self.producer.flush(FLUSH_TIMEOUT_SECONDS) or errors:
-            raise _failed(f"publishing to {name}", errors[0] if errors else "flush timed out")
+        with publishing(self.backend, topic, frame) as trace:
+            try:
+                for partition, part in self._split(name, frame):
+                    for message in _messages(part, trace):
+                        self.producer.produce(
+                            name, message, partition=partition, on_delivery=delivered
+                        )
+                        self.producer.poll(0)
+            except (KafkaException, BufferError) as exc:
+                raise _failed(f"publishing to {name}", exc) from None
+            if self.producer.flush(FLUSH_TIMEOUT_SECONDS) or errors:
+                raise _failed(f"publishing to {name}", errors[0] if errors else "flush timed out")
 
     def _split(self, name: str, frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
         """The frame's rows by the partition of their symbol (order kept)."""
@@ -153,15 +157,17 @@ class KafkaBus:
         self.producer.flush(FLUSH_TIMEOUT_SECONDS)
 
 
-def _messages(frame: pl.DataFrame) -> list[bytes]:
+def _messages(frame: pl.DataFrame, trace: Carrier) -> list[bytes]:
     """``frame`` encoded, in consecutive slices of at most ``MESSAGE_BYTES`` each."""
-    message = encode(frame)
+    message = encode(frame, trace=trace)
     if len(message) <= MESSAGE_BYTES or frame.height < 2:
         return [message]
     slices = -(-len(message) // MESSAGE_BYTES)
     rows = -(-frame.height // slices)
     return [
-        m for start in range(0, frame.height, rows) for m in _messages(frame.slice(start, rows))
+        m
+        for start in range(0, frame.height, rows)
+        for m in _messages(frame.slice(start, rows), trace)
     ]
 
 
@@ -209,12 +215,13 @@ class KafkaSubscription:
             partition, offset = int(message.partition() or 0), int(message.offset() or 0)
             self._open[partition].append(offset)
             try:
-                frame, stamp = decode(message.value() or b"")
+                frame, stamp, trace = decode(message.value() or b"")
             except ValidationError as exc:
                 self._bury(message, exc.message)
                 self._settle(partition, offset)
                 continue
-            deliveries.append(Delivery(self.topic, f"{partition}:{offset}", frame, stamp))
+            position = f"{partition}:{offset}"
+            deliveries.append(Delivery(self.topic, position, frame, stamp, trace))
         return deliveries
 
     def _bury(self, message: Message, reason: str) -> None:

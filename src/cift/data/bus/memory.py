@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cift.core.errors import UpstreamError
-from cift.data.bus.base import Delivery
+from cift.core.tracing import Carrier
+from cift.data.bus.base import Delivery, publishing
 
 DEFAULT_CAPACITY = 1_000
 PUBLISH_TIMEOUT_SECONDS = 30.0
@@ -45,7 +46,7 @@ class _Group:
 
 @dataclass
 class _Topic:
-    batches: dict[int, tuple[pl.DataFrame, int]] = field(default_factory=dict)
+    batches: dict[int, tuple[pl.DataFrame, int, Carrier]] = field(default_factory=dict)
     next_position: int = 0
     groups: dict[str, _Group] = field(default_factory=dict)
 
@@ -73,7 +74,8 @@ class MemoryBus:
                         f"The {topic!r} consumers are {self.capacity} batches behind for "
                         f"{PUBLISH_TIMEOUT_SECONDS:.0f} s; check that they run."
                     )
-            log.batches[log.next_position] = (frame, time.time_ns())
+            with publishing(self.backend, topic, frame) as trace:
+                log.batches[log.next_position] = (frame, time.time_ns(), trace)
             log.next_position += 1
             if not log.groups and len(log.batches) > self.capacity:
                 del log.batches[min(log.batches)]  # nobody reads yet: keep the newest only
@@ -98,7 +100,7 @@ class MemoryBus:
     def rewind(self, topic: str, group: str, since_ns: int) -> None:
         with self._changed:
             log = self._topic(topic)
-            later = [p for p, (_, stamp) in log.batches.items() if stamp >= since_ns]
+            later = [p for p, (_, stamp, _) in log.batches.items() if stamp >= since_ns]
             start = min(later, default=log.next_position)
             log.groups[group] = _Group(start, start)
             self._changed.notify_all()
@@ -133,8 +135,8 @@ class MemorySubscription:
             return [self._delivery(log, p) for p in positions]
 
     def _delivery(self, log: _Topic, position: int) -> Delivery:
-        frame, stamp = log.batches[position]
-        return Delivery(self.topic, str(position), frame, stamp)
+        frame, stamp, trace = log.batches[position]
+        return Delivery(self.topic, str(position), frame, stamp, trace)
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         with self.bus._changed:

@@ -17,7 +17,7 @@ import polars as pl
 import redis
 
 from cift.core.errors import UpstreamError, ValidationError
-from cift.data.bus.base import Delivery
+from cift.data.bus.base import Delivery, publishing
 from cift.data.bus.codec import decode, encode
 
 FIELD = b"batch"
@@ -52,9 +52,11 @@ class RedisBus:
 
     def publish(self, topic: str, frame: pl.DataFrame) -> None:
         try:
-            self.client.xadd(
-                self.stream(topic), {FIELD: encode(frame)}, maxlen=self.maxlen, approximate=True
-            )
+            with publishing(self.backend, topic, frame) as trace:
+                message = encode(frame, trace=trace)
+                self.client.xadd(
+                    self.stream(topic), {FIELD: message}, maxlen=self.maxlen, approximate=True
+                )
         except redis.RedisError as exc:
             raise _failed(exc) from None
 
@@ -133,11 +135,11 @@ class RedisSubscription:
         for entry_id, fields in entries:
             position = entry_id.decode()
             try:
-                frame, stamp = decode(fields.get(FIELD, b""))
+                frame, stamp, trace = decode(fields.get(FIELD, b""))
             except ValidationError as exc:
                 self._bury(position, fields.get(FIELD, b""), exc.message)
                 continue
-            deliveries.append(Delivery(self.topic, position, frame, stamp))
+            deliveries.append(Delivery(self.topic, position, frame, stamp, trace))
         return deliveries
 
     def _bury(self, position: str, raw: bytes, reason: str) -> None:

@@ -1,73 +1,63 @@
-"""Prometheus metrics of the live stages, in a registry of their own per process, served
-on ``--metrics-port`` by each ``cift stream`` command."""
+"""Prometheus metrics of the live stages, served on ``--metrics-port`` by each ``cift
+stream`` command (and by ``cift trade run``)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from cift.core.metrics import counter, gauge, histogram, serve
 
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_STAGE = ("stage", "topic")
+_FEED = ("stage", "provider")
+
+BATCHES = counter("stream", "", "batches", "Batches a stage has finished.", _STAGE)
+RECEIVED = counter("stream", "received", "rows", "Rows a stage has received.", _STAGE)
+WRITTEN = counter(
+    "stream", "written", "rows",
+    "Rows a stage has written or published (new ones only, for the store).", _STAGE,
+)  # fmt: skip
+PUBLISH_TO_DONE = histogram(
+    "stream", "publish_to_done", "seconds",
+    "Time from a batch's publishing to the stage being done with it.", _STAGE, BATCH_BUCKETS,
+)  # fmt: skip
+CONSUMER_LAG = gauge(
+    "stream", "consumer_lag", "batches",
+    "Batches published that the stage's consumer group has not acknowledged.", _STAGE,
+    mode="max",
+)  # fmt: skip
+LATE = gauge(
+    "stream", "late", "trades", "Trades dropped because their bar was already made.", _STAGE,
+    mode="max",
+)  # fmt: skip
+RECONNECTS = counter(
+    "stream", "", "reconnects", "Times the live feed reconnected after losing it.", _FEED
+)
+GAP_FILLED = counter(
+    "stream", "gap_filled", "rows",
+    "Rows fetched from the REST history to fill the gap of a reconnect.", _FEED,
+)  # fmt: skip
+FEED = counter(
+    "stream", "feed", "rows", "Rows the live feed received (after dropping repeats), by kind.",
+    (*_FEED, "kind"),
+)  # fmt: skip
 
 
 class StageMetrics:
-    """Rows and batches through a stage, end-to-end latency, consumer lag, and what the
-    live feed (reconnects, gaps filled) and the bars (late trades) meet."""
+    """The live-stage metrics as one stage reports them (its name is the ``stage``
+    label)."""
+
+    batches = BATCHES
+    rows_in = RECEIVED
+    rows_out = WRITTEN
+    latency = PUBLISH_TO_DONE
+    lag = CONSUMER_LAG
+    late = LATE
+    reconnects = RECONNECTS
+    gap_rows = GAP_FILLED
+    feed_rows = FEED
 
     def __init__(self, stage: str) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        labels = ("stage", "topic")
         self.stage = stage
-        self.batches = Counter(
-            "cift_stream_batches", "Batches a stage has finished.", labels, registry=self.registry
-        )
-        self.rows_in = Counter(
-            "cift_stream_rows_in", "Rows a stage has received.", labels, registry=self.registry
-        )
-        self.rows_out = Counter(
-            "cift_stream_rows_out",
-            "Rows a stage has written or published (new ones only, for the store).",
-            labels,
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "cift_stream_publish_to_done_seconds",
-            "Time from a batch's publishing to the stage being done with it.",
-            labels,
-            buckets=BATCH_BUCKETS,
-            registry=self.registry,
-        )
-        self.lag = Gauge(
-            "cift_stream_consumer_lag_batches",
-            "Batches published that the stage's consumer group has not acknowledged.",
-            labels,
-            registry=self.registry,
-        )
-
-        self.late = Gauge(
-            "cift_stream_late_trades",
-            "Trades dropped because their bar was already made.",
-            labels,
-            registry=self.registry,
-        )
-        feed = ("stage", "provider")
-        self.reconnects = Counter(
-            "cift_stream_reconnects",
-            "Times the live feed reconnected after losing its connection.",
-            feed,
-            registry=self.registry,
-        )
-        self.gap_rows = Counter(
-            "cift_stream_gap_filled_rows",
-            "Rows fetched from the REST history to fill the gap of a reconnect.",
-            feed,
-            registry=self.registry,
-        )
-        self.feed_rows = Counter(
-            "cift_stream_feed_rows",
-            "Rows the live feed received (after dropping repeats), by kind.",
-            ("stage", "provider", "kind"),
-            registry=self.registry,
-        )
 
     def serve(self, port: int) -> None:
-        """Serve ``/metrics`` on ``port`` (loopback) from a background thread."""
-        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+        """Serve this process's ``/metrics`` on ``port`` (loopback)."""
+        serve(port)

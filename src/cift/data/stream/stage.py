@@ -17,6 +17,7 @@ from loguru import logger
 
 from cift.core.errors import UpstreamError
 from cift.core.timeutil import from_ns
+from cift.core.tracing import consuming
 from cift.data.bus import Delivery, EventBus
 from cift.data.stream.metrics import StageMetrics
 
@@ -135,7 +136,7 @@ def consume(
             except UpstreamError as exc:
                 _bus_down(stats, topic, exc, stop)
                 continue
-            outcome = work(deliveries)
+            outcome = _traced(work, deliveries, topic, group)
             try:
                 reader.ack(outcome.done)
             except UpstreamError as exc:
@@ -158,6 +159,20 @@ def consume(
     finally:
         reader.close()
     return stats
+
+
+def _traced(work: Work, deliveries: Sequence[Delivery], topic: str, group: str) -> Outcome:
+    """The work on a poll's batches, as a consumer span continuing their publishers'
+    traces (an empty poll is not traced)."""
+    if not deliveries:
+        return work(deliveries)
+    attributes = {
+        "messaging.destination.name": topic,
+        "messaging.consumer.group.name": group,
+        "messaging.batch.message_count": len(deliveries),
+    }
+    with consuming(f"process {topic}", [d.trace for d in deliveries], attributes):
+        return work(deliveries)
 
 
 def _bus_down(stats: StageStats, topic: str, exc: UpstreamError, stop: threading.Event) -> None:

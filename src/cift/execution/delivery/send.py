@@ -31,6 +31,7 @@ from cift.execution.delivery.channels import (
 )
 from cift.execution.delivery.mail import send_email
 from cift.execution.delivery.webhook import send_webhook
+from cift.execution.metrics import ALERT_DELIVERIES, ALERTS_FIRED
 
 CHANNELS: TypeAdapter[Channel] = TypeAdapter(Channel)
 
@@ -70,10 +71,13 @@ def deliver(
 ) -> list[AlertDelivery]:
     """Send each fired alert to each of its rule's channels; the recorded outcomes."""
     rows: list[AlertDelivery] = []
+    ALERTS_FIRED.inc(len(fired))
     for event in fired:
         for raw in event.channels:
             channel = CHANNELS.validate_python(raw)
-            rows.append(_one(settings, event, channel, now or utcnow()))
+            row = _one(settings, event, channel, now or utcnow())
+            ALERT_DELIVERIES.labels(row.channel, row.status).inc()
+            rows.append(row)
     if rows:
         with transaction(db) as session:
             session.add_all(rows)

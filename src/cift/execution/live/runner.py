@@ -268,11 +268,11 @@ class LiveRunner:
             halted = halts.active(session, self.account_id) is not None
         for order in self.ctx.refresh(Book(float(account.cash), positions), orders):
             self.strategy.on_order(order)
-        self._report()
         if halted and not self.oms.halted:
             self.oms.halted = True
             logger.warning("run {}: trading is halted; canceling its open orders", self.run_id)
             self.oms.cancel_all()
+        self._report()
 
     def _report(self) -> None:
         """Open orders, position values, equity and P&L to the metrics."""
@@ -284,6 +284,7 @@ class LiveRunner:
             self.metrics.position_value.labels(symbol).set(quantity * ctx.marks.get(symbol, 0.0))
         self.metrics.equity.set(ctx.equity)
         self.metrics.pnl.set(ctx.equity - self.initial_cash)
+        self.metrics.kill_switch.set(1 if self.oms.halted else 0)
 
     def _checkpoint(self) -> None:
         with transaction(self.db) as session:

@@ -30,6 +30,7 @@ MINUTE_NS, HOUR_NS, DAY_NS = 60 * 10**9, 3_600 * 10**9, 86_400 * 10**9
 KEYS = f"{env_var('alpaca_api_key_id')} and {env_var('alpaca_api_secret_key')}"
 UPSTREAM = Upstream(
     name="Alpaca",
+    provider="alpaca",
     url_setting=env_var("alpaca_data_url"),
     credentials_hint=f"Check {KEYS}: they must be a valid key pair from your Alpaca dashboard.",
     entitlement_hint=f"Check {KEYS}, and that your plan covers the feed "

@@ -19,6 +19,7 @@ import httpx
 from loguru import logger
 
 from cift.core.errors import ConfigurationError, ProviderError
+from cift.data.metrics import INGEST_PAGES, INGEST_RATE_LIMIT_WAIT, INGEST_RETRIES
 
 from .retry import RetryPolicy, retryable, server_wait
 from .throttle import Throttle
@@ -42,6 +43,8 @@ class Upstream:
     url_setting: str
     credentials_hint: str
     entitlement_hint: str
+    provider: str = ""
+    """The market-data provider's name on the ingest metrics (none for a broker)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class HttpClient:
         last = ""
         for attempt in range(self.policy.attempts):
             if self.throttle is not None:
-                self.throttle.acquire()
+                self._rate_limited(self.throttle.acquire())
             wait: float | None = None
             try:
                 response, answer = self._receive(request)
@@ -165,6 +168,8 @@ class HttpClient:
             else:
                 status = response.status_code
                 if status in accept:
+                    if self.upstream.provider:
+                        INGEST_PAGES.labels(self.upstream.provider).inc()
                     return Fetched(url, answer, status)
                 if not retryable(status):
                     raise self.status_error(status, url, self.scrub(error_text(response)))
@@ -188,6 +193,10 @@ class HttpClient:
                     self.policy.max_retries,
                     delay,
                 )
+                if self.upstream.provider:
+                    INGEST_RETRIES.labels(self.upstream.provider).inc()
+                if wait is not None:  # the server asked for it (429, Retry-After)
+                    self._rate_limited(delay)
                 self._sleep(delay)
         raise ProviderError(
             f"{self.upstream.name} failed {self.policy.attempts} times for {url}; last: "
@@ -195,6 +204,10 @@ class HttpClient:
             "CIFT_PROVIDER_MAX_RETRIES.",
             details={"url": url, "attempts": self.policy.attempts},
         )
+
+    def _rate_limited(self, seconds: float) -> None:
+        if self.upstream.provider and seconds > 0:
+            INGEST_RATE_LIMIT_WAIT.labels(self.upstream.provider).inc(seconds)
 
     def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         """The response and its whole body (a body cut short raises a transient error).

@@ -50,8 +50,10 @@ class Throttle:
             self._starts.append(slot)
             return max(0.0, slot - now)
 
-    def acquire(self) -> None:
-        """Wait (outside the lock, so other threads can book later slots) for a slot."""
+    def acquire(self) -> float:
+        """Wait (outside the lock, so other threads can book later slots) for a slot;
+        how long it waited (seconds)."""
         wait = self.reserve()
         if wait > 0:
             self._sleep(wait)
+        return wait

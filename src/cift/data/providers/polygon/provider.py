@@ -36,6 +36,7 @@ MAX_PAGE = 50_000
 TIMESPANS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 UPSTREAM = Upstream(
     name="Polygon",
+    provider="polygon",
     url_setting=env_var("polygon_base_url"),
     credentials_hint=f"Check {env_var('polygon_api_key')}: it must be a valid Polygon/Massive "
     "API key.",

@@ -26,6 +26,7 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
+from cift.data.metrics import measured_write, timed_query
 from cift.data.store.base import (
     COVERAGE_SCHEMA,
     CompactResult,
@@ -67,6 +68,7 @@ class EmbeddedStore:
         self.bounds = bounds
         self.catalog = Catalog(root)
 
+    @measured_write
     def write(
         self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
     ) -> WriteResult:
@@ -157,7 +159,8 @@ class EmbeddedStore:
         timeframe: Timeframe | None = None,
         columns: Sequence[str] | None = None,
     ) -> pl.LazyFrame:
-        frame = self.scan_range(dataset_name(kind, timeframe), symbols, start, end)
+        with timed_query(self.backend, kind.value):
+            frame = self.scan_range(dataset_name(kind, timeframe), symbols, start, end)
         if columns is not None:
             unknown = sorted(set(columns) - set(SCHEMAS[kind]))
             if unknown:

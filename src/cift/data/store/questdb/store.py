@@ -17,6 +17,7 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import QUOTE_FIELDS, trades_to_bars
 from cift.data.aggregate import resample_bars as resample_frame
+from cift.data.metrics import measured_write, timed_query
 from cift.data.store.base import FEATURE_KEYS, CompactResult, WriteResult, feature_rows
 from cift.data.store.questdb import maintenance, sql
 from cift.data.store.questdb.client import IlpClient, SqlClient, probe_ilp
@@ -75,6 +76,7 @@ class QuestDBStore:
 
     # writes -------------------------------------------------------------------------
 
+    @measured_write
     def write(
         self, kind: DataKind, frame: pl.DataFrame, *, timeframe: Timeframe | None = None
     ) -> WriteResult:
@@ -126,18 +128,19 @@ class QuestDBStore:
                     f"Unknown {kind.value} column(s) {unknown}; choose from {list(schema)}."
                 )
         query = sql.scan(table, bounds := _bounds(symbols, start, end), KEY_COLUMNS[kind])
-        frame = self._deferred(table, bounds, query, schema)
+        frame = self._deferred(table, bounds, query, schema, kind.value)
         return frame.select(columns) if columns is not None else frame
 
     def _deferred(
-        self, table: Table, bounds: Bounds, query: sql.Query, schema: pl.Schema
+        self, table: Table, bounds: Bounds, query: sql.Query, schema: pl.Schema, kind: str
     ) -> pl.LazyFrame:
         """A lazy frame that runs ``query`` when collected (empty if the table is absent)."""
 
         def fetch() -> pl.DataFrame:
             if bounds.empty or not self.has(table):
                 return pl.DataFrame(schema=schema)
-            return to_frame(self.client.rows(query), schema)
+            with timed_query(self.backend, kind):
+                return to_frame(self.client.rows(query), schema)
 
         return pl.defer(fetch, schema=schema)
 
@@ -193,7 +196,7 @@ class QuestDBStore:
         table = self.names.market(DataKind.TRADES, None)
         bounds = _bounds(symbols, start, end)
         query = sql.bars_from_trades(table, timeframe, bounds)
-        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
+        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS], "bars")
 
     def resample_bars(
         self,
@@ -215,7 +218,7 @@ class QuestDBStore:
         table = self.names.market(DataKind.BARS, source)
         bounds = _bounds(symbols, start, end)
         query = sql.resample_bars(table, target, bounds)
-        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS])
+        return self._deferred(table, bounds, query, SCHEMAS[DataKind.BARS], "bars")
 
     def trades_with_quotes(
         self,
@@ -238,7 +241,8 @@ class QuestDBStore:
                 rows = to_frame(self.client.rows(scan), SCHEMAS[DataKind.TRADES])
                 return rows.with_columns(pl.lit(None, pl.Float64).alias(f) for f in QUOTE_FIELDS)
             query = sql.trades_with_quotes(trades, quotes, left, right)
-            return to_frame(self.client.rows(query), JOINED_SCHEMA)
+            with timed_query(self.backend, "trades"):
+                return to_frame(self.client.rows(query), JOINED_SCHEMA)
 
         return pl.defer(fetch, schema=JOINED_SCHEMA)
 
@@ -306,7 +310,7 @@ class QuestDBStore:
         )
         bounds = _bounds(symbols, start, end)
         query = sql.feature_scan(table, list(schema), set_id, bounds)
-        return self._deferred(table, bounds, query, schema)
+        return self._deferred(table, bounds, query, schema, "features")
 
     def feature_sets(self) -> pl.DataFrame:
         """One row per stored feature set and symbol: first and last time, rows."""
