@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 SERVICES := $(PYTHON) deploy/local/services.py
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+BANDIT := $(BIN)/python -m bandit -r src -q -c pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev run serve test test-deep check lint format typecheck pytest docs audit lock clean \
-	services-up services-down services-status web web-api web-check browser web-if-node
+.PHONY: help setup dev run serve test test-deep check lint format typecheck pytest docs audit sbom lock \
+	clean services-up services-down services-status web web-api web-check browser tools web-if-node
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -50,6 +51,9 @@ web-check: $(WEB_DEPS)  ## The dashboard's lint (ESLint), strict types and unit 
 browser:  ## Install Debian's Chromium for the dashboard's end-to-end tests
 	$(PYTHON) deploy/local/browser.py
 
+tools:  ## Install promtool, actionlint and the Docker Compose plugin for the deployment tests
+	$(PYTHON) deploy/local/tools.py
+
 # Without npm the API still serves (and says how to build the dashboard).
 web-if-node:
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory web; \
@@ -63,8 +67,9 @@ run: setup web-if-node  ## Set up, then run the main job on the embedded default
 serve: setup web-if-node  ## Set up, then serve the API and the dashboard on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
-test: dev web web-check browser  ## Set up, then run the whole suite: lint, format check, types, tests
+test: dev web web-check browser tools  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(BIN)/ruff check src tests bench deploy
+	$(BANDIT)
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
 	$(BIN)/python deploy/local/run_tests.py
@@ -74,8 +79,9 @@ test-deep: dev  ## The suite with property and fuzz tests searching 10 times har
 
 check: test  ## Alias of test
 
-lint: dev  ## Lint with ruff
+lint: dev  ## Lint with ruff, and bandit over src/ (security)
 	$(BIN)/ruff check src tests bench deploy
+	$(BANDIT)
 
 format: dev  ## Format and auto-fix with ruff
 	$(BIN)/ruff format src tests bench deploy
@@ -104,6 +110,13 @@ audit:  ## Check every pinned dependency for published vulnerabilities (needs py
 	.audit-venv/bin/python -m pip install --quiet --disable-pip-version-check pip-audit
 	.audit-venv/bin/pip-audit -r $(CONSTRAINTS) --no-deps --disable-pip --strict --progress-spinner off
 
+sbom:  ## Write a CycloneDX SBOM of the pinned dependencies to sbom.cdx.json
+	$(PYTHON) -m venv .sbom-venv
+	.sbom-venv/bin/python -m pip install --quiet --disable-pip-version-check "cyclonedx-bom>=7,<8"
+	.sbom-venv/bin/cyclonedx-py requirements $(CONSTRAINTS) --output-format JSON \
+		--output-file sbom.cdx.json
+	@echo "wrote sbom.cdx.json"
+
 lock: ## Re-resolve the newest compatible versions into requirements/constraints.txt
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
@@ -115,4 +128,4 @@ lock: ## Re-resolve the newest compatible versions into requirements/constraints
 
 clean:  ## Remove the virtualenv, caches and the local data folder
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov .cift \
-		web/node_modules web/test-results src/cift/web/dist
+		web/node_modules web/test-results src/cift/web/dist sbom.cdx.json
