@@ -1,0 +1,57 @@
+"""The supply-chain checks of the Makefile: bandit in ``make lint`` and ``make test``
+skips exactly what the static-analysis test documents, and passes; ``make test`` installs
+the checking tools; ``make sbom`` and ``make audit`` read the pinned dependencies."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+from tests.deploy.conftest import ROOT
+from tests.security.test_static_analysis import DOCUMENTED
+
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+
+def recipe(target: str) -> tuple[list[str], list[str]]:
+    """A Makefile target's prerequisites and its recipe lines."""
+    match = re.search(rf"^{target}:([^#\n]*)(?:##[^\n]*)?\n((?:\t[^\n]*\n)*)", MAKEFILE, re.M)
+    assert match, f"no target {target} in the Makefile"
+    return match[1].split(), [line.strip() for line in match[2].splitlines()]
+
+
+def bandit_command() -> list[str]:
+    (line,) = re.findall(r"^BANDIT := \$\(BIN\)/python (.*)$", MAKEFILE, re.M)
+    return [sys.executable, *line.split()]
+
+
+def test_bandit_skips_exactly_the_documented_findings() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["bandit"]
+    assert sorted(config["skips"]) == sorted({test for test, _ in DOCUMENTED})
+
+
+def test_lint_and_test_run_bandit_and_it_passes() -> None:
+    for target in ("lint", "test"):
+        assert "$(BANDIT)" in recipe(target)[1], f"make {target} does not run bandit"
+    command = bandit_command()
+    assert command[-2:] == ["-c", "pyproject.toml"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_make_test_installs_the_checking_tools_after_the_browser() -> None:
+    prerequisites, _ = recipe("test")
+    assert prerequisites.index("tools") > prerequisites.index("browser")
+    assert recipe("tools")[1] == ["$(PYTHON) deploy/local/tools.py"]
+
+
+def test_sbom_and_audit_read_the_pinned_dependencies() -> None:
+    sbom = " ".join(recipe("sbom")[1])
+    assert "cyclonedx-py requirements $(CONSTRAINTS)" in sbom
+    assert "sbom.cdx.json" in sbom
+    assert "$(CONSTRAINTS)" in " ".join(recipe("audit")[1])
+    for path in ("sbom.cdx.json", ".tools/bin/actionlint", ".sbom-venv/bin/python"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+        assert ignored.returncode == 0, f"git does not ignore {path}"
