@@ -29,6 +29,7 @@ from cift.data.store import open_store
 from cift.data.stream.board import open_board
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.backtests import BacktestRecords
+from cift.execution.order_events import OrderNews
 from cift.ml.jobs import TrainingJobs
 from cift.web import dashboard
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=create_limiter(settings),
         board=open_board(settings),
         hub=StreamHub(lambda: open_bus(settings)),
+        news=OrderNews(lambda: open_bus(settings)),
     )
 
     @asynccontextmanager
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.jobs.shutdown()
             state.training.shutdown()
             state.hub.close()
+            state.news.close()
             state.store.close()
             state.engine.dispose()
 

@@ -16,6 +16,7 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.data.store import MarketStore
 from cift.data.stream.board import Board
+from cift.execution.order_events import OrderNews
 from cift.ml.jobs import TrainingJobs
 
 from .ratelimit import RateLimiter
@@ -36,6 +37,7 @@ class AppState:
     limiter: RateLimiter
     board: Board
     hub: StreamHub
+    news: OrderNews
 
 
 def get_state(request: Request) -> AppState:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-import click
 
 from cift.core.errors import ValidationError
 from cift.core.logging import configure_logging
@@ -27,10 +26,10 @@ def cli_settings() -> Settings:
 
 
 def service_name() -> str:
-    """``cift-<command group>`` of the command running (``cift`` outside one)."""
-    ctx = click.get_current_context(silent=True)
-    words = ctx.command_path.split()[1:2] if ctx is not None else []
-    return "-".join(["cift", *words])
+    """``cift-<command group>`` of the command line running (``cift`` outside one); the
+    root takes no option with a value, so the first word that is no option names it."""
+    group = next((word for word in sys.argv[1:] if not word.startswith("-")), "")
+    return f"cift-{group}" if group.isidentifier() else "cift"
 
 
 @contextmanager

@@ -52,10 +52,10 @@ app = typer.Typer(
 )
 
 
-def _metrics(stage: str, port: int) -> StageMetrics:
+def _metrics(settings: Settings, stage: str, port: int) -> StageMetrics:
     metrics = StageMetrics(stage)
     if port:
-        metrics.serve(port)
+        metrics.serve(port, settings.metrics_host)
     return metrics
 
 
@@ -74,7 +74,7 @@ StageRun = Callable[..., StageStats]
 def _consume(settings: Settings, name: str, metrics_port: int, run: StageRun) -> None:
     """Run one consuming stage until Ctrl-C, showing it and posting it to the board."""
     stop = stop_on_signals()
-    metrics = _metrics(name, metrics_port)
+    metrics = _metrics(settings, name, metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, name)
     with market_store(settings) as market, Live(console=console) as live:
@@ -115,7 +115,7 @@ def ingest_command(
     chosen = _kinds(kinds)
     stop = stop_on_signals()
     stop_after(stop, duration)
-    metrics = _metrics("ingest", metrics_port)
+    metrics = _metrics(settings, "ingest", metrics_port)
     reporter = Reporter(open_board(settings), "ingest")
     with Live(console=console) as live:
         stats = asyncio.run(
@@ -260,7 +260,7 @@ def run_command(
     kinds = [DataKind.TRADES, *([DataKind.QUOTES] if quotes else [])]
     stop = stop_on_signals()
     stop_after(stop, duration)
-    metrics = _metrics("run", metrics_port)
+    metrics = _metrics(settings, "run", metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, "run")
     with (

@@ -173,7 +173,7 @@ def run_command(
         bars = Timeframe.parse(run.timeframe)
         metrics = TradingMetrics()
         if metrics_port:
-            metrics.serve(metrics_port)
+            metrics.serve(metrics_port, settings.metrics_host)
         runner = account_runner(db, settings, run, cls, typed, config, metrics)
         stop = stop_on_signals()
         stop_after(stop, duration)

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         description="`text` (readable lines), `json` (one object per line) or `auto` "
         "(JSON in production, text elsewhere).",
     )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the `--metrics-port` of `cift stream` and `cift trade run` "
+        "listens on: loopback by default, `0.0.0.0` in a container that Prometheus scrapes.",
+    )
     otlp_endpoint: str | None = Field(
         None,
         description="OpenTelemetry collector (OTLP over HTTP) that receives traces, e.g. "

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+import sqlalchemy
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cift.core.errors import BackendUnavailableError, ConfigurationError
 from cift.core.settings import Settings
-from cift.core.tracing import instrument_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -53,7 +53,7 @@ def create_db_engine(settings: Settings) -> Engine:
             connect_args={"connect_timeout": max(1, int(settings.health_timeout_seconds))},
         )
     try:
-        engine = create_engine(url, **kwargs)
+        engine = sqlalchemy.create_engine(url, **kwargs)  # traced when tracing is on
     except NoSuchModuleError:
         raise ConfigurationError(
             f"No driver for {url.drivername!r} is installed; for PostgreSQL install the "
@@ -61,7 +61,6 @@ def create_db_engine(settings: Settings) -> Engine:
         ) from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    instrument_engine(engine)
     return engine
 
 

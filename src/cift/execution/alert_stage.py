@@ -1,6 +1,7 @@
-"""Alert rules checked as the live stream flows: a consumer of the ``features`` topic
-that, after each batch of new feature values (so after each closed bar), checks every
-watching rule against the store, the ledger and the board, and delivers what fires."""
+"""Alert rules checked as the live stream flows: consumers of the ``features`` topic
+(after each batch of new feature values, so after each closed bar) and of the ``orders``
+topic (after order news, so a refused order is told at once), that check every watching
+rule against the store, the ledger and the board, and deliver what fires."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cift.data.stream.board import Board
 from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.execution.alerts import check_alerts
 from cift.execution.delivery.send import deliver
+from cift.execution.order_events import ORDERS_TOPIC
 from cift.features.live.pipeline import Downstream
 from cift.features.live.stage import FEATURES_TOPIC
 
@@ -29,10 +31,11 @@ def alerts_stage(
     store: MarketStore,
     board: Board,
     group: str = "alerts",
+    topic: str = FEATURES_TOPIC,
     **common: object,
 ) -> StageStats:
-    """Check and deliver alerts after each batch of live feature values; rows out are
-    the alerts that fired."""
+    """Check and deliver alerts after each batch of ``topic`` (live feature values, or
+    order news); rows out are the alerts that fired."""
 
     def work(deliveries: Sequence[Delivery]) -> Outcome:
         if not deliveries:
@@ -41,12 +44,17 @@ def alerts_stage(
         deliver(settings, db, fired)
         return Outcome(len(fired), deliveries)
 
-    return consume(bus, FEATURES_TOPIC, group, "alerts-1", work, stop, **common)  # type: ignore[arg-type]
+    return consume(bus, topic, group, "alerts-1", work, stop, **common)  # type: ignore[arg-type]
 
 
 def alert_checks(
     settings: Settings, db: sessionmaker[Session], store: MarketStore, board: Board
 ) -> list[Downstream]:
-    """The alerts stage, to run with the live stages (``run_all``'s downstream)."""
-    options = {"settings": settings, "db": db, "store": store, "board": board}
-    return [Downstream("alerts", alerts_stage, options)]
+    """The alerts stages (on feature values and on order news), to run with the live
+    stages (``run_all``'s downstream)."""
+    options: dict[str, object] = {"settings": settings, "db": db, "store": store, "board": board}
+    on_orders = options | {"group": "alerts-orders", "topic": ORDERS_TOPIC}
+    return [
+        Downstream("alerts", alerts_stage, options),
+        Downstream("alerts-orders", alerts_stage, on_orders),
+    ]

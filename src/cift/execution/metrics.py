@@ -50,9 +50,9 @@ class TradingMetrics:
     reconciliations = RECONCILIATIONS
     reconciliation_differences = RECONCILIATION_DIFFERENCES
 
-    def serve(self, port: int) -> None:
-        """Serve this process's ``/metrics`` on ``port`` (loopback)."""
-        serve(port)
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve this process's ``/metrics`` on ``host:port`` (loopback by default)."""
+        serve(port, host)
 
 
 ALERTS_FIRED = counter("alerts", "fired", "", "Alert rules that fired.")

@@ -47,7 +47,7 @@ def place_order(
     ``rejected`` names the limit it broke (``reason``), ``new`` waits for the account's
     trading session (``cift trade run``) to send it. The same ``signal_id`` returns the
     same order, never a second one."""
-    return trading.place(state.db, state.store, account_id, who.user_id, body)
+    return trading.place(state.db, state.store, account_id, who.user_id, body, state.news)
 
 
 @router.post(
@@ -62,14 +62,16 @@ def replace_order(
     prices or time in force given; it is risk-checked like any order, and the old one
     is ``pending_replace`` until the broker confirms (its fills so far stay its own).
     Asking again returns the same replacement."""
-    return trading.replace(state.db, state.store, account_id, who.user_id, order_id, body)
+    return trading.replace(
+        state.db, state.store, account_id, who.user_id, order_id, body, state.news
+    )
 
 
 @router.post("/accounts/{account_id}/orders/{order_id}/cancel", summary="Cancel an order")
 def cancel_order(state: State, who: TradeAccess, account_id: uuid.UUID, order_id: str) -> OrderOut:
     """An order not sent yet is withdrawn at once; a working one is ``pending_cancel``
     until the broker confirms (a fill that beats the cancel is still booked)."""
-    return trading.cancel(state.db, account_id, who.user_id, order_id)
+    return trading.cancel(state.db, account_id, who.user_id, order_id, state.news)
 
 
 @router.get("/accounts/{account_id}/fills", summary="An account's fills")

@@ -15,6 +15,7 @@ from cift.db.engine import transaction
 from cift.db.models import TradingAccount
 from cift.execution import halts, manual, reports
 from cift.execution.accounts import accounts
+from cift.execution.order_events import OrderNews
 from cift.execution.parity import parity
 from cift.execution.requests import OrderChange, OrderRequest
 from cift.execution.runs import trading_runs
@@ -47,12 +48,13 @@ def place(
     account_id: uuid.UUID,
     owner: uuid.UUID,
     request: OrderRequest,
+    news: OrderNews | None = None,
 ) -> OrderOut:
     """Check and record an order (state ``new`` until the account's session sends it, or
-    ``rejected`` with the limit it broke), valued at the store's last price; the same
-    signal id returns the same order."""
+    ``rejected`` with the limit it broke), valued at the store's last price, and publish
+    the news; the same signal id returns the same order."""
     account = _account(db, account_id, owner)
-    return _one(db, account.id, manual.place(db, store, account.id, request).id)
+    return _one(db, account.id, manual.place(db, store, account.id, request, news).id)
 
 
 def replace(
@@ -62,17 +64,25 @@ def replace(
     owner: uuid.UUID,
     order_id: str,
     change: OrderChange,
+    news: OrderNews | None = None,
 ) -> OrderOut:
     """Record a working order's replacement (risk-checked like a new order); the answer
     is the replacement, ``new`` until the account's session sends it."""
     account = _account(db, account_id, owner)
-    return _one(db, account.id, manual.replace(db, store, account.id, order_id, change).id)
+    changed = manual.replace(db, store, account.id, order_id, change, news)
+    return _one(db, account.id, changed.id)
 
 
-def cancel(db: Sessions, account_id: uuid.UUID, owner: uuid.UUID, order_id: str) -> OrderOut:
+def cancel(
+    db: Sessions,
+    account_id: uuid.UUID,
+    owner: uuid.UUID,
+    order_id: str,
+    news: OrderNews | None = None,
+) -> OrderOut:
     """Withdraw an order not sent yet, or record the cancel request for the session."""
     account = _account(db, account_id, owner)
-    return _one(db, account.id, manual.cancel(db, account.id, order_id).id)
+    return _one(db, account.id, manual.cancel(db, account.id, order_id, news).id)
 
 
 def _one(db: Sessions, account_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:

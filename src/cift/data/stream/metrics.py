@@ -58,6 +58,6 @@ class StageMetrics:
     def __init__(self, stage: str) -> None:
         self.stage = stage
 
-    def serve(self, port: int) -> None:
-        """Serve this process's ``/metrics`` on ``port`` (loopback)."""
-        serve(port)
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve this process's ``/metrics`` on ``host:port`` (loopback by default)."""
+        serve(port, host)

@@ -61,9 +61,13 @@ class _Stage:
             if on_progress is not None:
                 on_progress(self.name, stats)
 
+        options = dict(self.options)
+        if isinstance(options.get("metrics"), StageMetrics):
+            options["metrics"] = StageMetrics(self.name)  # labelled with this stage's name
+
         def run() -> None:
             try:
-                self.stats = self.target(stop=self.stop, on_progress=report, **self.options)
+                self.stats = self.target(stop=self.stop, on_progress=report, **options)
             except BaseException as exc:  # handed to the main thread, raised there
                 self.error = exc
 
@@ -131,7 +135,15 @@ def run_all(
 
     try:
         fed = asyncio.run(
-            ingest(feed, bus, symbols, kinds, stop, metrics=metrics, on_progress=report)
+            ingest(
+                feed,
+                bus,
+                symbols,
+                kinds,
+                stop,
+                metrics=None if metrics is None else StageMetrics("ingest"),
+                on_progress=report,
+            )
         )
     finally:
         _finish(stages, len(downstream))
