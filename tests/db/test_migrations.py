@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -70,3 +74,29 @@ def test_unknown_revision_is_a_clear_error(db_settings: Settings) -> None:
     with pytest.raises(ValidationError, match="'nope'"):
         migrate.upgrade(engine, "nope")
     engine.dispose()
+
+
+def test_processes_started_together_on_a_new_database_take_turns_migrating(
+    db_settings: Settings,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIFT_")}
+    env |= {"CIFT_HOME": str(db_settings.home)}
+    if db_settings.database_url is not None:
+        env["CIFT_DATABASE_URL"] = db_settings.database_url.get_secret_value()
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cift", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in upgrades]
+    assert [p.returncode for p in upgrades] == [0, 0, 0], outputs
+    engine = create_db_engine(db_settings)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()

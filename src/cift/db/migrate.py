@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, String, column, inspect, select, table
+from sqlalchemy import Engine, String, column, inspect, select, table, text
 
 from cift.core.errors import ValidationError
 from cift.db.engine import ping
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
+ADVISORY_KEY = 0x43494654  # "CIFT": the PostgreSQL advisory lock that migrations take turns on
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -53,10 +56,37 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (nothing to do, and nothing logged, at head)."""
+    """Apply migrations up to ``revision`` (nothing to do, and nothing logged, at head).
+
+    Processes started together on a new database (``cift serve`` and a ``cift stream``
+    worker) take turns: the first migrates, the others find it done."""
     if revision == "head" and current_revision(engine) == head_revision():
         return
-    _run(lambda cfg: command.upgrade(cfg, revision), engine, revision)
+    with migration_lock(engine):
+        if revision == "head" and current_revision(engine) == head_revision():
+            return
+        _run(lambda cfg: command.upgrade(cfg, revision), engine, revision)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: a PostgreSQL advisory lock, or a lock file
+    beside a SQLite database."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+        return
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    with open(f"{url.database}.migrate.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def downgrade(engine: Engine, revision: str) -> None:
