@@ -881,6 +881,15 @@ def trading() -> Dashboard:
                 mappings=words(("off", "green"), ("engaged", "red")),
                 thresholds=(("green", None), ("red", 1)),
             ),
+            timeseries(
+                "Order news the bus did not take (API, per minute)",
+                "count:orders/min",
+                Q(
+                    "sum by (instance) (rate(cift_trading_unpublished_orders_total[5m])) * 60",
+                    labels("instance"),
+                ),
+                thresholds=(("green", None), ("orange", 0.01)),
+            ),
             Row("Reconciliation and alerts"),
             timeseries(
                 "Reconciliations (per 15 min)",

@@ -105,8 +105,6 @@ def test_every_route_in_openapi_is_labelled_by_its_template(client: TestClient) 
     for path in paths:
         client.get(path)
     labelled = {
-        labels["route"]
-        for name, labels, _ in _samples(client)
-        if name == "cift_api_requests_total"
+        labels["route"] for name, labels, _ in _samples(client) if name == "cift_api_requests_total"
     }
     assert paths <= labelled

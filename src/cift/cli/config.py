@@ -11,6 +11,7 @@ from cift.core.settings import load_settings
 from cift.core.settings_docs import effective_settings, render_env_example, render_markdown
 
 from .console import console, print_json
+from .metrics_docs import write_metrics_table
 
 app = typer.Typer(help="Show the effective configuration and document every setting.")
 
@@ -45,8 +46,13 @@ def docs(
     env_example: Path = typer.Option(
         Path(".env.example"), help="Where to write the annotated .env template."
     ),
+    operations: Path = typer.Option(
+        Path("docs/operations.md"), help="The page whose metrics table is rewritten."
+    ),
 ) -> None:
-    """Regenerate docs/configuration.md and .env.example from the settings model."""
+    """Regenerate docs/configuration.md and .env.example from the settings model, and
+    the metrics table of docs/operations.md from the metrics registry."""
     markdown.write_text(render_markdown(), encoding="utf-8")
     env_example.write_text(render_env_example(), encoding="utf-8")
-    console.print(f"wrote {markdown} and {env_example}")
+    write_metrics_table(operations)
+    console.print(f"wrote {markdown}, {env_example} and the metrics of {operations}")

@@ -25,6 +25,7 @@ DRAIN_SECONDS = 10.0
 PROGRESS_EVERY_S = 0.5
 PARENT_WATCH_S = 1.0
 
+OUTCOMES = ("done", "failed", "canceled")
 SUBMITTED = counter("jobs", "submitted", "", "Jobs handed to the worker pool.", ("kind",))
 FINISHED = counter(
     "jobs", "finished", "", "Jobs that ended, by outcome (done, failed, canceled).",
@@ -43,6 +44,8 @@ class WorkerPool:
     def __init__(self, workers: int = 1, kind: str = "backtest") -> None:
         self.workers = workers
         self.kind = kind
+        for outcome in OUTCOMES:  # each series from the start, so the first failure counts
+            FINISHED.labels(kind, outcome)
         self._pool: ProcessPoolExecutor | None = None
         self.futures: dict[uuid.UUID, Future[None]] = {}
 

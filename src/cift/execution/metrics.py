@@ -28,6 +28,9 @@ KILL_SWITCH = gauge(
     "trading", "kill_switch", "state",
     "1 while a kill switch halts the account the run trades, else 0.", mode="max",
 )  # fmt: skip
+UNPUBLISHED = counter(
+    "trading", "unpublished", "orders", "Order news the bus did not take (the ledger has them)."
+)
 RECONCILIATIONS = counter("trading", "reconciliation", "runs", "Reconciliations with the broker.")
 RECONCILIATION_DIFFERENCES = counter(
     "trading", "reconciliation", "differences",

@@ -17,10 +17,10 @@ import polars as pl
 from loguru import logger
 
 from cift.core.errors import CiftError
-from cift.core.metrics import counter
 from cift.core.timeutil import from_ns
 from cift.data.bus import EventBus
 from cift.db.models.ledger import LedgerOrder
+from cift.execution.metrics import UNPUBLISHED
 
 ORDERS_TOPIC = "orders"
 SCHEMA = pl.Schema(
@@ -37,11 +37,6 @@ SCHEMA = pl.Schema(
     }
 )
 """One row per order that changed, stamped with when it was published."""
-
-UNSENT = counter(
-    "trading", "unpublished", "orders", "Order news the bus did not take (the ledger has them)."
-)
-
 
 def order_events(orders: Sequence[LedgerOrder], now_ns: int) -> pl.DataFrame:
     """The rows of ``orders`` as the ``orders`` topic carries them."""
@@ -78,7 +73,7 @@ class OrderNews:
                 bus = self._bus
             bus.publish(ORDERS_TOPIC, order_events(orders, now_ns))
         except CiftError as exc:
-            UNSENT.inc(len(orders))
+            UNPUBLISHED.inc(len(orders))
             logger.warning("order news not published ({}); the ledger has it", exc.message)
 
     def close(self) -> None:

@@ -62,6 +62,9 @@ async def ingest(
     the feed ends; a refused key or plan raises (after publishing what is held)."""
     stats, held = StageStats(), _Held()
     lock = asyncio.Lock()
+    if metrics is not None:  # each series from the start: a feed that never delivers shows 0
+        for kind in kinds:
+            metrics.feed_rows.labels(metrics.stage, feed.name, kind.value)
 
     async def publish() -> None:
         async with lock:
