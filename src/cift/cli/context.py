@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import typer
+
 from cift.core.errors import ValidationError
 from cift.core.logging import configure_logging
+from cift.core.metrics import serve
 from cift.core.settings import Settings, load_settings
 from cift.core.tracing import setup_tracing
 from cift.data.providers.files import FileMapping
@@ -23,6 +26,22 @@ def cli_settings() -> Settings:
     configure_logging(settings)
     setup_tracing(settings, service_name())
     return settings
+
+
+MetricsPortOption: Any = typer.Option(
+    0,
+    "--metrics-port",
+    min=0,
+    max=65535,
+    help="Serve Prometheus /metrics on this port while the command runs (0: off), on "
+    "CIFT_METRICS_HOST (loopback unless set).",
+)
+
+
+def serve_metrics(settings: Settings, port: int) -> None:
+    """Serve this process's metrics on ``port`` (none for 0)."""
+    if port:
+        serve(port, settings.metrics_host)
 
 
 def service_name() -> str:

@@ -25,10 +25,12 @@ from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
 from .context import (
+    MetricsPortOption,
     cli_settings,
     file_mapping,
     market_store,
     optional_timeframe,
+    serve_metrics,
     split_symbols,
 )
 from .render import frame_records, frame_table, report_rows
@@ -50,6 +52,7 @@ def backfill_command(
     chunk: str | None = typer.Option(None, help="Length of each resumable chunk, e.g. 1D, 7D."),
     concurrency: int = typer.Option(4, min=1, max=64, help="Chunks fetched at once."),
     path: list[Path] | None = typer.Option(None, help="Files to read (--provider files)."),
+    metrics_port: int = MetricsPortOption,
 ) -> None:
     """Fetch history from a provider into the store; run it again to resume.
 
@@ -61,6 +64,7 @@ def backfill_command(
       --timeframe 1Min --start 2024-01-02 --end 2024-01-31
     """
     settings = cli_settings()
+    serve_metrics(settings, metrics_port)
     plan = BackfillPlan(
         provider=provider,
         kind=kind,

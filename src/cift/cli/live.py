@@ -21,7 +21,6 @@ from .context import cli_settings
 
 BUS_HELP = "Bus between the stages: memory, redis or kafka (default: CIFT_BUS)."
 STORE_HELP = "Market store: embedded or questdb (default: CIFT_MARKET_STORE)."
-METRICS_HELP = "Serve Prometheus /metrics on this loopback port (0: off)."
 PROVIDER_HELP = f"Live feed: {', '.join(FEEDS)} (synthetic needs no account)."
 SPEED_HELP = "Synthetic: simulated seconds per second (default 60; 1 real time)."
 

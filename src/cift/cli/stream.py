@@ -28,11 +28,17 @@ from cift.features.live.stage import features_stage
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
-from .context import cli_settings, market_store, optional_timeframe, split_symbols
+from .context import (
+    MetricsPortOption,
+    cli_settings,
+    market_store,
+    optional_timeframe,
+    serve_metrics,
+    split_symbols,
+)
 from .features import FEATURES_HELP, feature_set_from
 from .live import (
     BUS_HELP,
-    METRICS_HELP,
     PROVIDER_HELP,
     SPEED_HELP,
     STORE_HELP,
@@ -53,10 +59,8 @@ app = typer.Typer(
 
 
 def _metrics(settings: Settings, stage: str, port: int) -> StageMetrics:
-    metrics = StageMetrics(stage)
-    if port:
-        metrics.serve(port, settings.metrics_host)
-    return metrics
+    serve_metrics(settings, port)
+    return StageMetrics(stage)
 
 
 def _kinds(text: str) -> list[DataKind]:
@@ -84,7 +88,7 @@ def _consume(settings: Settings, name: str, metrics_port: int, run: StageRun) ->
 
 BusOption = typer.Option(None, "--bus", help=BUS_HELP)
 StoreOption = typer.Option(None, "--store", help=STORE_HELP)
-PortOption = typer.Option(0, min=0, max=65535, help=METRICS_HELP)
+PortOption = MetricsPortOption
 
 
 @app.command("ingest")

@@ -53,10 +53,9 @@ from cift.strategy.registry import get_strategy
 from . import trade_accounts, trade_orders
 from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
-from .context import market_store, split_symbols
+from .context import MetricsPortOption, market_store, serve_metrics, split_symbols
 from .live import (
     BUS_HELP,
-    METRICS_HELP,
     PROVIDER_HELP,
     SPEED_HELP,
     STORE_HELP,
@@ -120,7 +119,7 @@ def run_command(
     alerts: bool = AlertsOption,
     bus: str | None = typer.Option(None, "--bus", help=BUS_HELP),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
-    metrics_port: int = typer.Option(0, min=0, max=65535, help=METRICS_HELP),
+    metrics_port: int = MetricsPortOption,
     user: str = OWNER,
 ) -> None:
     """Trade STRATEGY on live bars through the OMS, the risk checks and the account's
@@ -172,8 +171,7 @@ def run_command(
         config = BacktestConfig.from_description(dict(run.config))
         bars = Timeframe.parse(run.timeframe)
         metrics = TradingMetrics()
-        if metrics_port:
-            metrics.serve(metrics_port, settings.metrics_host)
+        serve_metrics(settings, metrics_port)
         runner = account_runner(db, settings, run, cls, typed, config, metrics)
         stop = stop_on_signals()
         stop_after(stop, duration)

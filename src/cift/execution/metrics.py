@@ -4,7 +4,7 @@ values, equity and P&L, the kill switch, and what reconciliations with the broke
 
 from __future__ import annotations
 
-from cift.core.metrics import counter, gauge, histogram, serve
+from cift.core.metrics import counter, gauge, histogram
 
 ACK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
@@ -52,10 +52,6 @@ class TradingMetrics:
     kill_switch = KILL_SWITCH
     reconciliations = RECONCILIATIONS
     reconciliation_differences = RECONCILIATION_DIFFERENCES
-
-    def serve(self, port: int, host: str = "127.0.0.1") -> None:
-        """Serve this process's ``/metrics`` on ``host:port`` (loopback by default)."""
-        serve(port, host)
 
 
 ALERTS_FIRED = counter("alerts", "fired", "", "Alert rules that fired.")

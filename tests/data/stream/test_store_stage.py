@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from cift.core.metrics import serve
 from cift.data.aggregate import trades_to_bars
 from cift.data.bus.memory import MemoryBus
 from cift.data.store.embedded import EmbeddedStore
@@ -48,7 +49,7 @@ def test_trades_are_stored_once_and_counted_on_metrics(tmp_path: Path) -> None:
         bus.publish("trades", part)
     metrics = StageMetrics("store-counted")  # a stage of its own in this process
     port = free_port()
-    metrics.serve(port)
+    serve(port)
     stats = run_until(bus, store, DataKind.TRADES, lambda s: s.batches == 8, metrics=metrics)
 
     assert (stats.batches, stats.rows_received, stats.rows_stored, stats.lag) == (

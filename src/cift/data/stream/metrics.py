@@ -3,7 +3,7 @@ stream`` command (and by ``cift trade run``)."""
 
 from __future__ import annotations
 
-from cift.core.metrics import counter, gauge, histogram, serve
+from cift.core.metrics import counter, gauge, histogram
 
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _STAGE = ("stage", "topic")
@@ -57,7 +57,3 @@ class StageMetrics:
 
     def __init__(self, stage: str) -> None:
         self.stage = stage
-
-    def serve(self, port: int, host: str = "127.0.0.1") -> None:
-        """Serve this process's ``/metrics`` on ``host:port`` (loopback by default)."""
-        serve(port, host)
