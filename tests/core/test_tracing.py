@@ -29,6 +29,7 @@ def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     monkeypatch.setattr(tracing, "TRACER", provider.get_tracer("test"))
+    monkeypatch.setattr(tracing, "_installed", [provider])
     return exporter
 
 
@@ -100,4 +101,7 @@ def test_log_lines_in_a_span_carry_its_ids(spans: InMemorySpanExporter) -> None:
 def test_tracing_is_off_without_an_endpoint() -> None:
     assert tracing.setup_tracing(Settings(_env_file=None), "cift-test") is False  # type: ignore[call-arg]
     assert not tracing.enabled()
-    assert tracing.carrier() == {}  # nothing to carry outside a span
+    with tracing.producing("publish trades") as headers, tracing.span("work") as current:
+        assert headers == {}  # nothing travels with a message
+        assert not current.get_span_context().is_valid
+        assert tracing.current_ids() is None

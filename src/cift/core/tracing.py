@@ -1,7 +1,7 @@
 """Traces with OpenTelemetry, sent over OTLP/HTTP when ``CIFT_OTLP_ENDPOINT`` is set.
 
-Off by default: no provider is installed, so every span is OpenTelemetry's no-op one and
-costs a function call. On, each process sends its spans (API requests, SQL statements,
+Off by default: no provider is installed and :func:`span` and its kin return at once,
+without touching OpenTelemetry. On, each process sends its spans (API requests, SQL statements,
 HTTP calls to providers and brokers, bus publishes and the consumers' work on them,
 backtest and training runs) in batches to the endpoint, e.g. Jaeger's
 ``http://jaeger:4318``. A trace crosses processes in W3C ``traceparent`` carriers: bus
@@ -14,11 +14,11 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, propagate, trace
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind
 
 from cift import __version__
 
@@ -104,36 +104,44 @@ def current_ids() -> tuple[str, str] | None:
     return f"{span_context.trace_id:032x}", f"{span_context.span_id:016x}"
 
 
-@contextmanager
 def span(
     name: str, attributes: Mapping[str, Any] | None = None, kind: SpanKind = SpanKind.INTERNAL
-) -> Iterator[Span]:
-    """A span around the block, child of the current one."""
-    with TRACER.start_as_current_span(name, kind=kind, attributes=attributes) as current:
-        yield current
+) -> AbstractContextManager[Span]:
+    """A span around the block, child of the current one (nothing while tracing is off)."""
+    if not _installed:
+        return nullcontext(INVALID_SPAN)
+    return TRACER.start_as_current_span(name, kind=kind, attributes=attributes)
+
+
+def producing(
+    name: str, attributes: Mapping[str, Any] | None = None
+) -> AbstractContextManager[Carrier]:
+    """A producer span around a publish; yields the carrier to send with the message,
+    so its consumers' spans become its children (empty while tracing is off)."""
+    if not _installed:
+        return nullcontext({})
+    return _producing(name, attributes)
 
 
 @contextmanager
-def producing(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Carrier]:
-    """A producer span around a publish; yields the carrier to send with the message,
-    so its consumers' spans become its children."""
-    with span(name, attributes, SpanKind.PRODUCER):
+def _producing(name: str, attributes: Mapping[str, Any] | None) -> Iterator[Carrier]:
+    with TRACER.start_as_current_span(name, kind=SpanKind.PRODUCER, attributes=attributes):
         yield carrier()
 
 
-@contextmanager
 def consuming(
     name: str, carriers: Sequence[Mapping[str, str]], attributes: Mapping[str, Any] | None = None
-) -> Iterator[Span]:
+) -> AbstractContextManager[Span]:
     """A consumer span around work on received messages: the child of the first
-    message's publisher, linked to the others'."""
+    message's publisher, linked to the others' (nothing while tracing is off)."""
+    if not _installed:
+        return nullcontext(INVALID_SPAN)
     contexts = [propagate.extract(dict(c)) for c in carriers if c]
     parent = contexts[0] if contexts else None
     links = [Link(trace.get_current_span(c).get_span_context()) for c in contexts[1:]]
-    with TRACER.start_as_current_span(
+    return TRACER.start_as_current_span(
         name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes, links=links
-    ) as current:
-        yield current
+    )
 
 
 @contextmanager

@@ -38,6 +38,7 @@ SCHEMA = pl.Schema(
 )
 """One row per order that changed, stamped with when it was published."""
 
+
 def order_events(orders: Sequence[LedgerOrder], now_ns: int) -> pl.DataFrame:
     """The rows of ``orders`` as the ``orders`` topic carries them."""
     rows = {
