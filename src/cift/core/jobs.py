@@ -8,6 +8,7 @@ runs it and records how it ended. On a graceful stop, jobs handed to a worker ge
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from cift.core.errors import CiftError
 from cift.core.metrics import RUN_BUCKETS, counter, gauge, histogram
 from cift.core.settings import load_settings
 from cift.core.tracing import Carrier, carrier, continued, flush, setup_tracing, span
@@ -102,7 +104,8 @@ def _ended(kind: str, submitted: float) -> Callable[[Future[None]], None]:
 
 def run_job(kind: str, headers: Carrier, work: Callable[..., None], *args: Any) -> None:
     """In a worker: ``work(*args)`` as a span of the trace that ``headers`` carry."""
-    setup_tracing(load_settings(), f"cift-{kind}-worker")
+    with contextlib.suppress(CiftError):  # bad settings: the job itself reports them
+        setup_tracing(load_settings(), f"cift-{kind}-worker")
     try:
         with continued(headers), span(f"{kind} job"):
             work(*args)
