@@ -131,16 +131,16 @@ def test_a_failing_job_is_recorded_as_failed(client: TestClient) -> None:
 
 def test_runs_orphaned_by_a_dead_process_are_failed(app: FastAPI) -> None:
     settings = app.state.cift.settings
-    records = runs.records(settings)
-    run_id = records.create({"strategy": "sma_cross"}, 100_000.0)
-    records.start(run_id)
-    with records.sessions() as session, session.begin():
-        row = session.get(runs.Backtest, run_id)
-        assert row is not None
-        host = row.artifacts["worker"].split(":")[0]
-        row.artifacts = {"worker": f"{host}:999999999"}
-    assert records.fail_orphans() == 1
-    assert records.get(run_id).status is JobStatus.FAILED
+    with runs.records(settings) as records:
+        run_id = records.create({"strategy": "sma_cross"}, 100_000.0)
+        records.start(run_id)
+        with records.sessions() as session, session.begin():
+            row = session.get(runs.Backtest, run_id)
+            assert row is not None
+            host = row.artifacts["worker"].split(":")[0]
+            row.artifacts = {"worker": f"{host}:999999999"}
+        assert records.fail_orphans() == 1
+        assert records.get(run_id).status is JobStatus.FAILED
 
 
 def test_the_strategies_and_their_parameters(client: TestClient) -> None:

@@ -26,7 +26,8 @@ def test_a_run_is_recorded_with_everything_to_reproduce_it(
 ) -> None:
     settings = make_settings()
     outcome = runs.execute(spec(NVDA, fast=5, slow=20), settings)
-    row = runs.records(settings).get(outcome.id)
+    with runs.records(settings) as records:
+        row = records.get(outcome.id)
     assert row.status is JobStatus.SUCCEEDED
     assert row.progress == 1.0
     assert row.config["spec"]["params"] == {"fast": 5, "slow": 20}
@@ -50,7 +51,8 @@ def test_a_failing_run_is_recorded_and_leaves_no_folder(
     monkeypatch.setattr(runs, "write_tearsheet", broken)
     with pytest.raises(OSError, match="disk full"):
         runs.execute(spec(NVDA), settings)
-    (row,) = runs.records(settings).recent()
+    with runs.records(settings) as records:
+        (row,) = records.recent()
     assert row.status is JobStatus.FAILED
     assert row.error == "OSError: disk full"
     assert list((settings.home / "backtests").iterdir()) == []
@@ -62,7 +64,8 @@ def test_bad_spec_fails_before_anything_is_recorded(make_settings: SettingsFacto
         runs.execute(spec(NVDA, fast=50, slow=10), settings)
     with pytest.raises(ValidationError, match="symbols"):
         runs.execute(RunSpec(strategy="sma_cross"), settings)
-    assert runs.records(settings).recent() == []
+    with runs.records(settings) as records:
+        assert records.recent() == []
 
 
 def test_rerun_notices_changed_data(make_settings: SettingsFactory, tmp_path: Path) -> None:

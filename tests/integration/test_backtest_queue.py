@@ -66,10 +66,10 @@ def submit(server: Server, key: str) -> list[str]:
 
 def settled(home: Path, ids: list[str], timeout: float = 90) -> dict[str, tuple[JobStatus, str]]:
     """Each run's final status and error, once none is queued or running."""
-    records = runs.records(load_settings(home=home))
     deadline = time.monotonic() + timeout
     while True:
-        rows = {i: records.get(uuid.UUID(i)) for i in ids}
+        with runs.records(load_settings(home=home)) as records:
+            rows = {i: records.get(uuid.UUID(i)) for i in ids}
         states = {i: (r.status, r.error or "") for i, r in rows.items()}
         if all(s not in (JobStatus.QUEUED, JobStatus.RUNNING) for s, _ in states.values()):
             return states

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from numba import njit
 
 from cift.backtest import events as ev
+from cift.core.jit import njit
 
 TS = pl.Datetime("ns", "UTC")
 
@@ -71,7 +71,7 @@ def equity_curve(
     )
 
 
-@njit(cache=True)
+@njit
 def _mark(
     time: np.ndarray,
     symbol: np.ndarray,

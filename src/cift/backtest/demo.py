@@ -26,8 +26,8 @@ from cift.core.settings import Settings
 from cift.data.loader import BackfillPlan, Checkpoints, backfill
 from cift.data.providers import get_provider
 from cift.data.store import open_store
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.engine import transaction
+from cift.db.opening import metadata_sessions
 from cift.db.repositories.users import local_user_id
 from cift.features.pipeline import compute_and_store, default_set
 from cift.ml.configurations import ModelSpec, save_configuration
@@ -144,13 +144,8 @@ def run_demo(
     plan = plan or DemoPlan()
     step = step or (lambda name, fraction: None)
     outcome = DemoOutcome()
-    engine = create_db_engine(settings)
-    try:
-        migrate.upgrade(engine)
-        checkpoints = Checkpoints(session_factory(engine))
-        _ingest(settings, checkpoints, plan, outcome, step)
-    finally:
-        engine.dispose()
+    with metadata_sessions(settings) as db:
+        _ingest(settings, Checkpoints(db), plan, outcome, step)
     began = time.perf_counter()
     step("features", 0.0)
     store = open_store(settings)
@@ -166,15 +161,15 @@ def run_demo(
     if ml:
         outcome.model = _train(settings, plan, step, outcome)
         specs += model_specs(plan)
-    records = runs.records(settings)
-    for spec in specs:
-        began = time.perf_counter()
-        label = f"backtest {spec.strategy}"
-        step(label, 0.0)
-        progress = functools.partial(step, label)
-        outcome.runs.append(runs.execute(spec, settings, store=records, progress=progress))
-        outcome.seconds[label] = time.perf_counter() - began
-        step(label, 1.0)
+    with runs.records(settings) as records:
+        for spec in specs:
+            began = time.perf_counter()
+            label = f"backtest {spec.strategy}"
+            step(label, 0.0)
+            progress = functools.partial(step, label)
+            outcome.runs.append(runs.execute(spec, settings, store=records, progress=progress))
+            outcome.seconds[label] = time.perf_counter() - began
+            step(label, 1.0)
     return outcome
 
 
@@ -182,9 +177,7 @@ def _train(settings: Settings, plan: DemoPlan, step: Step, outcome: DemoOutcome)
     """Train the demo's model on the bars before ``train_end`` and make it the champion
     (its configuration is saved once and reused)."""
     began = time.perf_counter()
-    engine = create_db_engine(settings)
-    try:
-        db = session_factory(engine)
+    with metadata_sessions(settings, upgrade=False) as db:
         with transaction(db) as session:
             owner = local_user_id(session)
         spec = ModelSpec.model_validate(MODEL)
@@ -196,8 +189,6 @@ def _train(settings: Settings, plan: DemoPlan, step: Step, outcome: DemoOutcome)
         trained = run_training(
             settings, db, row, dataset, MODEL_PLAN, progress=lambda s, f: step(f"model {s}", f)
         )
-    finally:
-        engine.dispose()
     assert trained.model_version is not None
     promote(settings, row.name, trained.model_version)
     outcome.seconds["model"] = time.perf_counter() - began

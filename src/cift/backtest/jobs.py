@@ -57,16 +57,16 @@ class BacktestJobs:
 def _work(settings: Settings, spec_json: dict[str, object], run_id: uuid.UUID) -> None:
     """Run one recorded backtest in a worker process; errors are recorded, not raised."""
     configure_logging(settings)
-    store = runs.records(settings)
-    try:
-        runs.execute(
-            RunSpec.model_validate(spec_json),
-            settings,
-            progress=throttled(lambda fraction: store.progress(run_id, fraction)),
-            run_id=run_id,
-            store=store,
-        )
-    except CiftError as exc:
-        logger.warning("backtest {} failed: {}", run_id, exc.message)
-    except Exception:
-        logger.exception("backtest {} failed", run_id)
+    with runs.records(settings) as store:
+        try:
+            runs.execute(
+                RunSpec.model_validate(spec_json),
+                settings,
+                progress=throttled(lambda fraction: store.progress(run_id, fraction)),
+                run_id=run_id,
+                store=store,
+            )
+        except CiftError as exc:
+            logger.warning("backtest {} failed: {}", run_id, exc.message)
+        except Exception:
+            logger.exception("backtest {} failed", run_id)

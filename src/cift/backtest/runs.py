@@ -15,7 +15,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,8 @@ from cift.backtest.telemetry import RUNS
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
 from cift.data.digest import frame_digest
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import Backtest
+from cift.db.opening import metadata_sessions
 from cift.db.repositories.backtests import BacktestRecords
 
 Progress = Callable[[float], None]
@@ -53,11 +53,12 @@ class RunOutcome:
     data_hash: str
 
 
-def records(settings: Settings) -> BacktestRecords:
-    """The ``backtests`` table of the configured database (migrated if needed)."""
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
-    return BacktestRecords(session_factory(engine))
+@contextmanager
+def records(settings: Settings) -> Iterator[BacktestRecords]:
+    """The ``backtests`` table of the configured database (migrated if needed), for the
+    block."""
+    with metadata_sessions(settings) as db:
+        yield BacktestRecords(db)
 
 
 def run_folder(settings: Settings, run_id: uuid.UUID) -> Path:
@@ -73,9 +74,11 @@ def execute(
     store: BacktestRecords | None = None,
 ) -> RunOutcome:
     """Run ``spec``, write its artifacts and record it; a failure is recorded too."""
+    if store is None:
+        with records(settings) as opened:
+            return execute(spec, settings, progress=progress, run_id=run_id, store=opened)
     spec.validate_all()
     spec = spec.resolved(settings)
-    store = store or records(settings)
     config = spec.backtest_config()
     run_id = run_id or store.create(spec.model_dump(mode="json"), config.initial_cash)
     store.start(run_id)
@@ -187,10 +190,10 @@ def result_hash(result: BacktestResult) -> str:
 
 def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
     """Replay a recorded run as a new run and check it reproduces the original."""
-    store = records(settings)
-    original = store.get(run_id)
-    spec = RunSpec.model_validate(original.config["spec"])
-    outcome = execute(spec, settings, store=store)
+    with records(settings) as store:
+        original = store.get(run_id)
+        spec = RunSpec.model_validate(original.config["spec"])
+        outcome = execute(spec, settings, store=store)
     if original.data_hash and outcome.data_hash != original.data_hash:
         raise ConflictError(
             f"The data of backtest {run_id} changed since it was recorded (hash "

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from numba import njit
 
 from cift.core.errors import ValidationError
+from cift.core.jit import njit
 from cift.core.settings import Settings, get_settings
 from cift.features.engine import compute
 from cift.features.spec import parse_call
@@ -28,7 +28,7 @@ from cift.model import Timeframe
 from cift.strategy.signal import SignalStrategy
 
 
-@njit(cache=True)
+@njit
 def simulate(
     open_: np.ndarray,
     close: np.ndarray,

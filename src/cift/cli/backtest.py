@@ -11,7 +11,9 @@ from rich.table import Table
 from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import ValidationError
+from cift.core.settings import Settings
 from cift.core.timeutil import parse_when, range_end
+from cift.db.models import Backtest
 
 from . import sweep
 from .backtest_options import (
@@ -82,12 +84,18 @@ def rerun_command(
 ) -> None:
     """Replay a recorded run and check that it reproduces the recorded result exactly."""
     settings = cli_settings()
-    original = runs.records(settings).find(run_id)
+    original = _recorded(settings, run_id)
     outcome = runs.rerun(original.id, settings)
     console.print(
         f"[green]Reproduced[/] run {original.id} exactly (new run {outcome.id}, "
         f"final equity {outcome.metrics.final_equity:,.2f})."
     )
+
+
+def _recorded(settings: Settings, run_id: str) -> Backtest:
+    """The recorded run ``run_id`` names (an id or a unique prefix)."""
+    with runs.records(settings) as store:
+        return store.find(run_id)
 
 
 @app.command("ls")
@@ -97,7 +105,8 @@ def ls_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recorded runs, newest first."""
-    rows = runs.records(cli_settings()).recent(limit, strategy)
+    with runs.records(cli_settings()) as store:
+        rows = store.recent(limit, strategy)
     if as_json:
         print_json([runs.describe(r) for r in rows])
         return
@@ -126,7 +135,7 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one recorded run: its spec, data, status and metrics."""
-    row = runs.records(cli_settings()).find(run_id)
+    row = _recorded(cli_settings(), run_id)
     if as_json:
         print_json(runs.describe(row, full=True))
         return
@@ -145,7 +154,7 @@ def report_command(
     run_id: str = typer.Argument(..., help="Id (or unique prefix) of a recorded run."),
 ) -> None:
     """Print the path of a run's HTML tearsheet (open it in a browser)."""
-    row = runs.records(cli_settings()).find(run_id)
+    row = _recorded(cli_settings(), run_id)
     report = (row.artifacts or {}).get("tearsheet.html")
     if not report or not Path(report).exists():
         raise ValidationError(

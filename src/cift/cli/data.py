@@ -19,8 +19,7 @@ from cift.data.loader import BackfillPlan, BackfillResult, Checkpoints, Chunk, b
 from cift.data.providers import PROVIDERS, MarketDataProvider, get_provider
 from cift.data.quality import check_store
 from cift.data.store import MarketStore
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.opening import metadata_sessions
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
@@ -75,12 +74,10 @@ def backfill_command(
         chunk=timedelta(microseconds=Timeframe.parse(chunk).nanos // 1000) if chunk else None,
     )
     source = get_provider(provider, settings, **({"paths": list(path)} if path else {}))
-    engine = create_db_engine(settings)
     stop = threading.Event()
     try:
-        migrate.upgrade(engine)
-        with market_store(settings) as store:
-            checkpoints = Checkpoints(session_factory(engine))
+        with metadata_sessions(settings) as db, market_store(settings) as store:
+            checkpoints = Checkpoints(db)
             result = _run_with_progress(
                 plan, source, store, checkpoints=checkpoints, concurrency=concurrency, stop=stop
             )
@@ -90,7 +87,6 @@ def backfill_command(
         raise typer.Exit(130) from None
     finally:
         source.close()
-        engine.dispose()
     _print_backfill(result)
 
 

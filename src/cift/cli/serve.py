@@ -15,8 +15,7 @@ from cift.core.errors import ConfigurationError
 from cift.core.logging import configure_logging
 from cift.core.metrics import share_with_workers
 from cift.core.settings import env_var, load_settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine
+from cift.db.opening import metadata_sessions
 
 
 def serve(
@@ -60,11 +59,8 @@ def serve(
     check_tls(settings.tls_certfile, settings.tls_keyfile)
     settings.home.mkdir(parents=True, exist_ok=True)
     if settings.database_auto_migrate:
-        engine = create_db_engine(settings)
-        try:
-            migrate.upgrade(engine)
-        finally:
-            engine.dispose()
+        with metadata_sessions(settings):
+            pass  # migrated before the workers start
     check_port(settings.host, settings.port)
     share_with_workers(settings.home / "prometheus")  # job and API workers add theirs up
     logger.info(

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cift.audit import Actor
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.engine import transaction
 from cift.db.models import Role, User
+from cift.db.opening import metadata_sessions
 from cift.db.repositories.users import LOCAL_USERNAME, local_user_id
 from cift.identity import users as accounts
 from cift.identity.scopes import parse_role
@@ -34,12 +34,8 @@ app = typer.Typer(help="Manage who may sign in to the API and with which role.")
 def metadata_db() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
     """Settings and sessions on the metadata database, migrated to the newest schema."""
     settings = cli_settings()
-    engine = create_db_engine(settings)
-    try:
-        migrate.upgrade(engine)
-        yield settings, session_factory(engine)
-    finally:
-        engine.dispose()
+    with metadata_sessions(settings) as db:
+        yield settings, db
 
 
 def owner_id(db: sessionmaker[Session], user: str) -> uuid.UUID:

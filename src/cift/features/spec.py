@@ -20,7 +20,13 @@ import numpy as np
 
 from cift.core.errors import ValidationError
 
-Kernel = Callable[[tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray], None]
+Kernel = Callable[[Any, np.ndarray, np.ndarray, np.ndarray], None]
+"""``kernel(inputs, params, state, out)``: see :mod:`cift.features.kernels` (``inputs``
+is a tuple of arrays, which the compiled kernels annotate as their element type)."""
+StateSize = Callable[[np.ndarray], int]
+"""The length of a kernel's state vector for the given parameters."""
+Check = Callable[[np.ndarray], str | None]
+"""What is wrong with a combination of parameters (``fast < slow``), or None."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,10 @@ class FeatureSpec:
     outputs: tuple[str, ...]
     params: tuple[Param, ...]
     kernel: Kernel
-    state_size: Callable[[np.ndarray], int]
+    state_size: StateSize
     description: str
     forward_looking: bool = False
-    check: Callable[[np.ndarray], str | None] | None = None
+    check: Check | None = None
 
     def new_state(self, params: np.ndarray) -> np.ndarray:
         """A fresh state vector (all zeros) for one series."""
@@ -108,7 +114,7 @@ def register(spec: FeatureSpec) -> FeatureSpec:
     return spec
 
 
-def fixed_state(size: int) -> Callable[[np.ndarray], int]:
+def fixed_state(size: int) -> StateSize:
     """A state size that does not depend on the parameters."""
 
     def state(params: np.ndarray) -> int:
@@ -120,15 +126,15 @@ def fixed_state(size: int) -> Callable[[np.ndarray], int]:
 def define(
     category: str,
     name: str,
-    kernel: object,
-    state: object,
+    kernel: Kernel,
+    state: StateSize,
     params: tuple[Param, ...],
     description: str,
     *,
     inputs: tuple[str, ...],
     outputs: tuple[str, ...] | None = None,
     forward_looking: bool = False,
-    check: object = None,
+    check: Check | None = None,
 ) -> FeatureSpec:
     """Register a built-in feature (the catalog modules call this through small wrappers
     that give their category and usual inputs). ``kernel`` is a numba dispatcher."""
@@ -139,17 +145,24 @@ def define(
             inputs=inputs,
             outputs=outputs or (name,),
             params=params,
-            kernel=kernel,  # type: ignore[arg-type]
-            state_size=state,  # type: ignore[arg-type]
+            kernel=kernel,
+            state_size=state,
             description=description,
             forward_looking=forward_looking,
-            check=check,  # type: ignore[arg-type]
+            check=check,
         )
     )
 
 
 def lookup(name: str) -> FeatureSpec:
-    """The spec called ``name`` (case-insensitive), or an error listing every feature."""
+    """The spec called ``name`` (case-insensitive), or an error listing every feature.
+
+    >>> spec = lookup("MACD")
+    >>> spec.signature()
+    'macd(fastperiod=12, slowperiod=26, signalperiod=9)'
+    >>> spec.inputs, spec.outputs
+    (('close',), ('macd', 'macd_signal', 'macd_hist'))
+    """
     _load_builtins()
     spec = REGISTRY.get(name.lower())
     if spec is None:
@@ -191,7 +204,20 @@ _CALL = re.compile(
 
 
 def parse_call(text: str) -> FeatureCall:
-    """Read ``rsi(14)``, ``bbands(timeperiod=20, nbdevup=2)`` or ``fast=sma(10)``."""
+    """Read ``rsi(14)``, ``bbands(timeperiod=20, nbdevup=2)`` or ``fast=sma(10)``.
+
+    >>> parse_call("rsi(14)").text()
+    'rsi(14)'
+    >>> call = parse_call("bbands(timeperiod=20, nbdevup=2)")
+    >>> call.spec.outputs, call.values[:2]
+    (('bbands_upper', 'bbands_middle', 'bbands_lower'), (20.0, 2.0))
+    >>> parse_call("fast=sma(10)").text()
+    'fast=sma(10)'
+    >>> parse_call("rsi(1)")
+    Traceback (most recent call last):
+    ...
+    cift.core.errors.ValidationError: rsi: timeperiod must be at least 2, got 1.
+    """
     match = _CALL.match(text)
     if match is None:
         raise ValidationError(f"Cannot read feature {text!r}; write e.g. rsi(14) or macd(12,26,9).")
@@ -212,7 +238,11 @@ def parse_call(text: str) -> FeatureCall:
 
 
 def split_calls(text: str) -> list[str]:
-    """Split ``"rsi(14),macd(12,26,9)"`` at the commas outside parentheses."""
+    """Split ``"rsi(14),macd(12,26,9)"`` at the commas outside parentheses.
+
+    >>> split_calls("rsi(14), macd(12,26,9)")
+    ['rsi(14)', 'macd(12,26,9)']
+    """
     parts: list[str] = []
     current: list[str] = []
     depth = 0

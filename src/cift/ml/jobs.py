@@ -21,8 +21,8 @@ from cift.core.jobs import WorkerPool, throttled
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings
 from cift.db.base import utcnow
-from cift.db.engine import create_db_engine, session_factory
 from cift.db.models import JobStatus, TrainingJob
+from cift.db.opening import metadata_sessions
 from cift.db.repositories.owned import OwnedRecords
 from cift.ml.configurations import configurations
 from cift.ml.crossval import Judge, ValidationPlan
@@ -110,21 +110,18 @@ def _work(
 ) -> None:
     """Run one job in a worker process; its outcome is recorded, never raised."""
     configure_logging(settings)
-    engine = create_db_engine(settings)
-    db = session_factory(engine)
-    try:
-        records = training_jobs(db)
-        job = records.change(job_id, owner, status=JobStatus.RUNNING, started_at=utcnow())
-        result = _run(settings, db, job, owner, judge)
-        _end(db, job_id, JobStatus.SUCCEEDED, result=result, progress=1.0)
-    except CiftError as exc:
-        logger.warning("training job {} failed: {}", job_id, exc.message)
-        _end(db, job_id, JobStatus.FAILED, error=exc.message)
-    except Exception as exc:
-        logger.exception("training job {} failed", job_id)
-        _end(db, job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-    finally:
-        engine.dispose()
+    with metadata_sessions(settings, upgrade=False) as db:
+        try:
+            records = training_jobs(db)
+            job = records.change(job_id, owner, status=JobStatus.RUNNING, started_at=utcnow())
+            result = _run(settings, db, job, owner, judge)
+            _end(db, job_id, JobStatus.SUCCEEDED, result=result, progress=1.0)
+        except CiftError as exc:
+            logger.warning("training job {} failed: {}", job_id, exc.message)
+            _end(db, job_id, JobStatus.FAILED, error=exc.message)
+        except Exception as exc:
+            logger.exception("training job {} failed", job_id)
+            _end(db, job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
 
 
 def _run(

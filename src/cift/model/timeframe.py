@@ -35,7 +35,17 @@ class Timeframe:
 
     @classmethod
     def parse(cls, text: str | Timeframe) -> Timeframe:
-        """Read ``1Min``, ``5m``, ``1Hour``, ``1D``, ... (case-insensitive)."""
+        """Read ``1Min``, ``5m``, ``1Hour``, ``1D``, ... (case-insensitive).
+
+        >>> Timeframe.parse("5Min")
+        Timeframe(nanos=300000000000, multiplier=5, unit='m')
+        >>> str(Timeframe.parse("1Hour")), Timeframe.parse("2 days").nanos // 3_600_000_000_000
+        ('1h', 48)
+        >>> Timeframe.parse("0m")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        cift.core.errors.ValidationError: Unknown timeframe '0m'; use a positive number ...
+        """
         if isinstance(text, Timeframe):
             return text
         match = _PATTERN.match(text)

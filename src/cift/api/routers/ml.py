@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from cift.ml import tracking
@@ -32,10 +31,10 @@ router = APIRouter(prefix=f"{API_PREFIX}/ml", tags=["ml"])
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, summary="Build, validate or train")
-async def submit(state: State, who: TradeAccess, request: TrainingRequest) -> Any:
+def submit(state: State, who: TradeAccess, request: TrainingRequest) -> Any:
     """Queue a dataset build, a cross-validation or a training run of one of your
     configurations; poll its URL for the stage, progress and result."""
-    job = await run_in_threadpool(state.training.submit, who.user_id, request)
+    job = state.training.submit(who.user_id, request)
     body = TrainingJobOut.model_validate(job).model_dump(mode="json")
     return JSONResponse(
         body,
@@ -62,14 +61,14 @@ def datasets(state: State, who: ReadAccess) -> list[dict[str, Any]]:
 
 
 @router.get("/models", summary="Your registered models")
-async def models(state: State, who: ReadAccess) -> list[RegisteredModelOut]:
-    found = await run_in_threadpool(tracking.registered_models, state.settings, who.user_id)
+def models(state: State, who: ReadAccess) -> list[RegisteredModelOut]:
+    found = tracking.registered_models(state.settings, who.user_id)
     return [RegisteredModelOut.model_validate(m) for m in found]
 
 
 @router.get("/models/{name}", summary="The versions of one of your registered models")
-async def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersionOut]:
-    found = await run_in_threadpool(ml.versions, state.settings, name, who.user_id)
+def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersionOut]:
+    found = ml.versions(state.settings, name, who.user_id)
     return [ModelVersionOut.model_validate(v) for v in found]
 
 
@@ -77,22 +76,22 @@ async def versions(state: State, who: ReadAccess, name: str) -> list[ModelVersio
     "/models/{name}/versions/{version}/importance",
     summary="Feature importance of one version's training run",
 )
-async def importance(
+def importance(
     state: State, who: ReadAccess, name: str, version: Annotated[int, Path(ge=1)]
 ) -> list[FeatureImportance]:
     """Per feature: importance by gain and by permutation (means over the folds), as the
     cross-validation measured it, largest gain first."""
-    rows = await run_in_threadpool(ml.importance, state.settings, name, version, who.user_id)
+    rows = ml.importance(state.settings, name, version, who.user_id)
     return [FeatureImportance.model_validate(row) for row in rows]
 
 
 @router.post("/models/{name}/promote", summary="Point an alias at a version")
-async def promote(
+def promote(
     state: State, who: TradeAccess, name: str, body: PromoteRequest
 ) -> list[ModelVersionOut]:
     """``champion`` is what the model strategy trades unless told otherwise."""
-    await run_in_threadpool(ml.promote, state.settings, name, body.version, body.alias, who.user_id)
-    found = await run_in_threadpool(ml.versions, state.settings, name, who.user_id)
+    ml.promote(state.settings, name, body.version, body.alias, who.user_id)
+    found = ml.versions(state.settings, name, who.user_id)
     return [ModelVersionOut.model_validate(v) for v in found]
 
 
@@ -101,5 +100,5 @@ async def promote(
     summary="Score stored bars with a registered model",
     responses={404: {"model": Problem, "description": "No such registered model or version."}},
 )
-async def predict(state: State, who: ReadAccess, body: PredictRequest) -> dict[str, Any]:
-    return await run_in_threadpool(ml.predict, state.settings, state.store, body, who.user_id)
+def predict(state: State, who: ReadAccess, body: PredictRequest) -> dict[str, Any]:
+    return ml.predict(state.settings, state.store, body, who.user_id)

@@ -24,7 +24,17 @@ PROVIDERS: dict[str, str] = {
 
 
 def get_provider(name: str, settings: Settings, **options: Any) -> MarketDataProvider:
-    """Create the provider called ``name`` (options go to its factory)."""
+    """Create the provider called ``name`` (options go to its factory).
+
+    >>> from cift.core.settings import Settings
+    >>> provider = get_provider("synthetic", Settings(_env_file=None))
+    >>> provider.name, sorted(kind.value for kind in provider.kinds)
+    ('synthetic', ['bars', 'quotes', 'trades'])
+    >>> get_provider("bloomberg", Settings(_env_file=None))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cift.core.errors.ValidationError: Unknown provider 'bloomberg'; choose one of synthetic, ...
+    """
     if name not in PROVIDERS:
         raise ValidationError(f"Unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}.")
     module = importlib.import_module(PROVIDERS[name])

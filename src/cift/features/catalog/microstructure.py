@@ -13,7 +13,7 @@ import numpy as np
 from cift.features.kernels import microprice as mp
 from cift.features.kernels import microstructure as ms
 from cift.features.kernels import volatility as vol
-from cift.features.spec import FeatureSpec, Param, define, fixed_state
+from cift.features.spec import Check, FeatureSpec, Kernel, Param, StateSize, define, fixed_state
 
 QUOTE = ("bid", "ask")
 BOOK = ("bid", "ask", "bid_size", "ask_size")
@@ -38,15 +38,15 @@ def _positive_tick(params: np.ndarray) -> str | None:
 
 def microstructure(
     name: str,
-    kernel: object,
-    state: object,
+    kernel: Kernel,
+    state: StateSize,
     params: tuple[Param, ...],
     description: str,
     *,
     inputs: tuple[str, ...],
     outputs: tuple[str, ...] | None = None,
     forward_looking: bool = False,
-    check: object = None,
+    check: Check | None = None,
 ) -> FeatureSpec:
     """Register a microstructure feature."""
     return define(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cift.features.kernels import bulk
 from cift.features.kernels import order_flow as flow
-from cift.features.spec import FeatureSpec, Param, define, fixed_state
+from cift.features.spec import FeatureSpec, Kernel, Param, StateSize, define, fixed_state
 
 TRADES = ("price", "size")
 SIGNED = ("price", "size", "side")
@@ -37,8 +37,8 @@ def window(default: int, description: str, minimum: int = 1) -> Param:
 
 def order_flow(
     name: str,
-    kernel: object,
-    state: object,
+    kernel: Kernel,
+    state: StateSize,
     params: tuple[Param, ...],
     description: str,
     *,

@@ -10,7 +10,7 @@ import numpy as np
 
 from cift.features.kernels import averages as avg
 from cift.features.kernels import momentum as mom
-from cift.features.spec import FeatureSpec, Param, define, fixed_state
+from cift.features.spec import Check, FeatureSpec, Kernel, Param, StateSize, define, fixed_state
 
 CLOSE = ("close",)
 HLC = ("high", "low", "close")
@@ -26,14 +26,14 @@ def _fast_below_slow(params: np.ndarray) -> str | None:
 
 def technical(
     name: str,
-    kernel: object,
-    state: object,
+    kernel: Kernel,
+    state: StateSize,
     params: tuple[Param, ...],
     description: str,
     *,
     inputs: tuple[str, ...] = CLOSE,
     outputs: tuple[str, ...] | None = None,
-    check: object = None,
+    check: Check | None = None,
 ) -> FeatureSpec:
     """Register a technical indicator."""
     return define(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import (
     NAN,
     ema_next,
@@ -22,7 +23,7 @@ from cift.features.kernels.ops import (
 )
 
 
-@njit(cache=True)
+@njit
 def sma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Running total as TA-Lib keeps it. Once a call has pushed ``n`` values, the value
     leaving the window is ``x[i - n]`` itself, so the ring buffer is refilled only once,
@@ -53,7 +54,7 @@ def sma_state(params: np.ndarray) -> int:
     return int(sma_size(int(params[0])))
 
 
-@njit(cache=True)
+@njit
 def ema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     n = int(params[0])
     k = 2.0 / (n + 1)
@@ -68,7 +69,7 @@ def ema_state(params: np.ndarray) -> int:
     return int(ema_size())
 
 
-@njit(cache=True)
+@njit
 def dema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """2·EMA - EMA(EMA)."""
     n = int(params[0])
@@ -83,7 +84,7 @@ def dema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
                 out[0, i] = 2.0 * first - second
 
 
-@njit(cache=True)
+@njit
 def tema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """3·EMA - 3·EMA(EMA) + EMA(EMA(EMA))."""
     n = int(params[0])
@@ -102,14 +103,16 @@ def tema_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.n
             out[0, i] = 3.0 * first - 3.0 * second + third
 
 
-def chained_ema_state(links: int) -> object:
+def chained_ema_state(links: int) -> Callable[[np.ndarray], int]:
+    """The state size of ``links`` EMAs of EMAs."""
+
     def size(params: np.ndarray) -> int:
         return links * int(ema_size())
 
     return size
 
 
-@njit(cache=True)
+@njit
 def wma_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Weights 1..n, the newest heaviest; running weighted and plain sums."""
     n = int(params[0])
@@ -134,7 +137,7 @@ def wma_state(params: np.ndarray) -> int:
     return 3 + int(window_size(int(params[0])))
 
 
-@njit(cache=True)
+@njit
 def trima_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Triangular average: an SMA of an SMA (TA-Lib's split of the period)."""
     n = int(params[0])
@@ -154,7 +157,7 @@ def trima_state(params: np.ndarray) -> int:
     return int(sma_size(first) + sma_size(second))
 
 
-@njit(cache=True)
+@njit
 def variance_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Population variance (TA-Lib VAR); ``params[1]`` (nbdev) is ignored, as in TA-Lib."""
     x = inputs[0]
@@ -165,14 +168,14 @@ def variance_state(params: np.ndarray) -> int:
     return int(variance_size(int(params[0])))
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def deviation(variance: float) -> float:
     if math.isnan(variance):
         return NAN
     return math.sqrt(variance) if variance > 0.0 else 0.0  # rounding can make it negative
 
 
-@njit(cache=True)
+@njit
 def stddev_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Population standard deviation times ``nbdev`` (TA-Lib STDDEV)."""
     x = inputs[0]
@@ -181,7 +184,7 @@ def stddev_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np
         out[0, i] = deviation(out[0, i]) * params[1]
 
 
-@njit(cache=True)
+@njit
 def bbands_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Bollinger bands over an SMA with population deviation: upper, middle, lower."""
     x = inputs[0]
@@ -194,7 +197,7 @@ def bbands_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np
         out[2, i] = out[1, i] - down * spread
 
 
-@njit(cache=True)
+@njit
 def zscore_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """(x - SMA) / population deviation over the window; null when the deviation is 0."""
     x = inputs[0]

@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.distributions import normal_cdf, student_t_cdf
 from cift.features.kernels.ops import NAN, variance_block, variance_size
 from cift.features.kernels.order_flow import BUCKETS, bucket_fill
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def buy_share(change: float, sigma: float, df: float) -> float:
     """Z(dP/sd): the normal CDF, or Student's t with ``df`` > 0; 1/2 when sd is 0."""
     if sigma <= 0.0:
@@ -24,7 +24,7 @@ def buy_share(change: float, sigma: float, df: float) -> float:
     return normal_cdf(z) if df == 0.0 else student_t_cdf(z, df)
 
 
-@njit(cache=True)
+@njit
 def bvc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Bulk volume classification of bars: V_buy = V·Z(dP/sd), V_sell = V - V_buy, sd the
     sample deviation (ddof 1) of the last n price changes, this bar's included."""
@@ -60,7 +60,7 @@ def bvc_state(params: np.ndarray) -> int:
     return 2 + int(variance_size(int(params[0])))
 
 
-@njit(cache=True)
+@njit
 def bvc_vpin_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """VPIN over buckets of BVC-classified bars: each bar's volume goes into the buckets
     with its BVC buy share (split across bucket ends); bars before the deviation window

@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ema_next, wilder_next
 
 # A tracker's slots: the row of the extreme, its value.
 TRACKER = 2
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def highest_next(
     buf: np.ndarray, width: int, row: int, slot: int, at: int, best: float
 ) -> tuple[int, float]:
@@ -44,7 +44,7 @@ def highest_next(
     return at, best
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def lowest_next(
     buf: np.ndarray, width: int, row: int, slot: int, at: int, best: float
 ) -> tuple[int, float]:
@@ -67,7 +67,7 @@ def lowest_next(
     return at, best
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def aroon(inputs: np.ndarray, n: int, oscillator: bool, s: np.ndarray, out: np.ndarray) -> None:
     """Aroon down and up (or the oscillator) over the last n+1 bars, from bar n."""
     high, low = inputs[0], inputs[1]
@@ -94,14 +94,14 @@ def aroon(inputs: np.ndarray, n: int, oscillator: bool, s: np.ndarray, out: np.n
     s[0], s[1], s[2], s[3], s[4] = row, hi_at, hi, lo_at, lo
 
 
-@njit(cache=True)
+@njit
 def aroon_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Aroon down and up: 100 · (n - bars since the lowest low / highest high) / n over
     the last n+1 bars."""
     aroon(inputs, int(params[0]), False, s, out)
 
 
-@njit(cache=True)
+@njit
 def aroonosc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Aroon up - Aroon down, as 100/n · (bar of the high - bar of the low)."""
     aroon(inputs, int(params[0]), True, s, out)
@@ -112,7 +112,7 @@ def aroon_state(params: np.ndarray) -> int:
     return 1 + 2 * TRACKER + 2 * (int(params[0]) + 1)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def channel(
     high: np.ndarray, low: np.ndarray, n: int, bands: bool, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -163,25 +163,25 @@ def channel_state(params: np.ndarray) -> int:
     return 3 + 2 * int(params[0])
 
 
-@njit(cache=True)
+@njit
 def midpoint_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """(highest + lowest) / 2 of one series over n bars."""
     channel(inputs[0], inputs[0], int(params[0]), False, s, out)
 
 
-@njit(cache=True)
+@njit
 def midprice_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """(highest high + lowest low) / 2 over n bars."""
     channel(inputs[0], inputs[1], int(params[0]), False, s, out)
 
 
-@njit(cache=True)
+@njit
 def donchian_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Donchian channel over n bars: highest high, the middle, lowest low."""
     channel(inputs[0], inputs[1], int(params[0]), True, s, out)
 
 
-@njit(cache=True)
+@njit
 def keltner_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Keltner channel: EMA(close, n) ± multiplier · ATR(n_atr); upper, middle, lower,
     from the first bar where both exist."""

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from cift.core.jit import njit
 
 SQRT_HALF = 0.7071067811865476
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def normal_cdf(x: float) -> float:
     return 0.5 * math.erfc(-x * SQRT_HALF)
 
 
-@njit(cache=True)
+@njit
 def beta_fraction(a: float, b: float, x: float) -> float:
     """Continued fraction of the incomplete beta function (modified Lentz)."""
     tiny = 1e-300
@@ -40,7 +40,7 @@ def beta_fraction(a: float, b: float, x: float) -> float:
     return h
 
 
-@njit(cache=True)
+@njit
 def incomplete_beta(a: float, b: float, x: float, y: float) -> float:
     """Regularised incomplete beta I_x(a, b), given x and y = 1 - x exactly."""
     if x <= 0.0:
@@ -55,7 +55,7 @@ def incomplete_beta(a: float, b: float, x: float, y: float) -> float:
     return 1.0 - front * beta_fraction(b, a, y) / b
 
 
-@njit(cache=True)
+@njit
 def student_t_cdf(t: float, df: float) -> float:
     """P(T <= t) for Student's t with ``df`` degrees of freedom."""
     square = t * t

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.microstructure import quote_mid
 from cift.features.kernels.ops import NAN
 
@@ -35,7 +35,7 @@ def microprice_state(params: np.ndarray) -> int:
     return HEADER + states * (2 * states + MOVES + 1)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def book_state(
     bid: float,
     ask: float,
@@ -58,12 +58,12 @@ def book_state(
     return int(ticks - 1) * buckets + bucket
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def mirrored(state: int, buckets: int) -> int:
     return (state // buckets) * buckets + buckets - 1 - state % buckets
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def swap_in_pivot(a: np.ndarray, b: np.ndarray, col: int) -> bool:
     """Bring the row with the largest ``|a[row, col]|`` (row >= col) to ``col``; False
     when that column has no usable pivot."""
@@ -81,7 +81,7 @@ def swap_in_pivot(a: np.ndarray, b: np.ndarray, col: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit
 def solve(a: np.ndarray, b: np.ndarray) -> bool:
     """Solve a·x = b in place (Gauss-Jordan, partial pivoting): b becomes x.
     False when ``a`` is singular."""
@@ -104,7 +104,7 @@ def solve(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit
 def chain(
     q: np.ndarray, r2: np.ndarray, r1: np.ndarray, tick: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +126,7 @@ def chain(
     return a, rhs, seen
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def times(b: np.ndarray, v: np.ndarray) -> np.ndarray:
     """b·v without BLAS (the same sums in the same order everywhere)."""
     result = np.zeros(v.shape[0])
@@ -136,7 +136,7 @@ def times(b: np.ndarray, v: np.ndarray) -> np.ndarray:
     return result
 
 
-@njit(cache=True)
+@njit
 def fit(q: np.ndarray, r2: np.ndarray, r1: np.ndarray, tick: float, g: np.ndarray) -> bool:
     """Estimate g from the transition counts into ``g`` (left as is when singular)."""
     a, rhs, seen = chain(q, r2, r1, tick)
@@ -156,7 +156,7 @@ def fit(q: np.ndarray, r2: np.ndarray, r1: np.ndarray, tick: float, g: np.ndarra
     return True
 
 
-@njit(cache=True)
+@njit
 def microprice_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:

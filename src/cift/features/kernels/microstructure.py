@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ring_push
 from cift.features.kernels.volatility import log_ratio, rolling_next, rolling_size
 
@@ -21,7 +21,7 @@ SQRT2 = math.sqrt(2.0)
 CS_DENOMINATOR = 3.0 - 2.0 * SQRT2
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def quote_mid(bid: float, ask: float) -> float:
     """(bid + ask) / 2, NaN unless 0 < bid < ask."""
     if bid > 0.0 and ask > bid:
@@ -29,14 +29,14 @@ def quote_mid(bid: float, ask: float) -> float:
     return NAN
 
 
-@njit(cache=True)
+@njit
 def mid_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     bid, ask = inputs[0], inputs[1]
     for i in range(bid.shape[0]):
         out[0, i] = quote_mid(bid[i], ask[i])
 
 
-@njit(cache=True)
+@njit
 def quoted_spread_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -49,7 +49,7 @@ def quoted_spread_kernel(
         out[1, i] = spread / mid * BPS
 
 
-@njit(cache=True)
+@njit
 def weighted_mid_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -67,7 +67,7 @@ def weighted_mid_kernel(
         out[0, i] = imbalance * ask[i] + (1.0 - imbalance) * bid[i]
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def trade_sign(side: float) -> float:
     """+1 or -1, NaN for an unknown side."""
     if side > 0.0:
@@ -77,7 +77,7 @@ def trade_sign(side: float) -> float:
     return NAN
 
 
-@njit(cache=True)
+@njit
 def effective_spread_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -90,7 +90,7 @@ def effective_spread_kernel(
         out[1, i] = spread / mid * BPS
 
 
-@njit(cache=True)
+@njit
 def realized_spread_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -119,7 +119,7 @@ def realized_spread_kernel(
         out[1, i] = 2.0 * sign * (future - quote_mid(bid[i], ask[i]))
 
 
-@njit(cache=True)
+@njit
 def kyle_lambda_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -144,7 +144,7 @@ def kyle_lambda_kernel(
     s[0], s[1], s[2], s[3] = seen, previous, count, pos
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def slope(x: np.ndarray, y: np.ndarray, n: int, intercept: bool) -> float:
     """OLS slope of y on x (NaN when x does not vary, or any value is NaN)."""
     mean_x, mean_y = 0.0, 0.0
@@ -165,7 +165,7 @@ def kyle_lambda_state(params: np.ndarray) -> int:
     return 4 + 2 * int(params[0])
 
 
-@njit(cache=True)
+@njit
 def amihud_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Mean of |return| / (close·volume) over the bars with volume among the last ``n``
     returns, times 1e6 (return per million traded). ``params[1]``: 0 simple returns,
@@ -206,7 +206,7 @@ def rolling_state(params: np.ndarray) -> int:
     return 2 + int(rolling_size(int(params[0])))
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def autocovariance_sum(chain: np.ndarray, n: int) -> float:
     """Σ (xₜ - x̄)(xₜ₋₁ - x̄₋₁) over the n pairs of consecutive values of ``chain``."""
     mean_now, mean_before = 0.0, 0.0
@@ -221,7 +221,7 @@ def autocovariance_sum(chain: np.ndarray, n: int) -> float:
     return products
 
 
-@njit(cache=True)
+@njit
 def roll_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Roll's spread 2·√(-cov(Δpₜ, Δpₜ₋₁)) over the last ``n`` pairs of price changes
     (``params[1]`` is the ddof); null when the autocovariance is positive."""
@@ -253,7 +253,7 @@ def roll_state(params: np.ndarray) -> int:
     return 5 + int(params[0])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def corwin_schultz_pair(
     high0: float, low0: float, close0: float, high1: float, low1: float
 ) -> float:
@@ -276,7 +276,7 @@ def corwin_schultz_pair(
     return max(spread, 0.0) if not math.isnan(spread) else NAN
 
 
-@njit(cache=True)
+@njit
 def corwin_schultz_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import (
     NAN,
     ema_next,
@@ -26,7 +26,7 @@ from cift.features.kernels.ops import (
 SEEN, PREV = 0, 1
 
 
-@njit(cache=True)
+@njit
 def rsi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Wilder's RSI: 100·G/(G+L) of smoothed gains and losses; 0 when both are 0."""
     n = int(params[0])
@@ -59,7 +59,7 @@ def rsi_state(params: np.ndarray) -> int:
     return 8
 
 
-@njit(cache=True)
+@njit
 def macd_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """MACD line, signal and histogram. As in TA-Lib both averages start at row slow-1
     (the fast one seeded with the mean of its last ``fast`` rows) and all three outputs
@@ -99,7 +99,7 @@ def macd_state(params: np.ndarray) -> int:
     return 1 + 3 * int(ema_size())
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def true_range(s: np.ndarray, high: float, low: float, close: float) -> float:
     """max(H-L, |H-C₋₁|, |L-C₋₁|); NaN on the first bar. Keeps C in s[PREV]."""
     if s[SEEN] == 0:
@@ -113,14 +113,14 @@ def true_range(s: np.ndarray, high: float, low: float, close: float) -> float:
     return max(result, abs(low - previous))
 
 
-@njit(cache=True)
+@njit
 def trange_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     high, low, close = inputs[0], inputs[1], inputs[2]
     for i in range(high.shape[0]):
         out[0, i] = true_range(s, high[i], low[i], close[i])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def average_true_range(
     inputs: np.ndarray, n: int, normalized: bool, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -145,13 +145,13 @@ def average_true_range(
     s[SEEN], s[PREV], s[2], s[3], s[4] = seen, previous, count, seed, atr
 
 
-@njit(cache=True)
+@njit
 def atr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Average true range, Wilder-smoothed: the first value is the mean of TR[1..n]."""
     average_true_range(inputs, int(params[0]), False, s, out)
 
 
-@njit(cache=True)
+@njit
 def natr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """ATR as a percentage of the close."""
     average_true_range(inputs, int(params[0]), True, s, out)
@@ -161,7 +161,7 @@ def atr_state(params: np.ndarray) -> int:
     return 5
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def stochastic(
     inputs: np.ndarray,
     fastk: int,
@@ -201,13 +201,13 @@ def stochastic(
                 out[1, i] = slow_d
 
 
-@njit(cache=True)
+@njit
 def stoch_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """STOCH: slow %K = SMA(fast %K, slowk), slow %D = SMA(slow %K, slowd)."""
     stochastic(inputs, int(params[0]), int(params[1]), int(params[2]), False, s, out)
 
 
-@njit(cache=True)
+@njit
 def stochf_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """STOCHF: fast %K and fast %D = SMA(fast %K, fastd)."""
     stochastic(inputs, int(params[0]), int(params[1]), int(params[1]), True, s, out)
@@ -218,7 +218,7 @@ def stoch_state(params: np.ndarray) -> int:
     return int(2 * window_size(fastk) + sma_size(slowk) + sma_size(slowd))
 
 
-@njit(cache=True)
+@njit
 def obv_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """On-balance volume: starts at the first volume, then ± volume on up and down closes."""
     close, volume = inputs[0], inputs[1]
@@ -236,7 +236,7 @@ def obv_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.nd
     s[SEEN], s[PREV], s[2] = seen, previous, total
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def change(inputs: np.ndarray, n: int, mode: int, s: np.ndarray, out: np.ndarray) -> None:
     """Change over ``n`` bars. ``mode``: 0 MOM (x-xₙ), 1 ROC (100·(x/xₙ-1)),
     2 ROCP ((x-xₙ)/xₙ), 3 ROCR (x/xₙ), 4 ROCR100 (100·x/xₙ); 0 when xₙ is 0."""
@@ -262,27 +262,27 @@ def change(inputs: np.ndarray, n: int, mode: int, s: np.ndarray, out: np.ndarray
             out[0, i] = 0.0
 
 
-@njit(cache=True)
+@njit
 def mom_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     change(inputs, int(params[0]), 0, s, out)
 
 
-@njit(cache=True)
+@njit
 def roc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     change(inputs, int(params[0]), 1, s, out)
 
 
-@njit(cache=True)
+@njit
 def rocp_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     change(inputs, int(params[0]), 2, s, out)
 
 
-@njit(cache=True)
+@njit
 def rocr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     change(inputs, int(params[0]), 3, s, out)
 
 
-@njit(cache=True)
+@njit
 def rocr100_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     change(inputs, int(params[0]), 4, s, out)
 

@@ -16,18 +16,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from cift.core.jit import njit
 
 NAN = np.nan
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_size(n: int) -> int:
     """Slots of a ring buffer of ``n`` values: [count, position, values...]."""
     return 2 + n
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ring_push(
     buf: np.ndarray, n: int, count: float, pos: int, x: float
 ) -> tuple[float, int, float]:
@@ -41,7 +42,7 @@ def ring_push(
     return count + 1.0, pos, leaving
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_push(s: np.ndarray, o: int, n: int, x: float) -> float:
     """``ring_push`` on a ring buffer kept at ``s[o:]``."""
     count, pos, leaving = ring_push(s[o + 2 : o + 2 + n], n, float(s[o]), int(s[o + 1]), x)
@@ -50,19 +51,19 @@ def window_push(s: np.ndarray, o: int, n: int, x: float) -> float:
     return leaving
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_full(s: np.ndarray, o: int, n: int) -> bool:
     return bool(s[o] >= n)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_at(s: np.ndarray, o: int, n: int, age: int) -> float:
     """The value pushed ``age`` steps ago (0 = the newest)."""
     pos = int(s[o + 1])
     return float(s[o + 2 + (pos - 1 - age) % n])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ring_max(buf: np.ndarray, n: int) -> float:
     best = float(buf[0])
     for i in range(1, n):
@@ -70,7 +71,7 @@ def ring_max(buf: np.ndarray, n: int) -> float:
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ring_min(buf: np.ndarray, n: int) -> float:
     best = float(buf[0])
     for i in range(1, n):
@@ -78,23 +79,23 @@ def ring_min(buf: np.ndarray, n: int) -> float:
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_max(s: np.ndarray, o: int, n: int) -> float:
     return ring_max(s[o + 2 : o + 2 + n], n)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_min(s: np.ndarray, o: int, n: int) -> float:
     return ring_min(s[o + 2 : o + 2 + n], n)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def sma_size(n: int) -> int:
     """[total, count, position, values...]."""
     return 1 + window_size(n)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def sma_next(
     buf: np.ndarray, n: int, total: float, count: float, pos: int, x: float
 ) -> tuple[float, float, int, float]:
@@ -107,7 +108,7 @@ def sma_next(
     return total, count, pos, (total / n if count >= n else NAN)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def sma_step(s: np.ndarray, o: int, n: int, x: float) -> float:
     total, count, pos, value = sma_next(
         s[o + 3 : o + 3 + n], n, float(s[o]), float(s[o + 1]), int(s[o + 2]), x
@@ -118,12 +119,12 @@ def sma_step(s: np.ndarray, o: int, n: int, x: float) -> float:
     return value
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ema_size() -> int:
     return 3  # count, running total for the seed, current value
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ema_next(
     n: int, k: float, count: float, seed: float, value: float, x: float
 ) -> tuple[float, float, float, float]:
@@ -139,7 +140,7 @@ def ema_next(
     return count, seed, value, value
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ema_step(s: np.ndarray, o: int, n: int, k: float, x: float) -> float:
     count, seed, value, out = ema_next(n, k, float(s[o]), float(s[o + 1]), float(s[o + 2]), x)
     s[o] = count
@@ -148,7 +149,7 @@ def ema_step(s: np.ndarray, o: int, n: int, k: float, x: float) -> float:
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def wilder_next(
     n: int, count: float, seed: float, value: float, x: float
 ) -> tuple[float, float, float, float]:
@@ -166,7 +167,7 @@ def wilder_next(
     return count, seed, value, value
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def wilder_step(s: np.ndarray, o: int, n: int, x: float) -> float:
     count, seed, value, out = wilder_next(n, float(s[o]), float(s[o + 1]), float(s[o + 2]), x)
     s[o] = count
@@ -175,14 +176,14 @@ def wilder_step(s: np.ndarray, o: int, n: int, x: float) -> float:
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def variance_size(n: int) -> int:
     """[total, anchor, deviation sum, squared deviation sum, steps since anchoring,
     count, position, values...]."""
     return 5 + window_size(n)
 
 
-@njit(cache=True)
+@njit
 def variance_block(
     x: np.ndarray, n: int, s: np.ndarray, o: int, variance: np.ndarray, mean: np.ndarray
 ) -> None:
@@ -233,7 +234,7 @@ def variance_block(
     s[o + 4], s[o + 5], s[o + 6] = steps, count, pos
 
 
-@njit(cache=True)
+@njit
 def variance_step(s: np.ndarray, o: int, n: int, x: float) -> float:
     """``variance_block`` for one value (convenient where speed matters less)."""
     variance, mean = np.empty(1), np.empty(1)

@@ -16,20 +16,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN
 
 # Tick-rule state: [seen, last price in ticks, last sign] at the start of every state.
 TICK = 3
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def to_ticks(price: float, tick: float) -> float:
     return math.floor(price / tick + 0.5)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def tick_next(seen: float, last: float, sign: float, ticks: float) -> tuple[float, float, float]:
     """Tick rule: the sign of the last non-zero price change; 0 until one is seen."""
     if seen != 0.0:
@@ -40,12 +40,12 @@ def tick_next(seen: float, last: float, sign: float, ticks: float) -> tuple[floa
     return 1.0, ticks, sign
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def valid_print(price: float, size: float) -> bool:
     return not math.isnan(price) and size > 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def quote_sign(ticks: float, bid: float, ask: float, tick: float) -> float:
     """+1 above the mid, -1 below, 0 at it; NaN when the quote is missing, crossed or
     locked (then the quote rule says nothing)."""
@@ -62,7 +62,7 @@ def quote_sign(ticks: float, bid: float, ask: float, tick: float) -> float:
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def aggressor(side: float, fallback: float) -> float:
     if side > 0.0:
         return 1.0
@@ -71,7 +71,7 @@ def aggressor(side: float, fallback: float) -> float:
     return fallback
 
 
-@njit(cache=True)
+@njit
 def tick_rule_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -87,7 +87,7 @@ def tick_rule_kernel(
     s[0], s[1], s[2] = seen, last, sign
 
 
-@njit(cache=True)
+@njit
 def quote_rule_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -100,7 +100,7 @@ def quote_rule_kernel(
             out[0, i] = quote_sign(to_ticks(price[i], tick), bid[i], ask[i], tick)
 
 
-@njit(cache=True)
+@njit
 def lee_ready_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -123,7 +123,7 @@ def lee_ready_kernel(
     s[0], s[1], s[2] = seen, last, sign
 
 
-@njit(cache=True)
+@njit
 def signed_volume_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -139,7 +139,7 @@ def signed_volume_kernel(
     s[0], s[1], s[2] = seen, last, sign
 
 
-@njit(cache=True)
+@njit
 def cumulative_delta_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -164,7 +164,7 @@ def cumulative_delta_state(params: np.ndarray) -> int:
 OFI = 9
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ofi_event(bid: float, ask: float, bid_size: float, ask_size: float, prev: np.ndarray) -> float:
     """e_n of Cont, Kukanov and Stoikov from the previous book ``prev`` (bid and ask in
     ticks, their sizes)."""
@@ -180,7 +180,7 @@ def ofi_event(bid: float, ask: float, bid_size: float, ask_size: float, prev: np
     return e
 
 
-@njit(cache=True)
+@njit
 def ofi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Sum of e_n over the last n quote events. The first event of a chain adds 0; a
     crossed or locked book is skipped (the chain goes on from the last sound book); a
@@ -228,7 +228,7 @@ def ofi_state(params: np.ndarray) -> int:
 IMB = TICK + 9
 
 
-@njit(cache=True)
+@njit
 def trade_imbalance_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -292,7 +292,7 @@ BUCKETS = 5
 VP = TICK + BUCKETS
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def vpin_close(
     ring: np.ndarray, n: int, done: float, pos: int, imbalance: float
 ) -> tuple[float, int, float]:
@@ -308,7 +308,7 @@ def vpin_close(
     return done, pos, total
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def bucket_fill(
     ring: np.ndarray,
     n: int,
@@ -340,7 +340,7 @@ def bucket_fill(
     return filled, bought, done, pos, value
 
 
-@njit(cache=True)
+@njit
 def vpin_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Σ|V_buy - V_sell| / (n·V) over the last n buckets of volume V. Trades overflowing a
     bucket are split; unclassified volume counts half to each side. The value changes

@@ -10,20 +10,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ema_next, ema_size, sma_next, sma_size
 
 EPSILON = 1e-14  # TA-Lib's TA_EPSILON
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def is_zero(value: float) -> bool:
     """TA-Lib's ``TA_IS_ZERO``: within 1e-14 of zero."""
     return -EPSILON < value < EPSILON
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def range_next(
     highs: np.ndarray,
     lows: np.ndarray,
@@ -64,7 +64,7 @@ def range_size(n: int) -> int:
     return 4 * n
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def wilder_gains_next(
     n: int, reciprocal: bool, count: float, previous: float, gain: float, loss: float, x: float
 ) -> tuple[float, float, float, float]:
@@ -92,7 +92,7 @@ def wilder_gains_next(
     return count, x, gain, loss
 
 
-@njit(cache=True)
+@njit
 def cmo_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Chande momentum oscillator: 100·(G-L)/(G+L) of Wilder-smoothed gains and losses
     (TA-Lib's CMO, not Chande's plain sums); 0 when both are 0."""
@@ -113,7 +113,7 @@ def cmo_state(params: np.ndarray) -> int:
     return 4
 
 
-@njit(cache=True)
+@njit
 def cci_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Commodity channel index of the typical price (H+L+C)/3: its distance from the
     window mean over 0.015 mean absolute deviations; 0 when either is 0."""
@@ -148,7 +148,7 @@ def cci_state(params: np.ndarray) -> int:
     return 2 + int(params[0])
 
 
-@njit(cache=True)
+@njit
 def willr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Williams' %R: -100·(HH-C)/(HH-LL) over ``n`` bars; 0 when the range is flat."""
     n = int(params[0])
@@ -173,7 +173,7 @@ def willr_state(params: np.ndarray) -> int:
     return 4 + range_size(int(params[0]))
 
 
-@njit(cache=True)
+@njit
 def stochrsi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Stochastic RSI: fast %K of RSI(n) over ``fastk`` bars and its SMA %D over
     ``fastd``. %K is 0 when the RSI range is under 1e-12 (TA-Lib's zero test on the
@@ -218,7 +218,7 @@ def stochrsi_state(params: np.ndarray) -> int:
     return 8 + int(sma_size(fastd)) + 3 * fastk
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def true_terms(high: float, low: float, close: float, previous: float) -> tuple[float, float]:
     """ULTOSC's buying pressure C - min(L, C₋₁) and true range of one bar."""
     pressure = close - min(low, previous)
@@ -227,7 +227,7 @@ def true_terms(high: float, low: float, close: float, previous: float) -> tuple[
     return pressure, max(span, abs(previous - low))
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ultimate(a1: float, b1: float, a2: float, b2: float, a3: float, b3: float) -> float:
     """100·(4·A₁/B₁ + 2·A₂/B₂ + A₃/B₃)/7, leaving out a term whose range sum is 0."""
     value = 0.0
@@ -240,7 +240,7 @@ def ultimate(a1: float, b1: float, a2: float, b2: float, a3: float, b3: float) -
     return 100.0 * (value / 7.0)
 
 
-@njit(cache=True)
+@njit
 def ultosc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Ultimate oscillator: 100·(4·A₁/B₁ + 2·A₂/B₂ + A₃/B₃)/7 of buying pressure (A) and
     true range (B) summed over the three periods, shortest weighted most (TA-Lib sorts
@@ -295,7 +295,7 @@ def ultosc_state(params: np.ndarray) -> int:
     return 9 + 2 * int(max(params[:3]))
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def price_oscillator(
     inputs: np.ndarray, params: np.ndarray, percent: bool, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -324,7 +324,7 @@ def price_oscillator(
     s[0], s[1], s[2], s[3], s[4], s[5] = f_total, f_count, f_pos, s_total, s_count, s_pos
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def oscillator_value(short: float, long: float, percent: bool) -> float:
     if math.isnan(long):
         return NAN
@@ -333,13 +333,13 @@ def oscillator_value(short: float, long: float, percent: bool) -> float:
     return ((short - long) / long) * 100.0 if not is_zero(long) else 0.0
 
 
-@njit(cache=True)
+@njit
 def apo_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Absolute price oscillator."""
     price_oscillator(inputs, params, False, s, out)
 
 
-@njit(cache=True)
+@njit
 def ppo_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Percentage price oscillator."""
     price_oscillator(inputs, params, True, s, out)
@@ -350,7 +350,7 @@ def oscillator_state(params: np.ndarray) -> int:
     return max(6, 2 * int(ema_size())) + int(params[0]) + int(params[1])
 
 
-@njit(cache=True)
+@njit
 def bop_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Balance of power: (C - O)/(H - L); 0 when the bar has no range."""
     open_, high, low, close = inputs[0], inputs[1], inputs[2], inputs[3]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ring_push, window_size
 
 # What the kernel writes: the fitted value at the newest bar, the slope, the fitted value
@@ -22,7 +22,7 @@ DEGREES = 180.0 / 3.14159265358979323846
 RESUM = 32
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def regression(inputs: np.ndarray, n: int, what: int, s: np.ndarray, out: np.ndarray) -> None:
     x = inputs[0]
     sum_x = n * (n - 1) * 0.5
@@ -60,35 +60,35 @@ def regression(inputs: np.ndarray, n: int, what: int, s: np.ndarray, out: np.nda
     s[0], s[1], s[2], s[3] = count, pos, sum_y, sum_xy
 
 
-@njit(cache=True)
+@njit
 def linearreg_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
     regression(inputs, int(params[0]), VALUE, s, out)
 
 
-@njit(cache=True)
+@njit
 def linearreg_slope_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
     regression(inputs, int(params[0]), SLOPE, s, out)
 
 
-@njit(cache=True)
+@njit
 def linearreg_intercept_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
     regression(inputs, int(params[0]), INTERCEPT, s, out)
 
 
-@njit(cache=True)
+@njit
 def linearreg_angle_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
     regression(inputs, int(params[0]), ANGLE, s, out)
 
 
-@njit(cache=True)
+@njit
 def tsf_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     regression(inputs, int(params[0]), FORECAST, s, out)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from cift.core.jit import njit
 
 NAN = np.nan
 
@@ -29,7 +30,7 @@ P_TICKS, P_BAR_ALPHA, P_IMB_ALPHA, P_LOW, P_HIGH, P_USE_SIDE = 0, 1, 2, 3, 4, 5
 CUSUM_STATE = 4
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def tick_sign(price: float, previous: float, sign: float) -> float:
     """Tick rule: the sign of the price change; an unchanged price keeps the last sign."""
     if price > previous:
@@ -39,7 +40,7 @@ def tick_sign(price: float, previous: float, sign: float) -> float:
     return sign
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def trade_sign(
     price: float, previous: float, sign: float, seen: float, side: float, use_side: bool
 ) -> float:
@@ -52,7 +53,7 @@ def trade_sign(
     return sign
 
 
-@njit(cache=True)
+@njit
 def trade_signs(
     price: np.ndarray, side: np.ndarray, use_side: bool, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -66,7 +67,7 @@ def trade_signs(
     s[0], s[1], s[2] = seen, previous, sign
 
 
-@njit(cache=True)
+@njit
 def standard_bar_ids(metric: np.ndarray, threshold: float, s: np.ndarray, out: np.ndarray) -> None:
     """Close a bar at the first trade where the accumulated metric reaches ``threshold``.
 
@@ -83,7 +84,7 @@ def standard_bar_ids(metric: np.ndarray, threshold: float, s: np.ndarray, out: n
     s[0], s[1] = total, bar
 
 
-@njit(cache=True)
+@njit
 def imbalance_bar_ids(
     price: np.ndarray,
     metric: np.ndarray,
@@ -139,7 +140,7 @@ def imbalance_bar_ids(
     s[EXP_TICKS], s[EXP_IMB] = expected_ticks, expected_imbalance
 
 
-@njit(cache=True)
+@njit
 def cusum_events(x: np.ndarray, threshold: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Symmetric CUSUM filter (AFML snippet 2.4) on the changes of ``x``.
 
@@ -173,7 +174,7 @@ def cusum_events(x: np.ndarray, threshold: np.ndarray, s: np.ndarray, out: np.nd
     s[0], s[1], s[2], s[3] = seen, previous, up, down
 
 
-@njit(cache=True)
+@njit
 def barrier_touches(
     close: np.ndarray,
     start: np.ndarray,

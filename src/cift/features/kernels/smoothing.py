@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ema_next, ema_size, ring_push, window_size
 
 # TA-Lib's zero band for KAMA's sum of absolute changes.
 EPSILON = 1e-14
 
 
-@njit(cache=True)
+@njit
 def kama_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Kaufman's adaptive moving average: an EMA whose factor is
     (ER · (2/3 - 2/31) + 2/31)², ER = |x - xₙ| / Σ|Δx| over n bars. TA-Lib's running sum of
@@ -61,7 +61,7 @@ def kama_state(params: np.ndarray) -> int:
     return 4 + int(window_size(int(params[0]) + 1))
 
 
-@njit(cache=True)
+@njit
 def t3_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Tillson's T3: six chained EMAs (k·x + (1-k)·e), each seeded with the mean of its
     first n inputs, combined with the volume factor's weights; first value at 6(n-1)."""
@@ -105,7 +105,7 @@ def t3_state(params: np.ndarray) -> int:
     return 9
 
 
-@njit(cache=True)
+@njit
 def trix_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """TRIX: 1-bar rate of change (percent) of a triple EMA; 0 when the previous value is 0."""
     n = int(params[0])

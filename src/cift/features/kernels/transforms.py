@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from cift.core.jit import njit
 
 NAN = np.nan
 MAX_WIDTH = 100_000
 """The widest FFD window offered (weights kept); a smaller threshold would need more."""
 
 
-@njit(cache=True)
+@njit
 def ffd_width(d: float, threshold: float) -> int:
     """How many weights ``w_0..w_K`` are at least ``threshold`` in absolute value
     (``MAX_WIDTH + 1`` if more than ``MAX_WIDTH`` would be)."""
@@ -26,7 +27,7 @@ def ffd_width(d: float, threshold: float) -> int:
     return MAX_WIDTH + 1
 
 
-@njit(cache=True)
+@njit
 def ffd_weights(d: float, threshold: float) -> np.ndarray:
     """``w_0 = 1``, ``w_k = -w_{k-1}·(d - k + 1)/k``, kept while ``|w_k| >= threshold``
     (AFML snippet 5.3); ``w[k]`` multiplies the value ``k`` steps back."""
@@ -38,7 +39,7 @@ def ffd_weights(d: float, threshold: float) -> np.ndarray:
     return weights
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def window_dot(weights: np.ndarray, values: np.ndarray, newest: int) -> float:
     """``sum_k weights[k]·values[newest - k]`` in four interleaved partial sums (a fixed
     order, so every caller gets the same bits, without one long chain of additions)."""
@@ -57,7 +58,7 @@ def window_dot(weights: np.ndarray, values: np.ndarray, newest: int) -> float:
     return (a0 + a1) + (a2 + a3)
 
 
-@njit(cache=True)
+@njit
 def ffd_kernel(
     inputs: tuple[np.ndarray, ...], params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:

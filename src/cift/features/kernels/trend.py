@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ring_push, window_size
 
 # Output of the directional kernels.
@@ -23,7 +23,7 @@ ROW, HIGH, LOW, CLOSE, PLUS_DM, MINUS_DM, RANGE = 0, 1, 2, 3, 4, 5, 6
 EPSILON = 1e-14
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def movement_next(
     n: int,
     row: float,
@@ -57,7 +57,7 @@ def movement_next(
     return plus, minus, tr - tr / n + span
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def index_next(plus: float, minus: float, tr: float) -> float:
     """DX from the smoothed sums, or NaN where TA-Lib leaves it undefined (no range, or
     both DIs zero)."""
@@ -71,7 +71,7 @@ def index_next(plus: float, minus: float, tr: float) -> float:
     return 100.0 * (abs(minus_di - plus_di) / total)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def movement(
     high: np.ndarray,
     low: np.ndarray,
@@ -104,25 +104,25 @@ def movement(
     s[PLUS_DM], s[MINUS_DM], s[RANGE] = plus, minus, tr
 
 
-@njit(cache=True)
+@njit
 def plus_dm_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """+DM: Wilder-smoothed upward directional movement."""
     movement(inputs[0], inputs[1], inputs[1], int(params[0]), PLUS, s, out)
 
 
-@njit(cache=True)
+@njit
 def minus_dm_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """-DM: Wilder-smoothed downward directional movement."""
     movement(inputs[0], inputs[1], inputs[1], int(params[0]), MINUS, s, out)
 
 
-@njit(cache=True)
+@njit
 def plus_di_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """+DI = 100 · +DM / TR (both smoothed)."""
     movement(inputs[0], inputs[1], inputs[2], int(params[0]), PLUS + 2, s, out)
 
 
-@njit(cache=True)
+@njit
 def minus_di_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """-DI = 100 · -DM / TR (both smoothed)."""
     movement(inputs[0], inputs[1], inputs[2], int(params[0]), MINUS + 2, s, out)
@@ -132,7 +132,7 @@ def movement_state(params: np.ndarray) -> int:
     return 7
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def directional_index(
     inputs: np.ndarray, n: int, which: int, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -180,19 +180,19 @@ def directional_index(
     s[7], s[8], s[9], s[10] = dx, adx, count, pos
 
 
-@njit(cache=True)
+@njit
 def dx_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """DX = 100 · |+DI - -DI| / (+DI + -DI)."""
     directional_index(inputs, int(params[0]), DX, s, out)
 
 
-@njit(cache=True)
+@njit
 def adx_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """ADX: the mean of the first n DX, then Wilder-smoothed."""
     directional_index(inputs, int(params[0]), ADX, s, out)
 
 
-@njit(cache=True)
+@njit
 def adxr_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """ADXR = (ADX + ADX n-1 bars earlier) / 2."""
     directional_index(inputs, int(params[0]), ADXR, s, out)
@@ -202,7 +202,7 @@ def directional_state(params: np.ndarray) -> int:
     return 9 + int(window_size(int(params[0]) - 1))
 
 
-@njit(cache=True)
+@njit
 def sar_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Parabolic SAR. The first trend is short if bar 1 has a -DM, else long; the first
     SAR (bar 1) is bar 0's low (long) or high (short)."""

@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN, ring_push
 
 LN2 = math.log(2.0)
 SEEN, PREV = 0, 1
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def log_ratio(a: float, b: float) -> float:
     """ln(a/b); NaN unless both prices are positive."""
     if a > 0.0 and b > 0.0:
@@ -27,13 +27,13 @@ def log_ratio(a: float, b: float) -> float:
     return NAN
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def rolling_size(n: int) -> int:
     """[count, position, total, present, steps, values...]."""
     return 5 + n
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def rolling_next(
     buf: np.ndarray,
     n: int,
@@ -66,7 +66,7 @@ def rolling_next(
     return count, pos, total, present, steps
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def rolling_mean_of_terms(
     terms: np.ndarray, n: int, scale: float, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -91,7 +91,7 @@ def window_state(params: np.ndarray) -> int:
     return int(rolling_size(int(params[0])))
 
 
-@njit(cache=True)
+@njit
 def parkinson_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -104,7 +104,7 @@ def parkinson_kernel(
     rolling_mean_of_terms(terms, int(params[0]), 1.0 / (4.0 * LN2), s, out)
 
 
-@njit(cache=True)
+@njit
 def garman_klass_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -118,7 +118,7 @@ def garman_klass_kernel(
     rolling_mean_of_terms(terms, int(params[0]), 1.0, s, out)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def rogers_satchell_term(open_: float, high: float, low: float, close: float) -> float:
     """ln(H/C)·ln(H/O) + ln(L/C)·ln(L/O)."""
     return log_ratio(high, close) * log_ratio(high, open_) + log_ratio(low, close) * log_ratio(
@@ -126,7 +126,7 @@ def rogers_satchell_term(open_: float, high: float, low: float, close: float) ->
     )
 
 
-@njit(cache=True)
+@njit
 def rogers_satchell_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -138,7 +138,7 @@ def rogers_satchell_kernel(
     rolling_mean_of_terms(terms, int(params[0]), 1.0, s, out)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def sample_variance(buf: np.ndarray, n: int) -> float:
     """Variance with ddof 1, two passes (NaN if any value is)."""
     mean = 0.0
@@ -151,7 +151,7 @@ def sample_variance(buf: np.ndarray, n: int) -> float:
     return squares / (n - 1)
 
 
-@njit(cache=True)
+@njit
 def yang_zhang_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -186,7 +186,7 @@ def yang_zhang_state(params: np.ndarray) -> int:
     return 4 + 3 * int(params[0])
 
 
-@njit(cache=True)
+@njit
 def realized_variance_kernel(
     inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray
 ) -> None:
@@ -223,7 +223,7 @@ def realized_variance_state(params: np.ndarray) -> int:
     return 2 + int(rolling_size(int(params[0])))
 
 
-@njit(cache=True)
+@njit
 def bipower_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Bipower variation (π/2)·Σ|rᵢ||rᵢ₋₁| over the last ``n`` log returns (times
     n/(n-1) when ``params[1]`` is 1) and the jump share max(RV - BV, 0) / RV."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cift.core.jit import njit
 from cift.features.kernels.ops import NAN
 from cift.features.kernels.oscillators import EPSILON
 
@@ -18,7 +18,7 @@ DAY_NS = 86_400_000_000_000.0
 MINUTE_NS = 60_000_000_000.0
 
 
-@njit(cache=True)
+@njit
 def mfi_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Money flow index: 100·positive/(positive + negative) money flow (typical price x
     volume) over ``n`` bars. As in TA-Lib a bar whose typical price did not move (within
@@ -63,7 +63,7 @@ def mfi_state(params: np.ndarray) -> int:
     return 6 + 2 * int(params[0])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def ad_next(ad: float, high: float, low: float, close: float, volume: float) -> float:
     """Add one bar's close location value x volume; a bar without range adds nothing."""
     span = high - low
@@ -72,7 +72,7 @@ def ad_next(ad: float, high: float, low: float, close: float, volume: float) -> 
     return ad
 
 
-@njit(cache=True)
+@njit
 def ad_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Chaikin accumulation/distribution line, from 0 before the first bar."""
     high, low, close, volume = inputs[0], inputs[1], inputs[2], inputs[3]
@@ -87,7 +87,7 @@ def ad_state(params: np.ndarray) -> int:
     return 1
 
 
-@njit(cache=True)
+@njit
 def adosc_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Chaikin oscillator: EMA(fast) - EMA(slow) of the A/D line, both seeded with the
     first A/D value (TA-Lib, like MetaStock); shown from bar max(fast, slow) - 1."""
@@ -113,7 +113,7 @@ def adosc_state(params: np.ndarray) -> int:
     return 4
 
 
-@njit(cache=True)
+@njit
 def vwap_kernel(inputs: np.ndarray, params: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """Session VWAP: Σ typical price x volume / Σ volume since the session's first bar.
     A session is the 24 hours from ``params[0]`` minutes after midnight UTC; null until

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from cift.core.jit import njit
 
 MINUTE_NS = 60 * 10**9
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def minute_path(
     shape: np.ndarray,
     noise: np.ndarray,
@@ -43,7 +44,7 @@ def minute_path(
     return sigma, returns, levels
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def events(
     minute_starts: np.ndarray,
     counts: np.ndarray,
@@ -99,7 +100,7 @@ def events(
     return ts, bid, ask, side
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def aggregate(
     keys: np.ndarray, price: np.ndarray, size: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,7 +140,7 @@ def aggregate(
     return times, values, counts
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def combine(
     times: np.ndarray, values: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

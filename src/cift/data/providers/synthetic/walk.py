@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+
+from cift.core.jit import njit
 
 from .config import SimulatorConfig, symbol_key
 
@@ -38,7 +39,7 @@ def unit_t(rng: np.random.Generator, df: float, size: int) -> np.ndarray:
     return rng.standard_t(df, size) * math.sqrt((df - 2.0) / df)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def garch_levels(shocks: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     """Variance multipliers (mean 1) of a GARCH(1,1) driven by unit-variance shocks."""
     levels = np.empty(shocks.shape[0])

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
 from cift.data.store.base import CompactResult
-from cift.data.store.embedded.catalog import FileEntry
+from cift.data.store.embedded.catalog import Catalog, FileEntry
 from cift.data.store.embedded.datasets import is_features, keys_of
 from cift.data.store.embedded.files import DATA_DIR, TMP_DIR, remove_quietly
 from cift.model import DataKind
-
-if TYPE_CHECKING:
-    from cift.data.store.embedded.store import EmbeddedStore
 
 RETIRED_GRACE_SECONDS = 300
 """How long replaced files stay on disk for readers that listed them before the swap."""
 
 
-def delete_rows(store: EmbeddedStore, dataset: str, files: list[FileEntry], doomed: pl.Expr) -> int:
+class Partitions(Protocol):
+    """What maintenance needs of the embedded store: its folder, its catalog, and reading
+    and writing the files of a partition."""
+
+    root: Path
+    catalog: Catalog
+
+    def scan_files(self, dataset: str, files: Sequence[FileEntry]) -> pl.LazyFrame: ...
+
+    def write_rows(self, dataset: str, rows: pl.DataFrame) -> list[FileEntry]: ...
+
+
+def delete_rows(store: Partitions, dataset: str, files: list[FileEntry], doomed: pl.Expr) -> int:
     """Rewrite the files without the rows matching ``doomed``; returns rows removed."""
     added: list[FileEntry] = []
     retired: list[FileEntry] = []
@@ -37,7 +48,7 @@ def delete_rows(store: EmbeddedStore, dataset: str, files: list[FileEntry], doom
     return removed
 
 
-def compact(store: EmbeddedStore, kind: DataKind | None) -> CompactResult:
+def compact(store: Partitions, kind: DataKind | None) -> CompactResult:
     """Merge every partition held in several files into one sorted file."""
     datasets = _datasets(store, kind)
     partitions = store.catalog.fragmented(datasets) if datasets else []
@@ -62,7 +73,7 @@ def compact(store: EmbeddedStore, kind: DataKind | None) -> CompactResult:
     )
 
 
-def vacuum(store: EmbeddedStore) -> int:
+def vacuum(store: Partitions) -> int:
     """Delete retired files past the grace period, and files no committed write names.
 
     Runs under the writer lock, so any uncommitted file belongs to a writer that died.
@@ -84,7 +95,7 @@ def vacuum(store: EmbeddedStore) -> int:
     return len(expired) + len(orphans) + len(staged)
 
 
-def _datasets(store: EmbeddedStore, kind: DataKind | None) -> list[str]:
+def _datasets(store: Partitions, kind: DataKind | None) -> list[str]:
     names = {row[0] for row in store.catalog.coverage()}
     if kind is None:
         return sorted(names)  # feature sets included
