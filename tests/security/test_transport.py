@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cift.api.app import create_app
-from cift.api.headers import API_CSP, DOCS_CSP, HSTS, REPORT_CSP
-from cift.api.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
+from cift.api.middleware.headers import API_CSP, DOCS_CSP, HSTS, REPORT_CSP
+from cift.api.middleware.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from cift.core.settings import Settings
 from cift.db.models import AuditEntry, Role
 from tests.api.conftest import auth_headers, migrated

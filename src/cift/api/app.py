@@ -33,17 +33,17 @@ from cift.execution.order_events import OrderNews
 from cift.ml.jobs import TrainingJobs
 from cift.web import dashboard
 
-from .auditing import AuditMiddleware
 from .deps import AppState, single_query_values
-from .headers import (
+from .middleware.auditing import AuditMiddleware
+from .middleware.context import REQUEST_ID_HEADER, RequestContextMiddleware
+from .middleware.headers import (
     DOCS_ASSETS,
     BodySizeLimitMiddleware,
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
-from .middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from .middleware.ratelimit import ClientIpRateLimitMiddleware, create_limiter
 from .problems import PROBLEM_RESPONSES, install_problem_handlers
-from .ratelimit import ClientIpRateLimitMiddleware, create_limiter
 from .routers import (
     accounts,
     alerts,

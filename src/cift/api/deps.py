@@ -19,7 +19,7 @@ from cift.data.stream.board import Board
 from cift.execution.order_events import OrderNews
 from cift.ml.jobs import TrainingJobs
 
-from .ratelimit import RateLimiter
+from .middleware.ratelimit import RateLimiter
 from .services.stream_hub import StreamHub
 
 

@@ -24,10 +24,10 @@ from cift.identity import keys, principal
 from cift.identity.principal import Principal
 from cift.identity.scopes import Scope, sorted_scopes
 
-from .auditing import PRINCIPAL_KEY
 from .deps import AppState, State, get_state
+from .middleware.auditing import PRINCIPAL_KEY
+from .middleware.ratelimit import Limit, charge, client_ip
 from .problems import request_id_of
-from .ratelimit import Limit, charge, client_ip
 
 session_scheme = HTTPBearer(
     scheme_name="session",

@@ -6,9 +6,8 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from cift.audit import verify_chain
+from cift.audit import newest_entries, verify_chain
 from cift.db.models import AuditEntry
 
 from .console import console, print_error, print_json
@@ -42,8 +41,7 @@ def tail(
 ) -> None:
     """Show the newest entries, oldest of them first."""
     with metadata_db() as (_, db), db() as session:
-        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(lines)
-        rows = [entry_row(e) for e in reversed(session.scalars(query).all())]
+        rows = [entry_row(e) for e in reversed(newest_entries(session, lines))]
     if as_json:
         print_json(rows)
         return

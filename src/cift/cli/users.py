@@ -43,7 +43,7 @@ def owner_id(db: sessionmaker[Session], user: str) -> uuid.UUID:
     with transaction(db) as session:
         if user.strip().lower() == LOCAL_USERNAME:
             return local_user_id(session)
-        return accounts.get_user(session, user).id
+        return accounts.user_in(session, user).id
 
 
 def cli_actor() -> Actor:

@@ -106,8 +106,16 @@ def list_keys(db: sessionmaker[Session], owner_id: uuid.UUID | None) -> list[Api
         return list(session.scalars(query))
 
 
-def get_key(session: Session, key_id: uuid.UUID | str, owner_id: uuid.UUID | None) -> ApiKey:
+def get_key(
+    db: sessionmaker[Session], key_id: uuid.UUID | str, owner_id: uuid.UUID | None
+) -> ApiKey:
     """A key by id or prefix; another user's key is reported as missing."""
+    with db() as session:
+        return key_in(session, key_id, owner_id)
+
+
+def key_in(session: Session, key_id: uuid.UUID | str, owner_id: uuid.UUID | None) -> ApiKey:
+    """:func:`get_key` in ``session`` (a transaction's own)."""
     key = None
     try:
         key = session.get(ApiKey, uuid.UUID(str(key_id)))
@@ -123,7 +131,7 @@ def revoke_key(
 ) -> ApiKey:
     """Revoke a key (idempotent); it stops working with the next request."""
     with transaction(db) as session:
-        key = get_key(session, key_id, owner_id)
+        key = key_in(session, key_id, owner_id)
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             append(

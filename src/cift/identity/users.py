@@ -85,8 +85,8 @@ def list_users(db: Sessions) -> list[User]:
         return list(session.scalars(select(User).order_by(User.created_at, User.username)))
 
 
-def get_user(session: Session, ident: str | uuid.UUID) -> User:
-    """A user by id, username or e-mail."""
+def user_in(session: Session, ident: str | uuid.UUID) -> User:
+    """A user by id, username or e-mail, in ``session`` (a transaction's own)."""
     if isinstance(ident, uuid.UUID):
         user = session.get(User, ident)
     else:
@@ -102,10 +102,16 @@ def get_user(session: Session, ident: str | uuid.UUID) -> User:
     return user
 
 
+def get_user(db: Sessions, ident: str | uuid.UUID) -> User:
+    """A user by id, username or e-mail."""
+    with db() as session:
+        return user_in(session, ident)
+
+
 def set_active(db: Sessions, who: Actor, ident: str | uuid.UUID, active: bool) -> User:
     """Enable or disable a user; disabling ends every login session at once."""
     with transaction(db) as session:
-        user = get_user(session, ident)
+        user = user_in(session, ident)
         _keep_an_admin(session, user, user.role, active)
         user.is_active = active
         if not active:
@@ -117,7 +123,7 @@ def set_active(db: Sessions, who: Actor, ident: str | uuid.UUID, active: bool) -
 
 def set_role(db: Sessions, who: Actor, ident: str | uuid.UUID, role: Role) -> User:
     with transaction(db) as session:
-        user = get_user(session, ident)
+        user = user_in(session, ident)
         _keep_an_admin(session, user, role, user.is_active)
         before = user.role
         user.role = role
@@ -236,7 +242,7 @@ def change_password(
 ) -> None:
     """Replace the password after checking the current one; every session is revoked."""
     with transaction(db) as session:
-        user = get_user(session, user_id)
+        user = user_in(session, user_id)
         if not passwords.verify_password(settings, user.password_hash, current):
             append(
                 session,
@@ -267,7 +273,7 @@ def set_password(
     """Set a user's password from this machine (a reset, or the ``local`` user's first
     one, so it may sign in to the dashboard); every session of theirs is revoked."""
     with transaction(db) as session:
-        user = get_user(session, ident)
+        user = user_in(session, ident)
         passwords.check_policy(settings, new, username=user.username, email=user.email)
         user.password_hash = passwords.hash_password(settings, new)
         user.password_changed_at = utcnow()

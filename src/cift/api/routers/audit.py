@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from cift.audit import verify_chain
-from cift.db.models import AuditEntry
+from cift.audit import newest_entries, verify_chain
 
 from ..deps import State
 from ..schemas.audit import AuditEntryOut, ChainProblemOut, ChainReportOut
@@ -29,13 +27,9 @@ def entries(
     ] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[AuditEntryOut]:
-    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-    if before_seq is not None:
-        query = query.where(AuditEntry.seq < before_seq)
-    if action:
-        query = query.where(AuditEntry.action == action)
     with state.db() as session:
-        return [AuditEntryOut.model_validate(e) for e in session.scalars(query)]
+        found = newest_entries(session, limit, before_seq=before_seq, action=action)
+        return [AuditEntryOut.model_validate(e) for e in found]
 
 
 @router.get("/verify", summary="Check the hash chain")

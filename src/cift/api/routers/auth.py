@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request, Response, status
 from cift.core.errors import PermissionDeniedError
 from cift.db.models import Role
 from cift.identity import tokens, users
+from cift.identity.scopes import ROLE_SCOPES
 from cift.identity.tokens import TokenPair
 
-from ..auditing import AUDITED_KEY
 from ..deps import State
+from ..middleware.auditing import AUDITED_KEY
 from ..schemas.auth import (
     LoginRequest,
     Me,
@@ -21,7 +22,7 @@ from ..schemas.auth import (
 )
 from ..schemas.problem import Problem
 from ..security import AuthAttempt, ReadAccess, SignedIn, actor_of
-from ..services.identity import me
+from ..services.identity import account, me
 from . import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
@@ -127,12 +128,4 @@ def signup(state: State, request: Request, body: SignupRequest) -> Me:
         role=Role.VIEWER,
         full_name=body.full_name,
     )
-    return Me(
-        id=user.id,
-        username=user.username,
-        email=user.email,
-        full_name=user.full_name,
-        role=user.role.value,
-        scopes=["read"],
-        credential="session",
-    )
+    return account(user, ROLE_SCOPES[Role.VIEWER], "session")

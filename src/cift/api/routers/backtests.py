@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from cift.backtest import sweep_records
@@ -36,9 +35,9 @@ router = APIRouter(prefix=f"{API_PREFIX}/backtests", tags=["backtests"])
     summary="Start a backtest",
     response_model=BacktestDetail,
 )
-async def start(state: State, who: TradeAccess, request: BacktestRequest) -> Any:
+def start(state: State, who: TradeAccess, request: BacktestRequest) -> Any:
     """Record the run as queued and start it in a worker; poll its URL for progress."""
-    run = await run_in_threadpool(backtests.submit, state.jobs, state.db, request, who.user_id)
+    run = backtests.submit(state.jobs, state.db, request, who.user_id)
     return JSONResponse(
         BacktestDetail.model_validate(run).model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED,
@@ -47,13 +46,13 @@ async def start(state: State, who: TradeAccess, request: BacktestRequest) -> Any
 
 
 @router.get("", summary="Recorded backtests, newest first")
-async def recent(
+def recent(
     state: State,
     who: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     strategy: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[BacktestSummary]:
-    rows = await run_in_threadpool(backtests.recent, state.db, limit, strategy, who.user_id)
+    rows = backtests.recent(state.db, limit, strategy, who.user_id)
     return [BacktestSummary.model_validate(r) for r in rows]
 
 
@@ -89,9 +88,9 @@ def sweep(state: State, who: ReadAccess, sweep_id: uuid.UUID) -> SweepDetail:
 
 
 @router.get("/{run_id}", summary="One recorded backtest")
-async def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDetail:
+def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDetail:
     """Status and progress while it runs; spec, data hash, metrics and artifacts after."""
-    row = await run_in_threadpool(backtests.detail, state.db, run_id, who.user_id)
+    row = backtests.detail(state.db, run_id, who.user_id)
     return BacktestDetail.model_validate(row)
 
 
@@ -100,11 +99,11 @@ async def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDe
     summary="The run's tearsheet",
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
-async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.UUID) -> Response:
+def report(state: State, who: ReadAccess, request: Request, run_id: uuid.UUID) -> Response:
     """The HTML tearsheet, or its numbers as JSON when ``Accept: application/json``."""
     wants_json = "application/json" in request.headers.get("accept", "")
     name = "tearsheet.json" if wants_json else "tearsheet.html"
-    path = await run_in_threadpool(backtests.report_file, state.db, run_id, name, who.user_id)
+    path = backtests.report_file(state.db, run_id, name, who.user_id)
     if wants_json:
         return JSONResponse(json.loads(path.read_text()))
     return FileResponse(path, media_type="text/html")
@@ -115,7 +114,7 @@ async def report(state: State, who: ReadAccess, request: Request, run_id: uuid.U
     summary="A run's equity curve, orders, fills or trades",
     responses={200: {"content": {"application/vnd.apache.arrow.stream": {}, "text/csv": {}}}},
 )
-async def run_frame(
+def run_frame(
     state: State,
     who: ReadAccess,
     request: Request,
@@ -124,5 +123,5 @@ async def run_frame(
 ) -> Response:
     """Every row, in time order: JSON ``{"rows": [...]}`` by default, Arrow IPC or CSV by
     ``Accept``. Equity rows carry cash and gross exposure at each bar."""
-    page = await run_in_threadpool(backtests.frame, state.db, run_id, frame, who.user_id)
+    page = backtests.frame(state.db, run_id, frame, who.user_id)
     return render_page(request, page)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, status
 from cift.identity import keys
 from cift.identity.scopes import parse_scopes
 
-from ..auditing import AUDITED_KEY
 from ..deps import State
+from ..middleware.auditing import AUDITED_KEY
 from ..schemas.keys import KeyCreate, KeyCreated, KeyOut
 from ..schemas.problem import Problem
 from ..security import ReadAccess, SignedIn, actor_of
@@ -48,8 +48,7 @@ def create_key(state: State, request: Request, who: SignedIn, body: KeyCreate) -
 
 @router.get("/{key_id}", summary="One of your API keys")
 def get_key(state: State, who: ReadAccess, key_id: uuid.UUID) -> KeyOut:
-    with state.db() as session:
-        return KeyOut.model_validate(keys.get_key(session, key_id, who.user_id))
+    return KeyOut.model_validate(keys.get_key(state.db, key_id, who.user_id))
 
 
 @router.delete("/{key_id}", summary="Revoke one of your API keys")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 from ..deps import State
 from ..schemas.ml import LineageOut
@@ -15,8 +14,8 @@ router = APIRouter(prefix=f"{API_PREFIX}/lineage", tags=["lineage"])
 
 
 @router.get("/{ref:path}", summary="The lineage record around a reference")
-async def record(state: State, who: ReadAccess, ref: str) -> LineageOut:
+def record(state: State, who: ReadAccess, ref: str) -> LineageOut:
     """``ref``: a backtest id, ``NAME/VERSION`` or ``NAME@alias`` of a model, an MLflow
     run id, a configuration id, ``dataset:HASH`` or ``data:HASH``."""
-    found = await run_in_threadpool(ml.lineage_record, state.settings, state.db, who.user_id, ref)
+    found = ml.lineage_record(state.settings, state.db, who.user_id, ref)
     return LineageOut.model_validate(found)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from cift.model import DataKind
 
@@ -28,11 +27,10 @@ from . import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/market", tags=["market data"], dependencies=[READ])
 
 
-async def _page(
+def _page(
     state: State, request: Request, kind: DataKind, query: PageQuery, timeframe: str | None
 ) -> Response:
-    page = await run_in_threadpool(
-        market.read_page,
+    page = market.read_page(
         state.store,
         kind,
         symbol=query.symbol,
@@ -46,37 +44,36 @@ async def _page(
 
 
 @router.get("/bars", summary="Bars of one symbol", responses=page_formats(BarsPage))
-async def bars(state: State, request: Request, query: Annotated[BarsQuery, Query()]) -> Response:
+def bars(state: State, request: Request, query: Annotated[BarsQuery, Query()]) -> Response:
     """Stored bars of ``symbol`` in ``[start, end)``, page by page."""
-    return await _page(state, request, DataKind.BARS, query, query.timeframe)
+    return _page(state, request, DataKind.BARS, query, query.timeframe)
 
 
 @router.get("/trades", summary="Trades of one symbol", responses=page_formats(TradesPage))
-async def trades(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
+def trades(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
     """Stored trades of ``symbol`` in ``[start, end)``, page by page."""
-    return await _page(state, request, DataKind.TRADES, query, None)
+    return _page(state, request, DataKind.TRADES, query, None)
 
 
 @router.get("/quotes", summary="Quotes of one symbol", responses=page_formats(QuotesPage))
-async def quotes(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
+def quotes(state: State, request: Request, query: Annotated[PageQuery, Query()]) -> Response:
     """Stored top-of-book quotes of ``symbol`` in ``[start, end)``, page by page."""
-    return await _page(state, request, DataKind.QUOTES, query, None)
+    return _page(state, request, DataKind.QUOTES, query, None)
 
 
 @router.get("/coverage", summary="What is stored")
-async def coverage(state: State, kind: DataKind | None = None) -> list[CoverageRow]:
+def coverage(state: State, kind: DataKind | None = None) -> list[CoverageRow]:
     """One row per kind, timeframe and symbol: first and last time and the row count."""
-    frame = await run_in_threadpool(market.coverage, state.store, kind)
+    frame = market.coverage(state.store, kind)
     return [CoverageRow.model_validate(row) for row in frame.to_dicts()]
 
 
 @router.get("/quality", summary="Data-quality report")
-async def quality(state: State, query: Annotated[QualityQuery, Query()]) -> QualityReportOut:
+def quality(state: State, query: Annotated[QualityQuery, Query()]) -> QualityReportOut:
     """Missing bars against the exchange calendar, duplicates, outliers, bad prices and
     crossed, locked or stale quotes."""
     symbols = query.symbols.split(",") if query.symbols else None
-    report = await run_in_threadpool(
-        market.quality,
+    report = market.quality(
         state.store,
         query.kind,
         symbols=[s.strip() for s in symbols if s.strip()] if symbols else None,

@@ -28,13 +28,13 @@ TRY_AGAIN_LATER = 1013
 
 
 @router.get("/status", summary="Each live stage's rate and lag", dependencies=[READ])
-async def status(state: State) -> StreamStatus:
+def status(state: State) -> StreamStatus:
     """The last report of every stage (ingest, stores, bars, features) on this bus."""
-    return await run_in_threadpool(stream.stream_status, state.board, state.settings.bus)
+    return stream.stream_status(state.board, state.settings.bus)
 
 
 @router.get("/features/{set_id}/latest", summary="Latest feature values", dependencies=[READ])
-async def latest(
+def latest(
     state: State,
     set_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
     symbols: Annotated[str | None, Query(max_length=10_000, description="Comma-separated.")] = None,
@@ -42,7 +42,7 @@ async def latest(
     """The newest values of a feature set per symbol, live when a features stage keeps
     them on this bus, else the newest stored."""
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
-    return await run_in_threadpool(stream.latest_features, state.board, state.store, set_id, chosen)
+    return stream.latest_features(state.board, state.store, set_id, chosen)
 
 
 async def _refuse(socket: WebSocket, code: int, message: str) -> None:

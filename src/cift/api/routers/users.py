@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, status
 
 from cift.identity import users
 
-from ..auditing import AUDITED_KEY
 from ..deps import State
+from ..middleware.auditing import AUDITED_KEY
 from ..schemas.problem import Problem
 from ..schemas.users import UserCreate, UserOut, UserPatch
 from ..security import AdminAccess, actor_of
@@ -47,8 +47,7 @@ def create_user(state: State, request: Request, who: AdminAccess, body: UserCrea
 
 @router.get("/{user_id}", summary="One user")
 def get_user(state: State, who: AdminAccess, user_id: uuid.UUID) -> UserOut:
-    with state.db() as session:
-        return UserOut.model_validate(users.get_user(session, user_id))
+    return UserOut.model_validate(users.get_user(state.db, user_id))
 
 
 @router.patch("/{user_id}", summary="Change a user's role or disable them")
@@ -62,5 +61,4 @@ def update_user(
         users.set_role(state.db, actor, user_id, body.role)
     if body.active is not None:
         users.set_active(state.db, actor, user_id, body.active)
-    with state.db() as session:
-        return UserOut.model_validate(users.get_user(session, user_id))
+    return UserOut.model_validate(users.get_user(state.db, user_id))

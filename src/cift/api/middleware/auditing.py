@@ -20,7 +20,7 @@ from cift.audit import CURRENT, Actor, EntryFields, RequestEntry, append
 from cift.db.engine import transaction
 from cift.db.models import AuditOutcome
 
-from .metrics import UNMATCHED_ROUTE
+from ..metrics import UNMATCHED_ROUTE
 from .ratelimit import client_ip
 
 if TYPE_CHECKING:

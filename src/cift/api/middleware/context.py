@@ -15,9 +15,9 @@ from starlette.requests import Request
 
 from cift.core.ids import accept_request_id
 
-from . import metrics
-from .metrics import UNMATCHED_ROUTE
-from .problems import INTERNAL_DETAIL, problem_response
+from .. import metrics
+from ..metrics import UNMATCHED_ROUTE
+from ..problems import INTERNAL_DETAIL, problem_response
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from .problems import problem_response, request_id_of
+from ..problems import problem_response, request_id_of
 from .ratelimit import STATE_KEY, tightest
 
 if TYPE_CHECKING:

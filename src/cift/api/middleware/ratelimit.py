@@ -23,7 +23,7 @@ from starlette.requests import Request
 from cift.core.errors import RateLimitedError
 from cift.core.settings import Settings
 
-from .problems import problem_response, request_id_of
+from ..problems import problem_response, request_id_of
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
