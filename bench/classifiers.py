@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cift.data.providers.files import FileMapping, load
+from cift.data.files import FileMapping, load
 from cift.features.order_flow import score_classifiers
 
 from common import machine, table

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from cift.backtest import runs
 from cift.backtest.spec import RunSpec
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.db.models import JobStatus
 from cift.model import DataKind
 from cift.strategy.registry import STRATEGIES

@@ -10,7 +10,7 @@ import talib
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.features.pipeline import compute_and_store, default_set
 from cift.model import DataKind, Timeframe
 from tests.api.conftest import auth_headers

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from polars.testing import assert_frame_equal
 
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.model import DataKind
 from tests.api.conftest import auth_headers
 from tests.data.marketdata import random_trades

@@ -10,7 +10,7 @@ import pytest
 from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import BacktestResult, run_backtest
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.strategy.builtin.sma_cross import SmaCross
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"

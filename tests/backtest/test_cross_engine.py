@@ -30,7 +30,7 @@ from backtesting import Strategy as BtpStrategy
 from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import run_backtest
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.strategy.builtin.sma_cross import SmaCross
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"

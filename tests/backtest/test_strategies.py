@@ -11,7 +11,7 @@ import talib
 from cift.backtest.config import BacktestConfig
 from cift.backtest.engine import run_backtest
 from cift.core.errors import ValidationError
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.model import Timeframe
 from cift.strategy.registry import STRATEGIES, get_strategy
 

@@ -11,7 +11,7 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import run_backtest
 from cift.backtest.vector import run_grid, run_signal
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.strategy.builtin.sma_cross import SIGNAL, SmaCross
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

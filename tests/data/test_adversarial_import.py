@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cift.core.errors import ConfigurationError, ValidationError
 from cift.core.settings import Settings
+from cift.data.files import FileMapping, load
 from cift.data.importer import import_file
-from cift.data.providers.files import FileMapping, load
 from cift.data.store import open_store
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind, Timeframe

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from cift.core.errors import ValidationError
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.data.quality import assess, calendar_for, expected_bar_times
 from cift.model import DataKind, Timeframe
 

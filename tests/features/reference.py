@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cift.data.providers.files import FileMapping, load
+from cift.data.files import FileMapping, load
 from cift.features.engine import compute
 from cift.features.spec import parse_call
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cift.cli.app import app
 from cift.core.errors import ValidationError
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.features.bars import imbalance_bars, standard_bars, trade_signs
 from cift.features.kernels import sampling as ks
 from cift.model import BAR_SCHEMA

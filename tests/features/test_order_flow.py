@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 
 from cift.core.errors import ValidationError
-from cift.data.providers.files import FileMapping, load
+from cift.data.files import FileMapping, load
 from cift.features.engine import LiveFeatures, compute, run_call
 from cift.features.files import compute_for_file
 from cift.features.kernels.bulk import buy_share

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from cift.core.errors import NotFoundError, ValidationError
-from cift.data.providers.files import load
+from cift.data.files import load
 from cift.data.store.embedded import EmbeddedStore
 from cift.features.catalog_docs import catalog_markdown
 from cift.features.engine import compute

@@ -105,7 +105,7 @@ def load_inputs(spec: RunSpec, settings: Settings) -> Inputs:
 
 
 def _from_file(spec: RunSpec, path: Path, kinds: frozenset[DataKind]) -> Inputs:
-    from cift.data.providers.files import load
+    from cift.data.files import load
 
     loaded = load(path)
     if loaded.kind not in kinds:

@@ -14,7 +14,7 @@ from cift.core.logging import configure_logging
 from cift.core.metrics import serve
 from cift.core.settings import Settings, load_settings
 from cift.core.tracing import setup_tracing
-from cift.data.providers.files import FileMapping
+from cift.data.files import FileMapping
 from cift.data.store import MarketStore, open_store
 from cift.model import Timeframe
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
-from cift.data.providers.files import FileMapping, load
+from cift.data.files import FileMapping, load
 from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
 from cift.features.catalog_docs import catalog_markdown
 from cift.features.files import compute_for_file

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cift.data.providers.files import FileMapping, load
+from cift.data.files import FileMapping, load
 from cift.data.store.base import MarketStore
 from cift.model.validation import Reason, ValidationReport
 

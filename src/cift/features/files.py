@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.data.providers.files.mapping import BUYER_MAKER, FileMapping, find_column
-from cift.data.providers.files.reading import read_file
+from cift.data.files.mapping import BUYER_MAKER, FileMapping, find_column
+from cift.data.files.reading import read_file
 from cift.features.engine import compute
 from cift.features.spec import FeatureCall
 

@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 
 from cift.core.errors import ValidationError
+from cift.data.files import FileMapping, load, symbol_from_path
 from cift.data.providers.base import MarketDataProvider, fetch
-from cift.data.providers.files import FileMapping, FilesProvider, load, symbol_from_path
+from cift.data.providers.files import FilesProvider
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 from cift.model.validation import Reason, validate
 

@@ -1,6 +1,6 @@
-"""The ``files`` provider: CSV (plain or gzip) and Parquet files with column mapping."""
+"""The ``files`` provider: serves the rows of local CSV (plain or gzip) and Parquet files
+(read and mapped by :mod:`cift.data.files`) for symbols and a time range."""
 
-from cift.data.providers.files.mapping import FileMapping, symbol_from_path
-from cift.data.providers.files.provider import FilesProvider, create, load
+from cift.data.providers.files.provider import FilesProvider, create
 
-__all__ = ["FileMapping", "FilesProvider", "create", "load", "symbol_from_path"]
+__all__ = ["FilesProvider", "create"]

@@ -12,20 +12,12 @@ from loguru import logger
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import STORABLE_RANGE
+from cift.data.files import FileMapping, load
 from cift.model import DataKind, Timeframe
 
 from ..base import RateLimit
-from .mapping import FileMapping
-from .normalize import Normalized, normalize
-from .reading import read_file
 
 PAGE_ROWS = 1_000_000
-
-
-def load(path: Path, mapping: FileMapping | None = None) -> Normalized:
-    """Read one file and map it onto CIFT's schema (rows are validated when stored)."""
-    mapping = mapping or FileMapping()
-    return normalize(read_file(path, mapping), mapping, path)
 
 
 class FilesProvider:

@@ -11,8 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from cift.core.errors import ValidationError
-
-from .mapping import FileMapping
+from cift.data.files.mapping import FileMapping
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -9,11 +9,10 @@ import polars as pl
 
 from cift.core.errors import ValidationError
 from cift.core.timeutil import LATEST_NS
+from cift.data.files.mapping import ALIASES, BUYER_MAKER, FileMapping, find_column, symbol_from_path
 from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import NULLABLE, conform
 from cift.model.times import datetime_to_ts, epoch_to_ts
-
-from .mapping import ALIASES, BUYER_MAKER, FileMapping, find_column, symbol_from_path
 
 EPOCH_UNITS = ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3))
 """Integer timestamps whose median is below each bound are seconds, milliseconds,
