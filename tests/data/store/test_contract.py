@@ -53,10 +53,6 @@ def expected_bars(trades: pl.DataFrame, timeframe: Timeframe) -> pl.DataFrame:
 # writes ------------------------------------------------------------------------------
 
 
-def test_satisfies_the_store_protocol(store: MarketStore) -> None:
-    assert isinstance(store, MarketStore)
-
-
 def test_write_then_read_returns_sorted_rows_in_schema(store: MarketStore) -> None:
     trades = random_trades(5_000, SYMBOLS, span_ns=3 * DAY_NS).with_columns(
         pl.when(pl.col("side") > 0).then(pl.lit("XNAS")).alias("exchange"),

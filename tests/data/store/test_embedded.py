@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from cift.core.errors import ValidationError
-from cift.data.store.base import MarketStore
 from cift.data.store.embedded import EmbeddedStore
 from cift.data.store.embedded.files import TMP_DIR
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
@@ -32,10 +31,6 @@ def at(ns: int) -> datetime:
 @pytest.fixture
 def store(tmp_path: Path) -> EmbeddedStore:
     return EmbeddedStore(tmp_path / "market")
-
-
-def test_satisfies_the_store_protocol(store: EmbeddedStore) -> None:
-    assert isinstance(store, MarketStore)
 
 
 def test_write_then_read_returns_sorted_rows_in_schema(store: EmbeddedStore) -> None:

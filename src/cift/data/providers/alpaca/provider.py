@@ -14,12 +14,12 @@ from typing import Literal
 
 import polars as pl
 
-from cift.core.errors import ConfigurationError, ValidationError
-from cift.core.settings import Settings, env_var
+from cift.core.errors import ValidationError
+from cift.core.settings import env_var
 from cift.model import DataKind, Timeframe
 
 from ..base import RateLimit, check_range
-from ..http import HttpClient, Params, RetryPolicy, Throttle, Upstream, malformed, within
+from ..http import HttpClient, Params, Upstream, malformed, within
 from .parse import parse_page
 
 MAX_PAGE = 10_000
@@ -171,63 +171,3 @@ def _symbols(symbols: Sequence[str]) -> list[str]:
             f"Alpaca symbols are upper case; got {', '.join(lower)}. Use e.g. AAPL, BRK.B."
         )
     return wanted
-
-
-def create(
-    settings: Settings,
-    *,
-    base_url: str | None = None,
-    timeout: float | None = None,
-    max_retries: int | None = None,
-    backoff: float = 0.5,
-    max_backoff: float = 30.0,
-    max_wait: float = 300.0,
-    requests_per_minute: int | None = None,
-    page_limit: int = MAX_PAGE,
-    feed: str | None = None,
-    adjustment: Adjustment = "raw",
-) -> AlpacaProvider:
-    """The Alpaca provider from settings; keyword options override them (tests, tools).
-
-    ``adjustment`` defaults to raw prices, in line with the trades and quotes stored next
-    to the bars; ``split``, ``dividend`` or ``all`` ask Alpaca to adjust them.
-    """
-    missing = [
-        env_var(name)
-        for name in ("alpaca_api_key_id", "alpaca_api_secret_key")
-        if not _secret(settings, name)
-    ]
-    if missing:
-        raise ConfigurationError(
-            f"The alpaca provider needs an API key pair: set {' and '.join(missing)} "
-            "(in the environment or .env) from your Alpaca dashboard."
-        )
-    key_id = _secret(settings, "alpaca_api_key_id")
-    secret = _secret(settings, "alpaca_api_secret_key")
-    budget = requests_per_minute or settings.alpaca_requests_per_minute
-    client = HttpClient(
-        UPSTREAM,
-        base_url or settings.alpaca_data_url,
-        headers={"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret},
-        secrets=[key_id, secret],
-        timeout=timeout or settings.provider_timeout_seconds,
-        policy=RetryPolicy(
-            max_retries=settings.provider_max_retries if max_retries is None else max_retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_wait=max_wait,
-        ),
-        throttle=Throttle(budget, 60.0),
-    )
-    return AlpacaProvider(
-        client,
-        feed=feed or settings.alpaca_feed,
-        adjustment=adjustment,
-        page_limit=page_limit,
-        rate_limit=RateLimit(budget, 60.0),
-    )
-
-
-def _secret(settings: Settings, name: str) -> str:
-    value = getattr(settings, name)
-    return "" if value is None else str(value.get_secret_value())

@@ -10,7 +10,6 @@ import polars as pl
 from loguru import logger
 
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
 from cift.core.timeutil import STORABLE_RANGE
 from cift.data.files import FileMapping, load
 from cift.model import DataKind, Timeframe
@@ -82,11 +81,3 @@ class FilesProvider:
 
     def close(self) -> None:
         """Nothing stays open between pages."""
-
-
-def create(
-    settings: Settings, *, paths: Sequence[Path], mapping: FileMapping | None = None
-) -> FilesProvider:
-    """The files provider over ``paths``."""
-    del settings  # files need no credentials or limits
-    return FilesProvider(paths, mapping)

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import polars as pl
 
-from cift.core.errors import ConfigurationError, ValidationError
-from cift.core.settings import Settings, env_var
+from cift.core.errors import ValidationError
+from cift.core.settings import env_var
 from cift.core.timeutil import to_ns
 from cift.model import DataKind, Timeframe
 
@@ -23,8 +23,6 @@ from ..base import RateLimit, check_range
 from ..http import (
     HttpClient,
     Params,
-    RetryPolicy,
-    Throttle,
     Upstream,
     malformed,
     rebase,
@@ -151,50 +149,3 @@ def _ticker(symbol: str) -> str:
     if not symbol.strip():
         raise ValidationError("Symbols must not be empty, e.g. --symbols AAPL,MSFT.")
     return quote(symbol, safe=":.")
-
-
-def create(
-    settings: Settings,
-    *,
-    base_url: str | None = None,
-    timeout: float | None = None,
-    max_retries: int | None = None,
-    backoff: float = 0.5,
-    max_backoff: float = 30.0,
-    max_wait: float = 300.0,
-    requests_per_minute: int | None = None,
-    page_limit: int = MAX_PAGE,
-    adjusted: bool = False,
-) -> PolygonProvider:
-    """The Polygon provider from settings; keyword options override them (tests, tools).
-
-    ``adjusted`` asks for split-adjusted bars; the default (raw prices) keeps bars in
-    line with the trades and quotes stored next to them.
-    """
-    if settings.polygon_api_key is None or not settings.polygon_api_key.get_secret_value():
-        raise ConfigurationError(
-            f"The polygon provider needs an API key: set {env_var('polygon_api_key')} "
-            "(in the environment or .env) to your Polygon/Massive key."
-        )
-    key = settings.polygon_api_key.get_secret_value()
-    budget = requests_per_minute or settings.polygon_requests_per_minute
-    client = HttpClient(
-        UPSTREAM,
-        base_url or settings.polygon_base_url,
-        headers={"Authorization": f"Bearer {key}"},
-        secrets=[key],
-        timeout=timeout or settings.provider_timeout_seconds,
-        policy=RetryPolicy(
-            max_retries=settings.provider_max_retries if max_retries is None else max_retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_wait=max_wait,
-        ),
-        throttle=Throttle(budget, 60.0),
-    )
-    return PolygonProvider(
-        client,
-        page_limit=page_limit,
-        adjusted=adjusted,
-        rate_limit=RateLimit(budget, 60.0),
-    )

@@ -6,6 +6,7 @@ flow that carries a small real signal, over the sessions of an exchange calendar
 """
 
 from cift.data.providers.synthetic.config import SimulatorConfig
-from cift.data.providers.synthetic.provider import SyntheticProvider, create
+from cift.data.providers.synthetic.factories import create
+from cift.data.providers.synthetic.provider import SyntheticProvider
 
 __all__ = ["SimulatorConfig", "SyntheticProvider", "create"]

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import polars as pl
 
-from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.model import TS_DTYPE, DataKind, Timeframe
 
@@ -210,9 +208,3 @@ def _gather(frames: Iterator[pl.DataFrame], page_rows: int) -> Iterator[pl.DataF
             held, rows = [], 0
     if held:
         yield pl.concat(held)
-
-
-def create(settings: Settings, **options: Any) -> SyntheticProvider:
-    """The simulator with ``options`` as its parameters (see ``SimulatorConfig``)."""
-    del settings  # the simulator needs no credentials or limits
-    return SyntheticProvider(SimulatorConfig.from_options(options))

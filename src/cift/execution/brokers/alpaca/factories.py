@@ -7,7 +7,8 @@ import os
 
 from cift.core.errors import ConfigurationError
 from cift.core.settings import Settings
-from cift.data.providers.http import HttpClient, RetryPolicy, Throttle, Upstream
+from cift.data.providers.http import Upstream
+from cift.data.providers.http.config import HttpConfig
 from cift.db.models import AccountMode, TradingAccount
 from cift.execution.brokers.alpaca.broker import AlpacaBroker
 from cift.execution.brokers.alpaca.stream import TradeUpdates
@@ -49,19 +50,15 @@ def create_broker(
     url = base_url or (
         settings.alpaca_live_url if account.mode is AccountMode.LIVE else settings.alpaca_paper_url
     )
-    budget = settings.alpaca_trading_requests_per_minute
-    client = HttpClient(
-        UPSTREAM,
+    config = HttpConfig.of(
+        settings,
         url,
-        headers={"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret},
-        secrets=[key_id, secret],
-        timeout=settings.provider_timeout_seconds,
-        policy=RetryPolicy(
-            max_retries=settings.provider_max_retries if max_retries is None else max_retries,
-            backoff=backoff,
-        ),
-        throttle=Throttle(budget, 60.0),
+        settings.alpaca_trading_requests_per_minute,
+        max_retries=max_retries,
+        backoff=backoff,
     )
+    headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
+    client = config.client(UPSTREAM, headers, [key_id, secret])
     updates = None
     if stream:
         socket_url = url.replace("https://", "wss://").replace("http://", "ws://").rstrip("/")
