@@ -18,17 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import polars as pl
 
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
-from cift.model import TS_DTYPE, DataKind, Timeframe
+from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
 from cift.model.validation import TimeBounds, ValidationReport, check_symbols
 
 FEATURE_KEYS = ("symbol", "ts")
+QUOTE_LOOKBACK = timedelta(days=1)
+"""How far before a range's start both stores look for the quote prevailing at its first
+trade (``trades_with_quotes``)."""
 
 COVERAGE_SCHEMA = pl.Schema(
     {
@@ -62,6 +65,23 @@ class CompactResult:
     files_before: int
     files_after: int
     rows: int
+
+
+def check_columns(kind: DataKind, columns: Sequence[str] | None) -> None:
+    """Refuse a column ``kind`` does not have, naming those it has."""
+    if columns is None:
+        return
+    schema = SCHEMAS[kind]
+    unknown = sorted(set(columns) - set(schema))
+    if unknown:
+        raise ValidationError(
+            f"Unknown {kind.value} column(s) {unknown}; choose from {list(schema)}."
+        )
+
+
+def quotes_since(start: datetime | None) -> datetime | None:
+    """Where to start reading quotes for the trades from ``start`` on."""
+    return None if start is None else start - QUOTE_LOOKBACK
 
 
 def feature_rows(frame: pl.DataFrame) -> pl.DataFrame:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from cift.core.errors import NotFoundError, ValidationError
+from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
 from cift.core.timeutil import to_ns
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
@@ -31,7 +31,9 @@ from cift.data.store.base import (
     COVERAGE_SCHEMA,
     CompactResult,
     WriteResult,
+    check_columns,
     feature_rows,
+    quotes_since,
     time_bounds,
 )
 from cift.data.store.embedded import maintenance
@@ -50,10 +52,9 @@ from cift.data.store.embedded.datasets import (
     split_dataset,
 )
 from cift.data.store.embedded.files import partition_dir, write_atomic, writer_lock
-from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
+from cift.model import TS_DTYPE, DataKind, Timeframe
 from cift.model.validation import DEFAULT_TIME_BOUNDS, TimeBounds, validate_parts
 
-QUOTE_LOOKBACK = timedelta(days=1)
 PERIOD = "_period"
 WRITE_THREADS = 4
 
@@ -161,14 +162,8 @@ class EmbeddedStore:
     ) -> pl.LazyFrame:
         with timed_query(self.backend, kind.value):
             frame = self.scan_range(dataset_name(kind, timeframe), symbols, start, end)
-        if columns is not None:
-            unknown = sorted(set(columns) - set(SCHEMAS[kind]))
-            if unknown:
-                raise ValidationError(
-                    f"Unknown {kind.value} column(s) {unknown}; choose from {list(SCHEMAS[kind])}."
-                )
-            frame = frame.select(columns)
-        return frame
+        check_columns(kind, columns)
+        return frame if columns is None else frame.select(columns)
 
     def coverage(self, kind: DataKind | None = None) -> pl.DataFrame:
         rows = []
@@ -243,8 +238,7 @@ class EmbeddedStore:
         end: datetime | None = None,
     ) -> pl.LazyFrame:
         trades = self.read(DataKind.TRADES, symbols=symbols, start=start, end=end)
-        since = start - QUOTE_LOOKBACK if start is not None else None
-        quotes = self.read(DataKind.QUOTES, symbols=symbols, start=since, end=end)
+        quotes = self.read(DataKind.QUOTES, symbols=symbols, start=quotes_since(start), end=end)
         return with_prevailing_quote(trades, quotes)
 
     def delete(

@@ -9,7 +9,7 @@ collected. Aggregations run in QuestDB (``SAMPLE BY``, ``ASOF JOIN``, ``LATEST O
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
@@ -18,7 +18,14 @@ from cift.core.timeutil import to_ns
 from cift.data.aggregate import QUOTE_FIELDS, trades_to_bars
 from cift.data.aggregate import resample_bars as resample_frame
 from cift.data.metrics import measured_write, timed_query
-from cift.data.store.base import FEATURE_KEYS, CompactResult, WriteResult, feature_rows
+from cift.data.store.base import (
+    FEATURE_KEYS,
+    CompactResult,
+    WriteResult,
+    check_columns,
+    feature_rows,
+    quotes_since,
+)
 from cift.data.store.questdb import maintenance, sql
 from cift.data.store.questdb.client import IlpClient, SqlClient, probe_ilp
 from cift.data.store.questdb.ddl import SET_ID, WIRE_DTYPES, Table, TableNames
@@ -33,7 +40,6 @@ from cift.model.validation import (
     validate_parts,
 )
 
-QUOTE_LOOKBACK = timedelta(days=1)
 JOINED_SCHEMA = pl.Schema({**SCHEMAS[DataKind.TRADES], **{f: pl.Float64() for f in QUOTE_FIELDS}})
 PERIODS = {"DAY": "1d", "MONTH": "1mo", "YEAR": "1y"}
 
@@ -121,12 +127,7 @@ class QuestDBStore:
     ) -> pl.LazyFrame:
         table = self.names.market(kind, timeframe)
         schema = SCHEMAS[kind]
-        if columns is not None:
-            unknown = sorted(set(columns) - set(schema))
-            if unknown:
-                raise ValidationError(
-                    f"Unknown {kind.value} column(s) {unknown}; choose from {list(schema)}."
-                )
+        check_columns(kind, columns)
         query = sql.scan(table, bounds := _bounds(symbols, start, end), KEY_COLUMNS[kind])
         frame = self._deferred(table, bounds, query, schema, kind.value)
         return frame.select(columns) if columns is not None else frame
@@ -230,7 +231,7 @@ class QuestDBStore:
         trades = self.names.market(DataKind.TRADES, None)
         quotes = self.names.market(DataKind.QUOTES, None)
         left = _bounds(symbols, start, end)
-        since = start - QUOTE_LOOKBACK if start is not None else None
+        since = quotes_since(start)
         right = _bounds(symbols, since, end)
 
         def fetch() -> pl.DataFrame:
