@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from loguru import logger
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 
 from cift.audit import CURRENT, Actor, EntryFields, RequestEntry, append
 from cift.db.engine import transaction
@@ -32,6 +33,14 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRINCIPAL_KEY = "principal"
 AUDITED_KEY = "audited"
 ANONYMOUS = "anonymous"
+
+
+def audits_itself(request: Request) -> None:
+    """Called by a route that records its own security event (login, a key made, a role
+    changed, ...) once it runs: this middleware then adds nothing for the request. It is
+    called from the route's body, not as a dependency, because dependencies run even
+    when the body is refused, and that refusal must still be audited here."""
+    request.scope.setdefault("state", {})[AUDITED_KEY] = True
 
 
 def outcome_of(status: int) -> AuditOutcome:

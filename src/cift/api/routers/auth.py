@@ -11,7 +11,7 @@ from cift.identity.scopes import ROLE_SCOPES
 from cift.identity.tokens import TokenPair
 
 from ..deps import State
-from ..middleware.auditing import AUDITED_KEY
+from ..middleware.auditing import audits_itself
 from ..schemas.auth import (
     LoginRequest,
     Me,
@@ -37,11 +37,6 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     )
 
 
-def _audited(request: Request) -> None:
-    """The identity functions record this request's security event themselves."""
-    request.scope.setdefault("state", {})[AUDITED_KEY] = True
-
-
 @router.post(
     "/login",
     summary="Sign in with a password",
@@ -51,7 +46,7 @@ def _audited(request: Request) -> None:
 def login(state: State, request: Request, body: LoginRequest) -> TokenResponse:
     """A short-lived access token and a single-use refresh token. Repeated failures lock
     the account for a while (CIFT_LOGIN_MAX_FAILURES, CIFT_LOCKOUT_MINUTES)."""
-    _audited(request)
+    audits_itself(request)
     who = actor_of(request)
     user = users.login(state.db, state.settings, who, body.username, body.password)
     agent = request.headers.get("user-agent")
@@ -66,7 +61,7 @@ def login(state: State, request: Request, body: LoginRequest) -> TokenResponse:
 )
 def refresh(state: State, request: Request, body: RefreshRequest) -> TokenResponse:
     """Each refresh token works once. Using one twice revokes the whole login."""
-    _audited(request)
+    audits_itself(request)
     agent = request.headers.get("user-agent")
     pair = tokens.refresh(state.db, state.settings, actor_of(request), body.refresh_token, agent)
     return _tokens(pair)
@@ -75,7 +70,7 @@ def refresh(state: State, request: Request, body: RefreshRequest) -> TokenRespon
 @router.post("/logout", summary="Sign out", status_code=status.HTTP_204_NO_CONTENT)
 def logout(state: State, request: Request, who: SignedIn) -> Response:
     """Revoke this login: its access and refresh tokens stop working at once."""
-    _audited(request)
+    audits_itself(request)
     if who.family_id is not None:
         tokens.logout(state.db, actor_of(request, who), who.family_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -86,7 +81,7 @@ def change_password(
     state: State, request: Request, who: SignedIn, body: PasswordChange
 ) -> Response:
     """Needs the current password; every session of the account is revoked after."""
-    _audited(request)
+    audits_itself(request)
     users.change_password(
         state.db,
         state.settings,
@@ -117,7 +112,7 @@ def signup(state: State, request: Request, body: SignupRequest) -> Me:
     """Open only when CIFT_SIGNUP_ALLOWED is true; new accounts are viewers."""
     if not state.settings.signup_allowed:
         raise PermissionDeniedError("Sign-up is closed here; ask an administrator for an account.")
-    _audited(request)
+    audits_itself(request)
     user = users.create_user(
         state.db,
         state.settings,

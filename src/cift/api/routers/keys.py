@@ -10,7 +10,7 @@ from cift.identity import keys
 from cift.identity.scopes import parse_scopes
 
 from ..deps import State
-from ..middleware.auditing import AUDITED_KEY
+from ..middleware.auditing import audits_itself
 from ..schemas.keys import KeyCreate, KeyCreated, KeyOut
 from ..schemas.problem import Problem
 from ..security import ReadAccess, SignedIn, actor_of
@@ -34,7 +34,7 @@ def list_keys(state: State, who: ReadAccess) -> list[KeyOut]:
 def create_key(state: State, request: Request, who: SignedIn, body: KeyCreate) -> KeyCreated:
     """Scopes are at most your role's. The answer holds the key: store it, it is not
     shown again."""
-    request.scope.setdefault("state", {})[AUDITED_KEY] = True
+    audits_itself(request)
     key, plaintext = keys.create_key(
         state.db,
         actor_of(request, who),
@@ -54,6 +54,6 @@ def get_key(state: State, who: ReadAccess, key_id: uuid.UUID) -> KeyOut:
 @router.delete("/{key_id}", summary="Revoke one of your API keys")
 def revoke_key(state: State, request: Request, who: SignedIn, key_id: uuid.UUID) -> KeyOut:
     """The key stops working with the next request."""
-    request.scope.setdefault("state", {})[AUDITED_KEY] = True
+    audits_itself(request)
     key = keys.revoke_key(state.db, actor_of(request, who), key_id, who.user_id)
     return KeyOut.model_validate(key)

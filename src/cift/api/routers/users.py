@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from cift.identity import users
 
 from ..deps import State
-from ..middleware.auditing import AUDITED_KEY
+from ..middleware.auditing import audits_itself
 from ..schemas.problem import Problem
 from ..schemas.users import UserCreate, UserOut, UserPatch
 from ..security import AdminAccess, actor_of
@@ -31,7 +31,7 @@ def list_users(state: State, who: AdminAccess) -> list[UserOut]:
 )
 def create_user(state: State, request: Request, who: AdminAccess, body: UserCreate) -> UserOut:
     """The password must meet the policy (CIFT_PASSWORD_MIN_LENGTH and more)."""
-    request.scope.setdefault("state", {})[AUDITED_KEY] = True
+    audits_itself(request)
     user = users.create_user(
         state.db,
         state.settings,
@@ -55,7 +55,7 @@ def update_user(
     state: State, request: Request, who: AdminAccess, user_id: uuid.UUID, body: UserPatch
 ) -> UserOut:
     """A disabled user's sessions and keys stop working at once."""
-    request.scope.setdefault("state", {})[AUDITED_KEY] = True
+    audits_itself(request)
     actor = actor_of(request, who)
     if body.role is not None:
         users.set_role(state.db, actor, user_id, body.role)
