@@ -133,3 +133,17 @@ def test_compact_after_many_small_imports(tmp_path: Path) -> None:
     output = cift("data", "compact")
     assert "files -> 1" in output
     assert stored_rows()["trades/None/BTCUSDT"] == frame.height
+
+
+def test_nothing_matching_is_said_plainly_with_its_own_exit_code() -> None:
+    cift("data", "import", str(DATA / "daily/nvda-1999-2014.csv"))
+    before = ["data", "show", "NVDA", "--start", "1980-01-01", "--end", "1980-12-31"]
+    result = runner.invoke(app, before)
+    assert result.exit_code == 3, result.output
+    assert "No bars of NVDA from 1980-01-01 to 1980-12-31" in result.output
+    result = runner.invoke(app, ["data", "quality", "NVDA", "--timeframe", "1Min"])
+    assert result.exit_code == 3, result.output
+    assert "No bars of 1Min stored for NVDA at all" in result.output
+    assert "Quality of 0" not in result.output
+    shown = json.loads(cift("data", "quality", "NVDA", "--timeframe", "1D", "--json"))
+    assert shown["rows"] > 3_000  # the stored daily bars are checked as before

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cift.core.errors import NotFoundError, ValidationError
+from cift.core.errors import NotFoundError, NothingMatchedError, ValidationError
 from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.data.importer import ImportSummary, import_file
@@ -264,11 +264,25 @@ def show_command(
             timeframe=chosen_tf,
         )
         frame = (rows.tail(limit) if tail else rows.head(limit)).collect()
+    if frame.is_empty():
+        raise NothingMatchedError(
+            f"No {chosen_kind.value} of {symbol} {_between(start, end)}; 'cift data ls' shows "
+            "the stored range."
+        )
     if as_json:
         print_json(frame_records(frame))
         return
     title = f"{symbol} {chosen_kind.value} {chosen_tf or ''} (UTC)".replace("  ", " ")
     console.print(frame_table(frame.drop("symbol"), title=title))
+
+
+def _between(start: str | None, end: str | None) -> str:
+    """The asked range in words."""
+    if start and end:
+        return f"from {start} to {end}"
+    if start:
+        return f"from {start} on"
+    return f"up to {end}" if end else "at all"
 
 
 def _pick_dataset(
@@ -353,6 +367,12 @@ def quality_command(
             start=parse_when(start) if start else None,
             end=range_end(start, end),
             calendar=calendar,
+        )
+    if not report.rows:
+        stored = f"{kind.value} of {timeframe}" if kind is DataKind.BARS else kind.value
+        raise NothingMatchedError(
+            f"No {stored} stored for {symbols or 'any symbol'} {_between(start, end)}; "
+            "'cift data ls' shows what is stored (pick its --timeframe)."
         )
     if as_json:
         print_json(report.to_dict())

@@ -45,6 +45,15 @@ class NotFoundError(CiftError):
     http_status = 404
 
 
+class NothingMatchedError(NotFoundError):
+    """A query of stored data that matched no row: said plainly, and with an exit code of
+    its own (3) so a script can tell "nothing there" from success and from a failure."""
+
+    code = "nothing_matched"
+    title = "Nothing matched"
+    exit_code = 3
+
+
 class ConflictError(CiftError):
     """The request clashes with the current state (duplicate name, stale version)."""
 
@@ -153,6 +162,7 @@ ERROR_TYPES: tuple[type[CiftError], ...] = (
     CiftError,
     ValidationError,
     NotFoundError,
+    NothingMatchedError,
     ConflictError,
     OrderStateError,
     AuthenticationError,
