@@ -107,5 +107,7 @@ class ConfigSpec(_Closed):
         None,
         max_length=20,
         pattern=r"^[A-Za-z0-9_/-]+$",
-        description="Exchange calendar: XNYS, 24/7.",
+        description="Exchange calendar the bars trade on (XNYS, XLON, CMES, 24/7, ...): a "
+        "bar closes at its session's close when that comes first (a daily bar at 16:00 New "
+        "York, 13:00 on an early close). Empty: a bar closes one timeframe after it opens.",
     )

@@ -68,7 +68,7 @@ def run_backtest(
     """Run a strategy over market data and return its equity, orders, fills and trades
     (``settings``: where models live, for strategies that load one)."""
     config = config or BacktestConfig()
-    stream = ev.build(bars, timeframe, quotes, trades)
+    stream = ev.build(bars, timeframe, quotes, trades, config.calendar)
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
     ctx = BacktestContext(stream, portfolio, timeframe, settings or get_settings())

@@ -1,7 +1,9 @@
 """The event stream of a backtest: bars, quotes and trades of many symbols in time order.
 
-A bar becomes known when it closes, so its event time is ``ts + timeframe``; quotes and
-trades at their own time. At equal times quotes come first, then trades, then bars, each
+A bar becomes known when it closes, so its event time is its close: ``ts + timeframe``,
+or with an exchange calendar the close of its session when that comes first (a daily
+bar at 16:00 New York for XNYS, not at the next midnight); quotes and trades at their
+own time. At equal times quotes come first, then trades, then bars, each
 by symbol. The stream is a few aligned numpy arrays, so the engine loop touches no frames.
 """
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cift.core.calendars import bar_closes
 from cift.core.errors import ValidationError
 from cift.model import Timeframe
 from cift.model.schemas import DataKind, conform
@@ -54,13 +57,24 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
     )
 
 
+def _event_times(
+    code: int, ts: np.ndarray, timeframe: Timeframe | None, calendar: str | None
+) -> np.ndarray:
+    if code != BAR or timeframe is None:
+        return ts
+    if calendar is None:
+        return ts + timeframe.nanos
+    return bar_closes(ts, timeframe.nanos, calendar)
+
+
 def build(
     bars: pl.DataFrame | None,
     timeframe: Timeframe | None,
     quotes: pl.DataFrame | None = None,
     trades: pl.DataFrame | None = None,
+    calendar: str | None = None,
 ) -> EventStream:
-    """Merge the given data into one stream."""
+    """Merge the given data into one stream; bars close per ``calendar`` when given."""
     frames = [f for f in (bars, quotes, trades) if f is not None and not f.is_empty()]
     if not frames:
         raise ValidationError("A backtest needs data: bars, quotes or trades, none are given.")
@@ -80,8 +94,7 @@ def build(
             continue
         columns = _columns(frame, kind, index)
         kinds[code] = columns
-        shift = timeframe.nanos if code == BAR and timeframe is not None else 0
-        parts.append((code, columns, columns.ts + shift))
+        parts.append((code, columns, _event_times(code, columns.ts, timeframe, calendar)))
     merged = pl.DataFrame(
         {
             "time": np.concatenate([t for _, _, t in parts]),
