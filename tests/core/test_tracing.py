@@ -15,8 +15,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from cift.core import tracing
+from cift.core.errors import ConfigurationError
 from cift.core.logging import configure_logging
-from cift.core.settings import Settings
+from cift.core.settings import Settings, load_settings
 from cift.data.bus.memory import MemoryBus
 from cift.data.stream.stage import Outcome, consume
 from tests.data.marketdata import random_trades
@@ -105,3 +106,9 @@ def test_tracing_is_off_without_an_endpoint() -> None:
         assert headers == {}  # nothing travels with a message
         assert not current.get_span_context().is_valid
         assert tracing.current_ids() is None
+
+
+def test_an_endpoint_that_is_no_url_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ConfigurationError, match="CIFT_OTLP_ENDPOINT"):
+        load_settings(otlp_endpoint="jaeger:4318")
+    assert load_settings(otlp_endpoint="").otlp_endpoint is None  # empty: tracing off

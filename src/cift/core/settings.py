@@ -128,6 +128,7 @@ class Settings(BaseSettings):
     )
     otlp_endpoint: str | None = Field(
         None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
         description="OpenTelemetry collector (OTLP over HTTP) that receives traces, e.g. "
         "`http://jaeger:4318`. Empty turns tracing off (no cost).",
     )
@@ -380,6 +381,8 @@ class Settings(BaseSettings):
         "tls_keyfile",
         "smtp_host",
         "smtp_ca_file",
+        "otlp_endpoint",
+        "otlp_service_name",
         mode="before",
     )
     @classmethod
