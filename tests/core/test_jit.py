@@ -29,12 +29,16 @@ def test_every_kernel_is_compiled_through_the_one_setup() -> None:
     assert direct == []
 
 
-def test_the_cache_folder_follows_every_source_file(tmp_path: Path) -> None:
+def test_the_cache_folder_follows_every_kernel_module(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     helper = tmp_path / "pkg" / "helper.py"
-    helper.write_text("def f(): return 1\n")
+    helper.write_text("from cift.core.jit import njit\n\n@njit\ndef f(): return 1\n")
+    other = tmp_path / "pkg" / "other.py"
+    other.write_text("X = 1\n")
     before = jit.source_digest(tmp_path)
-    helper.write_text("def f(): return 2\n")  # an inlined helper changes
+    other.write_text("X = 2\n")  # no kernel: the compiled code stays
+    assert jit.source_digest(tmp_path) == before
+    helper.write_text(helper.read_text().replace("1", "2"))  # an inlined helper changes
     assert jit.source_digest(tmp_path) != before
     assert jit.CACHE_DIR.name == f"{numba.__version__}-{jit.source_digest()}"
     assert str(jit.CACHE_DIR) == numba.config.CACHE_DIR  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ Compiled machine code is cached on disk (``cache=True`` always) in one folder pe
 version and package source: ``~/.cache/cift/numba/<numba version>-<hash>``, or
 ``NUMBA_CACHE_DIR`` when that is set. numba's own cache notices edits only to the module
 of a kernel, not to the helpers it inlines from other modules, so the folder is named
-after a hash of every source file of the package: a changed helper never runs through
+after a hash of every module that compiles kernels: a changed helper never runs through
 stale machine code, and nothing is written beside the sources.
 """
 
@@ -19,15 +19,20 @@ from typing import Any, Literal, TypeVar, cast, overload
 import numba
 
 PACKAGE = Path(__file__).resolve().parents[1]
+MARKER = b"cift.core.jit"
+"""What a module that compiles kernels contains (``from cift.core.jit import njit``)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def source_digest(root: Path = PACKAGE) -> str:
-    """A short hash of every Python source under ``root``."""
+    """A short hash of every module under ``root`` that compiles kernels (those that
+    import this one): a change elsewhere in the package keeps the compiled code."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
+        source = path.read_bytes()
+        if MARKER in source or path.resolve() == Path(__file__).resolve():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(source)
     return digest.hexdigest()[:16]
 
 
