@@ -27,12 +27,21 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-def server_missing(what: str, reason: object) -> None:
-    """Skip locally, fail in CI: CI must exercise every real backend."""
-    message = f"{what} is not reachable ({reason}); start it or set its CIFT_TEST_* variable"
+def unavailable(message: str) -> None:
+    """Skip locally, fail in CI: CI must run every test, on every real backend and tool."""
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)
+
+
+def server_missing(what: str, reason: object) -> None:
+    """A server the test needs is down."""
+    unavailable(f"{what} is not reachable ({reason}); start it or set its CIFT_TEST_* variable")
+
+
+def tool_missing(name: str) -> None:
+    """A checking tool the test runs is not installed."""
+    unavailable(f"{name} is not installed; run make tools")
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:

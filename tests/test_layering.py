@@ -91,3 +91,4 @@ def test_the_graph_sees_relative_and_type_only_imports() -> None:
     graph = module_graph()
     assert "cift.api.deps" in graph["cift.api.app"]  # from .deps import ...
     assert "cift.data.store.embedded.catalog" in graph["cift.data.store.embedded.maintenance"]
+    assert "cift.core.settings" in graph["cift.core.logging"]  # under TYPE_CHECKING only

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import in_ci
+from tests.servers import tool_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -24,14 +24,6 @@ PLUGIN_FOLDERS = (
     Path("/usr/libexec/docker/cli-plugins"),
     Path("/usr/lib/docker/cli-plugins"),
 )
-
-
-def tool_missing(name: str) -> None:
-    """Skip locally, fail in CI: CI must run every check."""
-    message = f"{name} is not installed; run make tools"
-    if in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def find_tool(name: str, *folders: Path) -> Path | None:

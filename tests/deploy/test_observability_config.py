@@ -18,10 +18,10 @@ import yaml
 from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import CollectorRegistry
 
-from cift.cli.metrics_docs import STAGE_MODULES
+from cift.cli.metrics_docs import metric_modules
 from cift.core import metrics
 from tests.deploy import observability as obs
-from tests.servers import server_missing
+from tests.servers import tool_missing
 
 ALERTS = {
     "CiftApiTargetDown",
@@ -55,7 +55,7 @@ groups:
 def promtool() -> Path:
     found = obs.promtool()
     if found is None:
-        server_missing("promtool", "not installed; Debian's prometheus package provides it")
+        tool_missing("promtool (Debian's prometheus package)")
     assert found is not None
     return found
 
@@ -63,7 +63,7 @@ def promtool() -> Path:
 @pytest.fixture(scope="module")
 def catalogue() -> dict[str, str]:
     """Every CIFT metric this version exports: name to type."""
-    for module in STAGE_MODULES:
+    for module in metric_modules():
         importlib.import_module(module)
     return {name: kind for name, kind, _, _ in metrics.catalogue()}
 
@@ -378,8 +378,6 @@ up 1
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, Any]:
-    if not obs.COMPOSE.exists():
-        pytest.skip("deploy/docker-compose.yml is not there")
     return obs.load_yaml(obs.COMPOSE)["services"]
 
 

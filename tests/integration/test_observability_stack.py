@@ -22,7 +22,7 @@ import yaml
 
 from tests.deploy.observability import exported_names, referenced_metrics
 from tests.otlp import ReceivedSpan, Receiver, otlp_receiver
-from tests.servers import server_missing
+from tests.servers import tool_missing
 from tests.serving import Server, environment, free_port
 
 pytestmark = pytest.mark.serial  # three servers and a feed: timing-sensitive under load
@@ -107,7 +107,7 @@ class Prometheus:
 
     def __init__(self, folder: Path, jobs: dict[str, str]) -> None:
         if shutil.which(PROMETHEUS) is None:
-            server_missing("Prometheus", f"{PROMETHEUS} not found (make tools installs it)")
+            tool_missing(f"Prometheus ({PROMETHEUS})")
         self.port = free_port()
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},

@@ -95,7 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=create_limiter(settings),
         board=open_board(settings),
         hub=StreamHub(lambda: open_bus(settings)),
-        news=OrderNews(lambda: open_bus(settings)),
+        # an in-process bus has no other process to tell
+        news=None if settings.bus == "memory" else OrderNews(lambda: open_bus(settings)),
     )
 
     @asynccontextmanager
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.jobs.shutdown()
             state.training.shutdown()
             state.hub.close()
-            state.news.close()
+            if state.news is not None:
+                state.news.close()
             state.store.close()
             state.engine.dispose()
 

@@ -37,7 +37,8 @@ class AppState:
     limiter: RateLimiter
     board: Board
     hub: StreamHub
-    news: OrderNews
+    news: OrderNews | None
+    """Order news for the other processes on the bus (none on the in-process bus)."""
 
 
 def get_state(request: Request) -> AppState:

@@ -264,7 +264,7 @@ def run_command(
     kinds = [DataKind.TRADES, *([DataKind.QUOTES] if quotes else [])]
     stop = stop_on_signals()
     stop_after(stop, duration)
-    metrics = _metrics(settings, "run", metrics_port)
+    serve_metrics(settings, metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, "run")
     with (
@@ -282,7 +282,7 @@ def run_command(
             bars,
             chosen,
             stop,
-            metrics=metrics,
+            measured=True,
             on_progress=reporter.watching_all(live),
             downstream=alert_checks(settings, db, market, board) if alerts else (),
         )

@@ -71,8 +71,8 @@ class WorkerPool:
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=follow_parent,
-                initargs=(os.getpid(),),
+                initializer=start_worker,
+                initargs=(os.getpid(), self.kind),
             )
         return self._pool
 
@@ -104,13 +104,19 @@ def _ended(kind: str, submitted: float) -> Callable[[Future[None]], None]:
 
 def run_job(kind: str, headers: Carrier, work: Callable[..., None], *args: Any) -> None:
     """In a worker: ``work(*args)`` as a span of the trace that ``headers`` carry."""
-    with contextlib.suppress(CiftError):  # bad settings: the job itself reports them
-        setup_tracing(load_settings(), f"cift-{kind}-worker")
     try:
         with continued(headers), span(f"{kind} job"):
             work(*args)
     finally:
         flush()
+
+
+def start_worker(parent: int, kind: str) -> None:
+    """Once in each worker process: follow the parent, and send traces when the settings
+    ask for them."""
+    follow_parent(parent)
+    with contextlib.suppress(CiftError):  # bad settings: each job itself reports them
+        setup_tracing(load_settings(), f"cift-{kind}-worker")
 
 
 def follow_parent(parent: int) -> None:

@@ -50,11 +50,12 @@ def alerts_stage(
 def alert_checks(
     settings: Settings, db: sessionmaker[Session], store: MarketStore, board: Board
 ) -> list[Downstream]:
-    """The alerts stages (on feature values and on order news), to run with the live
-    stages (``run_all``'s downstream)."""
+    """The alerts stages, to run with the live stages (``run_all``'s downstream): on
+    feature values, and on order news when the bus is shared with the API (no other
+    process publishes on an in-process bus)."""
     options: dict[str, object] = {"settings": settings, "db": db, "store": store, "board": board}
-    on_orders = options | {"group": "alerts-orders", "topic": ORDERS_TOPIC}
-    return [
-        Downstream("alerts", alerts_stage, options),
-        Downstream("alerts-orders", alerts_stage, on_orders),
-    ]
+    stages = [Downstream("alerts", alerts_stage, options)]
+    if settings.bus != "memory":
+        on_orders = options | {"group": "alerts-orders", "topic": ORDERS_TOPIC}
+        stages.append(Downstream("alerts-orders", alerts_stage, on_orders))
+    return stages

@@ -22,7 +22,6 @@ from cift.data.bus import Delivery, EventBus
 from cift.data.providers.live import LiveFeed
 from cift.data.store.base import MarketStore
 from cift.data.stream.board import Board
-from cift.data.stream.metrics import StageMetrics
 from cift.data.stream.stage import Outcome, StageStats, consume
 from cift.db.models import BrokerKind, TradingAccount
 from cift.db.models.ledger import TradingRun
@@ -157,7 +156,7 @@ def trade(
             runner.timeframe,
             feature_set,
             stop,
-            metrics=StageMetrics("trade"),  # each stage labels its own name
+            measured=True,
             on_progress=on_progress,
             downstream=[downstream, *also],
         )

@@ -61,13 +61,9 @@ class _Stage:
             if on_progress is not None:
                 on_progress(self.name, stats)
 
-        options = dict(self.options)
-        if isinstance(options.get("metrics"), StageMetrics):
-            options["metrics"] = StageMetrics(self.name)  # labelled with this stage's name
-
         def run() -> None:
             try:
-                self.stats = self.target(stop=self.stop, on_progress=report, **options)
+                self.stats = self.target(stop=self.stop, on_progress=report, **self.options)
             except BaseException as exc:  # handed to the main thread, raised there
                 self.error = exc
 
@@ -101,29 +97,23 @@ def run_all(
     feature_set: FeatureSet,
     stop: threading.Event,
     *,
-    metrics: StageMetrics | None = None,
+    measured: bool = False,
     on_progress: Progress | None = None,
     downstream: Sequence[Downstream] = (),
 ) -> dict[str, StageStats]:
     """Run until ``stop`` is set (or the feed ends), then drain and stop in order;
-    ``downstream`` consumers of the bars (a live runner) stop last."""
-    common = {"bus": bus, "metrics": metrics}
+    ``downstream`` consumers of the bars (a live runner) stop last. ``measured``: each
+    stage counts on the metrics under its own name."""
+
+    def staged(name: str, target: Callable[..., StageStats], **options: Any) -> _Stage:
+        metrics = StageMetrics(name) if measured else None
+        return _Stage(name, target, {"bus": bus, "metrics": metrics} | options)
+
     stages = [
-        *(
-            _Stage(f"store-{kind.value}", store_stage, common | {"store": store, "kind": kind})
-            for kind in kinds
-        ),
-        _Stage(
-            "bars",
-            bars_stage,
-            common | {"store": store, "timeframe": timeframe, "final": True},
-        ),
-        _Stage(
-            "features",
-            features_stage,
-            common | {"store": store, "board": board, "feature_set": feature_set},
-        ),
-        *(_Stage(d.name, d.target, common | d.options) for d in downstream),
+        *(staged(f"store-{kind.value}", store_stage, store=store, kind=kind) for kind in kinds),
+        staged("bars", bars_stage, store=store, timeframe=timeframe, final=True),
+        staged("features", features_stage, store=store, board=board, feature_set=feature_set),
+        *(staged(d.name, d.target, **d.options) for d in downstream),
     ]
     for stage in stages:
         stage.start(on_progress)
@@ -141,7 +131,7 @@ def run_all(
                 symbols,
                 kinds,
                 stop,
-                metrics=None if metrics is None else StageMetrics("ingest"),
+                metrics=StageMetrics("ingest") if measured else None,
                 on_progress=report,
             )
         )
