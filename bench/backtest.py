@@ -3,7 +3,7 @@ NautilusTrader, and CIFT's vectorised sweep next to vectorbt, on the same bars.
 
     python bench/backtest.py [--bars 1000000] [--symbols 100] [--per-symbol 100000]
                              [--engines cift,backtesting,backtrader,nautilus]
-                             [--peers-python PATH]
+                             [--peers-python PATH] [--skip-sweep]
 
 Each engine runs SMA(10/50) crossover, long or flat, in its own process on the same
 Parquet file of one-minute bars; figures are bars per second of the whole process
@@ -116,8 +116,10 @@ def main() -> None:
     parser.add_argument("--engines", default="cift,backtesting,backtrader,nautilus")
     parser.add_argument("--many-engines", default=None, help="Engines for the 100-symbol case.")
     parser.add_argument("--peers-python", default=None, help="Python with the peer engines.")
+    parser.add_argument("--skip-sweep", action="store_true", help="Leave out the sweep case.")
     args = parser.parse_args()
     names = args.engines.split(",")
+    many_names = (args.many_engines or args.engines).split(",")
     header = [
         "engine",
         "bars/s (process)",
@@ -129,7 +131,8 @@ def main() -> None:
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        peers = peers_python(work, args.peers_python)
+        wanted = PEERS & {*names, *many_names} or (set() if args.skip_sweep else {"vectorbt"})
+        peers = peers_python(work, args.peers_python) if wanted else sys.executable
         one = work / "one.parquet"
         minute_bars(1, args.bars).write_parquet(one)
         print(
@@ -141,9 +144,10 @@ def main() -> None:
         )
         many = work / "many.parquet"
         minute_bars(args.symbols, args.per_symbol).write_parquet(many)
-        many_names = (args.many_engines or args.engines).split(",")
         title = f"SMA cross, {args.symbols} symbols x {args.per_symbol:,} bars"
         print(table(title, header, engines(many, many_names, "many", peers)))
+        if args.skip_sweep:
+            return
         sweep_bars = work / "sweep.parquet"
         minute_bars(1, 100_000, seed=5).write_parquet(sweep_bars)
         sweep_header = [

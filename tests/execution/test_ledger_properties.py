@@ -99,7 +99,7 @@ def play(db: Sessions, oms: OrderManager, broker: PaperBroker, flow: list[Action
 
 def check_ledger(db: Sessions, account_id: uuid.UUID, broker: PaperBroker) -> None:
     ledger = assert_consistent(db, account_id)
-    marks = {s: Decimal(repr(broker._marks[i])) for s, i in broker.portfolio.index.items()}
+    marks = {s: Decimal(repr(broker.portfolio.marks[i])) for s, i in broker.portfolio.index.items()}
     equity = ledger["cash"] + sum(q * marks[s] for s, q in ledger["positions"].items())
     assert float(equity) == pytest.approx(broker.portfolio.equity, rel=1e-9)
     with db() as session:

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from cift.backtest import events as ev
+from cift.backtest.events import doubles
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import AT_TARGET, Venue, target_change
 from cift.core.errors import ValidationError
@@ -40,10 +41,11 @@ class BacktestContext(Context):
         self.venue: Venue | None = None
         self.orders: list[Order] = []
         self._ids = itertools.count(1)
-        # Where the engine is: the current event's kind, row and symbol index.
+        # Where the engine is: the current event's kind and symbol index, and where its
+        # feature values sit in ``current`` (its row, or its place in a gathered chunk).
         self.symbol_index = 0
         self.kind = -1
-        self.row = -1
+        self.cursor = -1
         self._last_row = [[-1] * len(stream.symbols) for _ in range(3)]
         self._features: dict[str, tuple[int, array[float]]] = {}
         # Feature values by event kind; ``current`` is the current kind's (set with kind).
@@ -71,7 +73,7 @@ class BacktestContext(Context):
                         f"Derived column {name!r} has {column.len():,} values for "
                         f"{self.stream.bars.frame.height:,} bars."
                     )
-                self._features[name] = (ev.BAR, _doubles(column))
+                self._features[name] = (ev.BAR, doubles(_floats(column)))
         for name, (kind, values) in self._features.items():
             self.by_kind[kind][name] = values
 
@@ -90,7 +92,7 @@ class BacktestContext(Context):
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
                 computed = compute(columns.frame, [call])
                 added = [c for c in computed.columns if c not in columns.frame.columns]
-                return {c: (code, _doubles(computed.get_column(c))) for c in added}
+                return {c: (code, doubles(_floats(computed.get_column(c)))) for c in added}
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."
@@ -105,31 +107,19 @@ class BacktestContext(Context):
         self.symbol_index = symbol
         self.kind = kind
         self.current = self.by_kind[kind]
-        self.row = row
+        self.cursor = row
         self._last_row[kind][symbol] = row
 
-    def price_of(self, symbol: int) -> float:
-        """The symbol's latest price: its last bar close, quote mid or trade price."""
-        latest, price = -1, math.nan
-        for kind, columns in (
-            (ev.BAR, self.stream.bars),
-            (ev.QUOTE, self.stream.quotes),
-            (ev.TRADE, self.stream.trades),
-        ):
-            row = self._last_row[kind][symbol]
-            if columns is None or row < 0:
-                continue
-            when = int(columns.ts[row]) + (self._bar_shift if kind == ev.BAR else 0)
-            if when >= latest:
-                latest = when
-                values = columns.values
-                if kind == ev.BAR:
-                    price = float(values["close"][row])
-                elif kind == ev.QUOTE:
-                    price = float(values["bid"][row] + values["ask"][row]) / 2.0
-                else:
-                    price = float(values["price"][row])
-        return price
+    def gather(self, kind: int, rows: np.ndarray) -> None:
+        """The next events are all of ``kind``, at ``rows``: ``current`` becomes their
+        feature values in event order, read at ``cursor`` = the event's place in
+        ``rows``. Reading in order instead of jumping between symbols' rows keeps the
+        loop in the CPU cache when many symbols interleave."""
+        self.kind = kind
+        self.current = {
+            name: doubles(np.frombuffer(values, dtype=np.float64)[rows])
+            for name, values in self.by_kind[kind].items()
+        }
 
     @property
     def now_ns(self) -> int:
@@ -152,9 +142,10 @@ class BacktestContext(Context):
         index = portfolio.index.get(order.symbol)
         if index is None:
             return self.venue.submit(order, self.now)  # refused: no data for it
-        price = self.price_of(index)
+        marks = portfolio.marks
+        price = marks[index]
         committed = sum(
-            o.remaining * (o.limit_price or self.price_of(portfolio.index[o.symbol]))
+            o.remaining * (o.limit_price or marks[portfolio.index[o.symbol]])
             for o in self.open_orders()
             if o.side > 0
         )
@@ -204,7 +195,7 @@ class BacktestContext(Context):
         if symbol is None:
             values = self.current.get(name)
             if values is not None:
-                value = values[self.row]
+                value = values[self.cursor]
                 # NaN (undefined, e.g. the warm-up) is the one float unequal to itself:
                 return value if value == value else None  # noqa: PLR0124  (the fastest test)
         return self._feature_of(name, symbol)
@@ -249,9 +240,6 @@ def _symbol_starts(bars: ev.Columns | None, symbols: int) -> np.ndarray:
     return starts
 
 
-def _doubles(values: pl.Series) -> array[float]:
-    """A float column as an array of doubles, nulls as NaN (one copy, no Python floats)."""
-    doubles = array("d")
-    floats = np.ascontiguousarray(values.cast(pl.Float64).fill_null(math.nan).to_numpy())
-    doubles.frombytes(floats.data.cast("B"))
-    return doubles
+def _floats(values: pl.Series) -> np.ndarray:
+    """A float column as doubles, nulls as NaN: one value per row, NaN where undefined."""
+    return values.cast(pl.Float64).fill_null(math.nan).to_numpy()

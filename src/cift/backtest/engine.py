@@ -21,6 +21,7 @@ from cift.backtest.curve import equity_curve
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.telemetry import BARS, DURATION
 from cift.backtest.venue import Venue
+from cift.core.heap import settled
 from cift.core.settings import Settings, get_settings
 from cift.core.tracing import span
 from cift.model import Timeframe
@@ -72,12 +73,11 @@ def run_backtest(
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
     ctx = BacktestContext(stream, portfolio, timeframe, settings or get_settings())
-    portfolio.price_of = ctx.price_of
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     ctx.attach(venue, strategy.features(), orders, strategy.derived)
     attributes = {"cift.strategy": strategy_cls.name, "cift.events": len(stream)}
-    with span("backtest run", attributes), DURATION.time():
+    with span("backtest run", attributes), DURATION.time(), settled():
         _run(stream, ctx, venue, portfolio, strategy, progress)
     BARS.inc(len(stream))
     equity = equity_curve(stream, config.initial_cash, portfolio.cash_log, portfolio.position_log)
@@ -127,26 +127,27 @@ def _bars_only(
     venue: Venue,
     strategy: Strategy,
 ) -> None:
-    """The hot loop when only bars are traded: plain lists, no per-event dispatch."""
+    """The hot loop when only bars are traded: flat arrays read in event order, no
+    per-event dispatch."""
     bars = stream.bars
     assert bars is not None
     rows = stream.row[start:end]
-    fields = [bars.values[c][rows].tolist() for c in ("open", "high", "low", "close", "volume")]
-    symbols, names = bars.symbol[rows].tolist(), stream.symbols
-    ts_list, times = bars.ts[rows].tolist(), stream.time[start:end].tolist()
-    working, on_bar = venue.working, strategy.on_bar
+    fields = [ev.doubles(bars.values[c][rows]) for c in ("open", "high", "low", "close", "volume")]
+    symbols, names = ev.longs(bars.symbol[rows]), stream.symbols
+    ts_list, times = ev.longs(bars.ts[rows]), ev.longs(stream.time[start:end])
+    working, on_bar, marks = venue.working, strategy.on_bar, ctx.portfolio.marks
     last_bar_row = ctx.last_rows(ev.BAR)
-    ctx.kind, ctx.current = ev.BAR, ctx.by_kind[ev.BAR]
+    ctx.gather(ev.BAR, rows)
     bar = BarView()
-    for now, row, symbol, ts, o, h, low, c, v in zip(
-        times, rows.tolist(), symbols, ts_list, *fields, strict=True
+    for cursor, now, row, symbol, ts, o, h, low, c, v in zip(
+        range(end - start), times, ev.longs(rows), symbols, ts_list, *fields, strict=True
     ):
         ctx.now = now
         if working[symbol]:
             venue.on_bar(symbol, ts, o, h, low, c, v, now)
         # ctx.advance(ev.BAR, symbol, row), unrolled: this is the hottest loop.
-        ctx.row = last_bar_row[symbol] = row
-        ctx.symbol_index = symbol
+        last_bar_row[symbol] = row
+        ctx.cursor, ctx.symbol_index, marks[symbol] = cursor, symbol, c
         bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
             names[symbol],
             ts,
@@ -172,7 +173,7 @@ def _mixed(
     """The loop over bars, quotes and trades together (and over bars when borrowing or
     when the strategy wants ``on_time``)."""
     b, q, t = stream.bars, stream.quotes, stream.trades
-    names = stream.symbols
+    names, marks = stream.symbols, portfolio.marks
     bar, quote, trade = BarView(), QuoteView(), TradeView()
     previous = ctx.now
     for i in range(start, end):
@@ -198,6 +199,7 @@ def _mixed(
             )
             venue.on_bar(symbol, ts, o, h, low, c, v, now)
             ctx.advance(ev.BAR, symbol, row)
+            marks[symbol] = c
             bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
                 names[symbol],
                 ts,
@@ -213,6 +215,7 @@ def _mixed(
             bid, ask = float(q.values["bid"][row]), float(q.values["ask"][row])
             venue.on_quote(symbol, now, bid, ask)
             ctx.advance(ev.QUOTE, symbol, row)
+            marks[symbol] = (bid + ask) / 2.0
             quote.symbol, quote.ts_ns, quote.bid, quote.ask = names[symbol], now, bid, ask
             quote.bid_size = float(q.values["bid_size"][row])
             quote.ask_size = float(q.values["ask_size"][row])
@@ -222,6 +225,7 @@ def _mixed(
             price = float(t.values["price"][row])
             venue.on_trade(symbol, now, price)
             ctx.advance(ev.TRADE, symbol, row)
+            marks[symbol] = price
             trade.symbol, trade.ts_ns, trade.price = names[symbol], now, price
             trade.size, trade.side = float(t.values["size"][row]), int(t.values["side"][row])
             strategy.on_trade(trade)

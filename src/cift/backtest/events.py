@@ -9,12 +9,12 @@ by symbol. The stream is a few aligned numpy arrays, so the engine loop touches 
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from cift.core.calendars import bar_closes
 from cift.core.errors import ValidationError
 from cift.model import Timeframe
 from cift.model.schemas import DataKind, conform
@@ -46,15 +46,43 @@ class EventStream:
         return int(self.kind.shape[0])
 
 
+def doubles(values: np.ndarray) -> array[float]:
+    """Values as a flat array of doubles: indexing and iterating it is as quick as a
+    list's, at a quarter of the memory, and the garbage collector has nothing to scan
+    in it (a list of floats is scanned at every collection while it lives)."""
+    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
+
+
+def longs(values: np.ndarray) -> array[int]:
+    """Integer values (times, rows, symbol indexes) as a flat array of int64."""
+    return array("q", np.ascontiguousarray(values, dtype=np.int64).tobytes())
+
+
 def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Columns:
-    rows = conform(frame, kind).collect().sort("symbol", "ts", maintain_order=True)
-    numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c != "ts"]
+    rows = conform(frame, kind).collect()
+    index = pl.col("symbol").cast(pl.Enum(list(symbols))).to_physical().cast(pl.Int64)
+    rows = _by_symbol_and_time(rows.with_columns(index.alias(_INDEX)))
+    numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c not in ("ts", _INDEX)]
     return Columns(
-        frame=rows,
-        symbol=rows.get_column("symbol").replace_strict(symbols, return_dtype=pl.Int64).to_numpy(),
+        frame=rows.drop(_INDEX),
+        symbol=rows.get_column(_INDEX).to_numpy(),
         ts=rows.get_column("ts").dt.epoch("ns").to_numpy(),
         values={c: rows.get_column(c).cast(pl.Float64).to_numpy() for c in numeric},
     )
+
+
+_INDEX = "__symbol_index"
+
+
+def _by_symbol_and_time(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows ordered by symbol index, then time (stable); rows already so are kept as
+    they are, which spares the sort of a large frame read from the store in that order."""
+    index = rows.get_column(_INDEX).to_numpy()
+    ts = rows.get_column("ts").dt.epoch("ns").to_numpy()
+    same = index[1:] == index[:-1]
+    if bool(np.all((index[1:] > index[:-1]) | (same & (ts[1:] >= ts[:-1])))):
+        return rows
+    return rows.sort(_INDEX, "ts", maintain_order=True)
 
 
 def _event_times(
@@ -64,6 +92,9 @@ def _event_times(
         return ts
     if calendar is None:
         return ts + timeframe.nanos
+    # Imported here: exchange calendars bring pandas, which a run without one never needs.
+    from cift.core.calendars import bar_closes
+
     return bar_closes(ts, timeframe.nanos, calendar)
 
 
@@ -95,19 +126,17 @@ def build(
         columns = _columns(frame, kind, index)
         kinds[code] = columns
         parts.append((code, columns, _event_times(code, columns.ts, timeframe, calendar)))
-    merged = pl.DataFrame(
-        {
-            "time": np.concatenate([t for _, _, t in parts]),
-            "kind": np.concatenate([np.full(len(t), code, dtype=np.int8) for code, _, t in parts]),
-            "symbol": np.concatenate([c.symbol for _, c, _ in parts]),
-            "row": np.concatenate([np.arange(len(t)) for _, _, t in parts]),
-        }
-    ).sort("time", "kind", "symbol", "row")
+    # Each part is in (symbol, row) order and the parts in kind order, so a stable sort on
+    # time alone gives the stream's order: time, then kind, symbol and row.
+    times = np.concatenate([t for _, _, t in parts])
+    order = np.argsort(times, kind="stable")
+    codes = np.concatenate([np.full(len(t), code, dtype=np.int8) for code, _, t in parts])
+    rows = np.concatenate([np.arange(len(t)) for _, _, t in parts])
     return EventStream(
         symbols=names,
-        kind=merged.get_column("kind").to_numpy(),
-        row=merged.get_column("row").to_numpy(),
-        time=merged.get_column("time").to_numpy(),
+        kind=codes[order],
+        row=rows[order],
+        time=times[order],
         bars=kinds[BAR],
         quotes=kinds[QUOTE],
         trades=kinds[TRADE],

@@ -8,7 +8,6 @@ fills.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 NS_PER_YEAR = 365.25 * 86_400 * 1_000_000_000
@@ -43,17 +42,15 @@ class ClosedTrade:
         return self.pnl / notional if notional else 0.0
 
 
-def _no_price(symbol: int) -> float:
-    return math.nan
-
-
 @dataclass
 class Portfolio:
     """Cash and positions of one account in a simulation (floats; the live ledger keeps
     exact decimals).
 
-    Marks are not pushed on every event: ``price_of`` looks up a symbol's latest price
-    when a value is needed (sizing, margin, ``ctx.equity``), so the event loop does no
+    ``marks`` holds each symbol's latest price (NaN before its first), set by whoever
+    feeds market events (the engine, the paper broker): the price of the symbol's latest
+    event in stream order, as the equity curve values it. Values are summed from marks
+    only when needed (sizing, margin, ``ctx.equity``), so the event loop does no
     accounting. The equity curve is computed after the run (``cift.backtest.curve``) from
     ``cash_log`` (time, cash) and ``position_log`` (time, symbol, quantity), appended at
     every change with the time of the event that booked it.
@@ -62,7 +59,7 @@ class Portfolio:
     symbols: list[str]
     cash: float
     borrow_rate: float = 0.0
-    price_of: Callable[[int], float] = _no_price
+    marks: list[float] = field(init=False)
     quantity: list[float] = field(init=False)
     average_price: list[float] = field(init=False)
     held: set[int] = field(default_factory=set)
@@ -77,17 +74,20 @@ class Portfolio:
 
     def __post_init__(self) -> None:
         size = len(self.symbols)
+        self.marks = [math.nan] * size
         self.quantity = [0.0] * size
         self.average_price = [0.0] * size
         self.index = {symbol: i for i, symbol in enumerate(self.symbols)}
 
     @property
     def positions_value(self) -> float:
-        return sum(self.quantity[i] * self.price_of(i) for i in self.held)
+        quantity, marks = self.quantity, self.marks
+        return sum([quantity[i] * marks[i] for i in self.held])
 
     @property
     def gross_exposure(self) -> float:
-        return sum(abs(self.quantity[i] * self.price_of(i)) for i in self.held)
+        quantity, marks = self.quantity, self.marks
+        return sum([abs(quantity[i] * marks[i]) for i in self.held])
 
     @property
     def equity(self) -> float:
@@ -95,8 +95,9 @@ class Portfolio:
 
     def equity_at(self, symbol: int, price: float) -> float:
         """Equity with ``symbol`` valued at ``price`` (the price a fill would get)."""
-        others = sum(self.quantity[i] * self.price_of(i) for i in self.held if i != symbol)
-        return self.cash + others + self.quantity[symbol] * price
+        quantity, marks = self.quantity, self.marks
+        others = sum([quantity[i] * marks[i] for i in self.held if i != symbol])
+        return self.cash + others + quantity[symbol] * price
 
     @property
     def short(self) -> bool:
@@ -186,9 +187,8 @@ class Portfolio:
     def accrue_borrow(self, ts_ns: int) -> None:
         """Charge the annual borrow rate on short positions for the time since last call."""
         if self._last_accrual_ns is not None and self.borrow_rate > 0:
-            notional = -sum(
-                self.quantity[i] * self.price_of(i) for i in self.held if self.quantity[i] < 0
-            )
+            quantity, marks = self.quantity, self.marks
+            notional = -sum([quantity[i] * marks[i] for i in self.held if quantity[i] < 0])
             if notional > 0:
                 fee = notional * self.borrow_rate * (ts_ns - self._last_accrual_ns) / NS_PER_YEAR
                 self.cash -= fee

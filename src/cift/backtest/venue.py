@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from cift.backtest.config import BacktestConfig
 from cift.backtest.portfolio import Portfolio
-from cift.model.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
+from cift.model.orders import Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 
 NS_PER_DAY = 86_400_000_000_000
 AT_TARGET = "already at target"
@@ -195,7 +195,7 @@ class Venue:
         target = (order.target_fraction or 0.0) * self.portfolio.equity_at(symbol, price) / price
         change = target - held
         side = 1 if change >= 0 else -1
-        order.side = type(order.side)(side)
+        order.side = OrderSide.BUY if side > 0 else OrderSide.SELL
         order.quantity = abs(change)
         return side, abs(change)
 

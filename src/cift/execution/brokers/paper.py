@@ -18,7 +18,6 @@ booked twice or lost.
 from __future__ import annotations
 
 import itertools
-import math
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -106,8 +105,6 @@ class PaperBroker:
     ) -> None:
         self.config = config
         self.portfolio = Portfolio(list(symbols), cash)
-        self._marks = [math.nan] * len(symbols)
-        self.portfolio.price_of = self._marks.__getitem__
         for symbol, quantity in (positions or {}).items():
             index = self.portfolio.index.get(symbol)
             if index is not None and quantity:
@@ -255,7 +252,7 @@ class PaperBroker:
         self._advance(close_ns)
         o, h, low, c, volume = ohlcv
         self.venue.on_bar(index, ts_ns, o, h, low, c, volume, close_ns)
-        self._marks[index] = c
+        self.portfolio.marks[index] = c
 
     def on_quote(self, symbol: str, ts_ns: int, bid: float, ask: float) -> None:
         index = self.portfolio.index.get(symbol)
@@ -263,7 +260,7 @@ class PaperBroker:
             return
         self._advance(ts_ns)
         self.venue.on_quote(index, ts_ns, bid, ask)
-        self._marks[index] = (bid + ask) / 2.0
+        self.portfolio.marks[index] = (bid + ask) / 2.0
 
     def on_trade(self, symbol: str, ts_ns: int, price: float) -> None:
         index = self.portfolio.index.get(symbol)
@@ -271,7 +268,7 @@ class PaperBroker:
             return
         self._advance(ts_ns)
         self.venue.on_trade(index, ts_ns, price)
-        self._marks[index] = price
+        self.portfolio.marks[index] = price
 
     def _advance(self, ns: int) -> None:
         """Move the market clock; orders sent before the first market event enter now
