@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from polars.testing import assert_frame_equal
 
 from cift.data.files import load
-from cift.model import DataKind
+from cift.model import DataKind, Timeframe
 from tests.api.conftest import auth_headers
 from tests.data.marketdata import random_trades
 
@@ -156,3 +156,25 @@ def test_coverage_and_quality(client: TestClient) -> None:
     checks = {f["check"]: f["count"] for f in report["findings"]}
     assert checks["missing_bars"] == 0
     assert report["rows"] == 4012
+
+
+def test_one_vocabulary_symbol_and_the_stored_timeframe_by_default(
+    client: TestClient, app: FastAPI
+) -> None:
+    # No timeframe: the symbol's one stored bar length (daily), not a silent 1m.
+    page = client.get("/api/v1/market/bars", params={"symbol": "NVDA", "limit": 5}).json()
+    assert [row["ts"] for row in page["rows"]][:1] == ["1999-01-22T00:00:00Z"]
+    # Quality takes ``symbol`` like every market route (``symbols`` as the CLI writes it).
+    for params in ({"symbol": "NVDA"}, {"symbols": "NVDA"}, {"symbol": "NVDA,NOPE"}):
+        report = client.get("/api/v1/market/quality", params=params)
+        assert report.status_code == 200, report.text
+        assert report.json()["rows"] == 4012
+    # A second bar length makes the default ambiguous: the answer lists both.
+    nvda = load(DATA / "daily/nvda-1999-2014.csv").frame
+    app.state.cift.store.write(DataKind.BARS, nvda.head(10), timeframe=Timeframe.parse("1m"))
+    for path in ("/api/v1/market/bars", "/api/v1/market/quality"):
+        response = client.get(path, params={"symbol": "NVDA"})
+        assert response.status_code == 422, response.text
+        assert "1d, 1m" in response.json()["detail"]
+    explicit = client.get("/api/v1/market/bars", params={"symbol": "NVDA", "timeframe": "1d"})
+    assert len(explicit.json()["rows"]) == 1000

@@ -57,6 +57,23 @@ def test_each_sample_file_imports_once_and_shows(name: str) -> None:
     assert symbol in table
 
 
+def test_quality_and_export_read_the_one_stored_timeframe_and_ask_among_several(
+    tmp_path: Path,
+) -> None:
+    cift("data", "import", str(DATA / "daily/nvda-1999-2014.csv"))
+    shown = json.loads(cift("data", "quality", "NVDA", "--json"))
+    assert shown["rows"] == 4012  # the daily bars, not "no 1Min bars"
+    out = tmp_path / "nvda.csv"
+    cift("data", "export", "NVDA", "-o", str(out))
+    assert pl.read_csv(out).height == 4012
+    cift("data", "import", str(DATA / "minute/6EH4-cme-1min-2024-01.csv.gz"), "--symbol", "NVDA")
+    for command in (["quality", "NVDA"], ["export", "NVDA", "-o", str(out)], ["show", "NVDA"]):
+        result = runner.invoke(app, ["data", *command])
+        assert result.exit_code == 2, result.output  # a request to make precise
+        assert "1d" in result.output
+        assert "1m" in result.output
+
+
 def test_show_asks_which_dataset_when_several_exist() -> None:
     cift("data", "import", str(DATA / "daily/nvda-1999-2014.csv"))
     cift(

@@ -6,13 +6,13 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import polars as pl
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cift.core.errors import NotFoundError, NothingMatchedError, ValidationError
+from cift.core.errors import NothingMatchedError
 from cift.core.timeutil import parse_when, range_end
+from cift.data.datasets import bar_timeframe, pick_dataset
 from cift.data.export import export_frame
 from cift.data.importer import ImportSummary, import_file
 from cift.data.loader import BackfillPlan, BackfillResult, Checkpoints, Chunk, backfill
@@ -38,6 +38,7 @@ app = typer.Typer(help="Fetch, import, inspect and export ticks, quotes and bars
 
 START_HELP = "First day (YYYY-MM-DD) or time (UTC unless it carries an offset)."
 END_HELP = "Last day, inclusive (YYYY-MM-DD), or an exclusive end time."
+TIMEFRAME_HELP = "Bar length (bars only), e.g. 1Min or 1D; default: the one stored."
 
 
 @app.command("backfill")
@@ -255,7 +256,7 @@ def show_command(
 ) -> None:
     """Print a symbol's stored rows (the first ones, or the last with --tail)."""
     with market_store(cli_settings()) as store:
-        chosen_kind, chosen_tf = _pick_dataset(store, symbol, kind, timeframe)
+        chosen_kind, chosen_tf = pick_dataset(store, symbol, kind, optional_timeframe(timeframe))
         rows = store.read(
             chosen_kind,
             symbols=[symbol],
@@ -285,50 +286,36 @@ def _between(start: str | None, end: str | None) -> str:
     return f"up to {end}" if end else "at all"
 
 
-def _pick_dataset(
-    store: MarketStore, symbol: str, kind: DataKind | None, timeframe: str | None
-) -> tuple[DataKind, Timeframe | None]:
-    """The kind and timeframe to show: as asked, or the only ones stored for the symbol."""
-    coverage = store.coverage(kind).filter(pl.col("symbol") == symbol)
-    if timeframe is not None:
-        coverage = coverage.filter(pl.col("timeframe") == str(Timeframe.parse(timeframe)))
-    stored = sorted(
-        {(k, tf) for k, tf in coverage.select("kind", "timeframe").iter_rows()}, key=str
-    )
-    if not stored:
-        raise NotFoundError(
-            f"No {kind.value if kind else 'data'} stored for {symbol!r}; see 'cift data ls'."
-        )
-    if len(stored) > 1:
-        choices = ", ".join(
-            f"--kind {k}" + (f" --timeframe {tf}" if tf else "") for k, tf in stored
-        )
-        raise ValidationError(f"{symbol} has several datasets; choose one: {choices}.")
-    found_kind, found_tf = stored[0]
-    return DataKind(found_kind), Timeframe.parse(found_tf) if found_tf else None
-
-
 @app.command("export")
 def export_command(
     symbols: str = typer.Argument(..., help="Comma-separated symbols."),
     output: Path = typer.Option(..., "--output", "-o", help="A .parquet or .csv file."),
     kind: DataKind = typer.Option(DataKind.BARS, help="bars, trades or quotes."),
-    timeframe: str | None = typer.Option(None, help="Bar length (bars only), e.g. 1Min."),
+    timeframe: str | None = typer.Option(None, help=TIMEFRAME_HELP),
     start: str | None = typer.Option(None, help=START_HELP),
     end: str | None = typer.Option(None, help=END_HELP),
 ) -> None:
     """Write stored rows to a Parquet or CSV file (written whole or not at all)."""
+    chosen = split_symbols(symbols)
     with market_store(cli_settings()) as store:
-        tf = Timeframe.parse(timeframe or "1Min") if kind is DataKind.BARS else None
+        tf = _bar_timeframe(store, kind, chosen, timeframe)
         rows = store.read(
             kind,
-            symbols=split_symbols(symbols),
+            symbols=chosen,
             start=parse_when(start) if start else None,
             end=range_end(start, end),
             timeframe=tf,
         )
         count = export_frame(rows, output)
     console.print(f"wrote {count:,} rows to {output}")
+
+
+def _bar_timeframe(
+    store: MarketStore, kind: DataKind, symbols: list[str] | None, timeframe: str | None
+) -> Timeframe | None:
+    if kind is not DataKind.BARS:
+        return None
+    return bar_timeframe(store, symbols, optional_timeframe(timeframe))
 
 
 @app.command("compact")
@@ -348,7 +335,7 @@ def compact_command(
 def quality_command(
     symbols: str | None = typer.Argument(None, help="Comma-separated symbols (default: all)."),
     kind: DataKind = typer.Option(DataKind.BARS, help="bars, trades or quotes."),
-    timeframe: str = typer.Option("1Min", help="Bar length (bars only)."),
+    timeframe: str | None = typer.Option(None, help=TIMEFRAME_HELP),
     start: str | None = typer.Option(None, help=START_HELP),
     end: str | None = typer.Option(None, help=END_HELP),
     calendar: str = typer.Option(
@@ -358,18 +345,21 @@ def quality_command(
 ) -> None:
     """Check stored data: missing bars against the exchange calendar, duplicates,
     return outliers, zero or negative prices, crossed, locked and stale quotes."""
+    chosen = split_symbols(symbols) if symbols else None
     with market_store(cli_settings()) as store:
+        tf = _bar_timeframe(store, kind, chosen, timeframe)
         report = check_store(
             store,
             kind,
-            symbols=split_symbols(symbols) if symbols else None,
-            timeframe=Timeframe.parse(timeframe) if kind is DataKind.BARS else None,
+            symbols=chosen,
+            timeframe=tf,
             start=parse_when(start) if start else None,
             end=range_end(start, end),
             calendar=calendar,
         )
     if not report.rows:
-        stored = f"{kind.value} of {timeframe}" if kind is DataKind.BARS else kind.value
+        length = timeframe or tf
+        stored = f"{kind.value} of {length}" if kind is DataKind.BARS and length else kind.value
         raise NothingMatchedError(
             f"No {stored} stored for {symbols or 'any symbol'} {_between(start, end)}; "
             "'cift data ls' shows what is stored (pick its --timeframe)."

@@ -72,11 +72,10 @@ def coverage(state: State, kind: DataKind | None = None) -> list[CoverageRow]:
 def quality(state: State, query: Annotated[QualityQuery, Query()]) -> QualityReportOut:
     """Missing bars against the exchange calendar, duplicates, outliers, bad prices and
     crossed, locked or stale quotes."""
-    symbols = query.symbols.split(",") if query.symbols else None
     report = market.quality(
         state.store,
         query.kind,
-        symbols=[s.strip() for s in symbols if s.strip()] if symbols else None,
+        symbols=query.chosen_symbols(),
         timeframe=query.timeframe,
         start=query.start,
         end=query.end,

@@ -119,7 +119,11 @@ class PageQuery(BaseModel):
 
 
 class BarsQuery(PageQuery):
-    timeframe: str = Field("1m", max_length=10, description="Bar length: 1m, 5m, 1h, 1d, ...")
+    timeframe: str | None = Field(
+        None,
+        max_length=10,
+        description="Bar length: 1m, 5m, 1h, 1d, ...; default: the one stored for the symbol.",
+    )
 
 
 class QualityQuery(BaseModel):
@@ -128,10 +132,19 @@ class QualityQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: DataKind = DataKind.BARS
-    symbols: str | None = Field(
-        None, max_length=2000, description="Comma-separated; all when absent."
+    symbol: str | None = Field(
+        None, max_length=2000, description="One or several, comma-separated; all when absent."
     )
-    timeframe: str = Field("1m", max_length=10, description="Bar length, for bars.")
+    symbols: str | None = Field(None, max_length=2000, description="The same as ``symbol``.")
+    timeframe: str | None = Field(
+        None, max_length=10, description="Bar length, for bars; default: the one stored."
+    )
     start: str | None = Field(None, max_length=40, description="First day or ISO time.")
     end: str | None = Field(None, max_length=40, description="Last day, inclusive, or ISO time.")
     calendar: str = Field("XNYS", max_length=20, description="XNYS, CMES, 24/5, 24/7, ...")
+
+    def chosen_symbols(self) -> list[str] | None:
+        """Every symbol named by ``symbol`` or ``symbols``; None means all."""
+        named = [*(self.symbol or "").split(","), *(self.symbols or "").split(",")]
+        chosen = [s.strip() for s in named if s.strip()]
+        return chosen or None

@@ -10,13 +10,15 @@ from datetime import datetime
 
 import polars as pl
 
-from cift.core.errors import ValidationError
+from cift.core.errors import NothingMatchedError, ValidationError
 from cift.core.timeutil import check_ns, from_ns, parse_when, range_end
+from cift.data.datasets import bar_timeframe
 from cift.data.quality import QualityReport, check_store
 from cift.data.store.base import MarketStore
 from cift.features.engine import compute
 from cift.features.spec import name_columns, parse_call, split_calls
 from cift.model import DataKind, Timeframe
+from cift.model.schemas import empty_frame
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,11 @@ def read_page(
     """Rows of one symbol in ``[start, end)`` after ``cursor``, at most ``limit`` of them."""
     after = Cursor.decode(cursor) if cursor else None
     low, high = window(start, end, after)
-    tf = Timeframe.parse(timeframe or "1m") if kind is DataKind.BARS else None
+    tf = None
+    if kind is DataKind.BARS:
+        tf = bar_timeframe(store, [symbol], Timeframe.parse(timeframe) if timeframe else None)
+        if tf is None:  # no bars of this symbol: an empty page, like any unknown symbol
+            return paginate(empty_frame(kind).lazy(), limit, after, None)
     frame = store.read(kind, symbols=[symbol], start=low, end=high, timeframe=tf)
     return paginate(frame, limit, after, "trade_id" if kind is DataKind.TRADES else None)
 
@@ -111,20 +117,22 @@ def compute_feature_page(
     features: str,
     start: str | None,
     end: str | None,
-    timeframe: str,
+    timeframe: str | None,
     limit: int,
     cursor: str | None,
 ) -> Page:
-    """Catalog features computed on the stored bars of ``[start, end)``, page by page.
+    """Catalog features computed on the stored bars of ``[start, end)``, page by page
+    (``timeframe``: the one stored for the symbol when not given).
 
     Every page computes over the whole range, so a value at t never depends on where a
     page starts (warm-up rows at the start of the range are null)."""
     calls = name_columns([parse_call(text) for text in split_calls(features)])
     after = Cursor.decode(cursor) if cursor else None
     low, high = window(start, end, None)
-    bars = store.read(
-        DataKind.BARS, symbols=[symbol], start=low, end=high, timeframe=Timeframe.parse(timeframe)
-    ).collect()
+    tf = bar_timeframe(store, [symbol], Timeframe.parse(timeframe) if timeframe else None)
+    if tf is None:
+        raise NothingMatchedError(f"No bars stored for {symbol!r}; see GET /market/coverage.")
+    bars = store.read(DataKind.BARS, symbols=[symbol], start=low, end=high, timeframe=tf).collect()
     columns = [column for call in calls for column in call.columns]
     values = compute(bars, calls).select("ts", *columns)
     return paginate(values.lazy(), limit, after, None)
@@ -163,11 +171,12 @@ def quality(
     calendar: str,
 ) -> QualityReport:
     """The quality report of stored rows."""
+    chosen = Timeframe.parse(timeframe) if timeframe else None
     return check_store(
         store,
         kind,
         symbols=symbols,
-        timeframe=Timeframe.parse(timeframe or "1m") if kind is DataKind.BARS else None,
+        timeframe=bar_timeframe(store, symbols, chosen) if kind is DataKind.BARS else None,
         start=parse_when(start) if start else None,
         end=range_end(start, end),
         calendar=calendar,
