@@ -49,13 +49,17 @@ class EventStream:
 def doubles(values: np.ndarray) -> array[float]:
     """Values as a flat array of doubles: indexing and iterating it is as quick as a
     list's, at a quarter of the memory, and the garbage collector has nothing to scan
-    in it (a list of floats is scanned at every collection while it lives)."""
-    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    in it (a list of floats is scanned at every collection while it lives). One copy."""
+    flat = array("d")
+    flat.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.float64)).cast("B"))
+    return flat
 
 
 def longs(values: np.ndarray) -> array[int]:
     """Integer values (times, rows, symbol indexes) as a flat array of int64."""
-    return array("q", np.ascontiguousarray(values, dtype=np.int64).tobytes())
+    flat = array("q")
+    flat.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.int64)).cast("B"))
+    return flat
 
 
 def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Columns:
