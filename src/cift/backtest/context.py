@@ -18,7 +18,6 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.features.engine import compute
 from cift.features.spec import parse_call
-from cift.model import Timeframe
 from cift.model.orders import Order, OrderSide, OrderStatus
 from cift.strategy.context import Context
 
@@ -30,12 +29,10 @@ class BacktestContext(Context):
         self,
         stream: ev.EventStream,
         portfolio: Portfolio,
-        timeframe: Timeframe | None,
         settings: Settings,
     ) -> None:
         self.settings = settings
         self.stream = stream
-        self._bar_shift = timeframe.nanos if timeframe is not None else 0
         self.portfolio = portfolio
         self.now = 0
         self.venue: Venue | None = None

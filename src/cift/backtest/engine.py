@@ -72,7 +72,7 @@ def run_backtest(
     stream = ev.build(bars, timeframe, quotes, trades, config.calendar)
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
-    ctx = BacktestContext(stream, portfolio, timeframe, settings or get_settings())
+    ctx = BacktestContext(stream, portfolio, settings or get_settings())
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     ctx.attach(venue, strategy.features(), orders, strategy.derived)

@@ -51,14 +51,14 @@ def doubles(values: np.ndarray) -> array[float]:
     list's, at a quarter of the memory, and the garbage collector has nothing to scan
     in it (a list of floats is scanned at every collection while it lives). One copy."""
     flat = array("d")
-    flat.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.float64)).cast("B"))
+    flat.frombytes(np.ascontiguousarray(values, dtype=np.float64).data.cast("B"))
     return flat
 
 
 def longs(values: np.ndarray) -> array[int]:
     """Integer values (times, rows, symbol indexes) as a flat array of int64."""
     flat = array("q")
-    flat.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.int64)).cast("B"))
+    flat.frombytes(np.ascontiguousarray(values, dtype=np.int64).data.cast("B"))
     return flat
 
 
