@@ -131,8 +131,8 @@ def main() -> None:
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        wanted = PEERS & {*names, *many_names} or (set() if args.skip_sweep else {"vectorbt"})
-        peers = peers_python(work, args.peers_python) if wanted else sys.executable
+        needs_peers = bool(PEERS & {*names, *many_names}) or not args.skip_sweep
+        peers = peers_python(work, args.peers_python) if needs_peers else sys.executable
         one = work / "one.parquet"
         minute_bars(1, args.bars).write_parquet(one)
         print(

@@ -41,12 +41,14 @@ def event_prices(stream: ev.EventStream) -> tuple[np.ndarray, np.ndarray]:
 
 def equity_curve(
     stream: ev.EventStream,
+    priced: tuple[np.ndarray, np.ndarray],
     initial_cash: float,
     cash_log: list[tuple[int, float]],
     position_log: list[tuple[int, int, float]],
 ) -> pl.DataFrame:
-    """``ts, equity, cash, gross_exposure`` once per event time."""
-    symbols, prices = event_prices(stream)
+    """``ts, equity, cash, gross_exposure`` once per event time (``priced``: the
+    stream's :func:`event_prices`)."""
+    symbols, prices = priced
     cash_at = np.array(cash_log, dtype=np.float64).reshape(-1, 2)
     moves = np.array(position_log, dtype=np.float64).reshape(-1, 3)
     times, equity, cash, gross = _mark(

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from cift.backtest import events as ev
 from cift.backtest.config import BacktestConfig
 from cift.backtest.context import BacktestContext
-from cift.backtest.curve import equity_curve
+from cift.backtest.curve import equity_curve, event_prices
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.telemetry import BARS, DURATION
 from cift.backtest.venue import Venue
@@ -77,10 +78,12 @@ def run_backtest(
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     ctx.attach(venue, strategy.features(), orders, strategy.derived)
     attributes = {"cift.strategy": strategy_cls.name, "cift.events": len(stream)}
+    priced = event_prices(stream)
     with span("backtest run", attributes), DURATION.time(), settled():
-        _run(stream, ctx, venue, portfolio, strategy, progress)
+        _run(stream, priced[1], ctx, venue, portfolio, strategy, progress)
     BARS.inc(len(stream))
-    equity = equity_curve(stream, config.initial_cash, portfolio.cash_log, portfolio.position_log)
+    log = (portfolio.cash_log, portfolio.position_log)
+    equity = equity_curve(stream, priced, config.initial_cash, *log)
     return BacktestResult(
         strategy=strategy_cls.name,
         params=strategy.params.model_dump(),
@@ -96,6 +99,7 @@ def run_backtest(
 
 def _run(
     stream: ev.EventStream,
+    prices: np.ndarray,
     ctx: BacktestContext,
     venue: Venue,
     portfolio: Portfolio,
@@ -111,7 +115,7 @@ def _run(
         if fast and not timed:
             _bars_only(stream, start, end, ctx, venue, strategy)
         else:
-            _mixed(stream, start, end, ctx, venue, portfolio, strategy, timed)
+            _mixed(stream, prices, start, end, ctx, venue, portfolio, strategy, timed)
         if progress is not None:
             progress(end / total)
     if timed and total:
@@ -162,6 +166,7 @@ def _bars_only(
 
 def _mixed(
     stream: ev.EventStream,
+    prices: np.ndarray,
     start: int,
     end: int,
     ctx: BacktestContext,
@@ -171,7 +176,8 @@ def _mixed(
     timed: bool,
 ) -> None:
     """The loop over bars, quotes and trades together (and over bars when borrowing or
-    when the strategy wants ``on_time``)."""
+    when the strategy wants ``on_time``); ``prices``: each event's, which marks its
+    symbol."""
     b, q, t = stream.bars, stream.quotes, stream.trades
     names, marks = stream.symbols, portfolio.marks
     bar, quote, trade = BarView(), QuoteView(), TradeView()
@@ -199,7 +205,7 @@ def _mixed(
             )
             venue.on_bar(symbol, ts, o, h, low, c, v, now)
             ctx.advance(ev.BAR, symbol, row)
-            marks[symbol] = c
+            marks[symbol] = float(prices[i])
             bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
                 names[symbol],
                 ts,
@@ -215,7 +221,7 @@ def _mixed(
             bid, ask = float(q.values["bid"][row]), float(q.values["ask"][row])
             venue.on_quote(symbol, now, bid, ask)
             ctx.advance(ev.QUOTE, symbol, row)
-            marks[symbol] = (bid + ask) / 2.0
+            marks[symbol] = float(prices[i])
             quote.symbol, quote.ts_ns, quote.bid, quote.ask = names[symbol], now, bid, ask
             quote.bid_size = float(q.values["bid_size"][row])
             quote.ask_size = float(q.values["ask_size"][row])
@@ -225,7 +231,7 @@ def _mixed(
             price = float(t.values["price"][row])
             venue.on_trade(symbol, now, price)
             ctx.advance(ev.TRADE, symbol, row)
-            marks[symbol] = price
+            marks[symbol] = float(prices[i])
             trade.symbol, trade.ts_ns, trade.price = names[symbol], now, price
             trade.size, trade.side = float(t.values["size"][row]), int(t.values["side"][row])
             strategy.on_trade(trade)

@@ -65,28 +65,29 @@ def longs(values: np.ndarray) -> array[int]:
 def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Columns:
     rows = conform(frame, kind).collect()
     index = pl.col("symbol").cast(pl.Enum(list(symbols))).to_physical().cast(pl.Int64)
-    rows = _by_symbol_and_time(rows.with_columns(index.alias(_INDEX)))
-    numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c not in ("ts", _INDEX)]
+    symbol, ts = _keys(rows, index)
+    if not _in_order(symbol, ts):  # a frame read from the store in order skips the sort
+        rows = rows.sort(index, "ts", maintain_order=True)
+        symbol, ts = _keys(rows, index)
+    numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c != "ts"]
     return Columns(
-        frame=rows.drop(_INDEX),
-        symbol=rows.get_column(_INDEX).to_numpy(),
-        ts=rows.get_column("ts").dt.epoch("ns").to_numpy(),
+        frame=rows,
+        symbol=symbol,
+        ts=ts,
         values={c: rows.get_column(c).cast(pl.Float64).to_numpy() for c in numeric},
     )
 
 
-_INDEX = "__symbol_index"
+def _keys(rows: pl.DataFrame, index: pl.Expr) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's symbol index and time (ns)."""
+    keys = rows.select(index.alias("symbol"), pl.col("ts").dt.epoch("ns"))
+    return keys.get_column("symbol").to_numpy(), keys.get_column("ts").to_numpy()
 
 
-def _by_symbol_and_time(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows ordered by symbol index, then time (stable); rows already so are kept as
-    they are, which spares the sort of a large frame read from the store in that order."""
-    index = rows.get_column(_INDEX).to_numpy()
-    ts = rows.get_column("ts").dt.epoch("ns").to_numpy()
-    same = index[1:] == index[:-1]
-    if bool(np.all((index[1:] > index[:-1]) | (same & (ts[1:] >= ts[:-1])))):
-        return rows
-    return rows.sort(_INDEX, "ts", maintain_order=True)
+def _in_order(symbol: np.ndarray, ts: np.ndarray) -> bool:
+    """Ordered by symbol index, then time."""
+    same = symbol[1:] == symbol[:-1]
+    return bool(np.all((symbol[1:] > symbol[:-1]) | (same & (ts[1:] >= ts[:-1]))))
 
 
 def _event_times(

@@ -22,6 +22,7 @@ from cift.db.engine import transaction
 from cift.db.models import AuditOutcome
 
 from ..metrics import UNMATCHED_ROUTE
+from .base import HttpMiddleware
 from .ratelimit import client_ip
 
 if TYPE_CHECKING:
@@ -49,17 +50,17 @@ def outcome_of(status: int) -> AuditOutcome:
     return AuditOutcome.SUCCESS if status < 400 else AuditOutcome.FAILURE
 
 
-class AuditMiddleware:
+class AuditMiddleware(HttpMiddleware):
     """Append ``<METHOD> <route>`` with actor, target, client IP, request id and outcome."""
 
     def __init__(self, app: ASGIApp, sessions: sessionmaker[Session]) -> None:
-        self.app = app
+        super().__init__(app)
         self.sessions = sessions
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in MUTATING:
-            await self.app(scope, receive, send)
-            return
+    def wants(self, scope: Scope) -> bool:
+        return scope.get("method") in MUTATING
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         entry = RequestEntry(lambda: None if _self_audited(scope) else _fields(scope, None))
 
         async def send_after_audit(message: Message) -> None:

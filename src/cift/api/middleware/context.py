@@ -18,23 +18,18 @@ from cift.core.ids import accept_request_id
 from .. import metrics
 from ..metrics import UNMATCHED_ROUTE
 from ..problems import INTERNAL_DETAIL, problem_response
+from .base import HttpMiddleware
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
-class RequestContextMiddleware:
+class RequestContextMiddleware(HttpMiddleware):
     """Tag each request with an id, log and time it, and turn a crash into a 500 problem."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500

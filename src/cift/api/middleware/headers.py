@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from ..problems import problem_response, request_id_of
+from .base import HttpMiddleware
 from .ratelimit import STATE_KEY, tightest
 
 if TYPE_CHECKING:
@@ -65,16 +66,10 @@ def content_security_policy(path: str, content_type: str) -> str:
     return DASHBOARD_CSP
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Add the security and rate-limit headers to every response start."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
 
         async def send_hardened(message: Message) -> None:
@@ -103,17 +98,14 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_hardened)
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuse bodies over the limit: at once by Content-Length, else while they stream."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             too_large = (413, "payload_too_large", "Content Too Large", self._detail())
@@ -139,20 +131,14 @@ class BodySizeLimitMiddleware:
         )
 
 
-class NulCharacterMiddleware:
+class NulCharacterMiddleware(HttpMiddleware):
     """Refuse NUL characters in the path, the query or a JSON body with one 422 problem.
 
     Checked at the edge so that no route can pass one on to PostgreSQL (which rejects
     them with an error that would otherwise surface as a 500).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             await _refuse(scope, receive, send, 422, "validation", "Invalid input", NUL_DETAIL)
             return

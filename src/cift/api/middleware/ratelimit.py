@@ -24,6 +24,7 @@ from cift.core.errors import RateLimitedError
 from cift.core.settings import Settings
 
 from ..problems import problem_response, request_id_of
+from .base import HttpMiddleware
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -213,19 +214,19 @@ def client_ip(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-class ClientIpRateLimitMiddleware:
+class ClientIpRateLimitMiddleware(HttpMiddleware):
     """Every request, routed or not, is charged to its client IP's bucket."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter, settings: Settings) -> None:
-        self.app = app
+        super().__init__(app)
         self.limiter = limiter
         self.limit = Limit(settings.rate_limit_ip_per_minute)
         self.enabled = settings.rate_limit_enabled
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.enabled:
-            await self.app(scope, receive, send)
-            return
+    def wants(self, scope: Scope) -> bool:
+        return self.enabled
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         decision = await check(self.limiter, [(f"ip:{client_ip(scope)}", self.limit)])
         record(scope.setdefault("state", {}), decision)
         if decision.allowed:
