@@ -68,6 +68,9 @@ def test_a_submitted_backtest_runs_in_the_background(client: TestClient, app: Fa
         page = client.get(f"{url}/report")
         assert page.headers["content-type"].startswith("text/html")
         assert "Plotly.newPlot" in page.text
+        # One file: the plotly.js the folder shares is inline in what is served.
+        assert '<script charset="utf-8" src=' not in page.text
+        assert len(page.text) > len(Path(done["artifacts"]["tearsheet.html"]).read_text()) + 10**6
         numbers = client.get(f"{url}/report", headers={"Accept": "application/json"}).json()
         assert numbers["metrics"] == done["metrics"]
 

@@ -93,7 +93,17 @@ def _in_order(symbol: np.ndarray, ts: np.ndarray) -> bool:
 def _event_times(
     code: int, ts: np.ndarray, timeframe: Timeframe | None, calendar: str | None
 ) -> np.ndarray:
-    if code != BAR or timeframe is None:
+    if code != BAR:
+        return ts
+    return bar_close_times(ts, timeframe, calendar)
+
+
+def bar_close_times(
+    ts: np.ndarray, timeframe: Timeframe | None, calendar: str | None = None
+) -> np.ndarray:
+    """When bars opened at ``ts`` (ns) close: one timeframe later, or at their session's
+    close on ``calendar`` when that comes first; ``ts`` itself without a timeframe."""
+    if timeframe is None:
         return ts
     if calendar is None:
         return ts + timeframe.nanos

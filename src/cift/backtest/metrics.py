@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from cift.backtest.engine import BacktestResult
+from cift.backtest.events import bar_close_times
 from cift.core.errors import ValidationError
 from cift.model import Timeframe
 
@@ -188,31 +189,13 @@ def compute_metrics(
     """Metrics of ``result``; ``benchmark`` has ``ts`` and ``value`` (a price or NAV)."""
     curve = result.equity
     initial = float(result.config.initial_cash)
-    equity = curve.get_column("equity").to_numpy()
     ppy = ppy or periods_per_year(curve.get_column("ts"))
-    returns = simple_returns(equity, initial)
-    annual = annual_return(returns, ppy)
-    mdd = max_drawdown(equity, initial)
-    start, length = longest_drawdown(drawdowns(equity, initial) < 0)
+    returns = simple_returns(curve.get_column("equity").to_numpy(), initial)
     exposure, gross = _exposure(curve)
     alpha, beta = _alpha_beta(curve, returns, benchmark, ppy)
     return Metrics(
-        start=_iso(curve, 0),
-        end=_iso(curve, -1),
-        periods=int(equity.size),
-        periods_per_year=ppy,
-        initial_cash=initial,
-        final_equity=float(equity[-1]) if equity.size else initial,
-        total_return=total_return(returns),
-        annual_return=annual,
-        annual_volatility=annual_volatility(returns, ppy),
-        sharpe=sharpe_ratio(returns, ppy),
-        sortino=sortino_ratio(returns, ppy),
-        calmar=calmar_ratio(annual, mdd),
-        max_drawdown=mdd,
-        max_drawdown_periods=length,
-        max_drawdown_days=_span_days(curve, start, length),
-        turnover=_turnover(result, equity, ppy),
+        **curve_stats(curve, initial, ppy),
+        turnover=_turnover(result, curve.get_column("equity").to_numpy(), ppy),
         exposure=exposure,
         average_gross_exposure=gross,
         **trade_stats(result.trades),
@@ -222,6 +205,33 @@ def compute_metrics(
         alpha=alpha,
         beta=beta,
     )
+
+
+def curve_stats(curve: pl.DataFrame, initial: float, ppy: float) -> dict[str, Any]:
+    """The return and risk metrics of an equity curve (``ts``, ``equity``): a run's, or
+    a benchmark's scaled to the same initial cash."""
+    equity = curve.get_column("equity").to_numpy()
+    returns = simple_returns(equity, initial)
+    annual = annual_return(returns, ppy)
+    mdd = max_drawdown(equity, initial)
+    start, length = longest_drawdown(drawdowns(equity, initial) < 0)
+    return {
+        "start": _iso(curve, 0),
+        "end": _iso(curve, -1),
+        "periods": int(equity.size),
+        "periods_per_year": ppy,
+        "initial_cash": initial,
+        "final_equity": float(equity[-1]) if equity.size else initial,
+        "total_return": total_return(returns),
+        "annual_return": annual,
+        "annual_volatility": annual_volatility(returns, ppy),
+        "sharpe": sharpe_ratio(returns, ppy),
+        "sortino": sortino_ratio(returns, ppy),
+        "calmar": calmar_ratio(annual, mdd),
+        "max_drawdown": mdd,
+        "max_drawdown_periods": length,
+        "max_drawdown_days": _span_days(curve, start, length),
+    }
 
 
 def trade_stats(trades: pl.DataFrame) -> dict[str, Any]:
@@ -293,15 +303,19 @@ def _alpha_beta(
     return alpha_beta(returns[1:][ok], bench[ok], ppy)
 
 
-def buy_and_hold(bars: pl.DataFrame, timeframe: Timeframe | None = None) -> pl.DataFrame:
+def buy_and_hold(
+    bars: pl.DataFrame, timeframe: Timeframe | None = None, calendar: str | None = None
+) -> pl.DataFrame:
     """Equal-weight buy-and-hold NAV of the symbols in ``bars`` (``ts``, ``value``).
 
-    Stamped at each bar's close (open time plus ``timeframe``), as the equity curve is.
+    Stamped at each bar's close as the equity curve is: open time plus ``timeframe``, or
+    the session's close on ``calendar`` when that comes first.
     """
-    shift = pl.duration(nanoseconds=timeframe.nanos if timeframe else 0)
+    opened = bars.get_column("ts").cast(pl.Int64).to_numpy()
+    closes = pl.Series("ts", bar_close_times(opened, timeframe, calendar)).cast(bars.schema["ts"])
     return (
-        bars.sort("symbol", "ts")
-        .with_columns(pl.col("ts") + shift)
+        bars.with_columns(closes)
+        .sort("symbol", "ts")
         .with_columns((pl.col("close") / pl.col("close").first().over("symbol")).alias("nav"))
         .pivot(on="symbol", index="ts", values="nav")
         .sort("ts")

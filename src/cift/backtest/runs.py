@@ -24,7 +24,6 @@ from typing import Any
 
 import polars as pl
 
-from cift import __version__
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
 from cift.backtest.spec import Inputs, RunSpec, load_inputs
@@ -32,6 +31,7 @@ from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
 from cift.backtest.telemetry import RUNS
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
+from cift.core.version import code_version
 from cift.data.digest import frame_digest
 from cift.db.models import Backtest
 from cift.db.opening import metadata_sessions
@@ -86,7 +86,7 @@ def execute(
         inputs = load_inputs(spec, settings)
         result = simulate(spec, inputs, progress, settings)
         measured = sampled(result) if inputs.timeframe is None else result
-        benchmark = _benchmark(inputs)
+        benchmark = _benchmark(inputs, config.calendar)
         metrics = compute_metrics(measured, benchmark=benchmark)
         folder = write_artifacts(settings, run_id, spec, measured, metrics, inputs, benchmark)
     except CiftError as exc:
@@ -104,7 +104,7 @@ def execute(
         start_at=first,
         end_at=last,
         data_hash=inputs.data_hash,
-        code_version=__version__,
+        code_version=code_version(),
         final_equity=Decimal(repr(measured.final_equity)),
         metrics=metrics.to_dict(),
         artifacts=artifact_paths(folder),
@@ -133,8 +133,10 @@ def simulate(
     )
 
 
-def _benchmark(inputs: Inputs) -> pl.DataFrame | None:
-    return buy_and_hold(inputs.bars, inputs.timeframe) if inputs.bars is not None else None
+def _benchmark(inputs: Inputs, calendar: str | None) -> pl.DataFrame | None:
+    if inputs.bars is None:
+        return None
+    return buy_and_hold(inputs.bars, inputs.timeframe, calendar)
 
 
 def write_artifacts(
@@ -158,7 +160,7 @@ def write_artifacts(
         summary = {"id": str(run_id), "result_hash": result_hash(result), **metrics.to_dict()}
         (staging / "metrics.json").write_text(json.dumps(summary, indent=2))
         (staging / "tearsheet.json").write_text(
-            json.dumps(tearsheet_json(result, metrics), indent=2, default=str)
+            json.dumps(tearsheet_json(result, metrics, benchmark), indent=2, default=str)
         )
         write_tearsheet(
             result,
@@ -166,6 +168,7 @@ def write_artifacts(
             staging / "tearsheet.html",
             benchmark=benchmark,
             prices=inputs.bars,
+            library=folder.parent,
         )
         if folder.exists():
             shutil.rmtree(folder)
@@ -205,7 +208,7 @@ def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
         raise ConflictError(
             f"Backtest {run_id} did not reproduce: same data and spec, different result "
             f"(new run {outcome.id}). Was the code changed? Recorded with version "
-            f"{original.code_version}, now {__version__}."
+            f"{original.code_version}, now {code_version()}."
         )
     return outcome
 

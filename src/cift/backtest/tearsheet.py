@@ -1,187 +1,99 @@
-"""The tearsheet: one self-contained HTML report of a run (Plotly, works offline).
+"""The tearsheet: one HTML report of a run, at the level of quantstats' full report.
 
-Equity against a benchmark, drawdown, monthly returns, rolling Sharpe, trades on the
-price chart and the metrics table. Long series are thinned to at most ``MAX_POINTS``
-per chart (the last value of each time bucket; the deepest point for drawdowns) so a
-million-bar run still opens quickly.
+Formatted metrics beside the benchmark's, equity and the worst drawdown spells, the
+underwater chart, yearly and monthly returns, the distribution of returns, rolling
+Sharpe, volatility and beta, trades on the price and the trade list. It works offline:
+plotly.js is written once beside the runs' folders (``plotly-<version>.min.js``) and
+each report loads it by a relative path; :func:`standalone` inlines it for a report
+served or downloaded on its own. The page is a function of the run alone, so a re-run
+writes the same bytes.
 """
 
 from __future__ import annotations
 
 import html
-import math
+import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly
 import plotly.io as pio
+import plotly.offline
 import polars as pl
 
+from cift.backtest import analysis, report_charts, report_tables
 from cift.backtest.engine import BacktestResult
-from cift.backtest.metrics import Metrics, drawdowns
+from cift.backtest.metrics import Metrics, curve_stats
 from cift.core.files import write_text_atomic
+from cift.data.digest import frame_digest
 
-MAX_POINTS = 2_000
-MAX_PRICE_CHARTS = 4
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
+SCRIPT_TAG = re.compile(r'<script charset="utf-8" src="([^"]*plotly-[^"/]+\.min\.js)"></script>')
 
 
-def monthly_returns(equity: pl.DataFrame, initial: float) -> pl.DataFrame:
-    """``year, month, return``: each month's last equity over the previous month's."""
-    return (
-        equity.group_by_dynamic("ts", every="1mo")
-        .agg(pl.col("equity").last())
-        .with_columns(
-            (pl.col("equity") / pl.col("equity").shift(1).fill_null(initial) - 1.0).alias("return"),
-            pl.col("ts").dt.year().alias("year"),
-            pl.col("ts").dt.month().alias("month"),
-        )
-        .select("year", "month", "return")
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report shows, computed once from the run."""
+
+    result: BacktestResult
+    metrics: Metrics
+    values: pl.DataFrame
+    returns: analysis.ReportReturns
+    benchmark_stats: dict[str, Any] | None
+    spells: pl.DataFrame
+    window: int | None
+
+    @property
+    def has_benchmark(self) -> bool:
+        return "benchmark" in self.values.columns
+
+
+def analyse(
+    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None = None
+) -> Analysis:
+    """The report's numbers: returns beside the benchmark's, drawdown spells, windows."""
+    initial, ppy = metrics.initial_cash, metrics.periods_per_year
+    values = analysis.benchmark_equity(result.equity, benchmark, initial)
+    returns = analysis.report_returns(result.equity, benchmark, initial, ppy)
+    bench = (
+        curve_stats(values.select("ts", pl.col("benchmark").alias("equity")), initial, ppy)
+        if "benchmark" in values.columns
+        else None
+    )
+    return Analysis(
+        result=result,
+        metrics=metrics,
+        values=values,
+        returns=returns,
+        benchmark_stats=bench,
+        spells=analysis.drawdown_spells(values, "equity", initial),
+        window=analysis.rolling_window(returns.frame.height, returns.periods_per_year),
     )
 
 
-def rolling_sharpe(equity: pl.DataFrame, initial: float, ppy: float) -> pl.DataFrame:
-    """Annualised Sharpe over a trailing window of a quarter of a year (at least 20)."""
-    window = max(20, round(ppy / 4))
-    returns = pl.col("equity") / pl.col("equity").shift(1).fill_null(initial) - 1.0
-    return equity.select(
-        "ts",
-        (returns.rolling_mean(window) / returns.rolling_std(window) * math.sqrt(ppy)).alias(
-            "sharpe"
-        ),
-    ).drop_nulls()
-
-
-def _thin(frame: pl.DataFrame, how: dict[str, pl.Expr]) -> pl.DataFrame:
-    """At most MAX_POINTS rows: one per equal time bucket, aggregated by ``how``."""
-    if frame.height <= MAX_POINTS:
-        return frame
-    span = frame.get_column("ts").cast(pl.Int64)
-    step = max(1, (int(span.max()) - int(span.min())) // MAX_POINTS)  # type: ignore[arg-type]
-    return (
-        frame.with_columns(((span - span.min()) // step).alias("_bucket"))
-        .group_by("_bucket", maintain_order=True)
-        .agg(pl.col("ts").last(), *(expr.alias(name) for name, expr in how.items()))
-        .drop("_bucket")
-    )
-
-
-def _equity_figures(
-    result: BacktestResult, initial: float, benchmark: pl.DataFrame | None
-) -> tuple[go.Figure, go.Figure]:
-    curve = result.equity
-    under = curve.select(
-        "ts", pl.Series("drawdown", drawdowns(curve["equity"].to_numpy(), initial))
-    )
-    equity = _thin(curve.select("ts", "equity"), {"equity": pl.col("equity").last()})
-    fig = go.Figure()
-    fig.add_scatter(x=equity["ts"], y=equity["equity"], name="strategy", line={"width": 1.5})
-    if benchmark is not None and benchmark.height:
-        scaled = curve.select("ts").join_asof(
-            benchmark.select("ts", "value").sort("ts"), on="ts", strategy="backward"
-        )
-        first = scaled.get_column("value").drop_nulls()
-        if first.len():
-            scaled = scaled.with_columns(pl.col("value") / first[0] * initial)
-            scaled = _thin(scaled, {"value": pl.col("value").last()})
-            fig.add_scatter(
-                x=scaled["ts"],
-                y=scaled["value"],
-                name="benchmark",
-                line={"width": 1, "dash": "dot"},
-            )
-    fig.update_layout(title="Equity", yaxis_title="equity", height=380)
-    depth = _thin(under, {"drawdown": pl.col("drawdown").min()})
-    dd = go.Figure(go.Scatter(x=depth["ts"], y=depth["drawdown"], fill="tozeroy", name="drawdown"))
-    dd.update_layout(title="Drawdown", yaxis_tickformat=".0%", height=260)
-    return fig, dd
-
-
-def _monthly_figure(result: BacktestResult, initial: float) -> go.Figure:
-    months = monthly_returns(result.equity, initial)
-    years = sorted(months.get_column("year").unique().to_list())
-    grid = [[None] * 12 for _ in years]
-    for year, month, value in months.iter_rows():
-        grid[years.index(year)][month - 1] = value
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            x=MONTHS,
-            y=[str(y) for y in years],
-            colorscale="RdYlGn",
-            zmid=0,
-            texttemplate="%{z:.1%}",
-            hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
-            name="monthly returns",
-        )
-    )
-    fig.update_layout(title="Monthly returns", height=max(220, 40 * len(years) + 120))
-    return fig
-
-
-def _rolling_figure(result: BacktestResult, initial: float, ppy: float) -> go.Figure:
-    sharpe = _thin(rolling_sharpe(result.equity, initial, ppy), {"sharpe": pl.col("sharpe").last()})
-    fig = go.Figure(go.Scatter(x=sharpe["ts"], y=sharpe["sharpe"], name="rolling Sharpe"))
-    fig.update_layout(title=f"Rolling Sharpe ({max(20, round(ppy / 4))} periods)", height=260)
-    return fig
-
-
-def _trades_figures(result: BacktestResult, prices: pl.DataFrame | None) -> list[go.Figure]:
-    if prices is None or not prices.height or "close" not in prices.columns:
-        return []
-    figures = []
-    for symbol in result.symbols[:MAX_PRICE_CHARTS]:
-        series = prices.filter(pl.col("symbol") == symbol).select("ts", "close")
-        series = _thin(series, {"close": pl.col("close").last()})
-        trades = result.trades.filter(pl.col("symbol") == symbol)
-        fig = go.Figure(go.Scatter(x=series["ts"], y=series["close"], name=symbol))
-        for label, ts, price, marker in (
-            ("entry", "entry_ts", "entry_price", "triangle-up"),
-            ("exit", "exit_ts", "exit_price", "triangle-down"),
-        ):
-            fig.add_scatter(
-                x=trades[ts],
-                y=trades[price],
-                mode="markers",
-                name=label,
-                marker={"symbol": marker, "size": 8},
-            )
-        fig.update_layout(title=f"{symbol}: trades on the price", height=320)
-        figures.append(fig)
-    return figures
-
-
-def figures(
-    result: BacktestResult,
-    metrics: Metrics,
-    benchmark: pl.DataFrame | None = None,
-    prices: pl.DataFrame | None = None,
-) -> list[go.Figure]:
-    """Every chart of the tearsheet, in order."""
-    initial = metrics.initial_cash
-    if not result.equity.height:
-        return []
-    equity, underwater = _equity_figures(result, initial, benchmark)
-    return [
-        equity,
-        underwater,
-        _monthly_figure(result, initial),
-        _rolling_figure(result, initial, metrics.periods_per_year),
-        *_trades_figures(result, prices),
-    ]
-
-
-def tearsheet_json(result: BacktestResult, metrics: Metrics) -> dict[str, Any]:
-    """The tearsheet's numbers: metrics, monthly returns and the trade log."""
-    months = monthly_returns(result.equity, metrics.initial_cash) if result.equity.height else None
+def tearsheet_json(
+    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """The tearsheet's numbers: metrics, monthly and yearly returns, the worst drawdown
+    spells and the trade log."""
     trades = result.trades.with_columns(pl.col("entry_ts", "exit_ts").dt.to_string())
-    return {
+    data: dict[str, Any] = {
         "strategy": result.strategy,
         "params": result.params,
         "metrics": metrics.to_dict(),
-        "monthly_returns": months.to_dicts() if months is not None else [],
+        "monthly_returns": [],
+        "yearly_returns": [],
+        "drawdowns": [],
         "trades": trades.to_dicts(),
     }
+    if result.equity.height:
+        report = analyse(result, metrics, benchmark)
+        data["monthly_returns"] = analysis.monthly_table(report.returns.frame).to_dicts()
+        data["yearly_returns"] = report_tables.yearly(report).to_dicts()
+        data["drawdowns"] = _stringified(report.spells.head(report_tables.WORST_SPELLS))
+    return data
 
 
 def write_tearsheet(
@@ -191,43 +103,61 @@ def write_tearsheet(
     *,
     benchmark: pl.DataFrame | None = None,
     prices: pl.DataFrame | None = None,
+    library: Path | None = None,
 ) -> Path:
-    """Write the HTML report to ``path`` atomically and return it."""
-    charts = figures(result, metrics, benchmark, prices)
+    """Write the HTML report to ``path`` atomically and return it.
+
+    plotly.js goes once into the folder ``library`` (written if missing) and the page
+    loads it from there; without ``library`` it is inline, so the file stands alone.
+    """
+    report = analyse(result, metrics, benchmark) if result.equity.height else None
+    charts = report_charts.figures(report, prices) if report else []
+    key = frame_digest(result.equity)[:12]
+    script: bool | str = True
+    if library is not None:
+        script = os.path.relpath(_library_file(library), path.parent)
     blocks = [
-        pio.to_html(fig, include_plotlyjs=(i == 0), full_html=False) for i, fig in enumerate(charts)
+        pio.to_html(
+            fig,
+            include_plotlyjs=script if i == 0 else False,
+            full_html=False,
+            div_id=f"chart-{key}-{i}",
+        )
+        for i, fig in enumerate(charts)
     ]
-    page = _PAGE.format(
+    page = report_tables.PAGE.format(
         title=html.escape(f"{result.strategy} {_params(result.params)}"),
-        table=_metrics_table(metrics),
+        subtitle=html.escape(report_tables.subtitle(result, metrics)),
+        tables=report_tables.tables_html(report) if report else "",
         charts="\n".join(f'<section class="chart">{b}</section>' for b in blocks),
+        trades=report_tables.trades_html(result.trades),
     )
     return write_text_atomic(path, page)
+
+
+def standalone(path: Path) -> str:
+    """The report at ``path`` with plotly.js inline, to serve or keep as one file."""
+    page = path.read_text()
+    found = SCRIPT_TAG.search(page)
+    if not found:
+        return page
+    library = path.parent / found.group(1)
+    code = library.read_text() if library.is_file() else plotly.offline.get_plotlyjs()
+    inline = f'<script type="text/javascript">{code}</script>'
+    return page[: found.start()] + inline + page[found.end() :]
+
+
+def _library_file(folder: Path) -> Path:
+    target = folder / PLOTLY_JS
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, plotly.offline.get_plotlyjs())
+    return target
 
 
 def _params(params: dict[str, Any]) -> str:
     return "(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
 
 
-def _metrics_table(metrics: Metrics) -> str:
-    rows = []
-    for name, value in metrics.to_dict().items():
-        shown = "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else value
-        rows.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(shown))}</td></tr>")
-    return '<table class="metrics">' + "".join(rows) + "</table>"
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>CIFT backtest: {title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; }}
-table.metrics {{ border-collapse: collapse; columns: 2; }}
-table.metrics th {{ text-align: left; padding: 2px 12px 2px 0; font-weight: 500; }}
-table.metrics td {{ text-align: right; font-variant-numeric: tabular-nums; }}
-section.chart {{ margin-top: 1rem; }}
-</style></head>
-<body><h1>{title}</h1>
-{table}
-{charts}
-</body></html>
-"""
+def _stringified(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return frame.with_columns(pl.col(pl.Datetime).dt.to_string()).to_dicts()

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cift.backtest import sweep_records
 from cift.strategy.registry import STRATEGIES
@@ -101,12 +101,10 @@ def detail(state: State, who: ReadAccess, run_id: uuid.UUID) -> BacktestDetail:
 )
 def report(state: State, who: ReadAccess, request: Request, run_id: uuid.UUID) -> Response:
     """The HTML tearsheet, or its numbers as JSON when ``Accept: application/json``."""
-    wants_json = "application/json" in request.headers.get("accept", "")
-    name = "tearsheet.json" if wants_json else "tearsheet.html"
-    path = backtests.report_file(state.db, run_id, name, who.user_id)
-    if wants_json:
+    if "application/json" in request.headers.get("accept", ""):
+        path = backtests.report_file(state.db, run_id, "tearsheet.json", who.user_id)
         return JSONResponse(json.loads(path.read_text()))
-    return FileResponse(path, media_type="text/html")
+    return HTMLResponse(backtests.report_page(state.db, run_id, who.user_id))
 
 
 @router.get(

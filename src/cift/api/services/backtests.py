@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest import runs
 from cift.backtest.jobs import BacktestJobs
+from cift.backtest.tearsheet import standalone
 from cift.core.errors import NotFoundError
 from cift.db.repositories.backtests import BacktestRecords
 
@@ -50,6 +51,11 @@ def report_file(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) ->
             "exist once a run has succeeded."
         )
     return Path(path)
+
+
+def report_page(db: Sessions, run_id: uuid.UUID, owner: uuid.UUID) -> str:
+    """A finished run's HTML tearsheet as one file (plotly.js inline)."""
+    return standalone(report_file(db, run_id, "tearsheet.html", owner))
 
 
 def frame(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Page:
