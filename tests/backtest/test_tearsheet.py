@@ -254,3 +254,19 @@ def test_the_benchmark_closes_with_the_run_on_its_calendar(
     benchmark = m.buy_and_hold(bars, DAILY, "XNYS")
     assert benchmark["ts"].to_list() == result.equity["ts"].to_list()
     assert benchmark["ts"][-1].hour == 21  # 16:00 New York on 2014-12-31
+
+
+def test_an_intraday_run_lists_drawdowns_of_its_days(
+    run: tuple[pl.DataFrame, BacktestResult], tmp_path: Path
+) -> None:
+    _, daily = run
+    curve = minute_curve(30).with_columns(pl.col("equity").alias("cash"), gross_exposure=0.0)
+    result = replace(daily, equity=curve, trades=daily.trades.clear(), fills=daily.fills.clear())
+    page = write_tearsheet(result, m.compute_metrics(result), tmp_path / "r.html").read_text()
+    closes = curve.group_by(pl.col("ts").dt.date()).agg(pl.col("equity").last()).sort("ts")
+    under = m.drawdowns(closes["equity"].to_numpy(), 100_000.0) < 0
+    spells = int(np.sum(under[1:] & ~under[:-1]) + under[0])
+    assert len(rows(page, "drawdowns")) == min(spells, report_tables.WORST_SPELLS)
+    listed = rows(page, "drawdowns")
+    assert len({started for started, *_ in listed}) == len(listed)  # one spell a day at most
+    assert all(started <= valley for started, valley, *_ in listed)

@@ -30,9 +30,11 @@ COLUMNS = ("strategy", "benchmark")
 @dataclass(frozen=True)
 class ReportReturns:
     """The returns the report is read on: ``ts``, ``strategy`` and, with a benchmark,
-    ``benchmark`` (one row per day, or per period of the run)."""
+    ``benchmark`` (one row per day, or per period of the run), and the equity (and
+    benchmark) values they are the returns of."""
 
     frame: pl.DataFrame
+    values: pl.DataFrame
     periods_per_year: float
     daily: bool
 
@@ -88,7 +90,7 @@ def report_returns(
             if old in values.columns
         ),
     )
-    return ReportReturns(frame, ppy, daily)
+    return ReportReturns(frame, values, ppy, daily)
 
 
 def period_returns(returns: pl.DataFrame, every: str) -> pl.DataFrame:

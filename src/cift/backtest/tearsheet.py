@@ -68,7 +68,7 @@ def analyse(
         values=values,
         returns=returns,
         benchmark_stats=bench,
-        spells=analysis.drawdown_spells(values, "equity", initial),
+        spells=analysis.drawdown_spells(returns.values, "equity", initial),
         window=analysis.rolling_window(returns.frame.height, returns.periods_per_year),
     )
 
