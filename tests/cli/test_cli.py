@@ -35,6 +35,7 @@ def test_every_command_has_help_text(path: list[str]) -> None:
     assert "Usage:" in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) > 3
+    assert "<bool>" not in result.output  # a flag takes no value, so shows no type
 
 
 def test_command_tree_covers_the_foundation() -> None:

@@ -12,6 +12,7 @@ import talib
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from tests.cli.running import cift
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -34,12 +35,6 @@ BAR_FILES = [
     "minute/gbpusd-m1-ask-2012.csv",
     "ticks/ticksample.csv",
 ]
-
-
-def cift(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.mark.parametrize("name", BAR_FILES)
@@ -109,6 +104,13 @@ def test_store_mode_compute_ls_and_show() -> None:
     assert len(rows) == 20
     assert rows[-1]["ts"].startswith("2014-12-31")
     assert rows[-1]["rsi"] is not None
+    by_name = json.loads(cift("features", "show", "default", "NVDA", "--tail", "--json"))
+    assert by_name == rows  # the name alone, while one set of that name is stored
+    cift("features", "compute", "--features", "rsi(14)", "--name", "default", "--timeframe", "1D")
+    output = cift("features", "show", "default", "NVDA", code=2)
+    assert "Several stored feature sets are named 'default'" in output
+    assert stored["set_id"] in output
+    assert "No stored feature set 'swing'" in cift("features", "show", "swing", "NVDA", code=1)
 
 
 TICK_FILES = {

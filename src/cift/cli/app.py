@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from cift import __version__
 from cift.core.errors import CiftError
@@ -39,6 +39,18 @@ class CiftGroup(TyperGroup):
         except CiftError as exc:
             print_error(f"{exc.message} [{exc.code}]")
             raise typer.Exit(exc.exit_code) from None
+
+
+_value_type = TyperOption.display_type_rich
+
+
+def _flag_type(option: TyperOption, ctx: Any) -> str | None:
+    """A flag's help shows no value type (typer labels every flag ``<bool>``, as if it
+    took a value)."""
+    return None if option.is_flag else _value_type(option, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign,assignment]
 
 
 app = typer.Typer(

@@ -16,7 +16,7 @@ from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
 from cift.features.catalog_docs import catalog_markdown
 from cift.features.files import compute_for_file
 from cift.features.labels import volatility_barrier_labels
-from cift.features.pipeline import FeatureSet, compute_and_store, default_set
+from cift.features.pipeline import FeatureSet, compute_and_store, default_set, stored_set_id
 from cift.features.spec import all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
@@ -153,7 +153,9 @@ def feature_set_from(
 
 @app.command("show")
 def show_command(
-    set_id: str = typer.Argument(..., help="A stored set id from 'cift features ls'."),
+    set_id: str = typer.Argument(
+        ..., help="A stored set id from 'cift features ls', or its name when one is stored."
+    ),
     symbol: str = typer.Argument(..., help="The symbol."),
     limit: int = typer.Option(20, min=1, help="Rows to show."),
     tail: bool = typer.Option(False, help="Show the last rows instead of the first."),
@@ -161,6 +163,7 @@ def show_command(
 ) -> None:
     """Print stored feature values of one symbol."""
     with market_store(cli_settings()) as store:
+        set_id = stored_set_id(store, set_id)
         rows = store.read_features(set_id, symbols=[symbol])
         frame = (rows.tail(limit) if tail else rows.head(limit)).collect()
     if as_json:

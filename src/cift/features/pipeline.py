@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from cift.core.errors import ValidationError
+from cift.core.errors import NotFoundError, ValidationError
 from cift.data.store.base import MarketStore
 from cift.features.engine import LiveFeatures, compute
 from cift.features.spec import FeatureCall, bind, lookup, name_columns, parse_call, split_calls
@@ -203,3 +203,20 @@ def compute_and_store(
         result.rows += values.height
         result.written += store.write_features(feature_set.set_id, values)
     return result
+
+
+def stored_set_id(store: MarketStore, name: str) -> str:
+    """The stored set ``name`` names: a set id as ``cift features ls`` lists it, or a set's
+    name (``default``) when exactly one set of that name is stored."""
+    stored = store.feature_sets().get_column("set_id").unique().sort().to_list()
+    if name in stored:
+        return name
+    named = [set_id for set_id in stored if set_id.rsplit("-", 1)[0] == name]
+    if len(named) == 1:
+        return str(named[0])
+    if named:
+        raise ValidationError(
+            f"Several stored feature sets are named {name!r}: {', '.join(named)}; give one "
+            "of those ids."
+        )
+    raise NotFoundError(f"No stored feature set {name!r}; see 'cift features ls'.")

@@ -16,6 +16,7 @@ from cift.data.datasets import bar_timeframe
 from cift.data.quality import QualityReport, check_store
 from cift.data.store.base import MarketStore
 from cift.features.engine import compute
+from cift.features.pipeline import stored_set_id
 from cift.features.spec import name_columns, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 from cift.model.schemas import empty_frame
@@ -151,7 +152,7 @@ def read_feature_page(
     """Stored values of a feature set for one symbol, page by page."""
     after = Cursor.decode(cursor) if cursor else None
     low, high = window(start, end, after)
-    frame = store.read_features(set_id, symbols=[symbol], start=low, end=high)
+    frame = store.read_features(stored_set_id(store, set_id), symbols=[symbol], start=low, end=high)
     return paginate(frame, limit, after, None)
 
 
