@@ -47,7 +47,7 @@ def main() -> int:
     started = bring_up()
     try:
         parallel = subprocess.run(
-            [*PYTEST, "-n", WORKERS, "--dist", "load", "-m", "not serial",
+            [*PYTEST, "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial",
              "--cov", "--cov-report=", "--cov-fail-under=0", "--durations=15", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip

@@ -213,8 +213,8 @@ def walkforward_command(
       cift backtest walkforward sma_cross --data ../shared/data/daily/nvda-1999-2014.csv
       --grid fast=5,10,20 --grid slow=50,100 --train 750 --test 250
 
-      cift backtest walkforward sma_cross --symbols AAPL --grid fast=5,10,20
-      --grid slow=50,100 --train 3y --test 1y --anchored
+      cift backtest walkforward sma_cross --symbols AAPL --timeframe 1Min
+      --grid fast=5,10,20 --grid slow=50,100 --train 20d --test 5d --anchored
     """
     settings = cli_settings()
     plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
