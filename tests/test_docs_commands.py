@@ -43,7 +43,9 @@ def commands(page: Path) -> list[tuple[int, str]]:
 
 
 def test_every_marker_opens_a_block() -> None:
-    marked = {page: page.read_text().count(MARKER) for page in PAGES}
+    marked = {
+        page: len(re.findall(rf"^{re.escape(MARKER)}$", page.read_text(), re.M)) for page in PAGES
+    }
     opened = {page: len(BLOCK.findall(page.read_text())) for page in PAGES}
     assert marked == opened
     assert sum(len(commands(page)) for page in PAGES) >= 40

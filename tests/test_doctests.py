@@ -7,7 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ("cift.model.timeframe", "cift.features.spec", "cift.data.providers")
+MODULES = (
+    "cift.model.timeframe",
+    "cift.model.symbols",
+    "cift.features.spec",
+    "cift.data.providers",
+)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -149,7 +149,7 @@ def test_compact_after_many_small_imports(tmp_path: Path) -> None:
         cift("data", "import", str(path), "--symbol", "BTCUSDT")
     output = cift("data", "compact")
     assert "files -> 1" in output
-    assert stored_rows()["trades/None/BTCUSDT"] == frame.height
+    assert stored_rows()["trades/None/BTC/USDT"] == frame.height
 
 
 def test_nothing_matching_is_said_plainly_with_its_own_exit_code() -> None:
@@ -164,3 +164,21 @@ def test_nothing_matching_is_said_plainly_with_its_own_exit_code() -> None:
     assert "Quality of 0" not in result.output
     shown = json.loads(cift("data", "quality", "NVDA", "--timeframe", "1D", "--json"))
     assert shown["rows"] > 3_000  # the stored daily bars are checked as before
+
+
+def test_one_symbol_across_kinds_and_spellings() -> None:
+    """Binance's quotes name the pair in a column (BTC/USDT); trades imported with
+    --symbol BTCUSDT are the same instrument, and any spelling finds both."""
+    cift("data", "import", str(DATA / "ticks/btcusdt-quotes-binance.parquet"))
+    cift(
+        "data", "import", str(DATA / "ticks/btcusdt-trades-binance.parquet"), "--symbol", "BTCUSDT"
+    )
+    listing = json.loads(cift("data", "ls", "--json"))
+    assert {(row["kind"], row["symbol"]) for row in listing} == {
+        ("quotes", "BTC/USDT"),
+        ("trades", "BTC/USDT"),
+    }
+    for spelling in ("btcusdt", "BTC-USDT", "BTC/USDT"):
+        trades = json.loads(cift("data", "show", spelling, "--kind", "trades", "--json"))
+        assert len(trades) == 20
+        assert {row["symbol"] for row in trades} == {"BTC/USDT"}

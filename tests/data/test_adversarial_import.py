@@ -171,13 +171,13 @@ def test_symbols_cannot_name_folders_outside_their_dataset(tmp_path: Path) -> No
     assert summary.report.rejected == {Reason.INVALID_SYMBOL: 4}
     # Dots and slashes are symbol characters; only "." and ".." alone name folders.
     stored = store.coverage(DataKind.BARS).get_column("symbol").to_list()
-    assert stored == ["../../etc", "A/../..", "BRK.B", "BTC/USD", "^GSPC"]
+    assert stored == ["../../ETC", "A/../..", "BRK.B", "BTC/USD", "^GSPC"]  # canonical: upper case
     dataset = (tmp_path / "market" / "data" / "bars-1d").resolve()
     for file in (tmp_path / "market").rglob("*.parquet"):
         assert file.resolve().parent.parent.parent == dataset  # <dataset>/<symbol>/<period>/
     folders = {p.name for p in dataset.iterdir()}
     assert folders == {
-        "%2E%2E%2F%2E%2E%2Fetc",
+        "%2E%2E%2F%2E%2E%2FETC",
         "A%2F%2E%2E%2F%2E%2E",
         "BRK%2EB",
         "BTC%2FUSD",

@@ -3,7 +3,9 @@ paper broker, a restart decides nothing twice, and the parity replay agrees with
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -15,9 +17,10 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import run_backtest
 from cift.core.settings import Settings
+from cift.data.files import load
 from cift.data.store import open_store
 from cift.db.models import Role
-from cift.db.models.ledger import LedgerOrder, OrderState, TradingRun
+from cift.db.models.ledger import LedgerFill, LedgerOrder, OrderState, TradingRun
 from cift.execution.accounts import AccountSpec, open_account
 from cift.execution.live.session import account_runner
 from cift.execution.metrics import TradingMetrics
@@ -33,6 +36,7 @@ Sessions = sessionmaker[Session]
 PARAMS = {"fast": 3, "slow": 8}
 CONFIG = BacktestConfig(commission=Bps(2), sizing="decision")
 MINUTE = Timeframe.parse("1m")
+DAILY = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"
 
 
 def _bars() -> pl.DataFrame:
@@ -128,3 +132,41 @@ def test_the_runner_trades_like_the_backtest_and_a_restart_decides_nothing_twice
     assert report.bars == bars.height
     assert report.backtest_pnl == pytest.approx(reference.final_equity - 100_000, rel=1e-12)
     assert report.live_pnl == pytest.approx(reference.final_equity - 100_000, rel=1e-6)
+
+
+def test_daily_bars_close_on_the_calendar_live_as_in_the_backtest(
+    db: Sessions, settings: Settings
+) -> None:
+    """With latency, a decision at a daily bar's close (16:00 New York) fills at the next
+    session's open, live as in the backtest; a close stamped at the next midnight
+    instead would fill one bar late."""
+    config = BacktestConfig(
+        commission=Bps(2), sizing="decision", latency_ns=1_000_000, calendar="XNYS"
+    )
+    owner = make_user(db, settings, "trader", Role.TRADER)
+    account = open_account(db, owner.id, AccountSpec(name="paper-1", initial_cash=Decimal(100_000)))
+    run = start_run(db, owner.id, account, "sma_cross", PARAMS, ["NVDA"], "1d", config.describe())
+    day = Timeframe.parse("1d")
+    store = open_store(settings)
+    store.write(DataKind.BARS, load(DAILY / "nvda-1999-2014.csv").frame.head(250), timeframe=day)
+    bars = store.read(DataKind.BARS, timeframe=day).collect()
+    runner = account_runner(
+        db, settings, run, SmaCross, SmaCross.parse_params(PARAMS), config, TradingMetrics()
+    )
+    runner.start()
+    assert runner.on_bars(bars) == 250
+    runner.stop(cancel_open=True)
+
+    reference = run_backtest(
+        SmaCross, bars=bars, timeframe=day, params=SmaCross.parse_params(PARAMS), config=config
+    )
+    with db() as session:
+        filled = sorted(
+            session.scalars(select(LedgerFill.filled_at).where(LedgerFill.account_id == account.id))
+        )
+    expected = sorted(reference.fills["ts"].to_list())
+    assert len(filled) == len(expected) > 10
+    assert [t.replace(tzinfo=UTC) for t in filled] == expected  # each at a next open
+    report = parity(db, settings, store, owner.id, run.id)
+    store.close()
+    assert report.differences == []

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cift.backtest.metrics import TRADING_DAYS, drawdowns, simple_returns
+from cift.backtest.engine import BacktestResult
+from cift.backtest.metrics import TRADING_DAYS, Metrics, curve_stats, drawdowns, simple_returns
 
 MIN_DAYS = 20
 """An intraday run over fewer days is read on its own periods (a daily series too short)."""
@@ -223,3 +224,43 @@ def correlation(returns: ReportReturns) -> float:
 
 def _number(value: Any) -> float:
     return float(value) if value is not None else math.nan
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report shows, computed once from the run."""
+
+    result: BacktestResult
+    metrics: Metrics
+    values: pl.DataFrame
+    returns: ReportReturns
+    benchmark_stats: dict[str, Any] | None
+    spells: pl.DataFrame
+    window: int | None
+
+    @property
+    def has_benchmark(self) -> bool:
+        return "benchmark" in self.values.columns
+
+
+def analyse(
+    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None = None
+) -> Analysis:
+    """The report's numbers: returns beside the benchmark's, drawdown spells, windows."""
+    initial, ppy = metrics.initial_cash, metrics.periods_per_year
+    values = benchmark_equity(result.equity, benchmark, initial)
+    returns = report_returns(result.equity, benchmark, initial, ppy)
+    bench = (
+        curve_stats(values.select("ts", pl.col("benchmark").alias("equity")), initial, ppy)
+        if "benchmark" in values.columns
+        else None
+    )
+    return Analysis(
+        result=result,
+        metrics=metrics,
+        values=values,
+        returns=returns,
+        benchmark_stats=bench,
+        spells=drawdown_spells(returns.values, "equity", initial),
+        window=rolling_window(returns.frame.height, returns.periods_per_year),
+    )

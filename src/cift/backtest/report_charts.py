@@ -6,16 +6,11 @@ bucket; the deepest point for drawdowns) so a million-bar run still opens quickl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import plotly.graph_objects as go
 import polars as pl
 
 from cift.backtest import analysis
 from cift.backtest.metrics import drawdowns
-
-if TYPE_CHECKING:
-    from cift.backtest.tearsheet import Analysis
 
 MAX_POINTS = 2_000
 MAX_PRICE_CHARTS = 4
@@ -24,7 +19,7 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 BENCHMARK_LINE = {"width": 1, "dash": "dot", "color": "#7f7f7f"}
 
 
-def figures(report: Analysis, prices: pl.DataFrame | None) -> list[go.Figure]:
+def figures(report: analysis.Analysis, prices: pl.DataFrame | None) -> list[go.Figure]:
     """Every chart of the tearsheet, in order."""
     charts = [
         equity_figure(report),
@@ -56,7 +51,7 @@ def _last(frame: pl.DataFrame) -> pl.DataFrame:
     return thin(frame, {name: pl.col(name).last() for name in frame.columns if name != "ts"})
 
 
-def equity_figure(report: Analysis) -> go.Figure:
+def equity_figure(report: analysis.Analysis) -> go.Figure:
     """Equity against the benchmark, the worst drawdown spells shaded."""
     values = _last(report.values)
     fig = go.Figure()
@@ -78,7 +73,7 @@ def equity_figure(report: Analysis) -> go.Figure:
     return fig
 
 
-def underwater_figure(report: Analysis) -> go.Figure:
+def underwater_figure(report: analysis.Analysis) -> go.Figure:
     initial = report.metrics.initial_cash
     equity = report.values.get_column("equity").to_numpy()
     under = report.values.select("ts", pl.Series("drawdown", drawdowns(equity, initial)))
@@ -88,7 +83,7 @@ def underwater_figure(report: Analysis) -> go.Figure:
     return fig
 
 
-def yearly_figure(report: Analysis) -> go.Figure:
+def yearly_figure(report: analysis.Analysis) -> go.Figure:
     years = analysis.period_returns(report.returns.frame, "1y")
     labels = years.get_column("ts").dt.year().cast(pl.String)
     fig = go.Figure()
@@ -98,7 +93,7 @@ def yearly_figure(report: Analysis) -> go.Figure:
     return fig
 
 
-def monthly_figure(report: Analysis) -> go.Figure:
+def monthly_figure(report: analysis.Analysis) -> go.Figure:
     """Year by month; a month without data is blank and a year without data absent."""
     months = analysis.monthly_table(report.returns.frame)
     years = months.get_column("year").unique().sort().to_list()
@@ -121,7 +116,7 @@ def monthly_figure(report: Analysis) -> go.Figure:
     return fig
 
 
-def distribution_figure(report: Analysis) -> go.Figure:
+def distribution_figure(report: analysis.Analysis) -> go.Figure:
     returns = report.returns
     fig = go.Figure()
     for name in returns.columns:
@@ -137,7 +132,7 @@ def distribution_figure(report: Analysis) -> go.Figure:
     return fig
 
 
-def rolling_figures(report: Analysis, window: int) -> list[go.Figure]:
+def rolling_figures(report: analysis.Analysis, window: int) -> list[go.Figure]:
     """Rolling Sharpe, volatility and (with a benchmark) beta over ``window`` rows."""
     rolling = _last(analysis.rolling_stats(report.returns, window))
     span = f"{window} {report.returns.period}s"
@@ -162,7 +157,7 @@ def rolling_figures(report: Analysis, window: int) -> list[go.Figure]:
     return charts
 
 
-def trades_figures(report: Analysis, prices: pl.DataFrame | None) -> list[go.Figure]:
+def trades_figures(report: analysis.Analysis, prices: pl.DataFrame | None) -> list[go.Figure]:
     if prices is None or not prices.height or "close" not in prices.columns:
         return []
     result = report.result

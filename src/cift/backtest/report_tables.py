@@ -7,16 +7,13 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 
 from cift.backtest import analysis
 from cift.backtest.engine import BacktestResult
 from cift.backtest.metrics import Metrics
-
-if TYPE_CHECKING:
-    from cift.backtest.tearsheet import Analysis
 
 Kind = Literal["percent", "money", "ratio", "days", "count", "text"]
 WORST_SPELLS = 10
@@ -53,7 +50,7 @@ def fmt(value: Any, kind: Kind) -> str:
     return FORMATS[kind].format(value)
 
 
-def sections(report: Analysis) -> list[tuple[str, list[Row]]]:
+def sections(report: analysis.Analysis) -> list[tuple[str, list[Row]]]:
     """The metrics table, section by section."""
     m, b = report.metrics, report.benchmark_stats or {}
     returns = report.returns
@@ -133,7 +130,7 @@ def sections(report: Analysis) -> list[tuple[str, list[Row]]]:
     ]
 
 
-def yearly(report: Analysis) -> pl.DataFrame:
+def yearly(report: analysis.Analysis) -> pl.DataFrame:
     """``year``, ``strategy`` and, with a benchmark, ``benchmark``, ``multiplier`` (the
     strategy's return over the benchmark's) and ``won``."""
     years = analysis.period_returns(report.returns.frame, "1y")
@@ -153,11 +150,11 @@ def subtitle(result: BacktestResult, metrics: Metrics) -> str:
     return f"{symbols} · {span} · initial cash {fmt(metrics.initial_cash, 'money')}"
 
 
-def tables_html(report: Analysis) -> str:
+def tables_html(report: analysis.Analysis) -> str:
     return "\n".join((_metrics_html(report), _yearly_html(report), _spells_html(report.spells)))
 
 
-def _metrics_html(report: Analysis) -> str:
+def _metrics_html(report: analysis.Analysis) -> str:
     columns = ["", "Strategy"] + (["Benchmark"] if report.has_benchmark else [])
     body = []
     for title, rows in sections(report):
@@ -170,7 +167,7 @@ def _metrics_html(report: Analysis) -> str:
     return _table("Key metrics", "metrics", columns, body)
 
 
-def _yearly_html(report: Analysis) -> str:
+def _yearly_html(report: analysis.Analysis) -> str:
     frame = yearly(report)
     columns = ["Year", *(name.title() for name in frame.columns[1:])]
     kinds: dict[str, Kind] = {"multiplier": "ratio", "won": "text"}

@@ -24,6 +24,7 @@ from cift.data.digest import frame_digest
 from cift.data.providers.base import check_range
 from cift.data.store import open_store
 from cift.model import DataKind, Timeframe
+from cift.model.fields import Symbol
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.registry import get_strategy
 
@@ -35,7 +36,7 @@ class RunSpec(BaseModel):
 
     strategy: str = Field(description="A built-in strategy name, e.g. sma_cross.")
     params: dict[str, Any] = Field(default_factory=dict, description="Strategy parameters.")
-    symbols: list[str] = Field(default_factory=list, description="Symbols (all when empty).")
+    symbols: list[Symbol] = Field(default_factory=list, description="Symbols (all when empty).")
     start: datetime | None = Field(None, description="First bar time (inclusive, UTC).")
     end: datetime | None = Field(None, description="End of the range (exclusive, UTC).")
     timeframe: str | None = Field(None, description="Bar length read from the store.")

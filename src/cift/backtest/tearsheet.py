@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,52 +24,12 @@ import polars as pl
 
 from cift.backtest import analysis, report_charts, report_tables
 from cift.backtest.engine import BacktestResult
-from cift.backtest.metrics import Metrics, curve_stats
+from cift.backtest.metrics import Metrics
 from cift.core.files import write_text_atomic
 from cift.data.digest import frame_digest
 
 PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
 SCRIPT_TAG = re.compile(r'<script charset="utf-8" src="([^"]*plotly-[^"/]+\.min\.js)"></script>')
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the report shows, computed once from the run."""
-
-    result: BacktestResult
-    metrics: Metrics
-    values: pl.DataFrame
-    returns: analysis.ReportReturns
-    benchmark_stats: dict[str, Any] | None
-    spells: pl.DataFrame
-    window: int | None
-
-    @property
-    def has_benchmark(self) -> bool:
-        return "benchmark" in self.values.columns
-
-
-def analyse(
-    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None = None
-) -> Analysis:
-    """The report's numbers: returns beside the benchmark's, drawdown spells, windows."""
-    initial, ppy = metrics.initial_cash, metrics.periods_per_year
-    values = analysis.benchmark_equity(result.equity, benchmark, initial)
-    returns = analysis.report_returns(result.equity, benchmark, initial, ppy)
-    bench = (
-        curve_stats(values.select("ts", pl.col("benchmark").alias("equity")), initial, ppy)
-        if "benchmark" in values.columns
-        else None
-    )
-    return Analysis(
-        result=result,
-        metrics=metrics,
-        values=values,
-        returns=returns,
-        benchmark_stats=bench,
-        spells=analysis.drawdown_spells(returns.values, "equity", initial),
-        window=analysis.rolling_window(returns.frame.height, returns.periods_per_year),
-    )
 
 
 def tearsheet_json(
@@ -89,7 +48,7 @@ def tearsheet_json(
         "trades": trades.to_dicts(),
     }
     if result.equity.height:
-        report = analyse(result, metrics, benchmark)
+        report = analysis.analyse(result, metrics, benchmark)
         data["monthly_returns"] = analysis.monthly_table(report.returns.frame).to_dicts()
         data["yearly_returns"] = report_tables.yearly(report).to_dicts()
         data["drawdowns"] = _stringified(report.spells.head(report_tables.WORST_SPELLS))
@@ -110,7 +69,7 @@ def write_tearsheet(
     plotly.js goes once into the folder ``library`` (written if missing) and the page
     loads it from there; without ``library`` it is inline, so the file stands alone.
     """
-    report = analyse(result, metrics, benchmark) if result.equity.height else None
+    report = analysis.analyse(result, metrics, benchmark) if result.equity.height else None
     charts = report_charts.figures(report, prices) if report else []
     key = frame_digest(result.equity)[:12]
     script: bool | str = True

@@ -17,6 +17,7 @@ from cift.db.models import Backtest
 
 from . import sweep
 from .backtest_options import (
+    CALENDAR_HELP,
     PARAM_HELP,
     STRATEGY_HELP,
     FractionProgress,
@@ -44,13 +45,7 @@ def run_command(
     cash: float = typer.Option(100_000.0, help="Initial cash."),
     commission_bps: float = typer.Option(0.0, help="Commission in basis points of notional."),
     slippage_bps: float = typer.Option(0.0, help="Slippage in basis points against you."),
-    calendar: str | None = typer.Option(
-        None,
-        help="Exchange calendar of the bars (XNYS, XLON, CMES, 24/7, ...): each bar closes "
-        "at its session's close, e.g. a daily bar at 16:00 New York, so a decision at the "
-        "close reaches the next session's open. Without it a bar closes one timeframe "
-        "after it opens.",
-    ),
+    calendar: str | None = typer.Option(None, help=CALENDAR_HELP),
     name: str | None = typer.Option(None, help="A label for the run."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:

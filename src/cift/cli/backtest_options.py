@@ -15,6 +15,11 @@ from .console import console
 
 STRATEGY_HELP = f"Strategy: {', '.join(STRATEGIES)}."
 PARAM_HELP = "Strategy parameter as name=value; repeat it, e.g. --param fast=10 --param slow=50."
+CALENDAR_HELP = (
+    "Exchange calendar of the bars (XNYS, XLON, CMES, 24/7, ...): each bar closes at its "
+    "session's close, e.g. a daily bar at 16:00 New York, so a decision at the close "
+    "reaches the next session's open. Without it a bar closes one timeframe after it opens."
+)
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from cift.model import Timeframe
 from cift.strategy.registry import get_strategy
 
 from . import trade_accounts, trade_orders
-from .backtest_options import PARAM_HELP, STRATEGY_HELP, costs, parse_params
+from .backtest_options import CALENDAR_HELP, PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
 from .context import MetricsPortOption, market_store, serve_metrics, split_symbols
 from .live import (
@@ -112,6 +112,7 @@ def run_command(
     cash: float = typer.Option(100_000.0, min=1, help="Starting cash of a new paper account."),
     commission_bps: float = typer.Option(0.0, min=0, help="Paper commission, basis points."),
     fractional: bool = typer.Option(False, help="Trade fractional shares."),
+    calendar: str | None = typer.Option(None, help=CALENDAR_HELP),
     resume: str | None = typer.Option(None, help="Carry on a stopped run (its id)."),
     cancel_open: bool = typer.Option(
         True, "--cancel-open/--keep-open", help="On stop: cancel the run's open orders or not."
@@ -151,7 +152,7 @@ def run_command(
             params = cls.resolve(cls.parse_params(parse_params(param)).model_dump(), settings)
             config = BacktestConfig.from_description(
                 costs(float(chosen.cash), commission_bps, 0.0)
-                | {"fractional": fractional, "sizing": "decision"}
+                | {"fractional": fractional, "sizing": "decision", "calendar": calendar}
             )
             wanted = split_symbols(symbols)
             timeframe_text = str(Timeframe.parse(timeframe))

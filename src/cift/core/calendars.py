@@ -43,6 +43,19 @@ def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalend
         ) from None
 
 
+Sessions = tuple[np.ndarray, np.ndarray]
+"""Session opens and closes (ns since the epoch), sorted."""
+
+
+def sessions(calendar: str, first: date, last: date) -> Sessions:
+    """The opens and closes of ``calendar``'s sessions from ``first`` to ``last``."""
+    with quiet_calendars():
+        schedule = exchange_calendar(calendar, first, last).schedule
+        opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return opens, closes
+
+
 def bar_closes(ts_ns: np.ndarray, length_ns: int, calendar: str) -> np.ndarray:
     """When each bar closes (ns): its open time plus its length, but never after the close
     of the last ``calendar`` session that opened within it. So a daily bar of a trading
@@ -53,15 +66,50 @@ def bar_closes(ts_ns: np.ndarray, length_ns: int, calendar: str) -> np.ndarray:
     if ts_ns.size == 0:
         return ts_ns.copy()
     ends = ts_ns + length_ns
-    first = datetime.fromtimestamp(int(ts_ns.min()) / 1e9, UTC).date() - timedelta(days=7)
-    last = datetime.fromtimestamp(int(ends.max()) / 1e9, UTC).date() + timedelta(days=7)
-    with quiet_calendars():
-        schedule = exchange_calendar(calendar, first, last).schedule
-        opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    first = _day(int(ts_ns.min())) - timedelta(days=7)
+    last = _day(int(ends.max())) + timedelta(days=7)
+    return _closes(ts_ns, ends, sessions(calendar, first, last))
+
+
+class BarCloser:
+    """:func:`bar_closes` for bars that come one at a time (a live run): the calendar's
+    sessions are loaded a year at a time, not once per bar."""
+
+    def __init__(self, length_ns: int, calendar: str | None) -> None:
+        self.length_ns = length_ns
+        self.calendar = calendar
+        self._span: tuple[int, int] = (0, -1)
+        self._sessions: Sessions = (np.empty(0, np.int64), np.empty(0, np.int64))
+
+    def __call__(self, ts_ns: int) -> int:
+        """When the bar opened at ``ts_ns`` closes."""
+        end = ts_ns + self.length_ns
+        if self.calendar is None:
+            return end
+        if not self._span[0] <= end <= self._span[1]:
+            self._load(ts_ns, end)
+        opened = np.array([ts_ns], dtype=np.int64)
+        return int(_closes(opened, opened + self.length_ns, self._sessions)[0])
+
+    def _load(self, ts_ns: int, end: int) -> None:
+        assert self.calendar is not None
+        first = date(_day(ts_ns).year, 1, 1) - timedelta(days=7)
+        last = date(_day(end).year, 12, 31) + timedelta(days=7)
+        self._sessions = sessions(self.calendar, first, last)
+        low = datetime(first.year, first.month, first.day, tzinfo=UTC) + timedelta(days=7)
+        high = datetime(last.year, last.month, last.day, tzinfo=UTC) - timedelta(days=7)
+        self._span = (int(low.timestamp() * 1e9), int(high.timestamp() * 1e9))
+
+
+def _closes(ts_ns: np.ndarray, ends: np.ndarray, known: Sessions) -> np.ndarray:
+    opens, closes = known
     # the last session that opened before the bar's end: sessions are sorted and disjoint
     last_session = np.searchsorted(opens, ends, side="left") - 1
     found = last_session >= 0
     session_close = np.where(found, closes[np.clip(last_session, 0, None)], ends)
     within = found & (session_close > ts_ns)
     return np.where(within, np.minimum(ends, session_close), ends)
+
+
+def _day(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()

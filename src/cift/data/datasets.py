@@ -14,12 +14,15 @@ import polars as pl
 from cift.core.errors import NotFoundError, ValidationError
 from cift.data.store import MarketStore
 from cift.model import DataKind, Timeframe
+from cift.model.symbols import canonical_symbol
+from cift.model.validation import check_symbols
 
 
 def pick_dataset(
     store: MarketStore, symbol: str, kind: DataKind | None, timeframe: Timeframe | None
 ) -> tuple[DataKind, Timeframe | None]:
     """The kind and timeframe of ``symbol``'s data: as given, or the only ones stored."""
+    symbol = canonical_symbol(symbol)
     coverage = store.coverage(kind).filter(pl.col("symbol") == symbol)
     if timeframe is not None:
         coverage = coverage.filter(pl.col("timeframe") == str(timeframe))
@@ -45,7 +48,7 @@ def bar_timeframe(
         return timeframe
     coverage = store.coverage(DataKind.BARS)
     if symbols:
-        coverage = coverage.filter(pl.col("symbol").is_in(list(symbols)))
+        coverage = coverage.filter(pl.col("symbol").is_in(check_symbols(symbols) or ()))
     stored = sorted(set(coverage.get_column("timeframe").drop_nulls().to_list()))
     if len(stored) > 1:
         raise ValidationError(

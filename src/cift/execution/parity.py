@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.backtest.config import BacktestConfig
 from cift.backtest.engine import BacktestResult, run_backtest
+from cift.backtest.events import bar_close_times
 from cift.core.settings import Settings
 from cift.core.timeutil import from_ns
 from cift.data.store.base import MarketStore
@@ -130,7 +131,7 @@ def parity(
         settings=settings,
     )
     live = _live_orders(db, run)
-    replay = _backtest_orders(result, timeframe)
+    replay = _backtest_orders(result, _bar_opens(bars, timeframe, result.config.calendar))
     differences, matched = _compare(live, replay, first, done)
     return ParityReport(
         run_id=str(run.id),
@@ -220,13 +221,29 @@ def _signal_key(signal: str) -> Key | None:
     return symbol, int(ts), int(sequence)
 
 
-def _backtest_orders(result: BacktestResult, timeframe: Timeframe) -> dict[Key, Side]:
+def _bar_opens(
+    bars: pl.DataFrame, timeframe: Timeframe, calendar: str | None
+) -> dict[tuple[str, int], int]:
+    """Each bar's open time by its symbol and close time (the time its orders are made)."""
+    if not bars.height:
+        return {}
+    opened = bars.get_column("ts").dt.epoch("ns").to_numpy()
+    closes = bar_close_times(opened, timeframe, calendar)
+    keys = zip(bars.get_column("symbol").to_list(), closes.tolist(), strict=True)
+    return dict(zip(keys, opened.tolist(), strict=True))
+
+
+def _backtest_orders(result: BacktestResult, opens: dict[tuple[str, int], int]) -> dict[Key, Side]:
     fills = result.fills.group_by("order_id").agg(pl.col("ts").min().dt.epoch("ns").alias("at"))
-    orders = result.orders.join(fills, left_on="id", right_on="order_id", how="left").sort("id")
+    orders = (
+        result.orders.with_columns(pl.col("created").dt.epoch("ns").alias("created_ns"))
+        .join(fills, left_on="id", right_on="order_id", how="left")
+        .sort("id")
+    )
     sides: dict[Key, Side] = {}
     counts: dict[tuple[str, int], int] = {}
     for row in orders.iter_rows(named=True):
-        decided = int(row["created"].timestamp() * 1e9) - timeframe.nanos
+        decided = opens[(row["symbol"], row["created_ns"])]
         if row["status"] == "filled" and row["filled"] == 0:
             continue  # "already at target": live sends nothing either
         number = counts[(row["symbol"], decided)] = counts.get((row["symbol"], decided), 0) + 1

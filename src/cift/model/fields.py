@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringCo
 from pydantic import ValidationError as PydanticValidationError
 
 from cift.core.errors import CiftError, ValidationError
-from cift.model.symbols import MAX_SYMBOL_LENGTH, SYMBOL_RULE, is_symbol
+from cift.model.symbols import MAX_SYMBOL_LENGTH, SYMBOL_RULE, canonical_symbol, is_symbol
 from cift.model.timeframe import Timeframe
 
 Record = TypeVar("Record", bound=BaseModel)
@@ -41,7 +41,7 @@ EmailAddress = Annotated[
 def _symbol(text: str) -> str:
     if not is_symbol(text):
         raise ValueError(f"a symbol is {SYMBOL_RULE}")
-    return text
+    return canonical_symbol(text)
 
 
 Symbol = Annotated[
@@ -49,7 +49,7 @@ Symbol = Annotated[
     StringConstraints(strip_whitespace=True, max_length=MAX_SYMBOL_LENGTH),
     AfterValidator(_symbol),
 ]
-"""A ticker as stored (see :mod:`cift.model.symbols`)."""
+"""A ticker in the spelling it is stored under (see :mod:`cift.model.symbols`)."""
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 """A parameter name: a Python-style identifier of at most 64 characters."""
 MAX_AMOUNT = Decimal("1e15")

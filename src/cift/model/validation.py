@@ -26,7 +26,13 @@ from cift.model.schemas import (
     DataKind,
     conform,
 )
-from cift.model.symbols import SYMBOL_RULE, is_symbol, valid_symbol
+from cift.model.symbols import (
+    SYMBOL_RULE,
+    canonical_symbol,
+    canonical_symbols,
+    is_symbol,
+    valid_symbol,
+)
 
 REASON_COLUMN = "_reject_reason"
 SAMPLE_ROWS = 5
@@ -121,8 +127,8 @@ class ValidationReport:
 
 
 def check_symbols(symbols: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Symbols to filter by as a tuple without repeats (None: all), refusing values that
-    cannot be a stored symbol."""
+    """Symbols to filter by, canonical and without repeats (None: all), refusing values
+    that cannot be a stored symbol."""
     if symbols is None:
         return None
     if isinstance(symbols, str):
@@ -130,7 +136,7 @@ def check_symbols(symbols: Sequence[str] | None) -> tuple[str, ...] | None:
     bad = [s for s in symbols if not is_symbol(s)]
     if bad:
         raise ValidationError(f"Invalid symbol(s) {bad[:5]}: a symbol is {SYMBOL_RULE}.")
-    return tuple(dict.fromkeys(symbols))
+    return tuple(dict.fromkeys(canonical_symbol(s) for s in symbols))
 
 
 def _price_columns(kind: DataKind) -> list[str]:
@@ -207,8 +213,12 @@ def check(
     end: datetime | None = None,
     bounds: TimeBounds = DEFAULT_TIME_BOUNDS,
 ) -> pl.DataFrame:
-    """The frame in the kind's schema plus the first rule each row fails (null if none)."""
-    return conform(frame, kind).with_columns(reason_expr(kind, start, end, bounds)).collect()
+    """The frame in the kind's schema, symbols in their canonical spelling, plus the first
+    rule each row fails (null if none)."""
+    rows = conform(frame, kind).collect()
+    return rows.with_columns(
+        canonical_symbols(rows.get_column("symbol")), reason_expr(kind, start, end, bounds)
+    )
 
 
 def sort_by_key(frame: pl.DataFrame, kind: DataKind) -> pl.DataFrame:

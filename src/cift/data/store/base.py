@@ -26,6 +26,7 @@ import polars as pl
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.model import SCHEMAS, TS_DTYPE, DataKind, Timeframe
+from cift.model.symbols import canonical_symbols
 from cift.model.validation import TimeBounds, ValidationReport, check_symbols
 
 FEATURE_KEYS = ("symbol", "ts")
@@ -95,7 +96,9 @@ def feature_rows(frame: pl.DataFrame) -> pl.DataFrame:
         raise ValidationError("Feature values have rows without a symbol or time.")
     check_symbols(frame.get_column("symbol").unique().to_list())
     return (
-        frame.with_columns(pl.col("ts").cast(TS_DTYPE))
+        frame.with_columns(
+            canonical_symbols(frame.get_column("symbol")), pl.col("ts").cast(TS_DTYPE)
+        )
         .unique(keys, keep="last", maintain_order=True)
         .sort(keys)
     )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.audit.chain import Actor
 from cift.backtest.config import BacktestConfig
+from cift.core.calendars import BarCloser
 from cift.core.settings import Settings
 from cift.db.engine import transaction
 from cift.db.models import TradingAccount
@@ -106,6 +107,8 @@ class LiveRunner:
         self._reconciled = time.monotonic()
         """The simulated venue the bars are fed to; a real broker fills on its own."""
         self.ctx = LiveContext(settings, self.oms, config)
+        self.close_of = BarCloser(self.timeframe.nanos, config.calendar)
+        """When a bar closes: as in the backtest, on the run's exchange calendar if any."""
         if self.venue is not None:
             venue = self.venue
             self.ctx.traded = lambda: venue.portfolio.traded_volume
@@ -189,7 +192,7 @@ class LiveRunner:
 
     def _warm(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
         """A bar seen before: features and history only."""
-        self.ctx.advance(symbol, ts, ts + self.timeframe.nanos, ohlcv)
+        self.ctx.advance(symbol, ts, self.close_of(ts), ohlcv)
 
     def idle(self) -> None:
         """Between bars: send what was queued and book what the broker said (a real
@@ -224,7 +227,7 @@ class LiveRunner:
 
     def _trade(self, symbol: str, ts: int, ohlcv: tuple[float, ...]) -> None:
         self._pump()
-        close_ns = ts + self.timeframe.nanos
+        close_ns = self.close_of(ts)
         o, h, low, c, v = ohlcv
         if self.venue is not None:
             self.venue.on_bar(symbol, ts, close_ns, (o, h, low, c, v))
