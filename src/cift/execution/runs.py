@@ -18,6 +18,7 @@ from cift.db.models.ledger import RunState, TradingRun
 from cift.db.repositories.owned import OwnedRecords
 from cift.execution.accounts import accounts
 from cift.ml.tracking import resolve_version
+from cift.model.symbols import canonical_symbol
 
 
 def trading_runs(db: sessionmaker[Session]) -> OwnedRecords[TradingRun]:
@@ -68,7 +69,7 @@ def start_run(
             account_id=account.id,
             strategy=strategy,
             params=params,
-            symbols=symbols,
+            symbols=[canonical_symbol(s) for s in symbols],
             timeframe=timeframe,
             config=config,
             code_version=code_version(),

@@ -21,6 +21,7 @@ from cift.data.providers.live import LiveFeed
 from cift.data.stream.metrics import StageMetrics
 from cift.data.stream.stage import StageStats, newest_ns
 from cift.model import DataKind
+from cift.model.symbols import canonical_symbols
 
 
 class _Held:
@@ -31,7 +32,9 @@ class _Held:
         self.rows = 0
 
     def add(self, kind: DataKind, frame: pl.DataFrame) -> None:
-        self.frames.setdefault(kind, []).append(frame)
+        """Hold ``frame``, its symbols in their canonical spelling (as the store has them)."""
+        canonical = frame.with_columns(canonical_symbols(frame.get_column("symbol")))
+        self.frames.setdefault(kind, []).append(canonical)
         self.rows += frame.height
 
     def put_back(self, taken: list[tuple[DataKind, pl.DataFrame]]) -> None:
