@@ -156,12 +156,18 @@ def test_rolling_panels_cover_the_run(page: str) -> None:
     assert "Rolling Sharpe (126 days)" in page
 
 
+def intraday(run: tuple[pl.DataFrame, BacktestResult], days: int) -> BacktestResult:
+    """A run whose equity is a minute random walk over ``days`` sessions, no trades."""
+    _, daily = run
+    curve = minute_curve(days).with_columns(pl.col("equity").alias("cash"), gross_exposure=0.0)
+    return replace(daily, equity=curve, trades=daily.trades.clear(), fills=daily.fills.clear())
+
+
 def test_an_intraday_run_has_its_rolling_panels(
     run: tuple[pl.DataFrame, BacktestResult], tmp_path: Path
 ) -> None:
-    _, daily = run
-    curve = minute_curve(61).with_columns(pl.col("equity").alias("cash"), gross_exposure=0.0)
-    result = replace(daily, equity=curve, trades=daily.trades.clear(), fills=daily.fills.clear())
+    result = intraday(run, 61)
+    curve = result.equity
     metrics = m.compute_metrics(result)
     assert metrics.periods_per_year / 4 > curve.height  # a quarter year of minutes: too long
     page = write_tearsheet(result, metrics, tmp_path / "intraday.html").read_text()
@@ -259,9 +265,8 @@ def test_the_benchmark_closes_with_the_run_on_its_calendar(
 def test_an_intraday_run_lists_drawdowns_of_its_days(
     run: tuple[pl.DataFrame, BacktestResult], tmp_path: Path
 ) -> None:
-    _, daily = run
-    curve = minute_curve(30).with_columns(pl.col("equity").alias("cash"), gross_exposure=0.0)
-    result = replace(daily, equity=curve, trades=daily.trades.clear(), fills=daily.fills.clear())
+    result = intraday(run, 30)
+    curve = result.equity
     page = write_tearsheet(result, m.compute_metrics(result), tmp_path / "r.html").read_text()
     closes = curve.group_by(pl.col("ts").dt.date()).agg(pl.col("equity").last()).sort("ts")
     under = m.drawdowns(closes["equity"].to_numpy(), 100_000.0) < 0
