@@ -22,7 +22,9 @@ INITIAL = 100_000.0
 def daily(nvda: tuple[pl.DataFrame, BacktestResult]) -> analysis.ReportReturns:
     bars, result = nvda
     bench = m.buy_and_hold(bars, Timeframe.parse("1d"))  # stamped at the close, as equity
-    return analysis.report_returns(result.equity, bench, INITIAL, 252.0)
+    return analysis.report_returns(
+        analysis.benchmark_equity(result.equity, bench, INITIAL), INITIAL, 252.0
+    )
 
 
 def series(returns: analysis.ReportReturns, column: str) -> pd.Series:
@@ -60,7 +62,7 @@ def minute_curve(days: int, seed: int = 3) -> pl.DataFrame:
 def test_a_long_intraday_run_is_read_on_daily_returns() -> None:
     curve = minute_curve(61)  # 23,790 periods: the window once exceeded the run
     ppy = m.periods_per_year(curve["ts"])
-    returns = analysis.report_returns(curve, None, INITIAL, ppy)
+    returns = analysis.report_returns(analysis.benchmark_equity(curve, None, INITIAL), INITIAL, ppy)
     assert returns.daily
     assert returns.periods_per_year == 252.0
     last = curve.to_pandas().set_index("ts")["equity"].resample("D").last().dropna()
@@ -74,7 +76,7 @@ def test_a_long_intraday_run_is_read_on_daily_returns() -> None:
 def test_a_short_intraday_run_keeps_its_periods() -> None:
     curve = minute_curve(5)
     ppy = m.periods_per_year(curve["ts"])
-    returns = analysis.report_returns(curve, None, INITIAL, ppy)
+    returns = analysis.report_returns(analysis.benchmark_equity(curve, None, INITIAL), INITIAL, ppy)
     assert not returns.daily
     assert returns.period == "period"
     assert returns.frame.height == curve.height

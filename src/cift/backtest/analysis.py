@@ -67,12 +67,9 @@ def benchmark_equity(
     return joined.select("ts", "equity", scaled.alias("benchmark"))
 
 
-def report_returns(
-    curve: pl.DataFrame, benchmark: pl.DataFrame | None, initial: float, ppy: float
-) -> ReportReturns:
-    """The run's (and benchmark's) simple returns: daily for a long intraday run, else
-    one per period of the run (``daily`` tells whether those periods are days)."""
-    values = benchmark_equity(curve, benchmark, initial)
+def report_returns(values: pl.DataFrame, initial: float, ppy: float) -> ReportReturns:
+    """The returns of :func:`benchmark_equity`'s ``values``: daily for a long intraday run,
+    else one per period of the run (``daily`` tells whether those periods are days)."""
     day = pl.col("ts").dt.date()
     days = values.select(day.n_unique()).item()
     if days < values.height and days >= MIN_DAYS:
@@ -249,7 +246,7 @@ def analyse(
     """The report's numbers: returns beside the benchmark's, drawdown spells, windows."""
     initial, ppy = metrics.initial_cash, metrics.periods_per_year
     values = benchmark_equity(result.equity, benchmark, initial)
-    returns = report_returns(result.equity, benchmark, initial, ppy)
+    returns = report_returns(values, initial, ppy)
     bench = (
         curve_stats(values.select("ts", pl.col("benchmark").alias("equity")), initial, ppy)
         if "benchmark" in values.columns
