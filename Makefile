@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 SERVICES := $(PYTHON) deploy/local/services.py
-PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --retries 10
+# A download cut short fails pip's hash check, and pip does not fetch it again: one more
+# attempt, bypassing the cache, does.
+RETRY_INSTALL := $(PIP_INSTALL) --no-cache-dir
 BANDIT := $(BIN)/python -m bandit -r src -q -c pyproject.toml
 
 .DEFAULT_GOAL := help
@@ -18,11 +21,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all]"
+	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all]" || $(RETRY_INSTALL) -c $(CONSTRAINTS) -e ".[all]"
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]"
+	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]" || \
+		$(RETRY_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]"
 	@touch $@ $(VENV)/.installed-run
 
 setup: $(VENV)/.installed-run  ## Create .venv with CIFT and every backend client
