@@ -1,7 +1,8 @@
 """The dashboard end to end: a real ``cift serve`` over the demo's data, driven in
 Debian's Chromium by the Playwright suite in ``web/e2e`` (sign in, charts, indicators, a
 backtest and its tearsheet, comparison, alerts, paper orders, a viewer without trading
-buttons, accessibility). Screenshots of every page land in ``web/test-results``."""
+buttons, accessibility) and the API's /docs and /redoc rendered with every request to
+another origin cut off. Screenshots of every page land in ``web/test-results``."""
 
 from __future__ import annotations
 
