@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 
 from cift import __version__
 from cift.cli.app import app
+from cift.cli.help import is_example
 
 runner = CliRunner()
 
@@ -36,6 +39,31 @@ def test_every_command_has_help_text(path: list[str]) -> None:
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) > 3
     assert "<bool>" not in result.output  # a flag takes no value, so shows no type
+
+
+def _command(path: list[str]) -> Any:
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return command
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "cift")
+def test_help_prose_reflows_and_examples_keep_their_lines(path: list[str]) -> None:
+    """On a wide terminal each prose paragraph is one line (a narrow one wraps it where
+    it must, not where the source did); example lines are kept as written."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "1000"})
+    lines = [line.strip() for line in result.output.splitlines()]
+    command = _command(path)
+    source = command.help if hasattr(command, "commands") else command.callback.__doc__
+    for paragraph in inspect.cleandoc(source or "").split("\n\n"):
+        if "[" in paragraph:  # Rich markup, rendered differently
+            continue
+        if is_example(paragraph):
+            shown = [line.strip() for line in paragraph.splitlines()]
+            assert all(line in lines for line in shown), paragraph
+        else:
+            assert " ".join(paragraph.split()) in lines, paragraph
 
 
 def test_command_tree_covers_the_foundation() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperGroup
 
 from cift import __version__
 from cift.core.errors import CiftError
@@ -28,6 +28,7 @@ from . import (
     users,
 )
 from .console import print_error
+from .help import tidy_help
 
 
 class CiftGroup(TyperGroup):
@@ -39,18 +40,6 @@ class CiftGroup(TyperGroup):
         except CiftError as exc:
             print_error(f"{exc.message} [{exc.code}]")
             raise typer.Exit(exc.exit_code) from None
-
-
-_value_type = TyperOption.display_type_rich
-
-
-def _flag_type(option: TyperOption, ctx: Any) -> str | None:
-    """A flag's help shows no value type (typer labels every flag ``<bool>``, as if it
-    took a value)."""
-    return None if option.is_flag else _value_type(option, ctx)
-
-
-TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign,assignment]
 
 
 app = typer.Typer(
@@ -78,6 +67,7 @@ app.add_typer(stream.app, name="stream")
 app.add_typer(trade.app, name="trade")
 app.command(name="serve")(serve.serve)
 app.command(name="demo")(demo.demo)
+tidy_help(app)
 
 
 def _print_version(value: bool) -> None:
