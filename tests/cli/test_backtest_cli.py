@@ -21,7 +21,7 @@ def test_run_on_a_file_prints_metrics_and_records_the_run() -> None:
     assert [r["id"] for r in listed] == [metrics["id"]]
     assert listed[0]["status"] == "succeeded"
 
-    shown = json.loads(cift("backtest", "show", metrics["id"][:18], "--json"))
+    shown = json.loads(cift("backtest", "show", metrics["id"][:13], "--json"))
     assert shown["spec"]["params"] == {"fast": 10, "slow": 50}
     assert shown["start_at"].startswith("1999-01-22")
     assert len(shown["data_hash"]) == 64
@@ -33,7 +33,8 @@ def test_run_on_a_file_prints_metrics_and_records_the_run() -> None:
     assert "Reproduced" in cift("backtest", "rerun", metrics["id"])
     assert len(json.loads(cift("backtest", "ls", "--json"))) == 2
     table = cift("backtest", "ls")
-    assert metrics["id"] in table
+    assert metrics["id"][:13] in table  # the table shows a prefix that show and rerun take
+    assert "Reproduced" in cift("backtest", "rerun", metrics["id"][:13])
 
 
 def test_run_from_the_store_equals_the_run_on_the_file() -> None:

@@ -100,6 +100,10 @@ def _recorded(settings: Settings, run_id: str) -> Backtest:
         return store.find(run_id)
 
 
+SHORT_ID = 13
+"""An id's first 13 characters, its creation time to the millisecond: unique in practice."""
+
+
 @app.command("ls")
 def ls_command(
     strategy: str | None = typer.Option(None, help="Only runs of this strategy."),
@@ -112,21 +116,22 @@ def ls_command(
     if as_json:
         print_json([runs.describe(r) for r in rows])
         return
-    table = Table(title="Backtests")
-    for column in ("id", "created", "strategy", "status", "symbols", "return", "sharpe", "max dd"):
+    table = Table(title="Backtests (ids shortened: show, report and rerun take them)")
+    for column in ("id", "strategy", "status", "return", "sharpe", "max dd", "symbols", "created"):
         numeric = column in {"return", "sharpe", "max dd"}
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "id")
+        table.add_column(column, justify="right" if numeric else "left")
     for row in rows:
         m = row.metrics or {}
         table.add_row(
-            str(row.id),
-            row.created_at.strftime("%m-%d %H:%M"),
+            str(row.id)[:SHORT_ID],
             row.strategy,
             row.status.value,
-            ",".join(row.symbols[:3]) + ("…" if len(row.symbols) > 3 else ""),
             percent(m.get("total_return")),
             number(m.get("sharpe")),
             percent(m.get("max_drawdown")),
+            ",".join(row.symbols[:3])
+            + (f" +{len(row.symbols) - 3}" if len(row.symbols) > 3 else ""),
+            row.created_at.strftime("%m-%d %H:%M"),
         )
     console.print(table)
 
