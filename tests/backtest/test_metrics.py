@@ -9,6 +9,7 @@ import empyrical as ep
 import numpy as np
 import pandas as pd
 import polars as pl
+import pytest
 import quantstats as qs
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -143,3 +144,15 @@ def test_flat_run_has_defined_values(nvda: tuple[pl.DataFrame, BacktestResult]) 
     assert flat["trades"] == 0
     assert flat["hit_rate"] is None
     assert flat["turnover"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("every", "period"), [("1d", "daily"), ("1w", "weekly"), ("1mo", "monthly"), ("1y", "yearly")]
+)
+def test_periods_per_year_follow_the_bar_length(
+    nvda: tuple[pl.DataFrame, BacktestResult], every: str, period: str
+) -> None:
+    """Weekly bars were once annualised as daily ones (sqrt(5) too high a Sharpe)."""
+    bars, _ = nvda
+    stamps = bars.group_by_dynamic("ts", every=every).agg(pl.col("close").last())["ts"]
+    assert m.periods_per_year(stamps) == ep.periods.ANNUALIZATION_FACTORS[period]

@@ -23,12 +23,26 @@ from cift.model import Timeframe
 TRADING_DAYS = 252
 
 
+PERIODS_PER_YEAR = (52.0, 12.0, 4.0, 1.0)
+"""Weekly, monthly, quarterly and yearly periods a year (empyrical's factors)."""
+
+
 def periods_per_year(ts: pl.Series) -> float:
-    """252 for daily bars, 252 x bars per session for intraday bars."""
+    """252 for daily bars, 252 x bars per session for intraday bars, and for bars longer
+    than a day 52, 12, 4 or 1 (365.25 days over the usual spacing when it is none of
+    those)."""
     if ts.len() < 2:
         return float(TRADING_DAYS)
     days = ts.dt.date().n_unique()
-    return TRADING_DAYS * ts.len() / days
+    if days < ts.len():
+        return TRADING_DAYS * ts.len() / days
+    gap = ts.sort().diff().drop_nulls().dt.total_seconds().median()
+    spacing = float(gap) / 86_400.0 if gap is not None else 1.0  # type: ignore[arg-type]
+    if spacing < 5.0:  # daily bars, weekends and holidays included
+        return float(TRADING_DAYS)
+    per_year = 365.25 / spacing
+    nearest = min(PERIODS_PER_YEAR, key=lambda p: abs(p - per_year) / p)
+    return nearest if abs(nearest - per_year) / nearest < 0.1 else per_year
 
 
 def simple_returns(equity: np.ndarray, initial: float) -> np.ndarray:
