@@ -223,7 +223,8 @@ def check(
             if as_json:
                 print_json(fired)
             elif fired:
-                console.print(frame_table(pl.DataFrame(fired), title="fired"))
+                shown = pl.DataFrame(fired).drop("alert_id", "user_id", strict=False)
+                console.print(frame_table(shown, title="fired (ids: --json)"))
                 for row in sent:
                     console.print(f"  {row.channel} {row.target}: {row.status.value}")
             else:

@@ -53,7 +53,8 @@ def fitted(table: Table, width: int) -> Table:
 
 
 def _cell_width(cell: object) -> int:
-    return cell.cell_len if isinstance(cell, Text) else Text.from_markup(str(cell)).cell_len
+    """A cell's width as printed (markup counted as text: a little wide, never an error)."""
+    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
 
 
 class CiftConsole(Console):
