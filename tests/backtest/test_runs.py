@@ -48,7 +48,7 @@ def test_a_failing_run_is_recorded_and_leaves_no_folder(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs, "write_tearsheet", broken)
+    monkeypatch.setattr(runs, "write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         runs.execute(spec(NVDA), settings)
     with runs.records(settings) as records:

@@ -21,7 +21,7 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.report_charts import MAX_POINTS
-from cift.backtest.tearsheet import PLOTLY_JS, standalone, tearsheet_json, write_tearsheet
+from cift.backtest.tearsheet import PLOTLY_JS, standalone, write_reports, write_tearsheet
 from cift.model import Timeframe
 from cift.strategy.builtin.sma_cross import SmaCross
 from tests.backtest.test_analysis import minute_curve
@@ -242,14 +242,18 @@ def test_plotly_is_written_once_and_a_rerun_is_identical(
     assert len(whole) > (tmp_path / PLOTLY_JS).stat().st_size
 
 
-def test_json_round_trips(run: tuple[pl.DataFrame, BacktestResult]) -> None:
+def test_the_numbers_are_written_beside_the_page(
+    run: tuple[pl.DataFrame, BacktestResult], tmp_path: Path
+) -> None:
     bars, result = run
-    data = tearsheet_json(result, metrics_of(run), m.buy_and_hold(bars, DAILY, "XNYS"))
-    again = json.loads(json.dumps(data))
-    assert again["metrics"]["trades"] == len(again["trades"]) == result.trades.height
-    assert [r["year"] for r in again["yearly_returns"]] == list(range(1999, 2015))
-    assert again["drawdowns"][0]["depth"] == pytest.approx(data["metrics"]["max_drawdown"])
-    compounded = np.prod([1 + r["return"] for r in again["monthly_returns"]]) - 1
+    benchmark = m.buy_and_hold(bars, DAILY, "XNYS")
+    write_reports(tmp_path, result, metrics_of(run), benchmark=benchmark, library=tmp_path)
+    assert (tmp_path / "tearsheet.html").is_file()
+    data = json.loads((tmp_path / "tearsheet.json").read_text())
+    assert data["metrics"]["trades"] == len(data["trades"]) == result.trades.height
+    assert [r["year"] for r in data["yearly_returns"]] == list(range(1999, 2015))
+    assert data["drawdowns"][0]["depth"] == pytest.approx(data["metrics"]["max_drawdown"])
+    compounded = np.prod([1 + r["return"] for r in data["monthly_returns"]]) - 1
     assert compounded == pytest.approx(data["metrics"]["total_return"], rel=1e-9)
 
 

@@ -261,3 +261,17 @@ def analyse(
         spells=drawdown_spells(returns.values, "equity", initial),
         window=rolling_window(returns.frame.height, returns.periods_per_year),
     )
+
+
+def yearly_returns(report: Analysis) -> pl.DataFrame:
+    """``year``, ``strategy`` and, with a benchmark, ``benchmark``, ``multiplier`` (the
+    strategy's return over the benchmark's) and ``won``."""
+    years = period_returns(report.returns.frame, "1y")
+    frame = years.select(pl.col("ts").dt.year().alias("year"), *report.returns.columns)
+    if not report.has_benchmark:
+        return frame
+    ratio = pl.col("strategy") / pl.col("benchmark")
+    return frame.with_columns(
+        pl.when(pl.col("benchmark") != 0).then(ratio).alias("multiplier"),
+        (pl.col("strategy") > pl.col("benchmark")).alias("won"),
+    )

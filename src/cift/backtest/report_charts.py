@@ -84,8 +84,8 @@ def underwater_figure(report: analysis.Analysis) -> go.Figure:
 
 
 def yearly_figure(report: analysis.Analysis) -> go.Figure:
-    years = analysis.period_returns(report.returns.frame, "1y")
-    labels = years.get_column("ts").dt.year().cast(pl.String)
+    years = analysis.yearly_returns(report)
+    labels = years.get_column("year").cast(pl.String)
     fig = go.Figure()
     for name in report.returns.columns:
         fig.add_bar(x=labels, y=years[name], name=f"{name} yearly")

@@ -130,20 +130,6 @@ def sections(report: analysis.Analysis) -> list[tuple[str, list[Row]]]:
     ]
 
 
-def yearly(report: analysis.Analysis) -> pl.DataFrame:
-    """``year``, ``strategy`` and, with a benchmark, ``benchmark``, ``multiplier`` (the
-    strategy's return over the benchmark's) and ``won``."""
-    years = analysis.period_returns(report.returns.frame, "1y")
-    frame = years.select(pl.col("ts").dt.year().alias("year"), *report.returns.columns)
-    if not report.has_benchmark:
-        return frame
-    ratio = pl.col("strategy") / pl.col("benchmark")
-    return frame.with_columns(
-        pl.when(pl.col("benchmark") != 0).then(ratio).alias("multiplier"),
-        (pl.col("strategy") > pl.col("benchmark")).alias("won"),
-    )
-
-
 def subtitle(result: BacktestResult, metrics: Metrics) -> str:
     symbols = ", ".join(result.symbols[:8]) + (" ..." if len(result.symbols) > 8 else "")
     span = f"{(metrics.start or '')[:10]} to {(metrics.end or '')[:10]}"
@@ -168,7 +154,7 @@ def _metrics_html(report: analysis.Analysis) -> str:
 
 
 def _yearly_html(report: analysis.Analysis) -> str:
-    frame = yearly(report)
+    frame = analysis.yearly_returns(report)
     columns = ["Year", *(name.title() for name in frame.columns[1:])]
     kinds: dict[str, Kind] = {"multiplier": "ratio", "won": "text"}
     body = [

@@ -27,7 +27,7 @@ import polars as pl
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.metrics import Metrics, buy_and_hold, compute_metrics, sampled
 from cift.backtest.spec import Inputs, RunSpec, load_inputs
-from cift.backtest.tearsheet import tearsheet_json, write_tearsheet
+from cift.backtest.tearsheet import write_reports
 from cift.backtest.telemetry import RUNS
 from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
@@ -159,13 +159,10 @@ def write_artifacts(
         (staging / "spec.json").write_text(spec.model_dump_json(indent=2))
         summary = {"id": str(run_id), "result_hash": result_hash(result), **metrics.to_dict()}
         (staging / "metrics.json").write_text(json.dumps(summary, indent=2))
-        (staging / "tearsheet.json").write_text(
-            json.dumps(tearsheet_json(result, metrics, benchmark), indent=2, default=str)
-        )
-        write_tearsheet(
+        write_reports(
+            staging,
             result,
             metrics,
-            staging / "tearsheet.html",
             benchmark=benchmark,
             prices=inputs.bars,
             library=folder.parent,

@@ -12,6 +12,7 @@ writes the same bytes.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
@@ -32,29 +33,6 @@ PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
 SCRIPT_TAG = re.compile(r'<script charset="utf-8" src="([^"]*plotly-[^"/]+\.min\.js)"></script>')
 
 
-def tearsheet_json(
-    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None = None
-) -> dict[str, Any]:
-    """The tearsheet's numbers: metrics, monthly and yearly returns, the worst drawdown
-    spells and the trade log."""
-    trades = result.trades.with_columns(pl.col("entry_ts", "exit_ts").dt.to_string())
-    data: dict[str, Any] = {
-        "strategy": result.strategy,
-        "params": result.params,
-        "metrics": metrics.to_dict(),
-        "monthly_returns": [],
-        "yearly_returns": [],
-        "drawdowns": [],
-        "trades": trades.to_dicts(),
-    }
-    if result.equity.height:
-        report = analysis.analyse(result, metrics, benchmark)
-        data["monthly_returns"] = analysis.monthly_table(report.returns.frame).to_dicts()
-        data["yearly_returns"] = report_tables.yearly(report).to_dicts()
-        data["drawdowns"] = _stringified(report.spells.head(report_tables.WORST_SPELLS))
-    return data
-
-
 def write_tearsheet(
     result: BacktestResult,
     metrics: Metrics,
@@ -69,7 +47,60 @@ def write_tearsheet(
     plotly.js goes once into the folder ``library`` (written if missing) and the page
     loads it from there; without ``library`` it is inline, so the file stands alone.
     """
-    report = analysis.analyse(result, metrics, benchmark) if result.equity.height else None
+    report = _analysed(result, metrics, benchmark)
+    return _write_page(result, metrics, report, path, prices, library)
+
+
+def write_reports(
+    folder: Path,
+    result: BacktestResult,
+    metrics: Metrics,
+    *,
+    benchmark: pl.DataFrame | None = None,
+    prices: pl.DataFrame | None = None,
+    library: Path | None = None,
+) -> None:
+    """``tearsheet.json`` and ``tearsheet.html`` in ``folder``, from one analysis."""
+    report = _analysed(result, metrics, benchmark)
+    numbers = json.dumps(_numbers(result, metrics, report), indent=2, default=str)
+    write_text_atomic(folder / "tearsheet.json", numbers)
+    _write_page(result, metrics, report, folder / "tearsheet.html", prices, library)
+
+
+def _analysed(
+    result: BacktestResult, metrics: Metrics, benchmark: pl.DataFrame | None
+) -> analysis.Analysis | None:
+    """The run's analysis; None for a run without an equity curve."""
+    return analysis.analyse(result, metrics, benchmark) if result.equity.height else None
+
+
+def _numbers(
+    result: BacktestResult, metrics: Metrics, report: analysis.Analysis | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "strategy": result.strategy,
+        "params": result.params,
+        "metrics": metrics.to_dict(),
+        "monthly_returns": [],
+        "yearly_returns": [],
+        "drawdowns": [],
+        "trades": _stringified(result.trades),
+    }
+    if report is not None:
+        data["monthly_returns"] = analysis.monthly_table(report.returns.frame).to_dicts()
+        data["yearly_returns"] = analysis.yearly_returns(report).to_dicts()
+        data["drawdowns"] = _stringified(report.spells.head(report_tables.WORST_SPELLS))
+    return data
+
+
+def _write_page(
+    result: BacktestResult,
+    metrics: Metrics,
+    report: analysis.Analysis | None,
+    path: Path,
+    prices: pl.DataFrame | None,
+    library: Path | None,
+) -> Path:
     charts = report_charts.figures(report, prices) if report else []
     key = frame_digest(result.equity)[:12]
     script: bool | str = True
