@@ -8,6 +8,8 @@ print something.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import shlex
 import shutil
@@ -53,14 +55,21 @@ def test_every_marker_opens_a_block() -> None:
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CIFT home holding what ``cift demo`` stores and records."""
-    home = tmp_path_factory.mktemp("demo") / ".cift"
-    result = runner.invoke(app, ["demo"], env={"CIFT_HOME": str(home)})
-    assert result.exit_code == 0, result.output
+    """A CIFT home holding what ``cift demo`` stores and records, made once for all the
+    test processes of a run: the first to need it makes it, the others wait for it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    home = root / "docs-demo" / ".cift"
+    with (root / "docs-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "docs-demo.made").exists():
+            result = runner.invoke(app, ["demo"], env={"CIFT_HOME": str(home)})
+            assert result.exit_code == 0, result.output
+            (root / "docs-demo.made").touch()
     return home
 
 
-@pytest.mark.xdist_group("docs")
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_the_commands_of_the_page_run(
     page: Path, demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -10,25 +10,16 @@ from fastapi.testclient import TestClient
 
 from cift.api.app import create_app
 from cift.audit import Actor
-from cift.core.settings import Settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine
 from cift.db.models import Role
 from cift.identity import keys, users
 from cift.identity.scopes import ROLE_SCOPES
 from tests.conftest import SettingsFactory
+from tests.schema import migrated
 
 AppFactory = Callable[..., FastAPI]
 FAST_HASHING = {"argon2_memory_kib": 8192, "argon2_time_cost": 1}
 """Cheaper Argon2id parameters so that fixtures creating users stay quick."""
 PASSWORD = "correct horse battery staple"
-
-
-def migrated(settings: Settings) -> Settings:
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return settings
 
 
 def auth_headers(app: FastAPI, username: str = "tester", role: Role = Role.ADMIN) -> dict[str, str]:

@@ -10,8 +10,9 @@ from cift.api.app import create_app
 from cift.core.settings import Settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine
-from tests.api.conftest import AppFactory, migrated
+from tests.api.conftest import AppFactory
 from tests.conftest import SettingsFactory
+from tests.schema import migrated
 
 
 def _closed_port() -> int:

@@ -17,10 +17,10 @@ from cift.core.settings import Settings
 from cift.data.loader import BackfillPlan, Checkpoints, Chunk, backfill
 from cift.data.providers.base import RateLimit
 from cift.data.store.embedded import EmbeddedStore
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.engine import session_factory
 from cift.model import DataKind, Timeframe
 from tests.data.marketdata import random_trades
+from tests.schema import migrated_engine
 
 JAN2 = datetime(2024, 1, 2, tzinfo=UTC)
 
@@ -60,8 +60,7 @@ class ScriptedTrades:
 @pytest.fixture
 def engine(make_settings) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     settings: Settings = make_settings()
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
+    engine = migrated_engine(settings)
     yield engine
     engine.dispose()
 

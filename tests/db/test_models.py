@@ -14,8 +14,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from cift.core.settings import Settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.engine import session_factory, transaction
 from cift.db.models import (
     ApiKey,
     AuditEntry,
@@ -27,12 +26,12 @@ from cift.db.models import (
 )
 from cift.db.models.trading import BrokerKind
 from tests.budget import deep
+from tests.schema import migrated_engine
 
 
 @pytest.fixture
 def engine(db_settings: Settings) -> Iterator[Engine]:
-    engine = create_db_engine(db_settings)
-    migrate.upgrade(engine)
+    engine = migrated_engine(db_settings)
     yield engine
     engine.dispose()
 

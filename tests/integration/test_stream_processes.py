@@ -18,9 +18,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cift.core.settings import load_settings
 from cift.core.timeutil import from_ns
 from cift.data.providers.synthetic import SyntheticProvider
 from cift.data.store.questdb.store import QuestDBStore
+from cift.data.stream.board import open_board
 from cift.features.pipeline import compute_set, default_set
 from cift.model import DataKind, Timeframe
 from tests.data.stream.test_bars_features import same_bars
@@ -40,6 +42,8 @@ class Stages:
     def __init__(self, home: Path, env: dict[str, str]) -> None:
         self.home, self.env = home, _environment(home, **env)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        fields = {name.removeprefix("CIFT_").lower(): value for name, value in env.items()}
+        self.board = open_board(load_settings(home=home, **fields))
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         with (self.home.parent / f"{name}.log").open("wb") as log:
@@ -53,6 +57,7 @@ class Stages:
         return process
 
     def status(self) -> dict[str, dict[str, object]]:
+        """The stages' reports, read by ``cift stream status`` as a user would."""
         out = subprocess.run(
             [sys.executable, "-m", "cift", "stream", "status", "--json"],
             env=self.env,
@@ -66,7 +71,7 @@ class Stages:
     ) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if check(self.status()):
+            if check(self.board.statuses()):  # the same reports, read in this process
                 return
             time.sleep(1)
         logs = {

@@ -24,8 +24,7 @@ from cift.backtest.vector import run_signal
 from cift.core.errors import NotFoundError
 from cift.core.settings import Settings
 from cift.data.store import open_store
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory, transaction
+from cift.db.engine import session_factory, transaction
 from cift.db.models import ModelConfiguration, ModelStatus
 from cift.db.models.ledger import LedgerOrder
 from cift.db.repositories.users import local_user_id
@@ -43,6 +42,7 @@ from cift.model import DataKind, Timeframe
 from cift.strategy.builtin.model_signal import SIGNAL, ModelSignal
 from tests.conftest import SettingsFactory
 from tests.features.reference import random_bars
+from tests.schema import migrated_engine
 
 SYMBOLS = ["AAA", "BBB"]
 TRAIN_END = datetime(2020, 1, 2, 12, tzinfo=UTC)
@@ -58,8 +58,7 @@ def server(
     bars = pl.concat([random_bars(4_000, seed=i, symbol=s) for i, s in enumerate(SYMBOLS)])
     store.write(DataKind.BARS, bars, timeframe=Timeframe.parse("1m"))
     store.close()
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
+    engine = migrated_engine(settings)
     yield settings, session_factory(engine)
     engine.dispose()
 

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cift.audit import Actor
 from cift.core.settings import Settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.engine import session_factory
 from cift.db.models import Role, User
 from cift.identity import users
 from tests.conftest import SettingsFactory
+from tests.schema import migrated_engine
 
 FAST_HASHING: dict[str, Any] = {"argon2_memory_kib": 8192, "argon2_time_cost": 1}
 """Cheaper Argon2id parameters so tests that create many users stay quick."""
@@ -37,8 +37,7 @@ def any_db_settings(request: pytest.FixtureRequest, make_settings: SettingsFacto
 
 
 def _migrated_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
+    engine = migrated_engine(settings)
     try:
         yield session_factory(engine)
     finally:

@@ -24,12 +24,13 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cift.api.app import create_app
-from tests.api.conftest import auth_headers, migrated
+from tests.api.conftest import auth_headers
 from tests.budget import deep
 from tests.conftest import SettingsFactory
+from tests.schema import migrated
 from tests.security.conftest import FAST_HASHING, PASSWORD
 
-EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", str(deep(8))))
+EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", str(deep(4))))
 CHECKS_ITS_OWN_SECRET = {
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",

@@ -24,8 +24,6 @@ from cift.api.app import create_app
 from cift.audit import Actor
 from cift.backtest.sweep_records import sweeps_folder
 from cift.core.settings import Settings
-from cift.db import migrate
-from cift.db.engine import create_db_engine
 from cift.db.models import Role, TrainingJob, User
 from cift.db.repositories.backtests import BacktestRecords
 from cift.execution.accounts import AccountSpec, open_account
@@ -38,6 +36,7 @@ from cift.identity.scopes import Scope
 from cift.ml import tracking
 from cift.ml.configurations import ModelSpec, save_configuration
 from cift.ml.jobs import training_jobs
+from tests.schema import migrated
 from tests.security.conftest import PASSWORD, make_user
 
 PUBLIC = {
@@ -230,10 +229,7 @@ def call(world: World, method: str, url: str, operation: dict[str, Any], headers
 
 @pytest.fixture
 def world(any_db_settings: Settings) -> Iterator[World]:
-    engine = create_db_engine(any_db_settings)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(any_db_settings)
+    app = create_app(migrated(any_db_settings))
     state = app.state.cift
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(

@@ -18,8 +18,9 @@ from cift.api.middleware.headers import API_CSP, DOCS_CSP, HSTS, REPORT_CSP
 from cift.api.middleware.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
 from cift.core.settings import Settings
 from cift.db.models import AuditEntry, Role
-from tests.api.conftest import auth_headers, migrated
+from tests.api.conftest import auth_headers
 from tests.conftest import SettingsFactory
+from tests.schema import migrated
 from tests.security.conftest import FAST_HASHING, PASSWORD
 
 SYSTEM = "/api/v1/system"

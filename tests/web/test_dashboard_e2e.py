@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cift.cli.app import app
 from cift.web.dashboard import DIST
 from tests.servers import server_missing
-from tests.serving import Server, environment
+from tests.serving import Server
 
 pytestmark = pytest.mark.serial  # a browser and a server: timing-sensitive under load
 
@@ -28,15 +29,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def _cift(home: Path, *args: str, stdin: str | None = None) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "cift", *args],
-        env=environment(home),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, f"cift {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    """Run a command in this process (the server runs in its own)."""
+    done = CliRunner().invoke(app, list(args), input=stdin, env={"CIFT_HOME": str(home)})
+    assert done.exit_code == 0, f"cift {' '.join(args)}:\n{done.output}"
 
 
 @pytest.fixture(scope="module")

@@ -260,7 +260,7 @@ def test_readiness_reports_the_real_server_and_a_server_that_is_down(
     from fastapi.testclient import TestClient
 
     from cift.api.app import create_app
-    from tests.api.conftest import migrated
+    from tests.schema import migrated
 
     pg_url, ilp_conf = questdb_endpoints
     settings = make_settings(
