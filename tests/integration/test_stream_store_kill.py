@@ -21,13 +21,14 @@ from cift.data.bus.kafka import KafkaBus
 from cift.data.bus.redis import RedisBus
 from cift.data.store.embedded import EmbeddedStore
 from cift.model import DataKind
+from tests.budget import deep
 from tests.data.marketdata import random_trades
 from tests.servers import Servers
 from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 
-BATCHES, ROWS, KILLS = 60, 250, 3
+BATCHES, ROWS, KILLS = deep(60), 250, deep(3)  # make test-deep: 10 times the stream and kills
 KEYS = ["symbol", "ts", "trade_id"]
 
 
