@@ -170,6 +170,37 @@ def test_a_paper_broker_restart_resends_the_remainder_and_books_no_fill_twice(
     assert state["positions"]["AAA"] == Decimal(2500)
 
 
+def test_a_restart_before_a_bar_is_decided_matches_the_remainder_on_the_next_bar_only(
+    any_db: Sessions, account: TradingAccount
+) -> None:
+    """Killed after a partial fill was booked but before the bar was checkpointed, the
+    runner gives the venue that bar again: the remainder must wait for the next bar, as
+    it would have without the restart (one match per bar), and stay open meanwhile."""
+    config = BacktestConfig(participation=0.001, fractional=True)  # 1,000 of 1e6 per bar
+    broker = PaperBroker(SYMBOLS, config, cash=100_000.0)
+    oms = OrderManager(any_db, account.id, broker)
+    feed(oms, broker, 0, {"AAA": 20.0})
+    order = oms.submit(buy(2_500, "big"))
+    feed(oms, broker, 1, {"AAA": 20.0})
+
+    fresh = PaperBroker(SYMBOLS, config, cash=80_000.0, positions={"AAA": 1000.0})
+    restarted = OrderManager(any_db, account.id, fresh)
+    assert recover(restarted).resent == [order.client_order_id]
+    feed(restarted, fresh, 1, {"AAA": 20.0})  # the bar of the last fill, once more
+    with any_db() as session:
+        row = session.get(LedgerOrder, order.id)
+        assert row is not None
+        assert (row.state, row.filled_quantity) == (OrderState.PARTIALLY_FILLED, Decimal(1000))
+    for minute in (2, 3):
+        feed(restarted, fresh, minute, {"AAA": 20.0})
+    state = assert_consistent(any_db, account.id)
+    fills = sorted(state["fills"], key=lambda f: f.filled_at)
+    assert [f.quantity for f in fills] == [Decimal(1000), Decimal(1000), Decimal(500)]
+    assert [f.filled_at for f in fills] == [
+        datetime.fromtimestamp((T0 + minute * MINUTE_NS) / 1e9, tz=UTC) for minute in (1, 2, 3)
+    ]
+
+
 class SlowCancel(PaperBroker):
     """The cancel request reaches the venue after the order has filled."""
 

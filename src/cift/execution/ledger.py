@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from cift.core.errors import NotFoundError
@@ -240,6 +240,13 @@ def open_orders(session: Session, account_id: uuid.UUID) -> list[LedgerOrder]:
             .where(LedgerOrder.account_id == account_id, LedgerOrder.state.in_(OPEN_STATES))
             .order_by(LedgerOrder.created_at)
         )
+    )
+
+
+def last_fill_at(session: Session, order: LedgerOrder) -> datetime | None:
+    """When ``order`` last filled (None: it never did)."""
+    return session.scalar(
+        select(func.max(LedgerFill.filled_at)).where(LedgerFill.order_id == order.id)
     )
 
 

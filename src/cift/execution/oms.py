@@ -40,6 +40,7 @@ from cift.execution.brokers.base import Broker, BrokerEvent, BrokerEventKind, Br
 from cift.execution.ledger import (
     account_order,
     book_fill,
+    last_fill_at,
     order_by_client,
     record,
     risk_book,
@@ -251,7 +252,7 @@ class OrderManager:
             if replaced is not None:
                 answer = self.broker.replace(replaced, sent)
             elif filled_before is not None and resume is not None:
-                answer = resume(sent, filled_before, order.submitted_at)
+                answer = resume(sent, filled_before, order.submitted_at, self._last_fill(order))
             else:
                 answer = self.broker.submit(sent)
             if self.metrics is not None:
@@ -268,6 +269,10 @@ class OrderManager:
                 _submitted(session, row, answer.at)
             self._apply(session, row, answer)
             return row
+
+    def _last_fill(self, order: LedgerOrder) -> datetime | None:
+        with self.db() as session:
+            return last_fill_at(session, order)
 
     def _replaced_client(self, order: LedgerOrder) -> str | None:
         """The client id of the order ``order`` replaces, while that still waits on it."""

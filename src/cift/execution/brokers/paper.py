@@ -121,6 +121,9 @@ class PaperBroker:
         """Old client order id -> the client id of the order that replaced it."""
         self._refused: set[str] = set()
         self._waiting: list[Order] = []
+        self._after: dict[str, int] = {}
+        """Resumed orders' last fill times (ns): the venue matched them on that event
+        already, so what remains waits for a later one."""
         self._base: dict[str, Decimal] = {}
         self._fills: dict[str, list[FillReport]] = {}
         self._events: list[BrokerEvent] = []
@@ -150,14 +153,25 @@ class PaperBroker:
             self.venue.submit(sim, self.now_ns if at_ns is None else at_ns)
         finally:
             self._submitting = False
+        after = self._after.get(self._clients[sim.id])
+        if after is not None:  # past the fill's whole microsecond (the ledger's resolution)
+            sim.active_ns = max(sim.active_ns, after + 1_000)
         if sim.status is OrderStatus.REJECTED:
             self._refused.add(self._clients[sim.id])
 
     def resume(
-        self, order: BrokerOrder, filled_before: Decimal, sent_at: datetime | None = None
+        self,
+        order: BrokerOrder,
+        filled_before: Decimal,
+        sent_at: datetime | None = None,
+        filled_at: datetime | None = None,
     ) -> BrokerEvent:
         """Send an order again after a restart: ``filled_before`` was filled already, and
-        it works from ``sent_at`` (when first sent), as if the venue had kept it."""
+        it works from ``sent_at`` (when first sent), as if the venue had kept it. Its last
+        fill (at ``filled_at``) used that bar's one match, so a runner that gives the
+        venue that bar again (it crashed before deciding on it) fills nothing more on it."""
+        if filled_at is not None:
+            self._after[order.client_order_id] = to_ns(filled_at)
         answer = self.submit(order)
         self._base[order.client_order_id] = filled_before
         sim = self._orders[order.client_order_id]
