@@ -144,24 +144,38 @@ def test_news_of_an_order_whose_answer_was_lost_books_it_as_sent(
     assert kinds == ["create", "submit", "fill"]
 
 
-def test_a_paper_broker_restart_resends_the_remainder_and_books_no_fill_twice(
-    any_db: Sessions, account: TradingAccount
-) -> None:
-    config = BacktestConfig(participation=0.001, fractional=True)  # 1,000 of 1e6 per bar
-    broker = PaperBroker(SYMBOLS, config, cash=100_000.0)
-    oms = OrderManager(any_db, account.id, broker)
+PARTICIPATION = BacktestConfig(participation=0.001, fractional=True)  # 1,000 of 1e6 a bar
+
+
+def partly_filled_then_restarted(
+    db: Sessions, account: TradingAccount
+) -> tuple[LedgerOrder, OrderManager, PaperBroker]:
+    """A buy of 2,500 that filled 1,000 on minute 1, then a fresh paper broker (as after
+    a restart) to which recovery has sent the order again."""
+    broker = PaperBroker(SYMBOLS, PARTICIPATION, cash=100_000.0)
+    oms = OrderManager(db, account.id, broker)
     feed(oms, broker, 0, {"AAA": 20.0})
     order = oms.submit(buy(2_500, "big"))
     feed(oms, broker, 1, {"AAA": 20.0})
-    with any_db() as session:
+    assert_partly_filled(db, order)
+    fresh = PaperBroker(SYMBOLS, PARTICIPATION, cash=80_000.0, positions={"AAA": 1000.0})
+    restarted = OrderManager(db, account.id, fresh)
+    restarted.marks = dict(oms.marks)
+    assert recover(restarted).resent == [order.client_order_id]
+    return order, restarted, fresh
+
+
+def assert_partly_filled(db: Sessions, order: LedgerOrder) -> None:
+    with db() as session:
         row = session.get(LedgerOrder, order.id)
         assert row is not None
         assert (row.state, row.filled_quantity) == (OrderState.PARTIALLY_FILLED, Decimal(1000))
 
-    fresh = PaperBroker(SYMBOLS, config, cash=80_000.0, positions={"AAA": 1000.0})
-    restarted = OrderManager(any_db, account.id, fresh)
-    restarted.marks = dict(oms.marks)
-    assert recover(restarted).resent == [order.client_order_id]
+
+def test_a_paper_broker_restart_resends_the_remainder_and_books_no_fill_twice(
+    any_db: Sessions, account: TradingAccount
+) -> None:
+    _, restarted, fresh = partly_filled_then_restarted(any_db, account)
     for minute in (2, 3, 4):
         feed(restarted, fresh, minute, {"AAA": 20.0})
     state = assert_consistent(any_db, account.id)
@@ -176,21 +190,9 @@ def test_a_restart_before_a_bar_is_decided_matches_the_remainder_on_the_next_bar
     """Killed after a partial fill was booked but before the bar was checkpointed, the
     runner gives the venue that bar again: the remainder must wait for the next bar, as
     it would have without the restart (one match per bar), and stay open meanwhile."""
-    config = BacktestConfig(participation=0.001, fractional=True)  # 1,000 of 1e6 per bar
-    broker = PaperBroker(SYMBOLS, config, cash=100_000.0)
-    oms = OrderManager(any_db, account.id, broker)
-    feed(oms, broker, 0, {"AAA": 20.0})
-    order = oms.submit(buy(2_500, "big"))
-    feed(oms, broker, 1, {"AAA": 20.0})
-
-    fresh = PaperBroker(SYMBOLS, config, cash=80_000.0, positions={"AAA": 1000.0})
-    restarted = OrderManager(any_db, account.id, fresh)
-    assert recover(restarted).resent == [order.client_order_id]
+    order, restarted, fresh = partly_filled_then_restarted(any_db, account)
     feed(restarted, fresh, 1, {"AAA": 20.0})  # the bar of the last fill, once more
-    with any_db() as session:
-        row = session.get(LedgerOrder, order.id)
-        assert row is not None
-        assert (row.state, row.filled_quantity) == (OrderState.PARTIALLY_FILLED, Decimal(1000))
+    assert_partly_filled(any_db, order)
     for minute in (2, 3):
         feed(restarted, fresh, minute, {"AAA": 20.0})
     state = assert_consistent(any_db, account.id)
