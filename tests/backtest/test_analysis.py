@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-import quantstats as qs
 
 from cift.backtest import analysis
 from cift.backtest import metrics as m
@@ -16,6 +16,14 @@ from cift.backtest.engine import BacktestResult
 from cift.model import Timeframe
 
 INITIAL = 100_000.0
+
+
+@pytest.fixture(scope="module")
+def qs() -> ModuleType:
+    """quantstats, the reference, imported by the tests that use it (it takes seconds)."""
+    import quantstats
+
+    return quantstats
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +93,7 @@ def test_a_short_intraday_run_keeps_its_periods() -> None:
     assert analysis.rolling_window(7, ppy) is None
 
 
-def test_distribution_matches_quantstats(daily: analysis.ReportReturns) -> None:
+def test_distribution_matches_quantstats(daily: analysis.ReportReturns, qs: ModuleType) -> None:
     for column in ("strategy", "benchmark"):
         ours = analysis.distribution(daily, column)
         theirs = series(daily, column)
@@ -114,7 +122,9 @@ def test_periods_hold_only_months_with_data(daily: analysis.ReportReturns) -> No
     assert np.allclose(months["return"].to_numpy(), expected.to_numpy(), rtol=1e-10)
 
 
-def test_drawdown_spells_match_quantstats(nvda: tuple[pl.DataFrame, BacktestResult]) -> None:
+def test_drawdown_spells_match_quantstats(
+    nvda: tuple[pl.DataFrame, BacktestResult], qs: ModuleType
+) -> None:
     _, result = nvda
     spells = analysis.drawdown_spells(result.equity, "equity", INITIAL)
     depth = m.drawdowns(result.equity["equity"].to_numpy(), INITIAL)
@@ -140,7 +150,7 @@ def test_drawdown_spells_match_quantstats(nvda: tuple[pl.DataFrame, BacktestResu
     assert spells["depth"].is_sorted()  # deepest first
 
 
-def test_rolling_statistics_match_quantstats(daily: analysis.ReportReturns) -> None:
+def test_rolling_statistics_match_quantstats(daily: analysis.ReportReturns, qs: ModuleType) -> None:
     window = 126
     rolling = analysis.rolling_stats(daily, window)
     strategy, benchmark = series(daily, "strategy"), series(daily, "benchmark")

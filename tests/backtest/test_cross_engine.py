@@ -16,16 +16,11 @@ Mapping of settings (also in docs/backtesting.md):
 
 from __future__ import annotations
 
-import math
-import warnings
 from pathlib import Path
 
-import backtrader as bt
 import pandas as pd
 import polars as pl
 import pytest
-from backtesting import Backtest
-from backtesting import Strategy as BtpStrategy
 
 from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
@@ -34,11 +29,7 @@ from cift.data.files import load
 from cift.strategy.builtin.sma_cross import SmaCross
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"
-CASH, RATE = 100_000.0, 0.001
-
-
-def _sma(values: pd.Series, n: int) -> pd.Series:
-    return pd.Series(values).rolling(n).mean()
+CASH = 100_000.0
 
 
 class FirstBarSkipped(SmaCross):
@@ -55,48 +46,6 @@ class FirstBarSkipped(SmaCross):
             self.ready = True
             return
         super().on_bar(bar)
-
-
-class BtpCross(BtpStrategy):  # type: ignore[misc]
-    def init(self) -> None:
-        self.fast = self.I(_sma, self.data.Close, 10)
-        self.slow = self.I(_sma, self.data.Close, 50)
-
-    def next(self) -> None:
-        fast, slow = self.fast[-1], self.slow[-1]
-        if math.isnan(slow):
-            return
-        if fast > slow and not self.position:
-            self.buy()
-        elif fast <= slow and self.position:
-            self.position.close()
-
-
-class BtCross(bt.Strategy):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.fast = bt.indicators.SMA(self.data.close, period=10)
-        self.slow = bt.indicators.SMA(self.data.close, period=50)
-        self.entries: list[tuple[object, float, float]] = []
-        self.ready = False
-
-    def next_open(self) -> None:
-        # Indicators are not yet updated for this bar: [0] holds the previous close's.
-        if len(self.slow) < 1 or math.isnan(self.slow[0]):
-            return
-        if not self.ready:
-            self.ready = True
-            return
-        fast, slow = self.fast[0], self.slow[0]
-        if fast > slow and not self.position:
-            size = math.floor(self.broker.get_cash() / (self.data.open[0] * (1 + RATE)))
-            if size:
-                self.buy(size=size)
-        elif fast <= slow and self.position:
-            self.close()
-
-    def notify_trade(self, trade: bt.Trade) -> None:
-        if trade.isclosed:
-            self.entries.append((trade.dtopen, trade.price, trade.pnlcomm))
 
 
 def frames(name: str) -> tuple[pl.DataFrame, pd.DataFrame]:
@@ -122,24 +71,11 @@ def test_three_engines_agree(name: str) -> None:
         config=BacktestConfig(initial_cash=CASH, commission=Bps(10)),
     )
 
-    with warnings.catch_warnings():  # backtesting.py warns about its own defaults
-        warnings.simplefilter("ignore")
-        btp = Backtest(
-            pandas,
-            BtpCross,
-            cash=CASH,
-            commission=RATE,
-            trade_on_close=False,
-            finalize_trades=False,
-        ).run()
-    btp_trades = btp["_trades"]
+    from tests.backtest.peer_crosses import run_backtesting, run_backtrader
 
-    cerebro = bt.Cerebro(cheat_on_open=True, stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=pandas.rename(columns=str.lower)))
-    cerebro.addstrategy(BtCross)
-    cerebro.broker.setcash(CASH)
-    cerebro.broker.setcommission(commission=RATE)
-    (bt_run,) = cerebro.run()
+    btp = run_backtesting(pandas, CASH)
+    btp_trades = btp["_trades"]
+    bt_run, bt_value = run_backtrader(pandas, CASH)
 
     closed = ours.trades
     # Same round trips: entry prices and sizes, and P&L after commission.
@@ -154,4 +90,4 @@ def test_three_engines_agree(name: str) -> None:
     # Same money at the end (an open position is valued at the last close by all three).
     final = ours.final_equity
     assert final == pytest.approx(btp["Equity Final [$]"], rel=1e-6)
-    assert final == pytest.approx(cerebro.broker.getvalue(), rel=1e-6)
+    assert final == pytest.approx(bt_value, rel=1e-6)
