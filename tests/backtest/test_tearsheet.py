@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import empyrical as ep
 import numpy as np
@@ -21,7 +22,7 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.report_charts import MAX_POINTS
-from cift.backtest.tearsheet import PLOTLY_JS, standalone, write_reports, write_tearsheet
+from cift.backtest.tearsheet import PLOTLY_JS, standalone, write_reports
 from cift.model import Timeframe
 from cift.strategy.builtin.sma_cross import SmaCross
 from tests.backtest.test_analysis import minute_curve
@@ -47,15 +48,22 @@ def run(nvda: tuple[pl.DataFrame, BacktestResult]) -> tuple[pl.DataFrame, Backte
 def page(run: tuple[pl.DataFrame, BacktestResult], tmp_path_factory: pytest.TempPathFactory) -> str:
     bars, result = run
     folder = tmp_path_factory.mktemp("backtests")
-    path = write_tearsheet(
+    path = report_page(
         result,
         metrics_of(run),
-        folder / "run" / "tearsheet.html",
+        folder / "run",
         benchmark=m.buy_and_hold(bars, DAILY, "XNYS"),
         prices=bars,
         library=folder,
     )
     return path.read_text()
+
+
+def report_page(result: BacktestResult, metrics: m.Metrics, folder: Path, **options: Any) -> Path:
+    """The run's HTML report, written in ``folder`` as a recorded run writes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_reports(folder, result, metrics, **options)
+    return folder / "tearsheet.html"
 
 
 def metrics_of(run: tuple[pl.DataFrame, BacktestResult]) -> m.Metrics:
@@ -170,7 +178,7 @@ def test_an_intraday_run_has_its_rolling_panels(
     curve = result.equity
     metrics = m.compute_metrics(result)
     assert metrics.periods_per_year / 4 > curve.height  # a quarter year of minutes: too long
-    page = write_tearsheet(result, metrics, tmp_path / "intraday.html").read_text()
+    page = report_page(result, metrics, tmp_path / "intraday").read_text()
     sharpe = values(figures_in(page)["rolling Sharpe"]["y"])
     assert np.isfinite(sharpe).sum() == 61 - 15 + 1  # daily returns, a 15-day window
     assert "Rolling Sharpe (15 days)" in page
@@ -197,7 +205,7 @@ def test_the_trade_list(
     run: tuple[pl.DataFrame, BacktestResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, result = run
-    page = write_tearsheet(result, metrics_of(run), tmp_path / "a.html").read_text()
+    page = report_page(result, metrics_of(run), tmp_path / "a").read_text()
     trades = rows(page, "trades")
     assert len(trades) == result.trades.height
     first = result.trades.row(0, named=True)
@@ -206,7 +214,7 @@ def test_the_trade_list(
     assert trades[0][7:9] == [f"{first['pnl']:,.2f}", f"{first['return']:.2%}"]
     assert "entry" not in figures_in(page)  # no prices given: no price chart
     monkeypatch.setattr(report_tables, "MAX_TRADE_ROWS", 10)
-    shorter = write_tearsheet(result, metrics_of(run), tmp_path / "b.html").read_text()
+    shorter = report_page(result, metrics_of(run), tmp_path / "b").read_text()
     assert f"{result.trades.height:,} round trips; the last 10 shown" in shorter
     assert shorter.count("<tr><th>NVDA</th>") == 10
 
@@ -216,9 +224,7 @@ def test_plotly_is_written_once_and_a_rerun_is_identical(
 ) -> None:
     bars, result = run
     written = [
-        write_tearsheet(
-            result, metrics_of(run), tmp_path / name / "tearsheet.html", library=tmp_path
-        )
+        report_page(result, metrics_of(run), tmp_path / name, library=tmp_path)
         for name in ("first", "again")
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again", "first", PLOTLY_JS]
@@ -234,7 +240,7 @@ def test_plotly_is_written_once_and_a_rerun_is_identical(
         config=BacktestConfig(initial_cash=100_000.0, calendar="XNYS"),
     )
     ids = set(re.findall(r'id="(chart-[^"]+)"', first.decode()))
-    elsewhere = write_tearsheet(other, m.compute_metrics(other), tmp_path / "o.html").read_text()
+    elsewhere = report_page(other, m.compute_metrics(other), tmp_path / "other").read_text()
     assert ids
     assert not ids & set(re.findall(r'id="(chart-[^"]+)"', elsewhere))
     whole = standalone(written[0])
@@ -271,7 +277,7 @@ def test_an_intraday_run_lists_drawdowns_of_its_days(
 ) -> None:
     result = intraday(run, 30)
     curve = result.equity
-    page = write_tearsheet(result, m.compute_metrics(result), tmp_path / "r.html").read_text()
+    page = report_page(result, m.compute_metrics(result), tmp_path / "r").read_text()
     closes = curve.group_by(pl.col("ts").dt.date()).agg(pl.col("equity").last()).sort("ts")
     under = m.drawdowns(closes["equity"].to_numpy(), 100_000.0) < 0
     spells = int(np.sum(under[1:] & ~under[:-1]) + under[0])

@@ -33,24 +33,6 @@ PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
 SCRIPT_TAG = re.compile(r'<script charset="utf-8" src="([^"]*plotly-[^"/]+\.min\.js)"></script>')
 
 
-def write_tearsheet(
-    result: BacktestResult,
-    metrics: Metrics,
-    path: Path,
-    *,
-    benchmark: pl.DataFrame | None = None,
-    prices: pl.DataFrame | None = None,
-    library: Path | None = None,
-) -> Path:
-    """Write the HTML report to ``path`` atomically and return it.
-
-    plotly.js goes once into the folder ``library`` (written if missing) and the page
-    loads it from there; without ``library`` it is inline, so the file stands alone.
-    """
-    report = _analysed(result, metrics, benchmark)
-    return _write_page(result, metrics, report, path, prices, library)
-
-
 def write_reports(
     folder: Path,
     result: BacktestResult,
@@ -60,7 +42,10 @@ def write_reports(
     prices: pl.DataFrame | None = None,
     library: Path | None = None,
 ) -> None:
-    """``tearsheet.json`` and ``tearsheet.html`` in ``folder``, from one analysis."""
+    """``tearsheet.json`` and ``tearsheet.html`` in ``folder``, from one analysis, each
+    written atomically. plotly.js goes once into the folder ``library`` (written if
+    missing) and the page loads it from there; without ``library`` it is inline, so the
+    page stands alone."""
     report = _analysed(result, metrics, benchmark)
     numbers = json.dumps(_numbers(result, metrics, report), indent=2, default=str)
     write_text_atomic(folder / "tearsheet.json", numbers)
