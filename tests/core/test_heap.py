@@ -4,6 +4,8 @@ the freeze until the outermost ends, and garbage made inside is still collected.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 from cift.core.heap import settled
@@ -42,3 +44,18 @@ def test_the_freeze_ends_when_the_block_raises() -> None:
     except RuntimeError:
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_importing_cift_freezes_what_is_alive_at_exit() -> None:
+    """The exit handlers leave the collector nothing to take apart (``settle_at_exit``)."""
+    script = (
+        "import atexit, gc, cift\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "atexit._run_exitfuncs()\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 10_000

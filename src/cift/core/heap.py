@@ -7,10 +7,14 @@ become garbage inside the loop. ``settled()`` moves them out of the collector's 
 the block (``gc.freeze``) and back afterwards: objects made inside the block are
 collected as usual. Blocks may nest or overlap across threads: the first to enter
 freezes, the last to leave unfreezes.
+
+``settle_at_exit()`` does the same for the interpreter's own shutdown, which otherwise
+takes every object of every imported module apart in one last collection.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import threading
 from collections.abc import Iterator
@@ -48,3 +52,18 @@ def settled() -> Iterator[None]:
             _BLOCKS.open -= 1
             if _BLOCKS.open == 0:
                 gc.unfreeze()
+
+
+def settle_at_exit() -> None:
+    """At interpreter exit, leave the objects alive then to the operating system.
+
+    Python's shutdown ends with a collection that takes apart, one by one, every object
+    the imports made: about 0.8 s for the whole CLI and 0.3 s after a numba kernel ran,
+    paid by every ``cift`` command and every script that runs a backtest. Freezing
+    them at exit skips that work. Objects are still released by reference counting as
+    modules are cleared, and every other exit handler still runs; only garbage caught
+    in reference cycles at that moment is left to the operating system, as on a kill,
+    which every writer in CIFT survives (writes are atomic, the bus and the store
+    replay from their last acknowledged offset).
+    """
+    atexit.register(gc.freeze)
