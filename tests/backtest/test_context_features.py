@@ -1,12 +1,16 @@
 """What a strategy reads with ``ctx.feature`` is the feature as computed on its own,
 row for row: None during the warm-up and for undefined values, the value otherwise,
-for the current symbol and for another one."""
+for the current symbol and for another one; its derived columns and ``ctx.history``
+follow each symbol's bars in time order. All of it whatever order the bars' rows come in
+(symbol by symbol, time by time, or shuffled)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
+import pytest
 import talib
 
 from cift.backtest.engine import run_backtest
@@ -26,6 +30,10 @@ class Recorder(Strategy):
     def features(self) -> dict[str, str]:
         return {"slow": "sma(30)", "bb": "bbands(5)"}
 
+    def derived(self, bars: pl.DataFrame) -> dict[str, pl.Series]:
+        """Each bar's place among its symbol's bars (the frame runs by symbol and time)."""
+        return {"place": bars.select(pl.int_range(pl.len()).over("symbol")).to_series()}
+
     def on_start(self) -> None:
         self.seen: list[dict[str, Any]] = []
 
@@ -37,6 +45,8 @@ class Recorder(Strategy):
                 "slow": self.ctx.feature("slow"),
                 "upper": self.ctx.feature("bb_upper"),
                 "other": self.ctx.feature("slow", "BBB" if bar.symbol == "AAA" else "AAA"),
+                "place": self.ctx.feature("place"),
+                "recent": self.ctx.history(bar.symbol, "close", 3).tolist(),
             }
         )
 
@@ -44,14 +54,41 @@ class Recorder(Strategy):
         Recorder.last = self.seen  # type: ignore[attr-defined]
 
 
-def test_features_seen_by_the_strategy_are_the_computed_ones() -> None:
-    trades = random_trades(6000, ["AAA", "BBB"], seed=11)
-    bars = trades_to_bars(trades.lazy(), MINUTE).collect()
+LAYOUTS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+    "symbol by symbol": lambda bars: bars.sort("symbol", "ts"),
+    "time by time": lambda bars: bars.sort("ts", "symbol"),
+    "time by time, symbols reversed": lambda bars: bars.sort(
+        "ts", "symbol", descending=[False, True]
+    ),
+    "shuffled": lambda bars: bars.sample(fraction=1.0, shuffle=True, seed=3),
+}
+
+
+def _seen(bars: pl.DataFrame) -> list[dict[str, Any]]:
     run_backtest(Recorder, bars=bars, timeframe=MINUTE)
-    seen = pl.DataFrame(Recorder.last, schema_overrides={"ts": pl.Int64}, orient="row")  # type: ignore[attr-defined]
+    return Recorder.last  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="module")
+def bars() -> pl.DataFrame:
+    trades = random_trades(6000, ["AAA", "BBB"], seed=11)
+    return trades_to_bars(trades.lazy(), MINUTE).collect()
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_features_seen_by_the_strategy_are_the_computed_ones(
+    bars: pl.DataFrame, layout: str
+) -> None:
+    recorded = _seen(LAYOUTS[layout](bars))
+    assert recorded == _seen(bars.sort("symbol", "ts"))  # one stream, whatever the layout
+    seen = pl.DataFrame(recorded, schema_overrides={"ts": pl.Int64}, orient="row")
     for symbol in ("AAA", "BBB"):
         mine = seen.filter(pl.col("symbol") == symbol)
         close = bars.filter(pl.col("symbol") == symbol).sort("ts").get_column("close").to_numpy()
+        assert mine.get_column("place").to_list() == list(range(len(close)))
+        assert mine.get_column("recent").to_list() == [
+            close[max(0, i - 2) : i + 1].tolist() for i in range(len(close))
+        ]
         expected = talib.SMA(close, 30)  # TA-Lib, independently of our kernels
         got = mine.get_column("slow").to_list()
         assert got[:29] == [None] * 29  # the warm-up is None, not NaN or 0

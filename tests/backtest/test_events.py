@@ -82,3 +82,18 @@ def test_rows_already_ordered_by_symbol_and_time_are_kept_as_they_are() -> None:
     assert kept.bars.frame.equals(sorted_.bars.frame)
     assert kept.bars.symbol.tolist() == [0, 0, 1]
     assert kept.bars.values["close"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_rows_time_by_time_are_kept_and_each_symbols_rows_found() -> None:
+    by_time = _bars([("BBB", 0, 3.0), ("AAA", 0, 1.0), ("AAA", 1, 2.0), ("BBB", 1, 4.0)])
+    stream = ev.build(by_time, Timeframe.parse("1m"))
+    assert stream.bars is not None
+    assert stream.bars.values["close"].tolist() == [3.0, 1.0, 2.0, 4.0]  # not reordered
+    rows = stream.bars.by_symbol
+    assert rows.order is not None
+    assert [rows.order[rows.starts[s] : rows.starts[s + 1]].tolist() for s in (0, 1)] == [
+        [1, 2],
+        [0, 3],
+    ]
+    assert rows.latest(1, 3, 5).tolist() == [0, 3]  # BBB's values up to row 3
+    assert [stream.bars.values["close"][r] for r in stream.row] == [1.0, 3.0, 2.0, 4.0]

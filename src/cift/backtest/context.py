@@ -17,7 +17,7 @@ from cift.backtest.venue import AT_TARGET, Venue, target_change
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.features.engine import compute
-from cift.features.spec import parse_call
+from cift.features.spec import FeatureCall, parse_call
 from cift.model.orders import Order, OrderSide, OrderStatus
 from cift.strategy.context import Context
 
@@ -48,7 +48,6 @@ class BacktestContext(Context):
         # Feature values by event kind; ``current`` is the current kind's (set with kind).
         self.by_kind: list[dict[str, array[float]]] = [{}, {}, {}]
         self.current: dict[str, array[float]] = {}
-        self._starts = _symbol_starts(stream.bars, len(stream.symbols))
 
     def attach(
         self,
@@ -61,39 +60,58 @@ class BacktestContext(Context):
         columns (over the bars)."""
         self.venue = venue
         self.orders = orders
+        calls: dict[int, list[FeatureCall]] = {}
         for name, text in features.items():
-            self._features.update(self._compute(name, text))
-        if derived is not None and self.stream.bars is not None:
-            for name, column in derived(self.stream.bars.frame).items():
-                if column.len() != self.stream.bars.frame.height:
+            call = parse_call(f"{name}={text}")
+            calls.setdefault(self._kind_of(call, name, text), []).append(call)
+        for code, some in calls.items():
+            self._features.update(self._compute(code, some))
+        bars = self.stream.bars
+        if derived is not None and bars is not None:
+            for name, column in derived(bars.by_symbol.gather(bars.frame)).items():
+                if column.len() != bars.frame.height:
                     raise ValidationError(
                         f"Derived column {name!r} has {column.len():,} values for "
-                        f"{self.stream.bars.frame.height:,} bars."
+                        f"{bars.frame.height:,} bars."
                     )
-                self._features[name] = (ev.BAR, doubles(_floats(column)))
+                self._features[name] = (ev.BAR, doubles(bars.by_symbol.scatter(_floats(column))))
         for name, (kind, values) in self._features.items():
             self.by_kind[kind][name] = values
 
-    def _compute(self, name: str, text: str) -> dict[str, tuple[int, array[float]]]:
-        """Values of one declared feature; several outputs are named ``name_<suffix>``
-        (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and bb_lower).
+    def _kind(self, code: int) -> ev.Columns | None:
+        return {ev.BAR: self.stream.bars, ev.QUOTE: self.stream.quotes}.get(
+            code, self.stream.trades
+        )
 
-        Values sit in a float array (NaN where undefined): a quarter of the memory of a
-        list of floats, and indexing it is as quick."""
-        call = parse_call(f"{name}={text}")
-        for code, columns in (
-            (ev.BAR, self.stream.bars),
-            (ev.QUOTE, self.stream.quotes),
-            (ev.TRADE, self.stream.trades),
-        ):
+    def _kind_of(self, call: FeatureCall, name: str, text: str) -> int:
+        """The first kind of data (bars, quotes, trades) that has the call's inputs."""
+        for code in (ev.BAR, ev.QUOTE, ev.TRADE):
+            columns = self._kind(code)
             if columns is not None and set(call.spec.inputs) <= set(columns.frame.columns):
-                computed = compute(columns.frame, [call])
-                added = [c for c in computed.columns if c not in columns.frame.columns]
-                return {c: (code, doubles(_floats(computed.get_column(c)))) for c in added}
+                return code
         raise ValidationError(
             f"Feature {name!r} = {text} needs {list(call.spec.inputs)}, which no data of this "
             "backtest has."
         )
+
+    def _compute(self, code: int, calls: list[FeatureCall]) -> dict[str, tuple[int, array[float]]]:
+        """Values of the declared features of one kind of data; several outputs are named
+        ``name_<suffix>`` (``{"bb": "bbands(20)"}`` gives bb_upper, bb_middle and
+        bb_lower). They run over each symbol's rows in time order, on just the columns
+        they read (the symbol as its index), and come back in row order.
+
+        Values sit in a float array (NaN where undefined): a quarter of the memory of a
+        list of floats, and indexing it is as quick."""
+        columns = self._kind(code)
+        assert columns is not None
+        inputs = dict.fromkeys(["ts", *(c for call in calls for c in call.spec.inputs)])
+        narrow = columns.frame.select(*inputs).with_columns(symbol=pl.Series(columns.symbol))
+        computed = compute(columns.by_symbol.gather(narrow), calls)
+        added = [c for c in computed.columns if c not in narrow.columns]
+        return {
+            c: (code, doubles(columns.by_symbol.scatter(_floats(computed.get_column(c)))))
+            for c in added
+        }
 
     def last_rows(self, kind: int) -> list[int]:
         """The (live) list of each symbol's latest row of ``kind``."""
@@ -222,19 +240,7 @@ class BacktestContext(Context):
         row = self._last_row[ev.BAR][index]
         if row < 0:
             return np.empty(0)
-        first = max(int(self._starts[index]), row - count + 1)
-        return bars.values[field][first : row + 1]
-
-
-def _symbol_starts(bars: ev.Columns | None, symbols: int) -> np.ndarray:
-    """The first bar row of each symbol (bars are ordered by symbol, then time)."""
-    starts = np.zeros(symbols, dtype=np.int64)
-    if bars is None or bars.symbol.size == 0:
-        return starts
-    change = np.flatnonzero(np.diff(bars.symbol)) + 1
-    firsts = np.concatenate([[0], change])
-    starts[bars.symbol[firsts]] = firsts
-    return starts
+        return bars.values[field][bars.by_symbol.latest(index, row, count)]
 
 
 def _floats(values: pl.Series) -> np.ndarray:

@@ -20,6 +20,8 @@ TS = pl.Datetime("ns", "UTC")
 
 def event_prices(stream: ev.EventStream) -> tuple[np.ndarray, np.ndarray]:
     """Each event's symbol index and price."""
+    if stream.quotes is None and stream.trades is None and stream.bars is not None:
+        return stream.bars.symbol[stream.row], stream.bars.values["close"][stream.row]
     symbols = np.empty(len(stream), dtype=np.int64)
     prices = np.empty(len(stream))
     for code, columns, price in (

@@ -76,7 +76,8 @@ def run_backtest(
     ctx = BacktestContext(stream, portfolio, settings or get_settings())
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
-    ctx.attach(venue, strategy.features(), orders, strategy.derived)
+    overridden = strategy_cls.derived is not Strategy.derived
+    ctx.attach(venue, strategy.features(), orders, strategy.derived if overridden else None)
     attributes = {"cift.strategy": strategy_cls.name, "cift.events": len(stream)}
     priced = event_prices(stream)
     with span("backtest run", attributes), DURATION.time(), settled():

@@ -5,12 +5,19 @@ or with an exchange calendar the close of its session when that comes first (a d
 bar at 16:00 New York for XNYS, not at the next midnight); quotes and trades at their
 own time. At equal times quotes come first, then trades, then bars, each
 by symbol. The stream is a few aligned numpy arrays, so the engine loop touches no frames.
+
+Rows keep the order they come in whenever each symbol's rows are in time order, as a
+store returns them (symbol by symbol, or time by time across symbols): reordering ten
+million rows costs more than the rest of building the stream, and a loop that reads
+time-ordered rows in event order reads memory in sequence. Anything else is sorted by
+symbol and time. :class:`SymbolRows` gives each symbol's rows, for features and history.
 """
 
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -22,14 +29,64 @@ from cift.model.schemas import DataKind, conform
 QUOTE, TRADE, BAR = 0, 1, 2
 
 
+@dataclass(frozen=True)
+class SymbolRows:
+    """Each symbol's rows in time order: symbol ``s`` has ``order[starts[s]:starts[s + 1]]``.
+    When the rows already run symbol by symbol, ``order`` is None: each row is its own
+    place."""
+
+    order: np.ndarray | None
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, symbol: np.ndarray, symbols: int) -> SymbolRows:
+        """The symbol order of rows whose symbols are ``symbol`` (indexes < ``symbols``)
+        and in which each symbol's rows are in time order."""
+        starts = np.zeros(symbols + 1, dtype=np.int64)
+        np.cumsum(np.bincount(symbol, minlength=symbols), out=starts[1:])
+        return cls(None if _ascending(symbol) else stable_order(symbol, symbols), starts)
+
+    @cached_property
+    def place(self) -> np.ndarray:
+        """Each row's place in ``order``."""
+        assert self.order is not None
+        place = np.empty_like(self.order)
+        place[self.order] = np.arange(self.order.size)
+        return place
+
+    def gather(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (one row per row) with its rows symbol by symbol."""
+        return frame if self.order is None else frame[self.order]
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Values given symbol by symbol, back in row order."""
+        if self.order is None:
+            return values
+        rows = np.empty_like(values)
+        rows[self.order] = values
+        return rows
+
+    def latest(self, symbol: int, row: int, count: int) -> slice | np.ndarray:
+        """The rows of ``symbol``'s last ``count`` values up to ``row``, oldest first."""
+        at = row if self.order is None else int(self.place[row])
+        first = max(int(self.starts[symbol]), at - count + 1)
+        return slice(first, at + 1) if self.order is None else self.order[first : at + 1]
+
+
 @dataclass
 class Columns:
-    """One kind of data as arrays, rows ordered by symbol then time."""
+    """One kind of data as arrays; each symbol's rows in time order (see the module)."""
 
     frame: pl.DataFrame
     symbol: np.ndarray
     ts: np.ndarray
     values: dict[str, np.ndarray]
+    symbols: int
+
+    @cached_property
+    def by_symbol(self) -> SymbolRows:
+        """Each symbol's rows (found once, when first needed)."""
+        return SymbolRows.of(self.symbol, self.symbols)
 
 
 @dataclass
@@ -66,7 +123,7 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
     rows = conform(frame, kind).collect()
     index = pl.col("symbol").cast(pl.Enum(list(symbols))).to_physical().cast(pl.Int64)
     symbol, ts = _keys(rows, index)
-    if not _in_order(symbol, ts):  # a frame read from the store in order skips the sort
+    if not _each_symbol_in_time(symbol, ts, len(symbols)):
         rows = rows.sort(index, "ts", maintain_order=True)
         symbol, ts = _keys(rows, index)
     numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c != "ts"]
@@ -75,6 +132,7 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
         symbol=symbol,
         ts=ts,
         values={c: rows.get_column(c).cast(pl.Float64).to_numpy() for c in numeric},
+        symbols=len(symbols),
     )
 
 
@@ -84,10 +142,30 @@ def _keys(rows: pl.DataFrame, index: pl.Expr) -> tuple[np.ndarray, np.ndarray]:
     return keys.get_column("symbol").to_numpy(), keys.get_column("ts").to_numpy()
 
 
-def _in_order(symbol: np.ndarray, ts: np.ndarray) -> bool:
-    """Ordered by symbol index, then time."""
-    same = symbol[1:] == symbol[:-1]
-    return bool(np.all((symbol[1:] > symbol[:-1]) | (same & (ts[1:] >= ts[:-1]))))
+def _each_symbol_in_time(symbol: np.ndarray, ts: np.ndarray, symbols: int) -> bool:
+    """Each symbol's rows are in time order: checked in one pass when the rows run symbol
+    by symbol or time by time, else through the symbol order."""
+    if _ascending(ts) or _ascending_within(ts, symbol):
+        return True
+    order = stable_order(symbol, symbols)
+    return _ascending_within(ts[order], symbol[order])
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] >= values[:-1]))
+
+
+def _ascending_within(values: np.ndarray, groups: np.ndarray) -> bool:
+    """Rows run group by group (ascending) with ``values`` not decreasing in each."""
+    same = groups[1:] == groups[:-1]
+    return bool(np.all((groups[1:] > groups[:-1]) | (same & (values[1:] >= values[:-1]))))
+
+
+def stable_order(symbol: np.ndarray, symbols: int) -> np.ndarray:
+    """Row numbers by symbol index, rows of one symbol in their order: a radix sort when
+    the indexes fit 16 bits, as they do for any universe a backtest holds."""
+    narrow = symbol.astype(np.int16) if symbols <= np.iinfo(np.int16).max else symbol
+    return np.argsort(narrow, kind="stable")
 
 
 def _event_times(
@@ -141,18 +219,32 @@ def build(
         columns = _columns(frame, kind, index)
         kinds[code] = columns
         parts.append((code, columns, _event_times(code, columns.ts, timeframe, calendar)))
-    # Each part is in (symbol, row) order and the parts in kind order, so a stable sort on
-    # time alone gives the stream's order: time, then kind, symbol and row.
-    times = np.concatenate([t for _, _, t in parts])
-    order = np.argsort(times, kind="stable")
-    codes = np.concatenate([np.full(len(t), code, dtype=np.int8) for code, _, t in parts])
-    rows = np.concatenate([np.arange(len(t)) for _, _, t in parts])
+    codes, rows, times = _order(parts)
     return EventStream(
         symbols=names,
-        kind=codes[order],
-        row=rows[order],
-        time=times[order],
+        kind=codes,
+        row=rows,
+        time=times,
         bars=kinds[BAR],
         quotes=kinds[QUOTE],
         trades=kinds[TRADE],
     )
+
+
+def _order(parts: list[tuple[int, Columns, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Every event's kind, row and time in the stream's order: time, then kind, symbol and
+    row. A single kind whose rows already are in that order (bars time by time) is
+    taken as it is; otherwise each part is put in (symbol, row) order and, the parts
+    being in kind order, a stable sort on time alone gives the stream's order."""
+    if len(parts) == 1:
+        code, columns, times = parts[0]
+        if _ascending_within(columns.symbol, times):
+            rows = np.arange(times.size)
+            return np.full(times.size, code, dtype=np.int8), rows, times
+    by_symbol = [
+        np.arange(t.size) if c.by_symbol.order is None else c.by_symbol.order for _, c, t in parts
+    ]
+    times = np.concatenate([t[rows] for (_, _, t), rows in zip(parts, by_symbol, strict=True)])
+    order = np.argsort(times, kind="stable")
+    codes = np.concatenate([np.full(len(t), code, dtype=np.int8) for code, _, t in parts])
+    return codes[order], np.concatenate(by_symbol)[order], times[order]
