@@ -16,7 +16,7 @@ from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import AT_TARGET, Venue, target_change
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
-from cift.features.engine import compute
+from cift.features.engine import compute_values
 from cift.features.spec import FeatureCall, parse_call
 from cift.model.orders import Order, OrderSide, OrderStatus
 from cift.strategy.context import Context
@@ -74,7 +74,7 @@ class BacktestContext(Context):
                         f"Derived column {name!r} has {column.len():,} values for "
                         f"{bars.frame.height:,} bars."
                     )
-                self._features[name] = (ev.BAR, doubles(bars.by_symbol.scatter(_floats(column))))
+                self._features[name] = (ev.BAR, bars.by_symbol.scatter(_floats(column)))
         for name, (kind, values) in self._features.items():
             self.by_kind[kind][name] = values
 
@@ -106,11 +106,9 @@ class BacktestContext(Context):
         assert columns is not None
         inputs = dict.fromkeys(["ts", *(c for call in calls for c in call.spec.inputs)])
         narrow = columns.frame.select(*inputs).with_columns(symbol=pl.Series(columns.symbol))
-        computed = compute(columns.by_symbol.gather(narrow), calls)
-        added = [c for c in computed.columns if c not in narrow.columns]
+        _, computed = compute_values(columns.by_symbol.gather(narrow), calls)
         return {
-            c: (code, doubles(columns.by_symbol.scatter(_floats(computed.get_column(c)))))
-            for c in added
+            name: (code, columns.by_symbol.scatter(values)) for name, values in computed.items()
         }
 
     def last_rows(self, kind: int) -> list[int]:

@@ -58,12 +58,12 @@ class SymbolRows:
         """``frame`` (one row per row) with its rows symbol by symbol."""
         return frame if self.order is None else frame[self.order]
 
-    def scatter(self, values: np.ndarray) -> np.ndarray:
-        """Values given symbol by symbol, back in row order."""
+    def scatter(self, values: np.ndarray) -> array[float]:
+        """Values given symbol by symbol, as doubles (:func:`doubles`) in row order."""
         if self.order is None:
-            return values
-        rows = np.empty_like(values)
-        rows[self.order] = values
+            return doubles(values)
+        rows = array("d", [0.0]) * values.size
+        np.frombuffer(rows, dtype=np.float64)[self.order] = values
         return rows
 
     def latest(self, symbol: int, row: int, count: int) -> slice | np.ndarray:

@@ -143,27 +143,41 @@ def compute(frame: pl.DataFrame, calls: Sequence[FeatureCall]) -> pl.DataFrame:
 
     Warm-up rows and undefined values are null, never NaN or 0.
     """
+    return _with_values(*compute_values(frame, calls))
+
+
+def compute_values(
+    frame: pl.DataFrame, calls: Sequence[FeatureCall]
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """:func:`compute` as arrays, for callers that index the values: ``frame`` ordered by
+    symbol and time, and each output's float values over its rows (NaN where undefined)."""
     with COMPUTE_DURATION.time():
         named = name_columns(list(calls))
         data, bounds = ordered_segments(frame)
-        out = data.with_columns(_columns(data, named, bounds))
-    COMPUTED.inc(out.height)
-    return out
+        values = _values(data, named, bounds)
+    COMPUTED.inc(data.height)
+    return data, values
 
 
-def _columns(
+def _values(
     data: pl.DataFrame,
     named: Sequence[FeatureCall],
     bounds: Sequence[tuple[int, int]],
     states: Sequence[Sequence[np.ndarray]] | None = None,
-) -> list[pl.Series]:
-    """Every output column of ``named`` over the segments (states: per call, per segment)."""
-    columns: list[pl.Series] = []
+) -> dict[str, np.ndarray]:
+    """Every output of ``named`` over the segments (states: per call, per segment)."""
+    values: dict[str, np.ndarray] = {}
     for number, call in enumerate(named):
         out = run_call(data, call, bounds, None if states is None else states[number])
-        for index, name in enumerate(call.columns):
-            columns.append(pl.Series(name, out[index], nan_to_null=True))
-    return columns
+        values.update(zip(call.columns, out, strict=True))
+    return values
+
+
+def _with_values(data: pl.DataFrame, values: Mapping[str, np.ndarray]) -> pl.DataFrame:
+    """``data`` plus the values as columns, NaN as null."""
+    return data.with_columns(
+        pl.Series(name, column, nan_to_null=True) for name, column in values.items()
+    )
 
 
 def expression(call: FeatureCall) -> pl.Expr:
@@ -237,7 +251,7 @@ class LiveFeatures:
         symbols = data.get_column("symbol")
         per_segment = [self._states_of(str(symbols[start])) for start, _ in bounds]
         states = [[segment[i] for segment in per_segment] for i in range(len(self.calls))]
-        return data.with_columns(_columns(data, self.calls, bounds, states))
+        return _with_values(data, _values(data, self.calls, bounds, states))
 
     def _states_of(self, symbol: str) -> list[np.ndarray]:
         states = self._states.get(symbol)
