@@ -64,8 +64,8 @@ class BacktestContext(Context):
         for name, text in features.items():
             call = parse_call(f"{name}={text}")
             calls.setdefault(self._kind_of(call, name, text), []).append(call)
-        for code, some in calls.items():
-            self._features.update(self._compute(code, some))
+        for code, of_kind in calls.items():
+            self._features.update(self._compute(code, of_kind))
         bars = self.stream.bars
         if derived is not None and bars is not None:
             for name, column in derived(bars.by_symbol.gather(bars.frame)).items():
@@ -79,9 +79,9 @@ class BacktestContext(Context):
             self.by_kind[kind][name] = values
 
     def _kind(self, code: int) -> ev.Columns | None:
-        return {ev.BAR: self.stream.bars, ev.QUOTE: self.stream.quotes}.get(
-            code, self.stream.trades
-        )
+        """The stream's data of one kind (bars, quotes or trades), if it has any."""
+        stream = self.stream
+        return {ev.BAR: stream.bars, ev.QUOTE: stream.quotes, ev.TRADE: stream.trades}[code]
 
     def _kind_of(self, call: FeatureCall, name: str, text: str) -> int:
         """The first kind of data (bars, quotes, trades) that has the call's inputs."""
