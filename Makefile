@@ -71,11 +71,13 @@ run: setup web-if-node  ## Set up, then run the main job on the embedded default
 serve: setup web-if-node  ## Set up, then serve the API and the dashboard on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
+# The feature kernels compile (about a minute, once per install) on the other core while
+# the checks run, so that the tests' two workers do not both compile them.
 test: dev web web-check browser tools  ## Set up, then run the whole suite: lint, format check, types, tests
-	$(BIN)/ruff check src tests bench deploy
-	$(BANDIT)
-	$(BIN)/ruff format --check src tests bench deploy
-	$(BIN)/mypy src deploy/local
+	$(BIN)/cift features compile > $(VENV)/compile.log 2>&1 & compiling=$$!; \
+	$(BIN)/ruff check src tests bench deploy && $(BANDIT) && \
+		$(BIN)/ruff format --check src tests bench deploy && $(BIN)/mypy src deploy/local; \
+	checked=$$?; wait $$compiling || { cat $(VENV)/compile.log; exit 1; }; exit $$checked
 	$(BIN)/python deploy/local/run_tests.py
 
 test-deep: dev  ## The suite with property and fuzz tests searching 10 times harder (slow)

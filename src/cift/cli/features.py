@@ -9,19 +9,22 @@ import typer
 from rich.table import Table
 
 from cift.core.errors import ValidationError
+from cift.core.jit import CACHE_DIR
 from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.data.files import FileMapping, load
 from cift.features.bars import KINDS, BarKind, imbalance_bars, standard_bars
 from cift.features.catalog_docs import catalog_markdown
+from cift.features.compiling import compile_features
 from cift.features.files import compute_for_file
 from cift.features.labels import volatility_barrier_labels
 from cift.features.pipeline import FeatureSet, compute_and_store, default_set, stored_set_id
-from cift.features.spec import all_specs, parse_call, split_calls
+from cift.features.spec import FeatureSpec, all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
 from .context import cli_settings, file_mapping, market_store, split_symbols
+from .progress import Steps
 from .render import frame_records, frame_table
 
 app = typer.Typer(help="Technical, order-flow and microstructure features: list, compute, show.")
@@ -83,6 +86,23 @@ def docs_command(
     """Regenerate docs/feature-catalog.md from the feature registry."""
     output.write_text(catalog_markdown(), encoding="utf-8")
     console.print(f"wrote {output}")
+
+
+@app.command("compile")
+def compile_command() -> None:
+    """Compile every feature's kernel now and cache it on disk (about a minute on a new
+    install, seconds after), so no computation, backtest or live run waits for it."""
+    total, compiled = len(all_specs()), 0
+
+    with Steps(quiet=False) as steps:
+
+        def one_more(spec: FeatureSpec) -> None:
+            nonlocal compiled
+            compiled += 1
+            steps("compiling feature kernels", compiled / total)
+
+        count = compile_features(one_more)
+    console.print(f"{count} feature kernels ready in {CACHE_DIR}")
 
 
 @app.command("compute")
