@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from cift.core.errors import ValidationError
-from cift.core.jit import CACHE_DIR
 from cift.core.timeutil import parse_when, range_end
 from cift.data.export import export_frame
 from cift.data.files import FileMapping, load
@@ -90,8 +89,8 @@ def docs_command(
 
 @app.command("compile")
 def compile_command() -> None:
-    """Compile every feature's kernel now and cache it on disk (about a minute on a new
-    install, seconds after), so no computation, backtest or live run waits for it."""
+    """Compile every feature's kernel now and cache it on disk (under two minutes on a
+    new install, seconds after), so no computation, backtest or live run waits for it."""
     total, compiled = len(all_specs()), 0
 
     with Steps(quiet=False) as steps:
@@ -102,7 +101,7 @@ def compile_command() -> None:
             steps("compiling feature kernels", compiled / total)
 
         count = compile_features(one_more)
-    console.print(f"{count} feature kernels ready in {CACHE_DIR}")
+    console.print(f"{count} feature kernels ready (compiled code cached on disk)")
 
 
 @app.command("compute")

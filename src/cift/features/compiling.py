@@ -1,6 +1,6 @@
 """Compile every feature's kernel ahead of its first use.
 
-numba compiles a kernel the first time it runs, a second or so each: about a minute for
+numba compiles a kernel the first time it runs, about a second each: under two minutes for
 the whole catalog on a new install, paid by whichever computation, backtest or live
 session touches each feature first. The machine code is then cached on disk (see
 ``njit`` in the core package), so compiling once, while an image is built or beside
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from cift.features.engine import compute
+from cift.features.engine import LiveFeatures, compute
 from cift.features.spec import FeatureSpec, all_specs, bind
 
 ROWS = 64
@@ -23,12 +23,17 @@ ROWS = 64
 
 def compile_features(done: Callable[[FeatureSpec], None] | None = None) -> int:
     """Run every registered feature, with its default parameters, over a small sample of
-    two symbols (which compiles and caches its kernel); ``done`` hears of each one.
+    two symbols and over one live row (which compiles and caches its kernel for both
+    paths: the batch path reads columns as read-only arrays, the live path a writable
+    buffer, and numba compiles each kind of array apart); ``done`` hears of each one.
     Returns how many ran."""
     rows = sample()
+    first = rows.row(0, named=True)
     specs = all_specs()
     for spec in specs:
-        compute(rows, [bind(spec, [], {})])
+        call = bind(spec, [], {})
+        compute(rows, [call])
+        LiveFeatures([call]).update(first["symbol"], first)
         if done is not None:
             done(spec)
     return len(specs)
