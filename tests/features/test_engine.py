@@ -169,3 +169,26 @@ def test_any_split_into_chunks_equals_one_call_bit_for_bit(cuts: list[int]) -> N
             part = tuple(np.ascontiguousarray(x[start:end]) for x in inputs)
             spec.kernel(part, call.params, state, pieces[:, start:end])
         assert np.array_equal(whole, pieces, equal_nan=True), spec.name
+
+
+def test_catalog_modules_are_all_listed_and_loaded_only_as_needed() -> None:
+    """``lookup`` stops at the module that defines the name; an unknown name still
+    lists every feature of every module."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    from cift.features import catalog
+
+    assert sorted(catalog.MODULES) == sorted(m.name for m in pkgutil.iter_modules(catalog.__path__))
+    script = (
+        "import sys\n"
+        "from cift.features.spec import lookup\n"
+        "lookup('sma')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('cift.features.catalog.')))\n"
+        "try:\n    lookup('nope')\nexcept Exception as e:\n    print('vpin' in str(e))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["['cift.features.catalog.technical']", "True"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import importlib
 import math
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,8 +162,7 @@ def lookup(name: str) -> FeatureSpec:
     >>> spec.inputs, spec.outputs
     (('close',), ('macd', 'macd_signal', 'macd_hist'))
     """
-    _load_builtins()
-    spec = REGISTRY.get(name.lower())
+    spec = _load_builtins(until=name.lower())
     if spec is None:
         raise ValidationError(
             f"Unknown feature {name!r}; choose from: {', '.join(sorted(REGISTRY))}."
@@ -291,12 +289,17 @@ def name_columns(calls: list[FeatureCall]) -> list[FeatureCall]:
     return named
 
 
-def _load_builtins() -> None:
-    """Import every module of ``cift.features.catalog`` (each registers its features)."""
+def _load_builtins(until: str | None = None) -> FeatureSpec | None:
+    """Import the modules of ``cift.features.catalog`` (each registers its features),
+    all of them or only until the feature called ``until`` is registered; that
+    feature, if found."""
     from cift.features import catalog
 
-    for module in pkgutil.iter_modules(catalog.__path__):
-        importlib.import_module(f"{catalog.__name__}.{module.name}")
+    for module in catalog.MODULES:
+        if until is not None and until in REGISTRY:
+            break
+        importlib.import_module(f"{catalog.__name__}.{module}")
+    return REGISTRY.get(until) if until is not None else None
 
 
 def all_specs() -> list[FeatureSpec]:
