@@ -97,3 +97,17 @@ def test_rows_time_by_time_are_kept_and_each_symbols_rows_found() -> None:
     ]
     assert rows.latest(1, 3, 5).tolist() == [0, 3]  # BBB's values up to row 3
     assert [stream.bars.values["close"][r] for r in stream.row] == [1.0, 3.0, 2.0, 4.0]
+
+
+def test_rows_interleaved_unevenly_are_kept_and_their_symbol_order_found_once() -> None:
+    """Each symbol in time order, but neither time by time nor symbol by symbol (as two
+    feeds appended one after another): kept, and the symbol order found while checking
+    is the one used for features and history."""
+    uneven = _bars([("AAA", 0, 1.0), ("AAA", 1, 2.0), ("BBB", 0, 3.0), ("AAA", 2, 5.0)])
+    stream = ev.build(uneven, Timeframe.parse("1m"))
+    assert stream.bars is not None
+    assert stream.bars.values["close"].tolist() == [1.0, 2.0, 3.0, 5.0]
+    assert stream.bars.order is not None
+    assert stream.bars.by_symbol.order is stream.bars.order
+    assert stream.bars.order.tolist() == [0, 1, 3, 2]
+    assert stream.bars.by_symbol.latest(0, 3, 2).tolist() == [1, 3]

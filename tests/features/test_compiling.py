@@ -14,9 +14,10 @@ def test_the_sample_has_every_input_a_feature_reads() -> None:
 
 
 def test_every_registered_feature_runs_once() -> None:
-    ran: list[FeatureSpec] = []
-    assert compile_features(ran.append) == len(all_specs())
-    assert [spec.name for spec in ran] == [spec.name for spec in all_specs()]
+    ran: list[tuple[FeatureSpec, float]] = []
+    assert compile_features(lambda spec, done: ran.append((spec, done))) == len(all_specs())
+    assert [spec.name for spec, _ in ran] == [spec.name for spec in all_specs()]
+    assert [done for _, done in ran] == [n / len(ran) for n in range(1, len(ran) + 1)]
 
 
 def test_the_command_says_how_many_kernels_are_ready() -> None:

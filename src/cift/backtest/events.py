@@ -39,12 +39,15 @@ class SymbolRows:
     starts: np.ndarray
 
     @classmethod
-    def of(cls, symbol: np.ndarray, symbols: int) -> SymbolRows:
+    def of(cls, symbol: np.ndarray, symbols: int, order: np.ndarray | None = None) -> SymbolRows:
         """The symbol order of rows whose symbols are ``symbol`` (indexes < ``symbols``)
-        and in which each symbol's rows are in time order."""
+        and in which each symbol's rows are in time order (``order``: that order, when
+        already known)."""
         starts = np.zeros(symbols + 1, dtype=np.int64)
         np.cumsum(np.bincount(symbol, minlength=symbols), out=starts[1:])
-        return cls(None if _ascending(symbol) else stable_order(symbol, symbols), starts)
+        if order is None and not _ascending(symbol):
+            order = stable_order(symbol, symbols)
+        return cls(order, starts)
 
     @cached_property
     def place(self) -> np.ndarray:
@@ -82,11 +85,13 @@ class Columns:
     ts: np.ndarray
     values: dict[str, np.ndarray]
     symbols: int
+    order: np.ndarray | None = None
+    """The rows' symbol order, when building the stream had to find it."""
 
     @cached_property
     def by_symbol(self) -> SymbolRows:
         """Each symbol's rows (found once, when first needed)."""
-        return SymbolRows.of(self.symbol, self.symbols)
+        return SymbolRows.of(self.symbol, self.symbols, self.order)
 
 
 @dataclass
@@ -123,7 +128,8 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
     rows = conform(frame, kind).collect()
     index = pl.col("symbol").cast(pl.Enum(list(symbols))).to_physical().cast(pl.Int64)
     symbol, ts = _keys(rows, index)
-    if not _each_symbol_in_time(symbol, ts, len(symbols)):
+    in_time, order = _each_symbol_in_time(symbol, ts, len(symbols))
+    if not in_time:
         rows = rows.sort(index, "ts", maintain_order=True)
         symbol, ts = _keys(rows, index)
     numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c != "ts"]
@@ -133,6 +139,7 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
         ts=ts,
         values={c: rows.get_column(c).cast(pl.Float64).to_numpy() for c in numeric},
         symbols=len(symbols),
+        order=order if in_time else None,
     )
 
 
@@ -142,13 +149,16 @@ def _keys(rows: pl.DataFrame, index: pl.Expr) -> tuple[np.ndarray, np.ndarray]:
     return keys.get_column("symbol").to_numpy(), keys.get_column("ts").to_numpy()
 
 
-def _each_symbol_in_time(symbol: np.ndarray, ts: np.ndarray, symbols: int) -> bool:
-    """Each symbol's rows are in time order: checked in one pass when the rows run symbol
-    by symbol or time by time, else through the symbol order."""
+def _each_symbol_in_time(
+    symbol: np.ndarray, ts: np.ndarray, symbols: int
+) -> tuple[bool, np.ndarray | None]:
+    """Whether each symbol's rows are in time order, checked in one pass when the rows
+    run symbol by symbol or time by time, else through the symbol order, which comes
+    back too (so that it is found once)."""
     if _ascending(ts) or _ascending_within(ts, symbol):
-        return True
+        return True, None
     order = stable_order(symbol, symbols)
-    return _ascending_within(ts[order], symbol[order])
+    return _ascending_within(ts[order], symbol[order]), order
 
 
 def _ascending(values: np.ndarray) -> bool:

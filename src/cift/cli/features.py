@@ -18,7 +18,7 @@ from cift.features.compiling import compile_features
 from cift.features.files import compute_for_file
 from cift.features.labels import volatility_barrier_labels
 from cift.features.pipeline import FeatureSet, compute_and_store, default_set, stored_set_id
-from cift.features.spec import FeatureSpec, all_specs, parse_call, split_calls
+from cift.features.spec import all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
@@ -91,16 +91,8 @@ def docs_command(
 def compile_command() -> None:
     """Compile every feature's kernel now and cache it on disk (under two minutes on a
     new install, seconds after), so no computation, backtest or live run waits for it."""
-    total, compiled = len(all_specs()), 0
-
     with Steps(quiet=False) as steps:
-
-        def one_more(spec: FeatureSpec) -> None:
-            nonlocal compiled
-            compiled += 1
-            steps("compiling feature kernels", compiled / total)
-
-        count = compile_features(one_more)
+        count = compile_features(lambda _, done: steps("compiling feature kernels", done))
     console.print(f"{count} feature kernels ready (compiled code cached on disk)")
 
 

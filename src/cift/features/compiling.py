@@ -21,21 +21,21 @@ ROWS = 64
 """Rows per symbol of the sample: longer than any default window's warm-up."""
 
 
-def compile_features(done: Callable[[FeatureSpec], None] | None = None) -> int:
+def compile_features(done: Callable[[FeatureSpec, float], None] | None = None) -> int:
     """Run every registered feature, with its default parameters, over a small sample of
     two symbols and over one live row (which compiles and caches its kernel for both
     paths: the batch path reads columns as read-only arrays, the live path a writable
-    buffer, and numba compiles each kind of array apart); ``done`` hears of each one.
-    Returns how many ran."""
+    buffer, and numba compiles each kind of array apart); ``done`` hears of each one
+    and of the fraction of the catalog done. Returns how many ran."""
     rows = sample()
     first = rows.row(0, named=True)
     specs = all_specs()
-    for spec in specs:
+    for number, spec in enumerate(specs, start=1):
         call = bind(spec, [], {})
         compute(rows, [call])
         LiveFeatures([call]).update(first["symbol"], first)
         if done is not None:
-            done(spec)
+            done(spec, number / len(specs))
     return len(specs)
 
 
