@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +14,31 @@ import typer
 from typer.testing import CliRunner
 
 from cift import __version__
-from cift.cli.app import app
+from cift.cli.app import app, load
+from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
 
 runner = CliRunner()
 
 
+def _subcommands(command: Any) -> dict[str, Any]:
+    """A group's commands, through Click's own interface (the root loads them then)."""
+    if not hasattr(command, "list_commands"):
+        return {}
+    ctx = typer.Context(command)
+    found = {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
+    return {name: sub for name, sub in found.items() if sub is not None}
+
+
 def _command_paths() -> list[list[str]]:
-    root = typer.main.get_command(app)
     paths: list[list[str]] = [[]]
 
-    def walk(command: object, prefix: list[str]) -> None:
-        for name, sub in getattr(command, "commands", {}).items():
+    def walk(command: Any, prefix: list[str]) -> None:
+        for name, sub in _subcommands(command).items():
             paths.append([*prefix, name])
             walk(sub, [*prefix, name])
 
-    walk(root, [])
+    walk(typer.main.get_command(app), [])
     return paths
 
 
@@ -44,7 +55,7 @@ def test_every_command_has_help_text(path: list[str]) -> None:
 def _command(path: list[str]) -> Any:
     command: Any = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]
+        command = _subcommands(command)[name]
     return command
 
 
@@ -155,3 +166,42 @@ def test_database_url_problems_are_clear_errors(
     assert says in result.output
     assert "CIFT_DATABASE_URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_root_lists_each_command_as_its_own_help_begins() -> None:
+    """``cift --help`` reads its list from the entries, without importing a command."""
+    for name, entry in ENTRIES.items():
+        command = load(name)
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        assert " ".join(first.split()) == entry.summary, name
+
+
+def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
+    script = (
+        "import sys\n"
+        "from cift.cli.app import main\n"
+        "from cift.cli.entries import ENTRIES\n"
+        "sys.argv = ['cift', *sys.argv[1:]]\n"
+        "try:\n    main()\n"
+        "finally:\n"
+        "    cli = {m for m in sys.modules if m.startswith('cift.cli.')}\n"
+        "    heavy = {m for m in ('numba', 'pandas', 'polars', 'sqlalchemy') if m in sys.modules}\n"
+        "    print(sorted(cli & {f'cift.cli.{n}' for n in ENTRIES}), sorted(heavy))\n"
+    )
+
+    def imported(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout.splitlines()[-1]
+
+    assert imported("--help") == "[] []"
+    assert imported("config", "--help") == "['cift.cli.config'] []"
+    assert imported("dat") == "[] []"  # a typo is answered with a suggestion, not imports
+
+
+def test_a_misspelt_command_gets_the_closest_name() -> None:
+    result = runner.invoke(app, ["dta", "ls"])
+    assert result.exit_code == 2
+    assert "No such command 'dta'" in result.output
+    assert "Did you mean 'data'?" in result.output

@@ -21,13 +21,11 @@ from cift.model.fields import validated
 
 from .console import console, print_json
 from .context import market_store
+from .entries import summary
 from .render import frame_table
 from .users import metadata_db, owner_id
 
-app = typer.Typer(
-    help="Price alert rules: add, list, disable or delete them, and check them against "
-    "stored prices."
-)
+app = typer.Typer(help=summary("alerts"))
 
 OWNER = typer.Option("local", "--user", help="Owner: username, e-mail or id.")
 ALERT_ID = typer.Argument(..., help="The rule's id (cift alerts ls --json).")

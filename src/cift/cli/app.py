@@ -2,37 +2,53 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info, get_group
+from typer.models import CommandInfo
 
 from cift import __version__
 from cift.core.errors import CiftError
 
-from . import (
-    alerts,
-    audit,
-    backtest,
-    config,
-    data,
-    db,
-    demo,
-    features,
-    keys,
-    lineage,
-    ml,
-    serve,
-    stream,
-    trade,
-    users,
-)
 from .console import print_error
-from .help import tidy_help
+from .entries import ENTRIES
+from .help import reflow, tidy_help
+
+LISTING = "cift.listing"
+"""Set in the context while the root's help lists its commands."""
 
 
 class CiftGroup(TyperGroup):
-    """Root group: any CiftError from any command becomes one red line and its exit code."""
+    """Root group: each command is imported when it is run (or its help asked for), and
+    any CiftError from any command becomes one red line and its exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(ENTRIES)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in ENTRIES:
+            if ctx.meta.get(LISTING):
+                return TyperCommand(cmd_name, help=ENTRIES[cmd_name].summary)
+            self.commands[cmd_name] = load(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx.meta[LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            del ctx.meta[LISTING]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in ENTRIES:
+            # Not a command: Typer suggests the closest of those it holds, so hold them
+            # all (as names only: this invocation ends in the error).
+            for name in ENTRIES:
+                self.commands.setdefault(name, TyperCommand(name))
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -40,6 +56,22 @@ class CiftGroup(TyperGroup):
         except CiftError as exc:
             print_error(f"{exc.message} [{exc.code}]")
             raise typer.Exit(exc.exit_code) from None
+
+
+def load(name: str) -> Any:
+    """The root command ``name``, imported now: its module's ``app`` group, or the one
+    function the entry names."""
+    entry = ENTRIES[name]
+    module = importlib.import_module(entry.module)
+    if entry.function is not None:
+        function = getattr(module, entry.function)
+        info = CommandInfo(name=name, callback=function, help=reflow(function.__doc__ or ""))
+        return get_command_from_info(info, pretty_exceptions_short=True, rich_markup_mode="rich")
+    group: typer.Typer = module.app
+    tidy_help(group)
+    command = get_group(group)
+    command.name = name
+    return command
 
 
 app = typer.Typer(
@@ -52,21 +84,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
-app.add_typer(data.app, name="data")
-app.add_typer(features.app, name="features")
-app.add_typer(ml.app, name="ml")
-app.add_typer(lineage.app, name="lineage")
-app.add_typer(backtest.app, name="backtest")
-app.add_typer(users.app, name="users")
-app.add_typer(keys.app, name="keys")
-app.add_typer(audit.app, name="audit")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(stream.app, name="stream")
-app.add_typer(trade.app, name="trade")
-app.command(name="serve")(serve.serve)
-app.command(name="demo")(demo.demo)
 tidy_help(app)
 
 

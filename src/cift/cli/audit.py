@@ -11,9 +11,10 @@ from cift.audit import newest_entries, verify_chain
 from cift.db.models import AuditEntry
 
 from .console import console, print_error, print_json
+from .entries import summary
 from .users import metadata_db
 
-app = typer.Typer(help="Inspect the tamper-evident audit log.")
+app = typer.Typer(help=summary("audit"))
 
 
 def entry_row(entry: AuditEntry) -> dict[str, Any]:

@@ -29,8 +29,9 @@ from .backtest_options import (
 )
 from .console import console, print_json
 from .context import cli_settings, split_symbols
+from .entries import summary
 
-app = typer.Typer(help="Backtest strategies on stored data or a file; every run is recorded.")
+app = typer.Typer(help=summary("backtest"))
 
 
 @app.command("run")

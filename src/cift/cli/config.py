@@ -11,9 +11,10 @@ from cift.core.settings import load_settings
 from cift.core.settings_docs import effective_settings, render_env_example, render_markdown
 
 from .console import console, print_json
+from .entries import summary
 from .metrics_docs import write_metrics_table
 
-app = typer.Typer(help="Show the effective configuration and document every setting.")
+app = typer.Typer(help=summary("config"))
 
 
 @app.command("show")

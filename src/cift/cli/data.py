@@ -32,9 +32,10 @@ from .context import (
     serve_metrics,
     split_symbols,
 )
+from .entries import summary
 from .render import frame_records, frame_table, report_rows
 
-app = typer.Typer(help="Fetch, import, inspect and export ticks, quotes and bars.")
+app = typer.Typer(help=summary("data"))
 
 START_HELP = "First day (YYYY-MM-DD) or time (UTC unless it carries an offset)."
 END_HELP = "Last day, inclusive (YYYY-MM-DD), or an exclusive end time."

@@ -16,11 +16,9 @@ from cift.db import migrate
 from cift.db.engine import create_db_engine
 
 from .console import console, print_json
+from .entries import summary
 
-app = typer.Typer(
-    help="Manage the metadata database schema (SQLite file in CIFT_HOME by default, or "
-    "the PostgreSQL server named by CIFT_DATABASE_URL)."
-)
+app = typer.Typer(help=summary("db"))
 
 
 @contextmanager

@@ -23,10 +23,11 @@ from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
 from .context import cli_settings, file_mapping, market_store, split_symbols
+from .entries import summary
 from .progress import Steps
 from .render import frame_records, frame_table
 
-app = typer.Typer(help="Technical, order-flow and microstructure features: list, compute, show.")
+app = typer.Typer(help=summary("features"))
 
 FEATURES_HELP = 'Comma-separated calls, e.g. "rsi(14),sma(20),macd(12,26,9),bbands(20,2)".'
 

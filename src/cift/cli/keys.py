@@ -14,9 +14,10 @@ from cift.identity import keys as api_keys
 from cift.identity.scopes import parse_scopes
 
 from .console import console, print_json
+from .entries import summary
 from .users import cli_actor, metadata_db, owner_id
 
-app = typer.Typer(help="Manage API keys: scoped, expiring, revocable credentials for programs.")
+app = typer.Typer(help=summary("keys"))
 
 
 def key_row(key: ApiKey) -> dict[str, Any]:

@@ -8,11 +8,10 @@ from rich.tree import Tree
 from cift.lineage.record import Node, lineage
 
 from .console import console, print_json
+from .entries import summary
 from .users import metadata_db, owner_id
 
-app = typer.Typer(
-    help="Lineage: data -> features -> dataset -> model -> backtest and live run, either way."
-)
+app = typer.Typer(help=summary("lineage"))
 
 
 def _label(node: Node) -> str:

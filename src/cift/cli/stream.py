@@ -36,6 +36,7 @@ from .context import (
     serve_metrics,
     split_symbols,
 )
+from .entries import summary
 from .features import FEATURES_HELP, feature_set_from
 from .live import (
     BUS_HELP,
@@ -51,11 +52,7 @@ from .live import (
 from .stream_view import Reporter, stats_table
 from .users import metadata_db
 
-app = typer.Typer(
-    help="Run the live stages of the data path: a feed onto the bus (ingest), the bus into "
-    "the store (store), trades into bars (bars), bars into features (features), or all "
-    "of them in one process (run)."
-)
+app = typer.Typer(help=summary("stream"))
 
 
 def _metrics(settings: Settings, stage: str, port: int) -> StageMetrics:

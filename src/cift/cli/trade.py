@@ -54,6 +54,7 @@ from . import trade_accounts, trade_orders
 from .backtest_options import CALENDAR_HELP, PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
 from .context import MetricsPortOption, market_store, serve_metrics, split_symbols
+from .entries import summary
 from .live import (
     BUS_HELP,
     PROVIDER_HELP,
@@ -70,10 +71,7 @@ from .stream_view import Reporter, stats_table
 from .trade_orders import ACCOUNT, JSON, OWNER, parse_run_id
 from .users import cli_actor, metadata_db, owner_id
 
-app = typer.Typer(
-    help="Trade a strategy on live data (paper by default), read orders, fills and positions, "
-    "and stop everything with the kill switch."
-)
+app = typer.Typer(help=summary("trade"))
 
 app.command("open")(trade_accounts.open_command)
 app.command("accounts")(trade_accounts.accounts_command)

@@ -26,8 +26,9 @@ from cift.identity.scopes import parse_role
 
 from .console import console, print_json
 from .context import cli_settings
+from .entries import summary
 
-app = typer.Typer(help="Manage who may sign in to the API and with which role.")
+app = typer.Typer(help=summary("users"))
 
 
 @contextmanager
