@@ -22,6 +22,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from cift.core.calendars import bar_closes
 from cift.core.errors import ValidationError
 from cift.model import Timeframe
 from cift.model.schemas import DataKind, conform
@@ -195,9 +196,6 @@ def bar_close_times(
         return ts
     if calendar is None:
         return ts + timeframe.nanos
-    # Imported here: exchange calendars bring pandas, which a run without one never needs.
-    from cift.core.calendars import bar_closes
-
     return bar_closes(ts, timeframe.nanos, calendar)
 
 

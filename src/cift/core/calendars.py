@@ -13,11 +13,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xcals
 import numpy as np
 
 from cift.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    import exchange_calendars as xcals
 
 _LOCK = threading.RLock()
 
@@ -32,7 +35,10 @@ def quiet_calendars() -> Iterator[None]:
 
 
 def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalendar:
-    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering ``start``..``end``."""
+    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering ``start``..``end``
+    (exchange-calendars, and pandas with it, are imported on the first one)."""
+    import exchange_calendars as xcals
+
     try:
         with quiet_calendars():
             return xcals.get_calendar(name, start=start, end=end)

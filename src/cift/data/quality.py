@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import exchange_calendars as xcals
-import pandas as pd
 import polars as pl
 
 from cift.core.calendars import exchange_calendar, quiet_calendars
 from cift.data.store.base import MarketStore
 from cift.model import KEY_COLUMNS, DataKind, Timeframe
+
+if TYPE_CHECKING:  # exchange calendars bring pandas: imported where a calendar is built
+    import exchange_calendars as xcals
+    import pandas as pd
 
 OUTLIER_Z = 10.0
 """Robust z-score of a return above which it is flagged (median/MAD based)."""
@@ -81,7 +83,7 @@ def expected_bar_times(
         if timeframe.nanos >= 86_400 * 10**9:
             # Daily bars are stamped with their session's date at 00:00 UTC.
             return _utc(calendar.sessions_in_range(first.date(), last.date()))
-        minutes = _utc(calendar.minutes_in_range(pd.Timestamp(first), pd.Timestamp(last)))
+        minutes = _utc(calendar.minutes_in_range(first, last))
     return minutes.dt.truncate(timeframe.polars).unique(maintain_order=True)
 
 

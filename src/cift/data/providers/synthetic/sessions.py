@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from cift.core.calendars import exchange_calendar, quiet_calendars
 from cift.core.errors import ValidationError
+from cift.core.timeutil import from_ns
+
+if TYPE_CHECKING:  # calendars bring pandas: imported with the first one built
+    import pandas as pd
 
 DAY_NS = 86_400 * 10**9
 MINUTE_NS = 60 * 10**9
@@ -61,8 +65,8 @@ def sessions_between(name: str, low: int, high: int) -> Sessions:
     """The sessions of calendar ``name`` around ``[low, high)`` (ns), with a year's margin."""
     if low < EARLIEST_NS:
         raise ValidationError("Synthetic data starts on 1971-01-01; ask for a later start.")
-    first = pd.Timestamp(low, tz="UTC").year - 1
-    last = pd.Timestamp(high, tz="UTC").year + 1
+    first = from_ns(low).year - 1
+    last = from_ns(high).year + 1
     first -= (first - FIRST_YEAR) % SPAN_YEARS
     last += SPAN_YEARS - 1 - (last - FIRST_YEAR) % SPAN_YEARS
     return _sessions(name, first, last)
