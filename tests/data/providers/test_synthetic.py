@@ -466,3 +466,30 @@ def test_cli_backfill_end_to_end() -> None:
     findings = {f["check"]: f["count"] for f in json.loads(quality.output)["findings"]}
     assert findings["bad_prices"] == 0
     assert findings["duplicates"] == 0
+
+
+def test_the_feed_builds_its_calendar_when_made_and_streams_from_it() -> None:
+    """A stream's clock (``--duration``) starts after the feed is made: the calendar, slow
+    to build the first time, is ready by then, and the first session reuses it."""
+    import asyncio
+
+    from cift.data.providers.synthetic.sessions import _sessions
+    from cift.data.providers.synthetic.stream import SyntheticFeed
+
+    _sessions.cache_clear()
+    feed = SyntheticFeed(
+        SyntheticProvider(SimulatorConfig()),
+        start=datetime(2024, 3, 5, 14, 30, tzinfo=UTC),
+        speed=0,
+    )
+    assert _sessions.cache_info().misses == 1
+
+    async def first() -> tuple[DataKind, pl.DataFrame]:
+        async for batch in feed.events(["AAA"], [DataKind.TRADES]):
+            return batch
+        raise AssertionError("no batch")
+
+    kind, frame = asyncio.run(first())
+    assert kind is DataKind.TRADES
+    assert frame.height > 0
+    assert _sessions.cache_info().misses == 1

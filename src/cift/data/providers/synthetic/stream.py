@@ -51,7 +51,10 @@ class SyntheticFeed:
         if speed < 0 or tick_seconds <= 0:
             raise ValidationError("The synthetic feed needs speed >= 0 and tick > 0.")
         self.provider = provider
-        self.start_ns = to_ns(start) if start is not None else None
+        self.begin_ns = to_ns(start) if start is not None else latest_open(provider, time.time_ns())
+        # The first calendar a process builds imports exchange-calendars and pandas (a
+        # second or more): built here, so a caller's clock (--duration) times the feed.
+        sessions_between(provider.config.calendar, self.begin_ns, self.begin_ns + MONTH_NS)
         self.speed = speed
         self.tick_seconds = tick_seconds
         self.counters = FeedCounters()
@@ -64,11 +67,7 @@ class SyntheticFeed:
             raise ValidationError(
                 "The synthetic feed streams trades and quotes (bars: the bars stage)."
             )
-        begin = (
-            self.start_ns
-            if self.start_ns is not None
-            else latest_open(self.provider, time.time_ns())
-        )
+        begin = self.begin_ns
         for open_ns, close_ns in sessions_from(self.provider, begin):
             first = max(open_ns, begin)
             day = {
