@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cift.core.calendars import BarCloser, bar_closes
+from cift.core.errors import ValidationError
 from cift.model import Timeframe
 
 DAY = Timeframe.parse("1d").nanos
@@ -40,3 +41,8 @@ def test_one_at_a_time_equals_all_at_once(length: int) -> None:
         opened -= opened % DAY  # daily bars open at midnight UTC
     closer = BarCloser(length, "XNYS")
     assert [closer(int(t)) for t in opened] == bar_closes(opened, length, "XNYS").tolist()
+
+
+def test_a_misspelt_calendar_is_refused_when_the_closer_is_made() -> None:
+    with pytest.raises(ValidationError, match="Unknown exchange calendar 'XNYZ'"):
+        BarCloser(DAY, "XNYZ")

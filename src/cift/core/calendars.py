@@ -9,6 +9,7 @@ threads at once.
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,13 +80,18 @@ def bar_closes(ts_ns: np.ndarray, length_ns: int, calendar: str) -> np.ndarray:
 
 class BarCloser:
     """:func:`bar_closes` for bars that come one at a time (a live run): the calendar's
-    sessions are loaded a year at a time, not once per bar."""
+    sessions are loaded a year at a time, not once per bar. This year's are loaded when
+    it is made, so a misspelt calendar fails at the start of a run and the first bar
+    does not wait for the calendar library to load."""
 
     def __init__(self, length_ns: int, calendar: str | None) -> None:
         self.length_ns = length_ns
         self.calendar = calendar
         self._span: tuple[int, int] = (0, -1)
         self._sessions: Sessions = (np.empty(0, np.int64), np.empty(0, np.int64))
+        if calendar is not None:
+            now = time.time_ns()
+            self._load(now, now)
 
     def __call__(self, ts_ns: int) -> int:
         """When the bar opened at ``ts_ns`` closes."""
