@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from cift import __version__
 from cift.cli.app import app, load
 from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
+from tests.fresh import fresh_python
 
 runner = CliRunner()
 
@@ -190,10 +189,7 @@ def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
     )
 
     def imported(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False
-        )
-        return done.stdout.splitlines()[-1]
+        return fresh_python(script, *args, check=False)[-1]
 
     assert imported("--help") == "[] []"
     assert imported("config", "--help") == "['cift.cli.config'] []"

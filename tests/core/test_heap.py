@@ -4,11 +4,10 @@ the freeze until the outermost ends, and garbage made inside is still collected.
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 import weakref
 
 from cift.core.heap import settled
+from tests.fresh import fresh_python
 
 
 class Node:
@@ -61,8 +60,5 @@ def test_importing_cift_freezes_what_is_alive_at_exit() -> None:
         "atexit._run_exitfuncs()\n"
         "print(gc.get_freeze_count())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) > 10_000
+    (frozen,) = fresh_python(script)
+    assert int(frozen) > 10_000

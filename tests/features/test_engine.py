@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import pkgutil
 
 import numpy as np
 import polars as pl
@@ -13,10 +14,12 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from cift.core.errors import ValidationError
+from cift.features import catalog
 from cift.features.engine import LiveFeatures, compute, expression
 from cift.features.spec import all_specs, parse_call, split_calls
 from tests.budget import deep
 from tests.features.reference import random_bars, random_events
+from tests.fresh import fresh_python
 
 SET = "rsi(14),sma(20),macd(12,26,9),bbands(20,2),atr(14),stoch,obv"
 
@@ -174,12 +177,6 @@ def test_any_split_into_chunks_equals_one_call_bit_for_bit(cuts: list[int]) -> N
 def test_catalog_modules_are_all_listed_and_loaded_only_as_needed() -> None:
     """``lookup`` stops at the module that defines the name; an unknown name still
     lists every feature of every module."""
-    import pkgutil
-    import subprocess
-    import sys
-
-    from cift.features import catalog
-
     assert sorted(catalog.MODULES) == sorted(m.name for m in pkgutil.iter_modules(catalog.__path__))
     script = (
         "import sys\n"
@@ -188,7 +185,4 @@ def test_catalog_modules_are_all_listed_and_loaded_only_as_needed() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('cift.features.catalog.')))\n"
         "try:\n    lookup('nope')\nexcept Exception as e:\n    print('vpin' in str(e))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["['cift.features.catalog.technical']", "True"]
+    assert fresh_python(script) == ["['cift.features.catalog.technical']", "True"]
