@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cift import __version__
+import cift
 from cift.cli.app import app, load
 from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
@@ -85,7 +86,17 @@ def test_command_tree_covers_the_foundation() -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert result.output.strip() == f"cift {__version__}"
+    assert result.output.strip() == f"cift {metadata.version('cift')}"
+
+
+def test_the_version_is_read_only_when_asked_for() -> None:
+    """Importing cift costs no package-metadata lookup; ``cift.__version__`` still works."""
+    script = (
+        "import sys, cift\nprint('importlib.metadata' in sys.modules)\nprint(cift.__version__)\n"
+    )
+    assert fresh_python(script) == ["False", metadata.version("cift")]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cift.nope  # noqa: B018
 
 
 def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

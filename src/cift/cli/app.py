@@ -10,7 +10,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group
 from typer.models import CommandInfo
 
-from cift import __version__
+import cift
 from cift.core.errors import CiftError
 
 from .console import print_error
@@ -89,7 +89,7 @@ tidy_help(app)
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"cift {__version__}")
+        typer.echo(f"cift {cift.__version__}")
         raise typer.Exit()
 
 
