@@ -11,6 +11,7 @@ from loguru import logger
 
 from cift.core.logging import configure_logging
 from cift.core.settings import load_settings
+from tests.fresh import fresh_python
 
 
 def _json_lines(buffer: io.StringIO) -> list[dict[str, object]]:
@@ -83,3 +84,36 @@ def test_logs_go_to_the_stderr_of_the_moment(monkeypatch) -> None:  # type: igno
     monkeypatch.setattr(sys, "stderr", after)
     logger.info("after")
     assert [line["message"] for line in _json_lines(after)] == ["after"]
+
+
+BACKGROUND = """
+import io, logging, os, sys, tempfile
+os.environ["CIFT_HOME"] = tempfile.mkdtemp()
+os.environ.pop("MLFLOW_LOGGING_LEVEL", None)
+from cift.core.logging import configure_logging
+from cift.core.settings import load_settings
+from cift.db import migrate
+from cift.db.engine import create_db_engine
+sys.stderr = captured = io.StringIO()
+settings = load_settings(log_level="INFO")
+configure_logging(settings, command=sys.argv[1] == "command")
+engine = create_db_engine(settings)
+migrate.upgrade(engine)
+engine.dispose()
+import mlflow  # sets up its own loggers, at the level the environment gives
+logging.getLogger("mlflow.store.db.utils").info("Creating initial MLflow database tables")
+logging.getLogger("mlflow.store.db.utils").warning("a warning from mlflow")
+sys.stdout.write(captured.getvalue())
+"""
+
+
+def test_a_command_shows_only_the_warnings_of_migrations_and_mlflow() -> None:
+    """A new user's first command does not print every migration or MLflow's table
+    set-up; a server's log keeps them."""
+    command = "\n".join(fresh_python(BACKGROUND, "command"))
+    assert "Running upgrade" not in command
+    assert "Creating initial MLflow" not in command
+    assert "a warning from mlflow" in command
+    server = "\n".join(fresh_python(BACKGROUND, "server"))
+    assert "Running upgrade" in server
+    assert "Creating initial MLflow" in server

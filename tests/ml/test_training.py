@@ -79,12 +79,15 @@ def _configuration(db: sessionmaker[Session]) -> tuple[uuid.UUID, ModelConfigura
 
 
 def test_training_logs_registers_and_the_model_trades_with_its_lineage(
-    server: tuple[Settings, sessionmaker[Session]],
+    server: tuple[Settings, sessionmaker[Session]], capfd: pytest.CaptureFixture[str]
 ) -> None:
     settings, db = server
     owner, row = _configuration(db)
     spec = dataset_spec(row, SYMBOLS, None, TRAIN_END)
     outcome = run_training(settings, db, row, spec, PLAN)
+    printed = capfd.readouterr().err
+    assert "Registered model" not in printed  # MLflow's own registration lines
+    assert "Created version" not in printed
 
     assert outcome.model_version == 1
     assert outcome.configuration.status is ModelStatus.TRAINED

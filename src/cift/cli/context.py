@@ -23,7 +23,7 @@ def cli_settings() -> Settings:
     """Load the settings and set up logging (and traces, when configured) for a
     command; its traces are the service ``cift-<group>``, e.g. ``cift-stream``."""
     settings = load_settings()
-    configure_logging(settings)
+    configure_logging(settings, command=True)
     setup_tracing(settings, service_name())
     return settings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic")
 # CIFT's request middleware logs every request with its id, route and duration.
 SILENCED_LOGGERS = ("uvicorn.access",)
+BACKGROUND_LOGGERS = ("alembic", "mlflow")
+"""Libraries whose INFO lines (each migration applied to a new database, each MLflow table
+created, each model version registered) tell a command's user nothing to act on: a
+command shows their warnings only, unless CIFT_LOG_LEVEL is DEBUG. A server keeps them."""
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <8}</level> "
     "<cyan>{name}</cyan> {message}{extra[_kv]}"
@@ -73,8 +78,11 @@ def json_line(record: Record) -> str:
     return json.dumps(payload, default=str, separators=(",", ":"))
 
 
-def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None:
-    """Install CIFT's log sink for the whole process (idempotent)."""
+def configure_logging(
+    settings: Settings, *, sink: TextIO | None = None, command: bool = False
+) -> None:
+    """Install CIFT's log sink for the whole process (idempotent); for a ``command``,
+    the :data:`BACKGROUND_LOGGERS` log warnings only (unless the level is DEBUG)."""
     out: TextIO | Callable[[Message], None] = sink if sink is not None else _to_stderr
     logger.remove()
     logger.configure(patcher=_with_trace)
@@ -105,6 +113,16 @@ def configure_logging(settings: Settings, *, sink: TextIO | None = None) -> None
         logging.getLogger(name).disabled = True
     sql_level = logging.INFO if settings.database_echo else logging.WARNING
     logging.getLogger("sqlalchemy.engine").setLevel(sql_level)
+    if command and std_level > logging.DEBUG:
+        _background_at_warning()
+
+
+def _background_at_warning() -> None:
+    """Warnings only from the background libraries, also once MLflow, imported later,
+    sets up its own loggers (it reads its level from the environment then)."""
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    for name in BACKGROUND_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _with_trace(record: Record) -> None:

@@ -309,10 +309,13 @@ def _log_model(mlflow: ModuleType, row: ModelConfiguration, learner: Learner) ->
         learner.estimator,
         name="model",
         signature=signature,
-        registered_model_name=row.name,
         pip_requirements=requirements,
         metadata={"cift_model_type": learner.model_type.value, "cift_features": learner.features},
     )
-    version = int(info.registered_model_version)
-    mlflow.MlflowClient().set_registered_model_alias(row.name, CHALLENGER, str(version))
+    # Registered through the client: registering from log_model prints its own lines.
+    client = mlflow.MlflowClient()
+    version = int(
+        client.create_model_version(row.name, info.model_uri, model_id=info.model_id).version
+    )
+    client.set_registered_model_alias(row.name, CHALLENGER, str(version))
     return version
