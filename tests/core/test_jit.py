@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import ast
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numba
 
 from cift.core import jit
+from tests.fresh import fresh_python
 
 SRC = Path(jit.__file__).resolve().parents[1]
 
@@ -60,11 +59,8 @@ def test_compiled_kernels_are_cached_in_that_folder_not_beside_the_sources(
         "sma_kernel((np.arange(5.0),), np.array([2.0]), np.zeros(8), out)\n"
         "print(CACHE_DIR)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    folder = Path(done.stdout.strip())
+    (printed,) = fresh_python(script, env=env)
+    folder = Path(printed)
     assert folder.is_relative_to(tmp_path / "cift" / "numba")
     assert any(folder.rglob("*sma_kernel*.nbi"))
     assert set(SRC.rglob("*.nbi")) == before  # nothing new beside the sources

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 
 import exchange_calendars as xcals
@@ -33,6 +31,7 @@ from cift.db.engine import create_db_engine, session_factory
 from cift.model import SCHEMAS, DataKind, Timeframe
 from cift.model.validation import validate
 from tests.budget import deep
+from tests.fresh import fresh_python
 
 JAN2 = datetime(2024, 1, 2, tzinfo=UTC)
 FAST = SimulatorConfig(trades_per_day=400)
@@ -106,15 +105,12 @@ def test_rows_do_not_depend_on_the_process() -> None:
         "print(hashlib.sha256(b''.join(f.hash_rows().to_numpy().tobytes() for f in frames))"
         ".hexdigest())\n"
     )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    )
+    (printed,) = fresh_python(script, env={**os.environ, "PYTHONHASHSEED": "12345"})
     here = SyntheticProvider(SimulatorConfig(trades_per_day=400)).trades(
         ["AAPL"], JAN2, JAN2 + timedelta(days=1)
     )
     digest = hashlib.sha256(b"".join(f.hash_rows().to_numpy().tobytes() for f in here))
-    assert done.stdout.strip() == digest.hexdigest()
+    assert printed == digest.hexdigest()
 
 
 SPLIT_START = datetime(2024, 3, 7, 18, tzinfo=UTC)
