@@ -133,6 +133,7 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
     if not in_time:
         rows = rows.sort(index, "ts", maintain_order=True)
         symbol, ts = _keys(rows, index)
+        order = None  # now symbol by symbol
     numeric = [c for c, t in rows.schema.items() if t.is_numeric() and c != "ts"]
     return Columns(
         frame=rows,
@@ -140,7 +141,7 @@ def _columns(frame: pl.DataFrame, kind: DataKind, symbols: dict[str, int]) -> Co
         ts=ts,
         values={c: rows.get_column(c).cast(pl.Float64).to_numpy() for c in numeric},
         symbols=len(symbols),
-        order=order if in_time else None,
+        order=order,
     )
 
 
