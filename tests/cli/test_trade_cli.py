@@ -66,7 +66,7 @@ def test_halt_reset_and_mistakes(home: Path) -> None:
         cift("trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "buy",
              "--quantity", "2", "--signal", "by-hand", "--json")
     )  # fmt: skip
-    assert (placed["state"], placed["quantity"]) == ("new", "2")  # for the next session
+    assert (placed["state"], placed["quantity"]) == ("new", "2"), placed  # for the next session
     withdrawn = json.loads(cift("trade", "cancel", placed["id"], "--account", "paper-1", "--json"))
     assert (withdrawn["state"], withdrawn["reason"]) == ("rejected", "withdrawn before it was sent")
     assert "--side 'hold'" in cift(
@@ -84,6 +84,12 @@ def test_halt_reset_and_mistakes(home: Path) -> None:
     assert "No trading account named 'nope'" in cift("trade", "orders", "--account", "nope", code=1)
     assert "Name --account, --strategy" in cift("trade", "run", "--account", "paper-1", code=2)
     assert "is not a run id" in cift("trade", "parity", "x", code=2)
+    (first,) = json.loads(cift("trade", "runs", "--json"))
+    assert "soon" in cift(
+        "trade", "run", "--account", "paper-1", "--strategy", "sma_cross", "--symbols", "AAA",
+        "--duration", "soon", code=2,
+    )  # fmt: skip
+    assert json.loads(cift("trade", "runs", "--json")) == [first]  # no run was started
 
 
 def test_an_order_replaced_by_hand_is_sent_by_the_next_session(home: Path) -> None:

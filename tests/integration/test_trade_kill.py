@@ -13,14 +13,19 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from cift.core.settings import Settings
 from cift.data.store import open_store
-from cift.db.engine import create_db_engine, session_factory
+from cift.db.engine import create_db_engine, database_url, session_factory
 from cift.db.models.ledger import LedgerFill, LedgerOrder, TradingRun
 from cift.execution.parity import parity
 from tests.budget import deep
@@ -30,7 +35,11 @@ from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 
+T = TypeVar("T")
+
 KILLS = deep(4)
+PROGRESS = 40
+"""Bars each process trades before it may be killed."""
 ARGS = ["--account", "paper-1", "--speed", "1200"]
 FIRST = [
     "--strategy",
@@ -60,18 +69,18 @@ def test_a_runner_killed_again_and_again_loses_and_repeats_nothing(
     settings = make_settings(home=home)
     chaos = random.Random(5)
     process = trade(home, *FIRST, "--duration", "600s")
-    time.sleep(6.0)  # past the start, so the run is recorded
-    run_id = None
-    for _ in range(KILLS):
+    run_id = _waiting(settings, process, lambda session: session.scalar(select(TradingRun.id)))
+    seen = 0
+    for kill in range(KILLS + 1):
+        # Each process trades bars of its own first, then dies at a random instant.
+        seen = _bars_past(settings, process, run_id, seen + PROGRESS)
+        time.sleep(chaos.uniform(0.0, 1.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        run_id = run_id or _only_run(settings)
-        process = trade(home, "--resume", str(run_id), "--duration", "600s")
-        time.sleep(chaos.uniform(4.0, 7.0))
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+        if kill < KILLS:
+            process = trade(home, "--resume", str(run_id), "--duration", "600s")
     assert run_id is not None
-    final = trade(home, "--resume", str(run_id), "--duration", "4s", errors=subprocess.PIPE)
+    final = trade(home, "--resume", str(run_id), "--duration", "2s", errors=subprocess.PIPE)
     _, errors = final.communicate(timeout=120)
     assert final.returncode == 0, errors.decode()[-2000:]
 
@@ -106,11 +115,36 @@ def test_a_runner_killed_again_and_again_loses_and_repeats_nothing(
     assert report.matched > 20
 
 
-def _only_run(settings: Settings) -> uuid.UUID:
+def _bars_past(
+    settings: Settings, process: subprocess.Popen[bytes], run_id: uuid.UUID, bars: int
+) -> int:
+    """The run's count of bars seen, once it is past ``bars``."""
+
+    def seen(session: Session) -> int | None:
+        run = session.get(TradingRun, run_id)
+        return run.bars_seen if run is not None and run.bars_seen > bars else None
+
+    return _waiting(settings, process, seen)
+
+
+def _waiting(
+    settings: Settings, process: subprocess.Popen[bytes], check: Callable[[Session], T | None]
+) -> T:
+    """Read the ledger until ``check`` finds something, while the runner stays up (the
+    first runner makes the database: it is not touched before it exists)."""
+    made = Path(str(database_url(settings).database))
     engine = create_db_engine(settings)
+    deadline = time.monotonic() + 120
     try:
-        with session_factory(engine)() as session:
-            (run_id,) = session.scalars(select(TradingRun.id)).all()
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"the runner exited with {process.returncode}"
+            found = None
+            if made.exists():
+                with suppress(OperationalError), session_factory(engine)() as session:
+                    found = check(session)  # (no such table while it migrates)
+            if found is not None:
+                return found
+            time.sleep(0.1)
     finally:
         engine.dispose()
-    return run_id
+    raise AssertionError("the runner made no progress in 120 s")

@@ -37,10 +37,15 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def stop_after(stop: threading.Event, duration: str | None) -> None:
-    """Set ``stop`` after ``duration`` (e.g. 30s, 5m) of wall time, if given."""
-    if duration:
-        threading.Timer(Timeframe.parse(duration).nanos / 1e9, stop.set).start()
+def seconds_of(duration: str | None) -> float | None:
+    """A ``--duration`` (e.g. 30s, 5m) in seconds; None when not given."""
+    return Timeframe.parse(duration).nanos / 1e9 if duration else None
+
+
+def stop_after(stop: threading.Event, seconds: float | None) -> None:
+    """Set ``stop`` after ``seconds`` of wall time, if given."""
+    if seconds is not None:
+        threading.Timer(seconds, stop.set).start()
 
 
 def live_settings(bus: str | None, store: str | None) -> Settings:

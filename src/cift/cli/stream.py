@@ -46,6 +46,7 @@ from .live import (
     AlertsOption,
     feed_options,
     live_settings,
+    seconds_of,
     stop_after,
     stop_on_signals,
 )
@@ -115,7 +116,7 @@ def ingest_command(
     feed = get_feed(provider, settings, **feed_options(provider, speed, start))
     chosen = _kinds(kinds)
     stop = stop_on_signals()
-    stop_after(stop, duration)
+    stop_after(stop, seconds_of(duration))
     metrics = _metrics(settings, "ingest", metrics_port)
     reporter = Reporter(open_board(settings), "ingest")
     with Live(console=console) as live:
@@ -260,7 +261,7 @@ def run_command(
     feed = get_feed(provider, settings, **feed_options(provider, speed, start))
     kinds = [DataKind.TRADES, *([DataKind.QUOTES] if quotes else [])]
     stop = stop_on_signals()
-    stop_after(stop, duration)
+    stop_after(stop, seconds_of(duration))
     serve_metrics(settings, metrics_port)
     board = open_board(settings)
     reporter = Reporter(board, "run")

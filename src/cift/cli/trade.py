@@ -63,6 +63,7 @@ from .live import (
     AlertsOption,
     feed_options,
     live_settings,
+    seconds_of,
     stop_after,
     stop_on_signals,
 )
@@ -132,6 +133,7 @@ def run_command(
     again with --resume RUN_ID to carry on without sending anything twice.
     """
     settings = live_settings(bus, store)
+    limit = seconds_of(duration)
     with metadata_db() as (_, db):
         owner = owner_id(db, user)
         if resume is not None:
@@ -173,7 +175,6 @@ def run_command(
         serve_metrics(settings, metrics_port)
         runner = account_runner(db, settings, run, cls, typed, config, metrics)
         stop = stop_on_signals()
-        stop_after(stop, duration)
         board = open_board(settings)
         reporter = Reporter(board, "trade")
         console.print(f"Run {run.id}: {cls.name} on {', '.join(run.symbols)} ({chosen.name}).")
@@ -182,6 +183,7 @@ def run_command(
             with market_store(settings) as market, Live(console=console) as live:
                 begin = prepare(runner, market, _first_time(provider, start))
                 feed = get_feed(provider, settings, **_feed_options(provider, speed, begin))
+                stop_after(stop, limit)  # the time asked for is time trading
                 stats = trade(
                     runner,
                     bus=open_bus(settings),

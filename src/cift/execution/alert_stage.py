@@ -54,8 +54,8 @@ def alert_checks(
     feature values, and on order news when the bus is shared with the API (no other
     process publishes on an in-process bus)."""
     options: dict[str, object] = {"settings": settings, "db": db, "store": store, "board": board}
-    stages = [Downstream("alerts", alerts_stage, options)]
+    stages = [Downstream("alerts", alerts_stage, options, reads=FEATURES_TOPIC)]
     if settings.bus != "memory":
         on_orders = options | {"group": "alerts-orders", "topic": ORDERS_TOPIC}
-        stages.append(Downstream("alerts-orders", alerts_stage, on_orders))
+        stages.append(Downstream("alerts-orders", alerts_stage, on_orders, reads=ORDERS_TOPIC))
     return stages

@@ -1,9 +1,10 @@
 """Every live stage in one process: the feed, the stores of its kinds, the bars and the
 features, each in its own thread over one bus.
 
-Stopping is ordered so nothing is left behind: the feed stops first, then each stage
-stops once it has read everything its upstream published (the bars stage making the
-bars of the last open windows), so the store ends with every event, bar and value.
+Stopping is ordered so nothing is left behind: the feed stops first, then the stages in
+waves, each stage once it has read everything its upstream published (the bars stage
+making the bars of the last open windows), so the store ends with every event, bar and
+value. The stages of a wave read only what earlier waves wrote, so they drain together.
 """
 
 from __future__ import annotations
@@ -30,16 +31,19 @@ from cift.features.pipeline import FeatureSet
 from cift.model import DataKind, Timeframe
 
 DRAIN_SECONDS = 120.0
+BARS = DataKind.BARS.value
 
 
 @dataclass(frozen=True)
 class Downstream:
-    """A consumer of the bars run with the stages: ``target(stop=..., on_progress=...,
-    bus=..., metrics=..., **options)`` returning its stats."""
+    """A consumer run with the stages: ``target(stop=..., on_progress=..., bus=...,
+    metrics=..., **options)`` returning its stats. ``reads``: its topic, the bars or one
+    the bars' consumers write (it then stops after them)."""
 
     name: str
     target: Callable[..., StageStats]
     options: dict[str, Any]
+    reads: str = BARS
 
 
 Progress = Callable[[str, StageStats], None]
@@ -70,20 +74,10 @@ class _Stage:
         self.thread = threading.Thread(target=run, name=f"stage-{self.name}", daemon=True)
         self.thread.start()
 
-    def finish(self, upstream_polls: int | None) -> None:
-        """Stop once drained (a poll after the upstream stopped found nothing)."""
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while (
-            upstream_polls is not None
-            and self.thread is not None
-            and self.thread.is_alive()
-            and not self.stats.drained_since(upstream_polls)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join()
+    def drained(self, polls: int) -> bool:
+        """Done, or a poll begun after its ``polls``-th found nothing."""
+        alive = self.thread is not None and self.thread.is_alive()
+        return not alive or self.stats.drained_since(polls)
 
 
 def run_all(
@@ -109,12 +103,17 @@ def run_all(
         metrics = StageMetrics(name) if measured else None
         return _Stage(name, target, {"bus": bus, "metrics": metrics} | options)
 
-    stages = [
+    feed_readers = [
         *(staged(f"store-{kind.value}", store_stage, store=store, kind=kind) for kind in kinds),
         staged("bars", bars_stage, store=store, timeframe=timeframe, final=True),
-        staged("features", features_stage, store=store, board=board, feature_set=feature_set),
-        *(staged(d.name, d.target, **d.options) for d in downstream),
     ]
+    bar_readers = [
+        staged("features", features_stage, store=store, board=board, feature_set=feature_set),
+        *(staged(d.name, d.target, **d.options) for d in downstream if d.reads == BARS),
+    ]
+    later = [staged(d.name, d.target, **d.options) for d in downstream if d.reads != BARS]
+    waves = [feed_readers, bar_readers, later]
+    stages = [stage for wave in waves for stage in wave]
     for stage in stages:
         stage.start(on_progress)
     fed = StageStats()
@@ -136,19 +135,27 @@ def run_all(
             )
         )
     finally:
-        _finish(stages, len(downstream))
+        _finish(waves)
     return {"ingest": fed, **{s.name: s.stats for s in stages}}
 
 
-def _finish(stages: list[_Stage], downstream: int) -> None:
-    """Stores and bars drain the feed's topics; then the consumers of the bars (the
-    features, and any downstream) drain the bars."""
-    cut = len(stages) - 1 - downstream
-    for stage in stages[:cut]:
-        stage.finish(upstream_polls=stage.stats.polls)
-    for stage in stages[cut:]:
-        stage.finish(upstream_polls=stage.stats.polls)
-    for stage in stages:
+def _finish(waves: list[list[_Stage]]) -> None:
+    """Stop the stages wave by wave, each wave once all of it has drained what the waves
+    before it published (the feed's topics, then the bars, then what the bars' consumers
+    wrote)."""
+    for wave in waves:
+        polls = [stage.stats.polls for stage in wave]
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < deadline and not all(
+            stage.drained(mark) for stage, mark in zip(wave, polls, strict=True)
+        ):
+            time.sleep(0.05)
+        for stage in wave:
+            stage.stop.set()
+        for stage in wave:
+            if stage.thread is not None:
+                stage.thread.join()
+    for stage in (stage for wave in waves for stage in wave):
         if stage.error is not None:
             if isinstance(stage.error, CiftError):
                 raise stage.error
