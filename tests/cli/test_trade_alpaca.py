@@ -37,7 +37,7 @@ def test_sma_cross_on_alpaca_paper_equals_the_broker_and_reconciles_clean(
         )
         cift("trade", "run", "--account", "alpaca-paper", "--strategy", "sma_cross",
              "--symbols", "AAA,BBB", "--param", "fast=3", "--param", "slow=8",
-             "--speed", "1200", "--duration", "5s")  # fmt: skip
+             "--speed", "1200", "--duration", "4s")  # fmt: skip
 
         orders = json.loads(cift("trade", "orders", "--account", "alpaca-paper", "--json"))
         at_server = {o["client_order_id"]: o for o in server.orders.values()}

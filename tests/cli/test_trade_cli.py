@@ -22,7 +22,7 @@ def test_a_paper_run_its_ledger_and_its_parity(home: Path) -> None:
     out = cift(
         "trade", "run", "--account", "paper-1", "--strategy", "sma_cross",
         "--symbols", "AAA,BBB", "--param", "fast=3", "--param", "slow=8",
-        "--speed", "1200", "--duration", "6s",
+        "--speed", "1200", "--duration", "4s",
     )  # fmt: skip
     assert "Opened paper account paper-1" in out
     (run,) = json.loads(cift("trade", "runs", "--json"))

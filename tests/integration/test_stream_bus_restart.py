@@ -31,7 +31,7 @@ def publish_through(bus: EventBus, parts: list, errors: list[str]) -> None:  # t
             except UpstreamError as exc:
                 errors.append(exc.message)
                 time.sleep(0.5)
-        time.sleep(0.25)
+        time.sleep(0.15)
 
 
 @pytest.mark.parametrize("backend", ["redis", "kafka"])
@@ -56,7 +56,7 @@ def test_a_bus_restarted_mid_stream_loses_and_repeats_nothing(
 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and stored(home).height < trades.height:
-        time.sleep(0.5)
+        time.sleep(0.2)
     assert process.poll() is None, "the store stage died instead of waiting for the bus"
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
