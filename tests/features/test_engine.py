@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from cift.core.errors import ValidationError
 from cift.features import catalog
-from cift.features.engine import LiveFeatures, compute, expression
+from cift.features.engine import LiveFeatures, compute, expression, run_call
 from cift.features.spec import all_specs, parse_call, split_calls
 from tests.budget import deep
 from tests.features.reference import random_bars, random_events
@@ -156,21 +156,21 @@ def test_every_kernel_writes_every_row(spec) -> None:  # type: ignore[no-untyped
 @given(cuts=st.lists(st.integers(1, 599), min_size=1, max_size=6, unique=True))
 def test_any_split_into_chunks_equals_one_call_bit_for_bit(cuts: list[int]) -> None:
     """Each kernel resumes from its state: chunks of any length (shorter or longer than
-    its windows) give exactly the values of a single call."""
+    its windows), run the way the engine runs a segment, give exactly the values of a
+    single call."""
     frame = random_events(600, seed=13)
     bounds = [0, *sorted(cuts), frame.height]
     for spec in (s for s in all_specs() if not s.forward_looking):
         call = parse_call(spec.name)
-        columns = [frame.get_column(c) for c in spec.inputs]
-        inputs = tuple(c.to_physical().cast(pl.Float64).to_numpy() for c in columns)
-        inputs = inputs or (np.empty(frame.height),)
-        whole = np.empty((len(spec.outputs), frame.height))
-        spec.kernel(inputs, call.params, spec.new_state(call.params), whole)
-        pieces = np.empty_like(whole)
-        state = spec.new_state(call.params)
-        for start, end in itertools.pairwise(bounds):
-            part = tuple(np.ascontiguousarray(x[start:end]) for x in inputs)
-            spec.kernel(part, call.params, state, pieces[:, start:end])
+        whole = run_call(frame, call, [(0, frame.height)])
+        state = [spec.new_state(call.params)]  # carried from chunk to chunk
+        pieces = np.concatenate(
+            [
+                run_call(frame.slice(start, end - start), call, [(0, end - start)], state)
+                for start, end in itertools.pairwise(bounds)
+            ],
+            axis=1,
+        )
         assert np.array_equal(whole, pieces, equal_nan=True), spec.name
 
 
