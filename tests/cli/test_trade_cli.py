@@ -60,7 +60,7 @@ def test_halt_reset_and_mistakes(home: Path) -> None:
         "--speed",
         "1200",
         "--duration",
-        "1s",
+        "2s",  # long enough for a first bar: the order below is valued at its price
     )
     placed = json.loads(
         cift("trade", "order", "--account", "paper-1", "--symbol", "AAA", "--side", "buy",

@@ -73,9 +73,22 @@ class StageStats:
             "pid": os.getpid(),
         }
 
-    def drained_since(self, polls: int) -> bool:
-        """True once a poll begun after the ``polls``-th found nothing new."""
-        return self.polls >= polls + 2 and self.empty_polls >= 1
+
+class StageStop(threading.Event):
+    """When a consuming stage stops: ``set()``, after the poll under way; or ``drain()``,
+    once a poll begun after the call finds nothing (everything published before it is
+    read), which is how the stages of one process stop behind their upstream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drain_from: float | None = None
+
+    def drain(self) -> None:
+        self._drain_from = time.monotonic()
+
+    def drained(self, poll_began: float, found: int) -> bool:
+        """Whether a poll begun at ``poll_began`` that found ``found`` batches ends it."""
+        return found == 0 and self._drain_from is not None and poll_began >= self._drain_from
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,8 @@ def consume(
     on_progress: Callable[[StageStats], None] | None = None,
     on_stop: Callable[[], Outcome] | None = None,
 ) -> StageStats:
-    """Run ``work`` on ``topic`` until ``stop`` is set, then ``on_stop`` (a flush)."""
+    """Run ``work`` on ``topic`` until ``stop`` is set (or, a :class:`StageStop`, has
+    drained), then ``on_stop`` (a flush)."""
     stats = StageStats()
     reader = bus.subscribe(topic, group, consumer)
     measured = 0.0
@@ -131,6 +145,7 @@ def consume(
                 if unacked:
                     reader.ack(unacked)
                     unacked = []
+                began = time.monotonic()
                 deliveries = reader.poll(max_batches=max_batches, timeout=0.5)
                 stats.bus_failures = 0
             except UpstreamError as exc:
@@ -151,6 +166,8 @@ def consume(
                     metrics.lag.labels(metrics.stage, topic).set(stats.lag)
             if on_progress is not None:
                 on_progress(stats)
+            if isinstance(stop, StageStop) and stop.drained(began, len(deliveries)):
+                break
         if on_stop is not None:
             outcome = on_stop()
             reader.ack([*unacked, *outcome.done])

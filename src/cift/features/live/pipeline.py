@@ -24,7 +24,7 @@ from cift.data.stream.bars_stage import bars_stage
 from cift.data.stream.board import Board
 from cift.data.stream.ingest_stage import ingest
 from cift.data.stream.metrics import StageMetrics
-from cift.data.stream.stage import StageStats
+from cift.data.stream.stage import StageStats, StageStop
 from cift.data.stream.store_stage import store_stage
 from cift.features.live.stage import features_stage
 from cift.features.pipeline import FeatureSet
@@ -54,7 +54,7 @@ class _Stage:
     name: str
     target: Callable[..., StageStats]
     options: dict[str, Any]
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: StageStop = field(default_factory=StageStop)
     stats: StageStats = field(default_factory=StageStats)
     error: BaseException | None = None
     thread: threading.Thread | None = None
@@ -74,10 +74,9 @@ class _Stage:
         self.thread = threading.Thread(target=run, name=f"stage-{self.name}", daemon=True)
         self.thread.start()
 
-    def drained(self, polls: int) -> bool:
-        """Done, or a poll begun after its ``polls``-th found nothing."""
-        alive = self.thread is not None and self.thread.is_alive()
-        return not alive or self.stats.drained_since(polls)
+    def join(self, until: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(None if until is None else max(0.0, until - time.monotonic()))
 
 
 def run_all(
@@ -142,19 +141,16 @@ def run_all(
 def _finish(waves: list[list[_Stage]]) -> None:
     """Stop the stages wave by wave, each wave once all of it has drained what the waves
     before it published (the feed's topics, then the bars, then what the bars' consumers
-    wrote)."""
+    wrote); a stage still reading after ``DRAIN_SECONDS`` is stopped."""
     for wave in waves:
-        polls = [stage.stats.polls for stage in wave]
         deadline = time.monotonic() + DRAIN_SECONDS
-        while time.monotonic() < deadline and not all(
-            stage.drained(mark) for stage, mark in zip(wave, polls, strict=True)
-        ):
-            time.sleep(0.05)
+        for stage in wave:
+            stage.stop.drain()
+        for stage in wave:
+            stage.join(until=deadline)
         for stage in wave:
             stage.stop.set()
-        for stage in wave:
-            if stage.thread is not None:
-                stage.thread.join()
+            stage.join()
     for stage in (stage for wave in waves for stage in wave):
         if stage.error is not None:
             if isinstance(stage.error, CiftError):
