@@ -78,6 +78,9 @@ def test_the_commands_of_the_page_run(
     shutil.copytree(demo_home, work / ".cift")
     (tmp_path / "shared").symlink_to(SHARED)
     monkeypatch.chdir(work)
+    # The pages' sweeps on a local cluster of one worker process (tests/backtest runs
+    # them on several): each process to start costs seconds on a busy machine.
+    monkeypatch.setenv("CIFT_DASK_LOCAL_WORKERS", "1")
     for line, command in commands(page):
         where = f"{page.name}:{line}: {command}"
         args = shlex.split(command, comments=True)
