@@ -30,13 +30,13 @@ ARGS = [
     "--start",
     "2024-02-01",
     "--end",
-    "2024-03-01",
+    "2024-02-15",
     "--chunk",
     "1D",
     "--concurrency",
     "2",
 ]
-CHUNKS = 3 * 30  # three symbols, a chunk per day from Feb 1 to Mar 1 (the end is inclusive)
+CHUNKS = 3 * 15  # three symbols, a chunk per day from Feb 1 to 15 (the end is inclusive)
 
 
 def backfill(home: Path, errors: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
