@@ -24,11 +24,14 @@ from tests.serving import Server
 pytestmark = pytest.mark.slow
 
 CLIENTS = 8
+LOAD = 60
+"""Accounts acknowledged before the kill: it lands in the middle of the load."""
 ACTION = "POST /api/v1/accounts"
 
 
-def hammer(server: Server, key: str, stop: threading.Event) -> int:
-    """Create accounts until the server goes away; how many it acknowledged."""
+def hammer(server: Server, key: str, stop: threading.Event, acks: list[int]) -> int:
+    """Create accounts until the server goes away; how many it acknowledged (each also
+    counted on ``acks``, shared by the clients)."""
     acknowledged = 0
     with httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=5) as client:
         while not stop.is_set():
@@ -39,7 +42,9 @@ def hammer(server: Server, key: str, stop: threading.Event) -> int:
                 )
             except httpx.TransportError:
                 return acknowledged
-            acknowledged += answer.status_code == 201
+            if answer.status_code == 201:
+                acknowledged += 1
+                acks.append(1)
     return acknowledged
 
 
@@ -61,9 +66,12 @@ def test_a_kill_under_load_loses_no_audit_entry(tmp_path: Path) -> None:
     server = Server(home, CIFT_RATE_LIMIT_ENABLED="false")
     server.wait_ready()
     stop = threading.Event()
+    acks: list[int] = []
     with ThreadPoolExecutor(CLIENTS) as pool:
-        futures = [pool.submit(hammer, server, key, stop) for _ in range(CLIENTS)]
-        time.sleep(4)
+        futures = [pool.submit(hammer, server, key, stop, acks) for _ in range(CLIENTS)]
+        deadline = time.monotonic() + 60
+        while len(acks) < LOAD and time.monotonic() < deadline:  # under load, then killed
+            time.sleep(0.05)
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(10)
         stop.set()

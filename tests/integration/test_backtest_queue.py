@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,12 +12,13 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from typer.testing import CliRunner
 
 from cift.backtest import runs
+from cift.cli.app import app
 from cift.core.settings import load_settings
 from cift.db.models import JobStatus
 from tests.serving import Server
-from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
 
@@ -29,14 +28,9 @@ RUNS = 6
 
 
 def cift(home: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "cift", *args],
-        env=_environment(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    """A command on ``home``, run in this process (the servers run in their own)."""
+    done = CliRunner().invoke(app, list(args), env={"CIFT_HOME": str(home)})
+    assert done.exit_code == 0, done.output
     return done.stdout
 
 
