@@ -73,7 +73,7 @@ class Stages:
         while time.monotonic() < deadline:
             if check(self.board.statuses()):  # the same reports, read in this process
                 return
-            time.sleep(1)
+            time.sleep(0.25)
         logs = {
             p.name: p.read_text(errors="replace")[-2000:] for p in self.home.parent.glob("*.log")
         }
