@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 SERVICES := $(PYTHON) deploy/local/services.py
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --retries 10
-# A download cut short fails pip's hash check, and pip does not fetch it again: one more
-# attempt, bypassing the cache, does.
+# The packages go in with uv (from PyPI, pinned here), several times quicker than pip;
+# pip stays the fallback. A download cut short fails pip's hash check, and pip does not
+# fetch it again: one more attempt, bypassing the cache, does.
+UV_VERSION := 0.13.9
+UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 RETRY_INSTALL := $(PIP_INSTALL) --no-cache-dir
 BANDIT := $(BIN)/python -m bandit -r src -q -c pyproject.toml
 
@@ -20,12 +23,17 @@ help:  ## List the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all]" || $(RETRY_INSTALL) -c $(CONSTRAINTS) -e ".[all]"
+$(BIN)/uv: $(BIN)/python
+	$(PIP_INSTALL) "uv==$(UV_VERSION)" || $(RETRY_INSTALL) "uv==$(UV_VERSION)"
+
+$(VENV)/.installed-run: $(BIN)/uv pyproject.toml $(CONSTRAINTS)
+	$(UV_INSTALL) -c $(CONSTRAINTS) -e ".[all]" || $(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all]" || \
+		$(RETRY_INSTALL) -c $(CONSTRAINTS) -e ".[all]"
 	@touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]" || \
+$(VENV)/.installed-dev: $(BIN)/uv pyproject.toml $(CONSTRAINTS)
+	$(UV_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]" || \
+		$(PIP_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]" || \
 		$(RETRY_INSTALL) -c $(CONSTRAINTS) -e ".[all,dev]"
 	@touch $@ $(VENV)/.installed-run
 

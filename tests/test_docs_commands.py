@@ -8,8 +8,6 @@ print something.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import shlex
 import shutil
@@ -19,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from tests.demo_home import demo_home as shared_demo_home
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -55,19 +54,8 @@ def test_every_marker_opens_a_block() -> None:
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CIFT home holding what ``cift demo`` stores and records, made once for all the
-    test processes of a run: the first to need it makes it, the others wait for it."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the run's folder, above each worker's own
-    home = root / "docs-demo" / ".cift"
-    with (root / "docs-demo.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "docs-demo.made").exists():
-            result = runner.invoke(app, ["demo"], env={"CIFT_HOME": str(home)})
-            assert result.exit_code == 0, result.output
-            (root / "docs-demo.made").touch()
-    return home
+    """What ``cift demo`` stores and records, made once for the whole run."""
+    return shared_demo_home(tmp_path_factory)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)

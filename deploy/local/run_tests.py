@@ -7,18 +7,25 @@
    left alone), so parallel test processes never race to start them.
 2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, tests
    handed out one by one, so the long ones spread out).
-3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
-   moments, or time a live session, and would measure the other worker's load instead.
+3. The ``serial`` tests run after them, also on two workers but each beside at most one
+   other serial test: they kill processes at chosen moments or time a live session, and
+   under the first phase's load would measure it instead. Those that restart servers or
+   use the ones restarted share the ``xdist_group`` ``servers``, so they run one after
+   another on one worker.
 4. The coverage of both phases is reported together; the servers this script started are
-   stopped again. The exit code is the first failing phase's (a phase that the given
-   arguments leave empty has not failed).
+   stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``)
+   sits in one temporary folder, removed at the end. The exit code is the first failing
+   phase's (a phase that the given arguments leave empty has not failed).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +52,8 @@ def bring_up() -> list[str]:
 def main() -> int:
     extra = sys.argv[1:]
     started = bring_up()
+    shared = tempfile.mkdtemp(prefix="cift-tests-")
+    os.environ["CIFT_TEST_SHARED"] = shared  # (the test processes inherit it)
     try:
         parallel = subprocess.run(
             [*PYTEST, "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial",
@@ -52,11 +61,12 @@ def main() -> int:
             cwd=ROOT, check=False,
         )  # fmt: skip
         alone = subprocess.run(
-            [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term",
-             "--durations=10", *extra],
+            [*PYTEST, "-n", WORKERS, "--dist", "loadgroup", "-m", "serial", "--cov",
+             "--cov-append", "--cov-report=term", "--durations=10", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip
     finally:
+        shutil.rmtree(shared, ignore_errors=True)
         if started:
             subprocess.run([*SERVICES, "down", *reversed(started)], check=False)
     return _outcome(parallel.returncode) or _outcome(alone.returncode)

@@ -16,7 +16,8 @@ from tests.data.marketdata import random_trades
 from tests.integration.test_stream_store_kill import KEYS, bus_and_environment, stage, stored
 from tests.servers import Servers, run_script
 
-pytestmark = [pytest.mark.slow, pytest.mark.serial]  # restarts the servers
+# restarts Redis and Kafka: after the parallel tests, and not beside another user of them
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.xdist_group("servers")]
 
 BATCHES, ROWS = 40, 250
 
@@ -31,7 +32,7 @@ def publish_through(bus: EventBus, parts: list, errors: list[str]) -> None:  # t
             except UpstreamError as exc:
                 errors.append(exc.message)
                 time.sleep(0.5)
-        time.sleep(0.15)
+        time.sleep(0.25)  # slow enough that the restart meets the stream
 
 
 @pytest.mark.parametrize("backend", ["redis", "kafka"])

@@ -30,7 +30,7 @@ from tests.conftest import SettingsFactory
 from tests.schema import migrated
 from tests.security.conftest import FAST_HASHING, PASSWORD
 
-EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", str(deep(4))))
+EXAMPLES = int(os.environ.get("CIFT_FUZZ_EXAMPLES", str(deep(2))))
 CHECKS_ITS_OWN_SECRET = {
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",

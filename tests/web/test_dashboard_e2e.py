@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from cift.cli.app import app
 from cift.web.dashboard import DIST
+from tests.demo_home import demo_home
 from tests.servers import server_missing
 from tests.serving import Server
 
@@ -41,7 +42,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not (DIST / "index.html").is_file() or not (WEB / "node_modules").is_dir():
         server_missing("the dashboard build", "build it with make web")
     home = tmp_path_factory.mktemp("dashboard") / "home"
-    _cift(home, "demo")  # with the model, for the models page
+    shutil.copytree(demo_home(tmp_path_factory), home)  # with the model, for the models page
     _cift(
         home, "backtest", "sweep", "sma_cross", "--symbols", "AAPL", "--start", "2024-01-02",
         "--end", "2024-01-31", "--grid", "fast=10,20,30", "--grid", "slow=60,120",

@@ -1,0 +1,43 @@
+"""A CIFT home holding what ``cift demo`` stores and records, made once for a whole run.
+
+The first test process to need it makes it; the others wait for it and copy it before
+changing anything (its MLflow store and recorded runs keep absolute paths into it, so it
+stays where it was made). ``deploy/local/run_tests.py`` names one folder for both of its
+phases (``CIFT_TEST_SHARED``); a plain ``pytest`` run keeps it under its own base
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cift.cli.app import app
+
+SHARED = "CIFT_TEST_SHARED"
+
+
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's demo home, made on first use."""
+    root = _root(tmp_path_factory)
+    home = root / "demo" / ".cift"
+    with (root / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "demo.made").exists():
+            done = CliRunner().invoke(app, ["demo"], env={"CIFT_HOME": str(home)})
+            assert done.exit_code == 0, done.output
+            (root / "demo.made").touch()
+    return home
+
+
+def _root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get(SHARED):
+        return Path(os.environ[SHARED])
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    return root
