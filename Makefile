@@ -9,7 +9,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check 
 # pip stays the fallback. A download cut short fails pip's hash check, and pip does not
 # fetch it again: one more attempt, bypassing the cache, does.
 UV_VERSION := 0.13.9
-UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
+UV_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 RETRY_INSTALL := $(PIP_INSTALL) --no-cache-dir
 BANDIT := $(BIN)/python -m bandit -r src -q -c pyproject.toml
 

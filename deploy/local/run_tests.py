@@ -10,8 +10,8 @@
 3. The ``serial`` tests run after them, also on two workers but each beside at most one
    other serial test: they kill processes at chosen moments or time a live session, and
    under the first phase's load would measure it instead. Those that restart servers or
-   use the ones restarted share the ``xdist_group`` ``servers``, so they run one after
-   another on one worker.
+   use the ones restarted, and the browser test, share the ``xdist_group`` ``servers``,
+   so they run one after another on one worker.
 4. The coverage of both phases is reported together; the servers this script started are
    stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``)
    sits in one temporary folder, removed at the end. The exit code is the first failing

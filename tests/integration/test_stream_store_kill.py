@@ -80,7 +80,6 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
     producer = threading.Thread(target=produce)
     producer.start()
     process = stage(home, env)
-    started = time.monotonic()  # the running process's start
     for _ in range(KILLS):
         # Kill mid-stream: once this process has stored something, at a random instant.
         before = stored(home).height
@@ -90,12 +89,12 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         process = stage(home, env)
-        started = time.monotonic()
     producer.join()
 
-    while time.monotonic() - started < 120:
+    began = time.monotonic()
+    while time.monotonic() - began < 120:
         # Up long enough to have its signal handlers, and caught up.
-        if time.monotonic() - started > 5 and stored(home).height >= trades.height:
+        if time.monotonic() - began > 5 and stored(home).height >= trades.height:
             break
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
