@@ -75,7 +75,7 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
     def produce() -> None:
         for i in range(BATCHES):
             bus.publish("trades", trades.slice(i * ROWS, ROWS))
-            time.sleep(0.15)
+            time.sleep(0.25)
 
     producer = threading.Thread(target=produce)
     producer.start()
