@@ -7,11 +7,9 @@
    left alone), so parallel test processes never race to start them.
 2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, tests
    handed out one by one, so the long ones spread out).
-3. The ``serial`` tests run after them, also on two workers but each beside at most one
-   other serial test: they kill processes at chosen moments or time a live session, and
-   under the first phase's load would measure it instead. Those that restart servers or
-   use the ones restarted, and the browser test, share the ``xdist_group`` ``servers``,
-   so they run one after another on one worker.
+3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
+   moments, or time a live session, and would measure the other worker's load instead
+   (beside one other test, the Redis restart test failed).
 4. The coverage of both phases is reported together; the servers this script started are
    stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``)
    sits in one temporary folder, removed at the end. The exit code is the first failing
@@ -61,8 +59,8 @@ def main() -> int:
             cwd=ROOT, check=False,
         )  # fmt: skip
         alone = subprocess.run(
-            [*PYTEST, "-n", WORKERS, "--dist", "loadgroup", "-m", "serial", "--cov",
-             "--cov-append", "--cov-report=term", "--durations=10", *extra],
+            [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term",
+             "--durations=10", *extra],
             cwd=ROOT, check=False,
         )  # fmt: skip
     finally:
