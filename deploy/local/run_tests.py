@@ -8,8 +8,7 @@
 2. Every test not marked ``serial`` runs on two worker processes (pytest-xdist, tests
    handed out one by one, so the long ones spread out).
 3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
-   moments, or time a live session, and would measure the other worker's load instead
-   (beside one other test, the Redis restart test failed).
+   moments, or time a live session, and would measure the other worker's load instead.
 4. The coverage of both phases is reported together; the servers this script started are
    stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``)
    sits in one temporary folder, removed at the end. The exit code is the first failing

@@ -25,9 +25,7 @@ from tests.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.servers import tool_missing
 from tests.serving import Server, environment, free_port
 
-# three servers and a feed, timing-sensitive under load; its bus is Redis, which
-# test_stream_bus_restart restarts
-pytestmark = [pytest.mark.serial, pytest.mark.xdist_group("servers")]
+pytestmark = pytest.mark.serial  # three servers and a feed: timing-sensitive under load
 
 PASSWORD = "correct horse battery staple"
 PROMETHEUS = "/usr/bin/prometheus"

@@ -16,8 +16,7 @@ from tests.data.marketdata import random_trades
 from tests.integration.test_stream_store_kill import KEYS, bus_and_environment, stage, stored
 from tests.servers import Servers, run_script
 
-# restarts Redis and Kafka: after the parallel tests, and not beside another user of them
-pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.xdist_group("servers")]
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # restarts the servers
 
 BATCHES, ROWS = 40, 250
 

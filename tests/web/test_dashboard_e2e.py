@@ -21,9 +21,7 @@ from tests.demo_home import demo_home
 from tests.servers import server_missing
 from tests.serving import Server
 
-# a browser and a server, timing-sensitive under load; it loads the machine itself, so it
-# runs in the servers group, not beside the server restarts
-pytestmark = [pytest.mark.serial, pytest.mark.xdist_group("servers")]
+pytestmark = pytest.mark.serial  # a browser and a server: timing-sensitive under load
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
