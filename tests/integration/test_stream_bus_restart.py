@@ -13,7 +13,13 @@ import pytest
 from cift.core.errors import UpstreamError
 from cift.data.bus import EventBus
 from tests.data.marketdata import random_trades
-from tests.integration.test_stream_store_kill import KEYS, bus_and_environment, stage, stored
+from tests.integration.test_stream_store_kill import (
+    KEYS,
+    bus_and_environment,
+    said,
+    stage,
+    stored,
+)
 from tests.servers import Servers, run_script
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]  # restarts the servers
@@ -57,7 +63,7 @@ def test_a_bus_restarted_mid_stream_loses_and_repeats_nothing(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and stored(home).height < trades.height:
         time.sleep(0.2)
-    assert process.poll() is None, "the store stage died instead of waiting for the bus"
+    assert process.poll() is None, f"the store stage died instead of waiting:\n{said(home)}"
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
     bus.close()

@@ -20,6 +20,7 @@ from cift.data.bus import EventBus
 from cift.data.bus.kafka import KafkaBus
 from cift.data.bus.redis import RedisBus
 from cift.data.store.embedded import EmbeddedStore
+from cift.data.stream.board import Board, LocalBoard, RedisBoard
 from cift.model import DataKind
 from tests.budget import deep
 from tests.data.marketdata import random_trades
@@ -33,12 +34,29 @@ KEYS = ["symbol", "ts", "trade_id"]
 
 
 def stage(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cift", "stream", "store", "--kind", "trades"],
-        env=_environment(home, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """``cift stream store`` in its own process; what it says goes to :func:`said`."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "stage.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cift", "stream", "store", "--kind", "trades"],
+            env=_environment(home, **env),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+def running(process: subprocess.Popen[bytes], home: Path, env: dict[str, str]) -> bool:
+    """Whether ``process`` has posted its status to the stream board: it is in its loop,
+    past setting its signal handlers."""
+    board: Board = LocalBoard(home)
+    if "CIFT_REDIS_URL" in env:
+        board = RedisBoard(env["CIFT_REDIS_URL"], env["CIFT_BUS_PREFIX"].replace(".", ":"))
+    return board.statuses().get("store-trades", {}).get("pid") == process.pid
+
+
+def said(home: Path) -> str:
+    """The last lines the store stages of ``home`` wrote to stderr."""
+    return "\n".join((home / "stage.log").read_text(errors="replace").splitlines()[-15:])
 
 
 def stored(home: Path) -> pl.DataFrame:
@@ -91,14 +109,13 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
         process = stage(home, env)
     producer.join()
 
-    began = time.monotonic()
-    while time.monotonic() - began < 120:
-        # Up long enough to have its signal handlers, and caught up.
-        if time.monotonic() - began > 5 and stored(home).height >= trades.height:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if running(process, home, env) and stored(home).height >= trades.height:
             break
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0
+    assert process.wait(30) == 0, said(home)
     bus.close()
 
     rows = stored(home)

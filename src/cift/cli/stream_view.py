@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 
 from cift.data.stream import StageStats
-from cift.data.stream.board import Board
+from cift.data.stream.board import Board, unless_down
 
 from .console import console
 
@@ -55,7 +55,7 @@ class Reporter:
         self._posted = now
         seconds = now - self.began
         for name, item in self.stats.items():
-            self.board.post_status(name, item.report(seconds))
+            unless_down(self.board.post_status, name, item.report(seconds))
         live.update(stats_table(self.stats, title=f"cift stream {self.name}", seconds=seconds))
 
     def watching(self, live: Live) -> Callable[[StageStats], None]:
@@ -75,5 +75,5 @@ class Reporter:
         """Post and print the last figures."""
         self.stats[self.name] = stats
         seconds = time.monotonic() - self.began
-        self.board.post_status(self.name, stats.report(seconds))
+        unless_down(self.board.post_status, self.name, stats.report(seconds))
         console.print(stats_table(self.stats, title="stopped", seconds=seconds))

@@ -30,3 +30,8 @@ def run_stage(
     stop.set()
     worker.join(10)
     return out[0]
+
+
+def taken(rows: int) -> Callable[[StageStats], bool]:
+    """Done once the stage has taken ``rows`` rows and found nothing more."""
+    return lambda stats: stats.rows_received >= rows and stats.empty_polls > 0

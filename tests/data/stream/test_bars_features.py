@@ -5,7 +5,6 @@ trades are counted, not folded into a bar already made."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +15,7 @@ from polars.testing import assert_frame_equal
 from cift.data.aggregate import trades_to_bars
 from cift.data.bus.memory import MemoryBus
 from cift.data.store.embedded import EmbeddedStore
-from cift.data.stream import LiveBars, StageStats, bars_stage
+from cift.data.stream import LiveBars, bars_stage
 from cift.data.stream.board import LocalBoard
 from cift.features.live.stage import features_stage
 from cift.features.pipeline import compute_set, default_set
@@ -24,7 +23,7 @@ from cift.model import TS_DTYPE, DataKind, Timeframe
 from cift.model.schemas import conform
 from tests.budget import deep
 from tests.data.marketdata import random_trades
-from tests.data.stream.running import run_stage
+from tests.data.stream.running import run_stage, taken
 
 MINUTE = Timeframe.parse("1m")
 TRADES = random_trades(4_000, ["AAA", "BBB", "CCC"], span_ns=3 * 3_600 * 10**9).sort("ts")
@@ -117,11 +116,6 @@ def test_live_features_equal_batch_features_however_split(cuts: list[int]) -> No
     got = pl.concat(parts).select("symbol", "ts", *feature_set.columns)
     want = compute_set(bars, feature_set)
     assert_frame_equal(got.sort("symbol", "ts"), want.sort("symbol", "ts"), check_exact=True)
-
-
-def taken(rows: int) -> Callable[[StageStats], bool]:
-    """Done once the stage has taken ``rows`` rows and found nothing more."""
-    return lambda stats: stats.rows_received >= rows and stats.empty_polls > 0
 
 
 def test_bars_and_features_stages_restarted_midway_equal_batch(tmp_path: Path) -> None:

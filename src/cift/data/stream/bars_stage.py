@@ -19,7 +19,14 @@ from cift.data.aggregate import trades_to_bars, window_start
 from cift.data.bus import Delivery, EventBus
 from cift.data.store.base import MarketStore
 from cift.data.stream.metrics import StageMetrics
-from cift.data.stream.stage import Outcome, StageStats, consume, newest_ns, symbol_values
+from cift.data.stream.stage import (
+    Outcome,
+    StageStats,
+    consume,
+    newest_ns,
+    publish_waiting,
+    symbol_values,
+)
 from cift.model import KEY_COLUMNS, SCHEMAS, DataKind, Timeframe
 
 BARS_GROUP = "bars"
@@ -145,7 +152,7 @@ def bars_stage(
     def settle(bars: pl.DataFrame) -> Outcome:
         if not bars.is_empty():
             store.write(DataKind.BARS, bars, timeframe=timeframe)
-            bus.publish(DataKind.BARS.value, bars)
+            publish_waiting(bus, DataKind.BARS.value, bars, stop)
         oldest = live.oldest_open_ns
         done = [d for newest, d in held if oldest is None or newest < oldest]
         held[:] = [(newest, d) for newest, d in held if oldest is not None and newest >= oldest]

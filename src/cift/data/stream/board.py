@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
+from loguru import logger
 
 from cift.core.errors import NotFoundError, UpstreamError
 from cift.core.files import write_text_atomic
@@ -43,6 +44,15 @@ class Board(Protocol):
     def latest(self, set_id: str, symbols: Sequence[str] | None = None) -> dict[str, Values]:
         """The kept values of a set by symbol (all symbols when None)."""
         ...
+
+
+def unless_down(write: Callable[..., None], *args: Any) -> None:
+    """A board write that the next one replaces (a status, a latest value): a board
+    that is down is logged, not raised, so that a live stage never ends over it."""
+    try:
+        write(*args)
+    except UpstreamError as exc:
+        logger.warning("the stream board is down ({}); the next update tries again", exc.message)
 
 
 def _stamped(status: Values) -> str:

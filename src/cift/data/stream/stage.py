@@ -193,13 +193,34 @@ def _traced(work: Work, deliveries: Sequence[Delivery], topic: str, group: str) 
 
 
 def _bus_down(stats: StageStats, topic: str, exc: UpstreamError, stop: threading.Event) -> None:
-    """Wait before trying the bus again: 0.5 s doubling to 10 s while it stays down."""
+    """Wait before trying the bus again while it stays down."""
     stats.bus_errors += 1
     stats.last_error = exc.message
-    wait = min(BUS_RETRY_CAP_SECONDS, 0.5 * 2**stats.bus_failures)
+    _wait_for_bus(topic, exc, stats.bus_failures, stop)
     stats.bus_failures += 1
+
+
+def _wait_for_bus(topic: str, exc: UpstreamError, failures: int, stop: threading.Event) -> None:
+    """0.5 s doubling to 10 s over ``failures`` in a row."""
+    wait = min(BUS_RETRY_CAP_SECONDS, 0.5 * 2**failures)
     logger.warning("the bus failed on {} ({}); trying again in {:.1f} s", topic, exc.message, wait)
     stop.wait(wait)
+
+
+def publish_waiting(bus: EventBus, topic: str, frame: pl.DataFrame, stop: threading.Event) -> None:
+    """Publish ``frame`` from a stage's work, waiting out a bus that is down as a poll
+    does, so that a restarted Redis or broker does not end the stage; a stage stopped
+    meanwhile raises the failure instead (its batches stay unacknowledged)."""
+    failures = 0
+    while True:
+        try:
+            bus.publish(topic, frame)
+            return
+        except UpstreamError as exc:
+            if stop.is_set():
+                raise
+            _wait_for_bus(topic, exc, failures, stop)
+            failures += 1
 
 
 def _score(

@@ -20,9 +20,15 @@ import polars as pl
 
 from cift.data.bus import Delivery, EventBus
 from cift.data.store.base import MarketStore
-from cift.data.stream.board import Board
+from cift.data.stream.board import Board, unless_down
 from cift.data.stream.metrics import StageMetrics
-from cift.data.stream.stage import Outcome, StageStats, consume, symbol_values
+from cift.data.stream.stage import (
+    Outcome,
+    StageStats,
+    consume,
+    publish_waiting,
+    symbol_values,
+)
 from cift.features.engine import LiveFeatures
 from cift.features.pipeline import FeatureSet
 from cift.model import KEY_COLUMNS, TS_DTYPE
@@ -147,8 +153,8 @@ def features_stage(
             computed = values.add(rows)
             if not computed.is_empty():
                 tagged = computed.with_columns(pl.lit(feature_set.set_id).alias("set_id"))
-                bus.publish(FEATURES_TOPIC, tagged)
-                board.put_latest(feature_set.set_id, computed)
+                publish_waiting(bus, FEATURES_TOPIC, tagged, stop)
+                unless_down(board.put_latest, feature_set.set_id, computed)
             keeper.add(deliveries, computed)
             rows_out = computed.height
         return Outcome(rows_out, keeper.stored())
