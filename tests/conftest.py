@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from cift.data.store.questdb.client import PgClient
 from cift.data.store.questdb.ddl import TableNames, quote
 from cift.data.store.questdb.sql import Query
 from cift.data.store.questdb.store import QuestDBStore
+from tests.schema import create_postgres_copy
 from tests.servers import Servers, server_missing
 
 SettingsFactory = Callable[..., Settings]
@@ -68,22 +70,39 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     return factory
 
 
-@pytest.fixture
-def postgres_database(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin_url = make_url(postgres_admin_url)
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"cift_test_{secrets.token_hex(6)}"
+@contextmanager
+def _database(admin_url: str, *, schema: bool) -> Iterator[str]:
+    """A new database for the block (at the newest schema, or empty), dropped afterwards."""
+    url = make_url(admin_url).set(database=f"cift_test_{secrets.token_hex(6)}")
+    admin = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        if schema:
+            create_postgres_copy(url)
+        else:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'CREATE DATABASE "{url.database}"')
     except psycopg.OperationalError as exc:
         server_missing("PostgreSQL", exc)
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url.render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema for one test, dropped afterwards
+    (a copy of a template migrated once per test process: see ``tests/schema.py``)."""
+    with _database(postgres_admin_url, schema=True) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_database(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database with no schema yet, for the tests of migrating."""
+    with _database(postgres_admin_url, schema=False) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

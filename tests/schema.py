@@ -24,6 +24,8 @@ from cift.db.engine import create_db_engine, database_url
 
 _templates: dict[str, str] = {}
 """Per server (or "sqlite"): the template built by this process, a file or a database."""
+_copies: set[tuple[str, str | None]] = set()
+"""(server, database) of the databases this process made as copies of a template."""
 
 
 def migrated(settings: Settings) -> Settings:
@@ -74,7 +76,19 @@ def _admin(url: URL) -> str:
 
 
 def _copy_postgres(url: URL) -> None:
-    """Replace the empty database ``url`` names with a copy of the template."""
+    """Replace the empty database ``url`` names with a copy of the template (unless it
+    was made as one)."""
+    admin = _admin(url)
+    if (admin, url.database) in _copies:
+        return
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+    create_postgres_copy(url)
+
+
+def create_postgres_copy(url: URL) -> None:
+    """Create the PostgreSQL database ``url`` names as a copy of the template: a new
+    database at the newest schema."""
     admin = _admin(url)
     template = _templates.get(admin)
     if template is None:
@@ -87,8 +101,8 @@ def _copy_postgres(url: URL) -> None:
         atexit.register(_drop, admin, template)
         _templates[admin] = template
     with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+    _copies.add((admin, url.database))
 
 
 def _drop(admin: str, database: str) -> None:

@@ -16,6 +16,7 @@ from cift.core.settings import Settings
 from cift.db import migrate
 from cift.db.engine import create_db_engine
 from cift.db.models import Base
+from tests.conftest import SettingsFactory
 
 TABLES = {
     "users",
@@ -38,6 +39,15 @@ TABLES = {
     "account_days",
     "trading_runs",
 }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_settings(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> Settings:
+    """Settings on a metadata database with no schema yet: the embedded SQLite file, then
+    an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return make_settings()
+    return make_settings(database_url=request.getfixturevalue("empty_postgres_database"))
 
 
 def test_upgrade_creates_every_table_and_reaches_head(db_settings: Settings) -> None:
