@@ -1,16 +1,18 @@
 """A CIFT home holding what ``cift demo`` stores and records, made once for a whole run.
 
-The first test process to need it makes it; the others wait for it and copy it before
+The first process to need it makes it; the others wait for it and copy it before
 changing anything (its MLflow store and recorded runs keep absolute paths into it, so it
 stays where it was made). ``deploy/local/run_tests.py`` names one folder for both of its
-phases (``CIFT_TEST_SHARED``); a plain ``pytest`` run keeps it under its own base
-temporary folder.
+phases (``CIFT_TEST_SHARED``) and starts making it there beside the tests
+(``python -m tests.demo_home FOLDER``), so that no test worker sits waiting for it; a
+plain ``pytest`` run keeps it under its own base temporary folder.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,12 +25,18 @@ SHARED = "CIFT_TEST_SHARED"
 
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The run's demo home, made on first use."""
-    root = _root(tmp_path_factory)
+    return made(_root(tmp_path_factory))
+
+
+def made(root: Path) -> Path:
+    """The demo home under ``root``, made unless it is (or is being made) already."""
     home = root / "demo" / ".cift"
     with (root / "demo.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / "demo.made").exists():
-            done = CliRunner().invoke(app, ["demo"], env={"CIFT_HOME": str(home)})
+            own = {k: v for k, v in os.environ.items() if k.startswith("CIFT_")}
+            only_home = dict.fromkeys(own) | {"CIFT_HOME": str(home)}
+            done = CliRunner().invoke(app, ["demo"], env=only_home)  # type: ignore[arg-type]
             assert done.exit_code == 0, done.output
             (root / "demo.made").touch()
     return home
@@ -41,3 +49,7 @@ def _root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's folder, above each worker's own
     return root
+
+
+if __name__ == "__main__":  # python -m tests.demo_home ROOT: made ahead of the tests
+    made(Path(sys.argv[1]))

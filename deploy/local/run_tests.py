@@ -10,8 +10,9 @@
 3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
    moments, or time a live session, and would measure the other worker's load instead.
 4. The coverage of both phases is reported together; the servers this script started are
-   stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``)
-   sits in one temporary folder, removed at the end. The exit code is the first failing
+   stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``,
+   made beside the parallel tests from the start) sits in one temporary folder, removed
+   at the end. The exit code is the first failing
    phase's (a phase that the given arguments leave empty has not failed).
 """
 
@@ -51,6 +52,7 @@ def main() -> int:
     started = bring_up()
     shared = tempfile.mkdtemp(prefix="cift-tests-")
     os.environ["CIFT_TEST_SHARED"] = shared  # (the test processes inherit it)
+    demo = subprocess.Popen([sys.executable, "-m", "tests.demo_home", shared], cwd=ROOT)
     try:
         parallel = subprocess.run(
             [*PYTEST, "-n", WORKERS, "--dist", "loadgroup", "-m", "not serial",
@@ -63,6 +65,7 @@ def main() -> int:
             cwd=ROOT, check=False,
         )  # fmt: skip
     finally:
+        demo.wait()  # (a failure shows in the tests that use the demo's home)
         shutil.rmtree(shared, ignore_errors=True)
         if started:
             subprocess.run([*SERVICES, "down", *reversed(started)], check=False)

@@ -1,5 +1,5 @@
-"""``cift trade run`` killed with SIGKILL at random moments (4 times; ``make test-deep``:
-40) and resumed each time: no order is duplicated, no fill lost, positions are the sum
+"""``cift trade run`` killed with SIGKILL at random moments (3 times; ``make test-deep``:
+30) and resumed each time: no order is duplicated, no fill lost, positions are the sum
 of fills, and the parity replay through the backtest engine finds no unexplained
 difference."""
 
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 
 T = TypeVar("T")
 
-KILLS = deep(4)
+KILLS = deep(3)
 PROGRESS = 40
 """Bars each process trades before it may be killed."""
 ARGS = ["--account", "paper-1", "--speed", "1200"]
