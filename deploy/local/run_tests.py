@@ -9,6 +9,8 @@
    handed out one by one, so the long ones spread out).
 3. The ``serial`` tests run alone: they restart servers, kill processes at chosen
    moments, or time a live session, and would measure the other worker's load instead.
+   Only the files that mark tests ``serial`` (``pytest.mark.serial`` in the file itself)
+   are collected again for them.
 4. The coverage of both phases is reported together; the servers this script started are
    stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``,
    made beside the parallel tests from the start) sits in one temporary folder, removed
@@ -61,7 +63,7 @@ def main() -> int:
         )  # fmt: skip
         alone = subprocess.run(
             [*PYTEST, "-m", "serial", "--cov", "--cov-append", "--cov-report=term",
-             "--durations=10", *extra],
+             "--durations=10", *(extra or serial_files())],
             cwd=ROOT, check=False,
         )  # fmt: skip
     finally:
@@ -70,6 +72,13 @@ def main() -> int:
         if started:
             subprocess.run([*SERVICES, "down", *reversed(started)], check=False)
     return _outcome(parallel.returncode) or _outcome(alone.returncode)
+
+
+def serial_files() -> list[str]:
+    """The test files that mark tests ``serial``: collecting only them spares the serial
+    phase importing the whole suite again (about 20 s)."""
+    tests = sorted((ROOT / "tests").rglob("test_*.py"))
+    return [str(path.relative_to(ROOT)) for path in tests if "mark.serial" in path.read_text()]
 
 
 def _outcome(code: int) -> int:

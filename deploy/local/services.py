@@ -25,6 +25,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,29 +57,36 @@ def chosen(names: list[str], folder: Path) -> list[Service]:
 
 
 def act(command: str, services: list[Service]) -> tuple[list[Status], list[str]]:
-    """Run ``command`` on each server; their statuses and the errors met."""
-    statuses: list[Status] = []
-    errors: list[str] = []
+    """Run ``command`` on each server (``up``: the lanes side by side); their statuses
+    and the errors met."""
+    lanes: dict[str, list[Service]] = {}
     for service in services:
-        began = time.monotonic()
-        try:
-            if command == "up":
-                status = service.up()
-            elif command == "down":
-                status = service.down()
-            elif command == "clean":
-                status = Status(service.name, False, service.clean())
-            else:
-                status = service.status()
-        except ServiceError as exc:
-            errors.append(str(exc))
-            status = Status(
-                service.name, False, f"failed: {exc}".splitlines()[0], log=str(service.log)
-            )
-        if command == "up" and status.started:
-            status.detail += f" in {time.monotonic() - began:.1f} s"
-        statuses.append(status)
+        lanes.setdefault(service.lane if command == "up" else "one", []).append(service)
+    with ThreadPoolExecutor(len(lanes)) as pool:
+        done = pool.map(lambda lane: {s.name: _act_on(command, s) for s in lane}, lanes.values())
+        outcomes = {name: outcome for lane in done for name, outcome in lane.items()}
+    statuses = [outcomes[s.name][0] for s in services]
+    errors = [error for s in services if (error := outcomes[s.name][1]) is not None]
     return statuses, errors
+
+
+def _act_on(command: str, service: Service) -> tuple[Status, str | None]:
+    began = time.monotonic()
+    try:
+        if command == "up":
+            status = service.up()
+        elif command == "down":
+            status = service.down()
+        elif command == "clean":
+            status = Status(service.name, False, service.clean())
+        else:
+            status = service.status()
+    except ServiceError as exc:
+        log = str(service.log)
+        return Status(service.name, False, f"failed: {exc}".splitlines()[0], log=log), str(exc)
+    if command == "up" and status.started:
+        status.detail += f" in {time.monotonic() - began:.1f} s"
+    return status, None
 
 
 def render(statuses: list[Status]) -> str:

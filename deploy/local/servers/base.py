@@ -155,6 +155,9 @@ class Service:
 
     name = ""
     ready_timeout = 60.0
+    lane = "debian"
+    """Servers of one lane start one after another, as they share an installer (Debian's
+    apt, the Maven cache of the JVM servers); the lanes start side by side."""
 
     def __init__(self, home: Path) -> None:
         self.home = home

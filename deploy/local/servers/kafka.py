@@ -36,6 +36,7 @@ rootLogger.appenderRef.file.ref = file
 class Kafka(Service):
     name = "kafka"
     ready_timeout = 120.0
+    lane = "jvm"
 
     def __init__(self, home: Path) -> None:
         super().__init__(home)

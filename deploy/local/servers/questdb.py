@@ -24,6 +24,7 @@ PG_USER, PG_PASSWORD, PG_DATABASE = "admin", "quest", "qdb"
 class QuestDB(Service):
     name = "questdb"
     ready_timeout = 120.0
+    lane = "jvm"
 
     def __init__(self, home: Path) -> None:
         super().__init__(home)
