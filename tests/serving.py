@@ -21,6 +21,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+FAST_HASHING_ENV = {"CIFT_ARGON2_MEMORY_KIB": "8192", "CIFT_ARGON2_TIME_COST": "1"}
+"""Cheap password hashing for a server whose tests sign in many times (each login with
+the default 64 MiB takes a good part of a second on a busy machine)."""
+
+
 def environment(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIFT_")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

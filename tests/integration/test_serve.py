@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.serving import Server, environment, free_port
+from tests.serving import FAST_HASHING_ENV, Server, environment, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +193,7 @@ def _logins(server: Server, forwarded: list[str]) -> list[int]:
 
 def test_a_rotating_forwarded_for_does_not_escape_the_login_limit(home: Path) -> None:
     rotating = [f"203.0.113.{i}" for i in range(1, 7)]
-    server = Server(home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3")
+    server = Server(home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3", **FAST_HASHING_ENV)
     try:
         server.wait_ready()
         assert _logins(server, rotating) == [401, 401, 401, 429, 429, 429]
@@ -201,7 +201,10 @@ def test_a_rotating_forwarded_for_does_not_escape_the_login_limit(home: Path) ->
         server.stop()
     # Behind a configured proxy each forwarded client has its own budget.
     proxied = Server(
-        home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3", CIFT_FORWARDED_ALLOW_IPS="127.0.0.1"
+        home,
+        CIFT_RATE_LIMIT_AUTH_PER_MINUTE="3",
+        CIFT_FORWARDED_ALLOW_IPS="127.0.0.1",
+        **FAST_HASHING_ENV,
     )
     try:
         proxied.wait_ready()

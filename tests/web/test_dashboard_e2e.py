@@ -19,7 +19,7 @@ from cift.cli.app import app
 from cift.web.dashboard import DIST
 from tests.demo_home import demo_home
 from tests.servers import server_missing
-from tests.serving import Server
+from tests.serving import FAST_HASHING_ENV, Server
 
 pytestmark = pytest.mark.serial  # a browser and a server: timing-sensitive under load
 
@@ -31,7 +31,8 @@ PASSWORD = "correct horse battery staple"
 
 def _cift(home: Path, *args: str, stdin: str | None = None) -> None:
     """Run a command in this process (the server runs in its own)."""
-    done = CliRunner().invoke(app, list(args), input=stdin, env={"CIFT_HOME": str(home)})
+    env = {"CIFT_HOME": str(home), **FAST_HASHING_ENV}
+    done = CliRunner().invoke(app, list(args), input=stdin, env=env)
     assert done.exit_code == 0, f"cift {' '.join(args)}:\n{done.output}"
 
 
@@ -53,7 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         home, "users", "create", "watcher", "--email", "watcher@example.com",
         "--role", "viewer", "--password-stdin", stdin=PASSWORD + "\n",
     )  # fmt: skip
-    server = Server(home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="200")
+    server = Server(home, CIFT_RATE_LIMIT_AUTH_PER_MINUTE="200", **FAST_HASHING_ENV)
     server.wait_ready(timeout=60)
     yield server
     server.stop()
