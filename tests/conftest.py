@@ -24,7 +24,7 @@ from cift.data.store.questdb.client import PgClient
 from cift.data.store.questdb.ddl import TableNames, quote
 from cift.data.store.questdb.sql import Query
 from cift.data.store.questdb.store import QuestDBStore
-from tests.schema import create_postgres_copy
+from tests.schema import create_postgres, drop_postgres
 from tests.servers import Servers, server_missing
 
 SettingsFactory = Callable[..., Settings]
@@ -74,20 +74,14 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
 def _database(admin_url: str, *, schema: bool) -> Iterator[str]:
     """A new database for the block (at the newest schema, or empty), dropped afterwards."""
     url = make_url(admin_url).set(database=f"cift_test_{secrets.token_hex(6)}")
-    admin = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        if schema:
-            create_postgres_copy(url)
-        else:
-            with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-                conn.execute(f'CREATE DATABASE "{url.database}"')
+        create_postgres(url, schema=schema)
     except psycopg.OperationalError as exc:
         server_missing("PostgreSQL", exc)
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        drop_postgres(url)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ database in ``tests/db``, and the template is rebuilt whenever a migration chang
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import secrets
 import shutil
@@ -24,12 +25,12 @@ from cift.db.engine import create_db_engine, database_url
 
 _templates: dict[str, str] = {}
 """Per server (or "sqlite"): the template built by this process, a file or a database."""
-_copies: set[tuple[str, str | None]] = set()
-"""(server, database) of the databases this process made as copies of a template."""
 
 
 def migrated(settings: Settings) -> Settings:
-    """``settings`` whose (new, empty) database is now at the newest schema."""
+    """``settings`` whose database is now at the newest schema: a new SQLite file is
+    copied from the template; any other database is migrated (the ``postgres_database``
+    fixture's is a copy of the template already, found at the newest schema at once)."""
     url = database_url(settings)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         target = Path(url.database)
@@ -37,9 +38,6 @@ def migrated(settings: Settings) -> Settings:
             settings.home.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(_sqlite_template(), target)
             return settings
-    elif url.get_backend_name() == "postgresql" and url.database:
-        _copy_postgres(url)
-        return settings
     upgrade(settings)
     return settings
 
@@ -75,39 +73,38 @@ def _admin(url: URL) -> str:
     return server.render_as_string(hide_password=False)
 
 
-def _copy_postgres(url: URL) -> None:
-    """Replace the empty database ``url`` names with a copy of the template (unless it
-    was made as one)."""
+def create_postgres(url: URL, *, schema: bool = True) -> None:
+    """Create the PostgreSQL database ``url`` names: a copy of the template (at the newest
+    schema), or empty."""
     admin = _admin(url)
-    if (admin, url.database) in _copies:
-        return
-    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
-    create_postgres_copy(url)
+    copied = f' TEMPLATE "{_postgres_template(admin, url)}"' if schema else ""
+    _execute(admin, f'CREATE DATABASE "{url.database}"{copied}')
 
 
-def create_postgres_copy(url: URL) -> None:
-    """Create the PostgreSQL database ``url`` names as a copy of the template: a new
-    database at the newest schema."""
-    admin = _admin(url)
+def drop_postgres(url: URL) -> None:
+    """Drop the PostgreSQL database ``url`` names, whoever is still connected."""
+    _execute(_admin(url), f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def _postgres_template(admin: str, url: URL) -> str:
+    """This process's migrated template database on ``url``'s server, made on first use."""
     template = _templates.get(admin)
     if template is None:
         template = f"cift_schema_{os.getpid()}_{secrets.token_hex(3)}"
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
-            conn.execute(f'CREATE DATABASE "{template}"')
-        engine_url = url.set(database=template).render_as_string(hide_password=False)
-        upgrade(load_settings(env=Environment.TEST, database_url=engine_url))
-        atexit.register(_drop, admin, template)
+        made = url.set(database=template)
+        drop_postgres(made)
+        create_postgres(made, schema=False)
+        upgrade(load_settings(env=Environment.TEST, database_url=made.render_as_string(False)))
+        atexit.register(_drop_at_exit, made)
         _templates[admin] = template
+    return template
+
+
+def _execute(admin: str, statement: str) -> None:
     with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
-    _copies.add((admin, url.database))
+        conn.execute(statement)  # type: ignore[arg-type]  # names made here, not input
 
 
-def _drop(admin: str, database: str) -> None:
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    except psycopg.Error:
-        pass  # the server is already down: its data folder goes with it
+def _drop_at_exit(url: URL) -> None:
+    with contextlib.suppress(psycopg.Error):  # the server is down: its data folder goes too
+        drop_postgres(url)

@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cift.core.settings import load_settings
+from cift.data.stream.board import Board, open_board
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -30,6 +33,13 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIFT_")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return {**env, "CIFT_HOME": str(home), **extra}
+
+
+def stream_board(home: Path, env: dict[str, str]) -> Board:
+    """The stream board the ``cift stream`` processes of ``home`` and ``env`` post to,
+    read as they write it."""
+    fields = {name.removeprefix("CIFT_").lower(): value for name, value in env.items()}
+    return open_board(load_settings(home=home, **fields))
 
 
 class Server:

@@ -14,8 +14,8 @@
 4. The coverage of both phases is reported together; the servers this script started are
    stopped again. What both phases share (the demo's home, see ``tests/demo_home.py``,
    made beside the parallel tests from the start) sits in one temporary folder, removed
-   at the end. The exit code is the first failing
-   phase's (a phase that the given arguments leave empty has not failed).
+   at the end. The exit code is the first failing phase's (a phase that the given
+   arguments leave empty has not failed).
 """
 
 from __future__ import annotations

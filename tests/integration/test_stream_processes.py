@@ -18,16 +18,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cift.core.settings import load_settings
 from cift.core.timeutil import from_ns
 from cift.data.providers.synthetic import SyntheticProvider
 from cift.data.store.questdb.store import QuestDBStore
-from cift.data.stream.board import open_board
 from cift.features.pipeline import compute_set, default_set
 from cift.model import DataKind, Timeframe
 from tests.data.stream.test_bars_features import same_bars
 from tests.servers import Servers
 from tests.serving import environment as _environment
+from tests.serving import stream_board
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +41,7 @@ class Stages:
     def __init__(self, home: Path, env: dict[str, str]) -> None:
         self.home, self.env = home, _environment(home, **env)
         self.running: dict[str, subprocess.Popen[bytes]] = {}
-        fields = {name.removeprefix("CIFT_").lower(): value for name, value in env.items()}
-        self.board = open_board(load_settings(home=home, **fields))
+        self.board = stream_board(home, env)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         with (self.home.parent / f"{name}.log").open("wb") as log:

@@ -20,12 +20,13 @@ from cift.data.bus import EventBus
 from cift.data.bus.kafka import KafkaBus
 from cift.data.bus.redis import RedisBus
 from cift.data.store.embedded import EmbeddedStore
-from cift.data.stream.board import Board, LocalBoard, RedisBoard
+from cift.data.stream.board import Board
 from cift.model import DataKind
 from tests.budget import deep
 from tests.data.marketdata import random_trades
 from tests.servers import Servers
 from tests.serving import environment as _environment
+from tests.serving import stream_board
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +46,9 @@ def stage(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         )
 
 
-def running(process: subprocess.Popen[bytes], home: Path, env: dict[str, str]) -> bool:
+def running(process: subprocess.Popen[bytes], board: Board) -> bool:
     """Whether ``process`` has posted its status to the stream board: it is in its loop,
     past setting its signal handlers."""
-    board: Board = LocalBoard(home)
-    if "CIFT_REDIS_URL" in env:
-        board = RedisBoard(env["CIFT_REDIS_URL"], env["CIFT_BUS_PREFIX"].replace(".", ":"))
     return board.statuses().get("store-trades", {}).get("pid") == process.pid
 
 
@@ -109,9 +107,9 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
         process = stage(home, env)
     producer.join()
 
-    deadline = time.monotonic() + 120
+    board, deadline = stream_board(home, env), time.monotonic() + 120
     while time.monotonic() < deadline:
-        if running(process, home, env) and stored(home).height >= trades.height:
+        if running(process, board) and stored(home).height >= trades.height:
             break
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
