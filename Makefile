@@ -12,6 +12,10 @@ UV_VERSION := 0.13.9
 UV_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 RETRY_INSTALL := $(PIP_INSTALL) --no-cache-dir
 BANDIT := $(BIN)/python -m bandit -r src -q -c pyproject.toml
+# Python keeps compiled bytecode beside the sources (git ignores __pycache__) even where
+# the environment turns that off: without it every process, each test worker's collection
+# and every `cift` the tests start, compiles CIFT's and the tests' modules again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
 .PHONY: help setup dev kernels run serve test test-deep check lint format typecheck pytest docs audit sbom lock \
