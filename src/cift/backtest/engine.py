@@ -18,6 +18,7 @@ import polars as pl
 from cift.backtest import events as ev
 from cift.backtest.config import BacktestConfig
 from cift.backtest.context import BacktestContext
+from cift.backtest.cursor import BarCursor
 from cift.backtest.curve import equity_curve, event_prices
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.telemetry import BARS, DURATION
@@ -28,7 +29,7 @@ from cift.core.tracing import span
 from cift.model import Timeframe
 from cift.model.orders import Fill, Order
 from cift.strategy.base import Strategy, StrategyParams
-from cift.strategy.context import BarView, QuoteView, TradeView
+from cift.strategy.context import BarValues, QuoteView, TradeView
 
 Progress = Callable[[float], None]
 CHUNK = 65_536
@@ -133,35 +134,32 @@ def _bars_only(
     strategy: Strategy,
 ) -> None:
     """The hot loop when only bars are traded: flat arrays read in event order, no
-    per-event dispatch."""
+    per-event dispatch, and a bar that reads them where the loop is."""
     bars = stream.bars
     assert bars is not None
     rows = stream.row[start:end]
-    fields = [ev.doubles(bars.values[c][rows]) for c in ("open", "high", "low", "close", "volume")]
-    symbols, names = ev.longs(bars.symbol[rows]), stream.symbols
-    ts_list, times = ev.longs(bars.ts[rows]), ev.longs(stream.time[start:end])
+    o, h, low, c, v = (
+        ev.doubles(bars.values[f][rows]) for f in ("open", "high", "low", "close", "volume")
+    )
+    symbols, ts = ev.longs(bars.symbol[rows]), ev.longs(bars.ts[rows])
     working, on_bar, marks = venue.working, strategy.on_bar, ctx.portfolio.marks
     last_bar_row = ctx.last_rows(ev.BAR)
     ctx.gather(ev.BAR, rows)
-    bar = BarView()
-    for cursor, now, row, symbol, ts, o, h, low, c, v in zip(
-        range(end - start), times, ev.longs(rows), symbols, ts_list, *fields, strict=True
+    bar = BarCursor(stream.symbols)
+    bar.load(symbols, ts, o, h, low, c, v)
+    times = ev.longs(stream.time[start:end])
+    for cursor, now, row, symbol, close in zip(
+        range(end - start), times, ev.longs(rows), symbols, c, strict=True
     ):
         ctx.now = now
         if working[symbol]:
-            venue.on_bar(symbol, ts, o, h, low, c, v, now)
+            venue.on_bar(
+                symbol, ts[cursor], o[cursor], h[cursor], low[cursor], close, v[cursor], now
+            )
         # ctx.advance(ev.BAR, symbol, row), unrolled: this is the hottest loop.
         last_bar_row[symbol] = row
-        ctx.cursor, ctx.symbol_index, marks[symbol] = cursor, symbol, c
-        bar.symbol, bar.ts_ns, bar.open, bar.high, bar.low, bar.close, bar.volume = (
-            names[symbol],
-            ts,
-            o,
-            h,
-            low,
-            c,
-            v,
-        )
+        ctx.cursor = bar.at = cursor
+        ctx.symbol_index, marks[symbol] = symbol, close
         on_bar(bar)
 
 
@@ -181,7 +179,7 @@ def _mixed(
     symbol."""
     b, q, t = stream.bars, stream.quotes, stream.trades
     names, marks = stream.symbols, portfolio.marks
-    bar, quote, trade = BarView(), QuoteView(), TradeView()
+    bar, quote, trade = BarValues(), QuoteView(), TradeView()
     previous = ctx.now
     for i in range(start, end):
         now = int(stream.time[i])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 NS_PER_YEAR = 365.25 * 86_400 * 1_000_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class OpenTrade:
     side: int
     entry_ns: int
@@ -24,7 +24,7 @@ class OpenTrade:
     commission: float = 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class ClosedTrade:
     symbol: str
     side: int

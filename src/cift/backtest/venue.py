@@ -121,7 +121,7 @@ class Venue:
             if price is None:
                 self._unfilled(order)
                 continue
-            capacity -= self._execute(order, price, ts_ns, capacity, volume, bar_range, now)
+            capacity -= self._execute(order, symbol, price, ts_ns, capacity, volume, bar_range, now)
 
     # Quotes and trades
 
@@ -133,7 +133,7 @@ class Venue:
             if price is None:
                 self._unfilled(order)
                 continue
-            self._execute(order, price, ts_ns, math.inf, math.nan, 0.0, ts_ns)
+            self._execute(order, symbol, price, ts_ns, math.inf, math.nan, 0.0, ts_ns)
 
     def on_trade(self, symbol: int, ts_ns: int, price: float) -> None:
         for order in list(self.working[symbol]):
@@ -145,7 +145,7 @@ class Venue:
             if fill is None:
                 self._unfilled(order)
                 continue
-            self._execute(order, fill, ts_ns, math.inf, math.nan, 0.0, ts_ns)
+            self._execute(order, symbol, fill, ts_ns, math.inf, math.nan, 0.0, ts_ns)
 
     def _unfilled(self, order: Order) -> None:
         if order.tif in (TimeInForce.IOC, TimeInForce.FOK):
@@ -156,6 +156,7 @@ class Venue:
     def _execute(
         self,
         order: Order,
+        symbol: int,
         price: float,
         ts_ns: int,
         capacity: float,
@@ -163,10 +164,11 @@ class Venue:
         bar_range: float,
         now: int,
     ) -> float:
-        """Fill what the order, the capacity and the account allow; returns the quantity."""
+        """Fill what the order, the capacity and the account allow (``symbol``: the
+        order's symbol index); returns the quantity."""
         side = int(order.side)
         if order.target_fraction is not None:
-            side, wanted = self._target(order, price)
+            side, wanted = self._target(order, symbol, price)
         else:
             wanted = order.remaining
         quantity = min(wanted, capacity)
@@ -174,7 +176,7 @@ class Venue:
             self._finish(order, OrderStatus.CANCELLED, "fill-or-kill could not fill whole")
             return 0.0
         fill_price = self.config.slippage.adjust(side, price, quantity, volume, bar_range)
-        quantity = self._affordable(order, side, quantity, fill_price)
+        quantity = self._affordable(symbol, side, quantity, fill_price)
         if not self.config.fractional:
             quantity = math.floor(quantity + 1e-9)
         if quantity <= 0:
@@ -183,14 +185,13 @@ class Venue:
             else:
                 self._finish(order, OrderStatus.REJECTED, NO_CASH)
             return 0.0
-        self._book(order, side, quantity, fill_price, ts_ns, now)
+        self._book(order, symbol, side, quantity, fill_price, ts_ns, now)
         if order.tif is TimeInForce.IOC and order.status.is_open:
             self._finish(order, OrderStatus.CANCELLED, "immediate-or-cancel remainder")
         return quantity
 
-    def _target(self, order: Order, price: float) -> tuple[int, float]:
+    def _target(self, order: Order, symbol: int, price: float) -> tuple[int, float]:
         """Side and quantity that bring the position to the order's equity fraction."""
-        symbol = self.portfolio.index[order.symbol]
         held = self.portfolio.quantity[symbol]
         target = (order.target_fraction or 0.0) * self.portfolio.equity_at(symbol, price) / price
         change = target - held
@@ -199,10 +200,9 @@ class Venue:
         order.quantity = abs(change)
         return side, abs(change)
 
-    def _affordable(self, order: Order, side: int, quantity: float, price: float) -> float:
+    def _affordable(self, symbol: int, side: int, quantity: float, price: float) -> float:
         """Cut ``quantity`` to what the account can pay for (costs included)."""
         portfolio = self.portfolio
-        symbol = portfolio.index[order.symbol]
         held = portfolio.quantity[symbol]
         if self.config.account == "cash":
             if side < 0:
@@ -217,10 +217,16 @@ class Venue:
         return affordable(self.config, quantity, price, budget, self.portfolio.traded_volume)
 
     def _book(
-        self, order: Order, side: int, quantity: float, price: float, ts_ns: int, now: int
+        self,
+        order: Order,
+        symbol: int,
+        side: int,
+        quantity: float,
+        price: float,
+        ts_ns: int,
+        now: int,
     ) -> None:
         commission = self.config.commission.cost(quantity, price, self.portfolio.traded_volume)
-        symbol = self.portfolio.index[order.symbol]
         self.portfolio.apply_fill(symbol, side, quantity, price, commission, ts_ns, now)
         order.average_price = (order.average_price * order.filled + price * quantity) / (
             order.filled + quantity

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from loguru import logger
@@ -20,8 +21,30 @@ from cift.core.settings import Settings
 from cift.model.orders import Order, OrderSide, OrderType, TimeInForce
 
 
+class BarView(Protocol):
+    """A bar as ``on_bar`` sees it: its symbol, open time and OHLCV. The object is reused
+    (or reads the engine's columns at the current bar), so read the fields in the hook."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def ts_ns(self) -> int: ...
+    @property
+    def open(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def close(self) -> float: ...
+    @property
+    def volume(self) -> float: ...
+
+
 @dataclass(slots=True)
-class BarView:
+class BarValues:
+    """A :class:`BarView` holding its values: the runtime sets them before each call."""
+
     symbol: str = ""
     ts_ns: int = 0
     open: float = 0.0

@@ -46,7 +46,7 @@ from cift.execution.reconcile import AccountView, reconcile
 from cift.execution.recovery import recover
 from cift.model import Timeframe
 from cift.strategy.base import Strategy, StrategyParams
-from cift.strategy.context import BarView
+from cift.strategy.context import BarValues
 
 PUMP_SECONDS = 1.0
 """How often the runner sends what other processes queued on its account."""
@@ -120,7 +120,7 @@ class LiveRunner:
         self.aligner = TimeAligner(self.symbols)
         self._pumped = 0.0
         self._timed = strategy_cls.on_time is not Strategy.on_time
-        self._bar = BarView()
+        self._bar = BarValues()
 
     def start(self) -> None:
         """Reconcile with the broker and the ledger, then let the strategy begin."""
