@@ -17,7 +17,7 @@ Rate = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NoCommissionSpec(_Closed):

@@ -28,9 +28,10 @@ def source_digest(root: Path = PACKAGE) -> str:
     """A short hash of every module under ``root`` that compiles kernels (those that
     import this one): a change elsewhere in the package keeps the compiled code."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    here = Path(__file__).resolve()  # (resolving every path instead took 0.15 s)
+    for path in sorted(root.resolve().rglob("*.py")):
         source = path.read_bytes()
-        if MARKER in source or path.resolve() == Path(__file__).resolve():
+        if MARKER in source or path == here:
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(source)
     return digest.hexdigest()[:16]
