@@ -28,8 +28,8 @@ def source_digest(root: Path = PACKAGE) -> str:
     """A short hash of every module under ``root`` that compiles kernels (those that
     import this one): a change elsewhere in the package keeps the compiled code."""
     digest = hashlib.sha256()
-    here = Path(__file__).resolve()  # (resolving every path instead took 0.15 s)
-    for path in sorted(root.resolve().rglob("*.py")):
+    root, here = root.resolve(), Path(__file__).resolve()  # (not every path: 0.15 s)
+    for path in sorted(root.rglob("*.py")):
         source = path.read_bytes()
         if MARKER in source or path == here:
             digest.update(path.relative_to(root).as_posix().encode())

@@ -23,6 +23,7 @@ from cift.core.settings import Settings
 from cift.db.base import utcnow
 from cift.db.models import JobStatus, TrainingJob
 from cift.db.opening import metadata_sessions
+from cift.db.repositories.jobs import end_job, start_job
 from cift.db.repositories.owned import OwnedRecords
 from cift.ml.configurations import configurations
 from cift.ml.crossval import Judge, ValidationPlan
@@ -97,12 +98,10 @@ class TrainingJobs:
 
 
 def _end(db: sessionmaker[Session], job_id: uuid.UUID, status: JobStatus, **values: Any) -> None:
+    """End the job unless it has ended already (then the first outcome stands)."""
     with db.begin() as session:
-        job = session.get(TrainingJob, job_id)
-        if job is not None:
-            job.status, job.finished_at = status, utcnow()
-            for name, value in values.items():
-                setattr(job, name, value)
+        if not end_job(session, TrainingJob, job_id, status, **values):
+            logger.info("training job {} had ended: not {}", job_id, status)
 
 
 def _work(
@@ -112,8 +111,12 @@ def _work(
     configure_logging(settings)
     with metadata_sessions(settings, upgrade=False) as db:
         try:
-            records = training_jobs(db)
-            job = records.change(job_id, owner, status=JobStatus.RUNNING, started_at=utcnow())
+            job = training_jobs(db).get(job_id, owner)
+            with db.begin() as session:
+                started = start_job(session, TrainingJob, job_id, started_at=utcnow())
+            if not started:
+                logger.warning("training job {} had ended before a worker came to it", job_id)
+                return
             result = _run(settings, db, job, owner, judge)
             _end(db, job_id, JobStatus.SUCCEEDED, result=result, progress=1.0)
         except CiftError as exc:

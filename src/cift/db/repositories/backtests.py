@@ -8,13 +8,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.core.errors import NotFoundError, ValidationError
+from cift.core.errors import ConflictError, NotFoundError, ValidationError
 from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import Backtest, JobStatus
+from cift.db.repositories.jobs import end_job, start_job
 from cift.db.repositories.users import local_user_id
 
 
@@ -45,12 +47,16 @@ class BacktestRecords:
             return row.id
 
     def start(self, run_id: uuid.UUID) -> None:
-        """Mark the run running in this process (its host and pid are kept)."""
+        """Mark the queued run running in this process (its host and pid are kept);
+        refused when it has ended already (a stopping server cancelled it)."""
         with transaction(self.sessions) as session:
-            row = _get(session, run_id)
-            row.status = JobStatus.RUNNING
-            row.started_at = utcnow()
-            row.artifacts = {"worker": this_process()}
+            values = {"started_at": utcnow(), "artifacts": {"worker": this_process()}}
+            if not start_job(session, Backtest, run_id, **values):
+                row = _get(session, run_id)
+                raise ConflictError(
+                    f"Backtest {run_id} had ended ({row.status.value}) before a worker came "
+                    f"to it, so it was not run. {row.error or ''}".strip()
+                )
 
     def fail_orphans(self) -> int:
         """Fail runs whose process on this host no longer exists: running ones their
@@ -92,20 +98,18 @@ class BacktestRecords:
         unknown = set(values) - allowed
         if unknown:
             raise ValidationError(f"Unknown backtest fields: {', '.join(sorted(unknown))}.")
-        with transaction(self.sessions) as session:
-            row = _get(session, run_id)
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.status = JobStatus.SUCCEEDED
-            row.progress = 1.0
-            row.finished_at = utcnow()
+        self._end(run_id, JobStatus.SUCCEEDED, progress=1.0, **values)
 
     def fail(self, run_id: uuid.UUID, error: str) -> None:
+        self._end(run_id, JobStatus.FAILED, error=error)
+
+    def _end(self, run_id: uuid.UUID, status: JobStatus, **values: Any) -> None:
+        """End the run unless it has ended already: then the first outcome stands (a
+        stopping server's cancellation, and the way to run it again)."""
         with transaction(self.sessions) as session:
-            row = _get(session, run_id)
-            row.status = JobStatus.FAILED
-            row.error = error
-            row.finished_at = utcnow()
+            if not end_job(session, Backtest, run_id, status, **values):
+                row = _get(session, run_id)
+                logger.info("backtest {} had ended ({}): not {}", run_id, row.status, status)
 
     def get(self, run_id: uuid.UUID, owner: uuid.UUID | None = None) -> Backtest:
         """A run by id; with ``owner``, another user's run is reported as missing."""
