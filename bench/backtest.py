@@ -3,13 +3,14 @@ NautilusTrader, and CIFT's vectorised sweep next to vectorbt, on the same bars.
 
     python bench/backtest.py [--bars 1000000] [--symbols 100] [--per-symbol 100000]
                              [--engines cift,backtesting,backtrader,nautilus]
-                             [--peers-python PATH] [--skip-sweep]
+                             [--peers-python PATH] [--skip-sweep] [--repeat 3]
 
 Each engine runs SMA(10/50) crossover, long or flat, in its own process on the same
-Parquet file of one-minute bars; figures are bars per second of the whole process
-(start-up, imports, loading included), of the engine's run alone, and the process's
-peak memory. The sweep runs 100 SMA parameter pairs on 100k bars: CIFT's vectorised
-mode and vectorbt, each warm (second call in one process) and as a whole process.
+Parquet file of one-minute bars; figures are the medians over ``--repeat`` rounds (the
+engines take turns) of bars per second of the whole process (start-up, imports, loading
+included), of the engine's run alone, and of the process's peak memory. The sweep runs
+100 SMA parameter pairs on 100k bars: CIFT's vectorised mode and vectorbt, each warm
+(second call in one process) and as a whole process.
 NautilusTrader needs pandas < 3 and vectorbt plotly < 6, so both run from their own
 virtualenv (created under the temp folder unless --peers-python names its python).
 """
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, minute_bars, table
@@ -54,14 +56,23 @@ PEERS = {"nautilus", "vectorbt"}
 """Engines that run from the peers' virtualenv."""
 
 
-def engines(path: Path, names: list[str], label: str, peers: str) -> list[list[str]]:
+def engines(
+    path: Path, names: list[str], label: str, peers: str, repeat: int = 1
+) -> list[list[str]]:
+    """Each engine's medians over ``repeat`` rounds; the rounds interleave the engines,
+    so a host that slows down for a while slows them all."""
+    runs: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            python = peers if name in PEERS else sys.executable
+            script = [str(HERE / "backtest_engines.py"), name, str(path)]
+            result, wall, peak = whole_process(script, python=python)
+            bars = result["bars"]
+            runs[name].append((bars / wall, bars / result["seconds"], peak, result["trades"]))
+            print(label, name, f"{bars / wall:,.0f} bars/s", flush=True)
     rows, baseline = [], None
     for name in names:
-        python = peers if name in PEERS else sys.executable
-        script = [str(HERE / "backtest_engines.py"), name, str(path)]
-        result, wall, peak = whole_process(script, python=python)
-        bars = result["bars"]
-        whole, inner = bars / wall, bars / result["seconds"]
+        whole, inner, peak = (median(run[i] for run in runs[name]) for i in range(3))
         baseline = baseline or whole
         rows.append(
             [
@@ -70,10 +81,9 @@ def engines(path: Path, names: list[str], label: str, peers: str) -> list[list[s
                 f"{inner:,.0f}",
                 f"{baseline / whole:.1f}x",
                 f"{peak:,.0f}",
-                f"{result['trades']:,}",
+                f"{runs[name][0][3]:,}",
             ]
         )
-        print(label, rows[-1], flush=True)
     return rows
 
 
@@ -117,6 +127,9 @@ def main() -> None:
     parser.add_argument("--many-engines", default=None, help="Engines for the 100-symbol case.")
     parser.add_argument("--peers-python", default=None, help="Python with the peer engines.")
     parser.add_argument("--skip-sweep", action="store_true", help="Leave out the sweep case.")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Rounds of the engine cases (medians shown)."
+    )
     args = parser.parse_args()
     names = args.engines.split(",")
     many_names = (args.many_engines or args.engines).split(",")
@@ -139,13 +152,13 @@ def main() -> None:
             table(
                 f"SMA cross, {args.bars:,} one-minute bars of one symbol",
                 header,
-                engines(one, names, "one", peers),
+                engines(one, names, "one", peers, args.repeat),
             )
         )
         many = work / "many.parquet"
         minute_bars(args.symbols, args.per_symbol).write_parquet(many)
         title = f"SMA cross, {args.symbols} symbols x {args.per_symbol:,} bars"
-        print(table(title, header, engines(many, many_names, "many", peers)))
+        print(table(title, header, engines(many, many_names, "many", peers, args.repeat)))
         if args.skip_sweep:
             return
         sweep_bars = work / "sweep.parquet"
