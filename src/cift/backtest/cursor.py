@@ -9,19 +9,14 @@ from array import array
 
 
 class BarCursor:
-    """A :class:`cift.strategy.context.BarView` over columns: ``at`` is the bar's place
-    in the columns :meth:`load` gave."""
+    """A :class:`cift.strategy.context.BarView` over one chunk's columns: ``at`` is the
+    bar's place in them (``symbol`` holds indexes into ``names``)."""
 
     __slots__ = ("_close", "_high", "_low", "_names", "_open", "_symbol", "_ts", "_volume", "at")
 
-    def __init__(self, names: list[str]) -> None:
-        self._names = names
-        self.at = 0
-        empty = array("d")
-        self.load(array("q"), array("q"), empty, empty, empty, empty, empty)
-
-    def load(
+    def __init__(
         self,
+        names: list[str],
         symbol: array[int],
         ts: array[int],
         open_: array[float],
@@ -30,8 +25,8 @@ class BarCursor:
         close: array[float],
         volume: array[float],
     ) -> None:
-        """The next chunk's columns: symbol indexes (into the names), times, OHLCV."""
-        self._symbol, self._ts = symbol, ts
+        self.at = 0
+        self._names, self._symbol, self._ts = names, symbol, ts
         self._open, self._high, self._low = open_, high, low
         self._close, self._volume = close, volume
 

@@ -145,8 +145,7 @@ def _bars_only(
     working, on_bar, marks = venue.working, strategy.on_bar, ctx.portfolio.marks
     last_bar_row = ctx.last_rows(ev.BAR)
     ctx.gather(ev.BAR, rows)
-    bar = BarCursor(stream.symbols)
-    bar.load(symbols, ts, o, h, low, c, v)
+    bar = BarCursor(stream.symbols, symbols, ts, o, h, low, c, v)
     times = ev.longs(stream.time[start:end])
     for cursor, now, row, symbol, close in zip(
         range(end - start), times, ev.longs(rows), symbols, c, strict=True
