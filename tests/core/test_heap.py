@@ -1,5 +1,6 @@
 """``settled``: what lives before the block is frozen for its length, nested blocks keep
-the freeze until the outermost ends, and garbage made inside is still collected."""
+the freeze until the outermost ends, a freeze made before the block outlives it, and
+garbage made inside is still collected."""
 
 from __future__ import annotations
 
@@ -31,6 +32,21 @@ def test_nested_blocks_keep_the_freeze_until_the_outer_one_ends() -> None:
             pass
         assert not _scanned(before)
     assert gc.get_freeze_count() == 0
+    assert _scanned(before)
+
+
+def test_a_freeze_made_before_the_block_is_left_to_its_owner() -> None:
+    """An application that froze its heap (e.g. before forking workers) keeps it frozen
+    after a backtest ran inside it."""
+    before = Node()
+    gc.freeze()
+    try:
+        with settled():
+            during = Node()
+        assert not _scanned(before)  # still frozen: the block did not unfreeze it
+        assert _scanned(during)  # made inside the block: collected as usual
+    finally:
+        gc.unfreeze()
     assert _scanned(before)
 
 

@@ -6,7 +6,9 @@ hundreds of thousands of objects that imports and set-up left behind; none of th
 become garbage inside the loop. ``settled()`` moves them out of the collector's view for
 the block (``gc.freeze``) and back afterwards: objects made inside the block are
 collected as usual. Blocks may nest or overlap across threads: the first to enter
-freezes, the last to leave unfreezes.
+freezes, the last to leave unfreezes, unless the heap was frozen already when the first
+entered (by the application, e.g. before forking workers, or by a test runner): that
+freeze is its owner's to undo.
 
 ``settle_at_exit()`` does the same for the interpreter's own shutdown, which otherwise
 takes every object of every imported module apart in one last collection.
@@ -27,6 +29,7 @@ class _Blocks:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.open = 0
+        self.frozen_before = False
 
 
 _BLOCKS = _Blocks()
@@ -43,6 +46,7 @@ def settled() -> Iterator[None]:
     """
     with _BLOCKS.lock:
         if _BLOCKS.open == 0:
+            _BLOCKS.frozen_before = gc.get_freeze_count() > 0
             gc.freeze()
         _BLOCKS.open += 1
     try:
@@ -50,7 +54,7 @@ def settled() -> Iterator[None]:
     finally:
         with _BLOCKS.lock:
             _BLOCKS.open -= 1
-            if _BLOCKS.open == 0:
+            if _BLOCKS.open == 0 and not _BLOCKS.frozen_before:
                 gc.unfreeze()
 
 
