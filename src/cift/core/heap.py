@@ -6,9 +6,10 @@ hundreds of thousands of objects that imports and set-up left behind; none of th
 become garbage inside the loop. ``settled()`` moves them out of the collector's view for
 the block (``gc.freeze``) and back afterwards: objects made inside the block are
 collected as usual. Blocks may nest or overlap across threads: the first to enter
-freezes, the last to leave unfreezes, unless the heap was frozen already when the first
-entered (by the application, e.g. before forking workers, or by a test runner): that
-freeze is its owner's to undo.
+freezes, the last to leave unfreezes. A heap frozen already when the first enters (by
+the application, e.g. before forking workers) is left as it is: that freeze is its
+owner's to undo, and freezing more would keep objects that die later from ever being
+collected.
 
 ``settle_at_exit()`` does the same for the interpreter's own shutdown, which otherwise
 takes every object of every imported module apart in one last collection.
@@ -47,7 +48,8 @@ def settled() -> Iterator[None]:
     with _BLOCKS.lock:
         if _BLOCKS.open == 0:
             _BLOCKS.frozen_before = gc.get_freeze_count() > 0
-            gc.freeze()
+            if not _BLOCKS.frozen_before:
+                gc.freeze()
         _BLOCKS.open += 1
     try:
         yield
