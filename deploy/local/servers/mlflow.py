@@ -18,8 +18,8 @@ from servers.base import Service, ServiceError, env_port
 ROOT = Path(__file__).resolve().parents[3]
 NO_JOB_RUNNERS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 """MLflow's job runners (seven huey consumer processes, for its GenAI evaluation jobs)
-are off: CIFT uses tracking and the registry only, and the runners cost about 2.3 GB of
-memory and 40 CPU-seconds at every start."""
+are off: CIFT uses tracking and the registry only, and the runners cost about 2.1 GB of
+memory and 30 CPU-seconds at every start."""
 
 
 def mlflow_command() -> str:
