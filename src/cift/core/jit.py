@@ -28,7 +28,9 @@ def source_digest(root: Path = PACKAGE) -> str:
     """A short hash of every module under ``root`` that compiles kernels (those that
     import this one): a change elsewhere in the package keeps the compiled code."""
     digest = hashlib.sha256()
-    root, here = root.resolve(), Path(__file__).resolve()  # (not every path: 0.15 s)
+    # Resolved once: rglob under a resolved root yields resolved paths, and resolving
+    # each module's path took 0.15 s of every start-up that loads a kernel.
+    root, here = root.resolve(), Path(__file__).resolve()
     for path in sorted(root.rglob("*.py")):
         source = path.read_bytes()
         if MARKER in source or path == here:
