@@ -61,13 +61,14 @@ class Server:
 
     def wait_ready(self, timeout: float = 30) -> httpx.Response:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited early:\n{self.log.read_text()}")
-            try:
-                return httpx.get(f"{self.base}/health/ready", timeout=2, verify=self.verify)
-            except httpx.TransportError:
-                time.sleep(0.2)
+        with httpx.Client(timeout=2, verify=self.verify) as client:  # one TLS set-up
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    pytest.fail(f"server exited early:\n{self.log.read_text()}")
+                try:
+                    return client.get(f"{self.base}/health/ready")
+                except httpx.TransportError:
+                    time.sleep(0.2)
         pytest.fail(f"server not up after {timeout} s:\n{self.log.read_text()}")
 
     def stop(self) -> str:

@@ -12,6 +12,7 @@ MODULES = (
     "cift.model.symbols",
     "cift.features.spec",
     "cift.data.providers",
+    "cift.core.calendars",
 )
 
 

@@ -3,12 +3,12 @@ the backtest's vectorised one."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
 
-from cift.core.calendars import BarCloser, bar_closes
+from cift.core.calendars import BarCloser, bar_closes, exchange_calendar, quiet_calendars, sessions
 from cift.core.errors import ValidationError
 from cift.model import Timeframe
 
@@ -46,3 +46,33 @@ def test_one_at_a_time_equals_all_at_once(length: int) -> None:
 def test_a_misspelt_calendar_is_refused_when_the_closer_is_made() -> None:
     with pytest.raises(ValidationError, match="Unknown exchange calendar 'XNYZ'"):
         BarCloser(DAY, "XNYZ")
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        ("XNYS", date(2019, 12, 16), date(2020, 1, 17)),  # across two decades
+        ("XNYS", date(2024, 11, 20), date(2024, 12, 6)),  # an early close
+        ("XSHG", date(2024, 1, 2), date(2024, 3, 1)),  # no calendar past 2026
+    ],
+)
+def test_the_sessions_are_those_of_the_range_asked_for(name: str, first: date, last: date) -> None:
+    """Built for whole decades or not, the sessions are exchange-calendars' own for the
+    range alone."""
+    import exchange_calendars as xcals
+
+    with quiet_calendars():
+        schedule = xcals.get_calendar(name, start=first, end=last).schedule
+    expected = [
+        schedule[column].to_numpy(dtype="datetime64[ns]").astype(np.int64).tolist()
+        for column in ("open", "close")
+    ]
+    assert [times.tolist() for times in sessions(name, first, last)] == expected
+
+
+def test_ranges_in_the_same_decades_share_one_calendar() -> None:
+    """A calendar costs about 0.3 s to build: the folds and runs of one process over nearby
+    dates reuse it."""
+    january = exchange_calendar("XNYS", date(2024, 1, 2), date(2024, 2, 1))
+    assert exchange_calendar("XNYS", date(2026, 5, 1), date(2027, 1, 4)) is january
+    assert exchange_calendar("XNYS", date(2019, 5, 1), date(2024, 1, 4)) is not january

@@ -1,5 +1,9 @@
 """Exchange calendars (``exchange-calendars``), built once per span and quietly.
 
+A calendar takes about 0.3 s to build whatever its span, so each is built for the whole
+decades (counted from 1970) around the dates asked for and kept: the backtests, folds,
+quality checks and backfill chunks of one process over nearby dates share it.
+
 exchange-calendars still calls pandas APIs that pandas 3.1 deprecates; the warnings say
 nothing a user can act on. ``warnings.catch_warnings`` changes process-wide state, so
 calendar work is serialised under one lock: backfills build calendars from several
@@ -14,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,19 +40,49 @@ def quiet_calendars() -> Iterator[None]:
         yield
 
 
+SPAN_YEARS = 10
+"""Calendars are built for whole decades."""
+_FIRST_DECADE = 1970
+
+
+def decades(first_year: int, last_year: int) -> tuple[int, int]:
+    """The first and last years of the whole decades that hold ``first_year..last_year``.
+
+    >>> decades(2024, 2024), decades(1999, 2014)
+    ((2020, 2029), (1990, 2019))
+    """
+    first = first_year - (first_year - _FIRST_DECADE) % SPAN_YEARS
+    last = last_year + SPAN_YEARS - 1 - (last_year - _FIRST_DECADE) % SPAN_YEARS
+    return first, last
+
+
 def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalendar:
-    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering ``start``..``end``
-    (exchange-calendars, and pandas with it, are imported on the first one)."""
+    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering at least
+    ``start``..``end``: the decades around them, or just that range for a calendar that
+    cannot reach that far (exchange-calendars, and pandas with it, are imported on the
+    first one)."""
     import exchange_calendars as xcals
 
     try:
         with quiet_calendars():
-            return xcals.get_calendar(name, start=start, end=end)
+            try:
+                return _calendar(name, *decades(start.year, end.year))
+            except xcals.errors.InvalidCalendarName:
+                raise
+            except ValueError:  # a calendar bounded within those decades
+                return xcals.get_calendar(name, start=start, end=end)
     except xcals.errors.InvalidCalendarName:
         raise ValidationError(
             f"Unknown exchange calendar {name!r}; use a code such as XNYS, XLON, XHKG, "
             "CMES, 24/5 (FX) or 24/7 (crypto)."
         ) from None
+
+
+@lru_cache(maxsize=16)
+def _calendar(name: str, first_year: int, last_year: int) -> xcals.ExchangeCalendar:
+    import exchange_calendars as xcals
+
+    return xcals.get_calendar(name, start=date(first_year, 1, 1), end=date(last_year, 12, 31))
 
 
 Sessions = tuple[np.ndarray, np.ndarray]
@@ -57,7 +92,8 @@ Sessions = tuple[np.ndarray, np.ndarray]
 def sessions(calendar: str, first: date, last: date) -> Sessions:
     """The opens and closes of ``calendar``'s sessions from ``first`` to ``last``."""
     with quiet_calendars():
-        schedule = exchange_calendar(calendar, first, last).schedule
+        every = exchange_calendar(calendar, first, last).schedule
+        schedule = every.loc[first.isoformat() : last.isoformat()]
         opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     return opens, closes

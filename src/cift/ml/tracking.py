@@ -31,6 +31,7 @@ from cift.core.errors import (
     ValidationError,
 )
 from cift.core.settings import Settings
+from cift.core.tls import client_context
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 ALIASES = (CHAMPION, CHALLENGER)
@@ -78,7 +79,7 @@ def mlflow_at(settings: Settings) -> Iterator[ModuleType]:
 
 def _check_server(uri: str) -> None:
     try:
-        answer = httpx.get(f"{uri}/health", timeout=5)
+        answer = httpx.get(f"{uri}/health", timeout=5, verify=client_context())
     except httpx.HTTPError as exc:
         raise UpstreamError(
             f"Cannot reach the MLflow server at {uri} ({type(exc).__name__}); start it, or "

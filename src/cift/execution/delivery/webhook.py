@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from cift.core.settings import Settings
+from cift.core.tls import client_context
 from cift.execution.delivery.channels import FailedError, RefusedError, check_target
 
 SIGNATURE_HEADER = "X-CIFT-Signature"
@@ -46,7 +47,9 @@ def send_webhook(
     attempts = settings.alert_delivery_retries + 1
     last = ""
     with httpx.Client(
-        timeout=settings.alert_delivery_timeout_seconds, follow_redirects=False
+        timeout=settings.alert_delivery_timeout_seconds,
+        follow_redirects=False,
+        verify=client_context(),
     ) as client:
         for attempt in range(1, attempts + 1):
             headers = {

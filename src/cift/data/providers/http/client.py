@@ -19,6 +19,7 @@ import httpx
 from loguru import logger
 
 from cift.core.errors import ConfigurationError, ProviderError
+from cift.core.tls import client_context
 from cift.data.metrics import INGEST_PAGES, INGEST_RATE_LIMIT_WAIT, INGEST_RETRIES
 
 from .retry import RetryPolicy, retryable, server_wait
@@ -117,6 +118,7 @@ class HttpClient:
             headers={"Accept": "application/json", **headers},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
+            verify=client_context(),
         )
 
     def scrub(self, text: str) -> str:

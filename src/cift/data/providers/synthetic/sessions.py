@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cift.core.calendars import exchange_calendar, quiet_calendars
+from cift.core.calendars import decades, exchange_calendar, quiet_calendars
 from cift.core.errors import ValidationError
 from cift.core.timeutil import from_ns
 
@@ -22,11 +22,8 @@ if TYPE_CHECKING:  # calendars bring pandas: imported with the first one built
 
 DAY_NS = 86_400 * 10**9
 MINUTE_NS = 60 * 10**9
-FIRST_YEAR = 1970
 EARLIEST_NS = 365 * DAY_NS
 """1971-01-01: the earliest time served (calendars are built from a year before)."""
-SPAN_YEARS = 10
-"""Calendars are built for whole decades, so the chunks of a backfill share one."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +59,11 @@ class Sessions:
 
 
 def sessions_between(name: str, low: int, high: int) -> Sessions:
-    """The sessions of calendar ``name`` around ``[low, high)`` (ns), with a year's margin."""
+    """The sessions of calendar ``name`` around ``[low, high)`` (ns), with a year's margin,
+    for whole decades, so the chunks of a backfill share them."""
     if low < EARLIEST_NS:
         raise ValidationError("Synthetic data starts on 1971-01-01; ask for a later start.")
-    first = from_ns(low).year - 1
-    last = from_ns(high).year + 1
-    first -= (first - FIRST_YEAR) % SPAN_YEARS
-    last += SPAN_YEARS - 1 - (last - FIRST_YEAR) % SPAN_YEARS
-    return _sessions(name, first, last)
+    return _sessions(name, *decades(from_ns(low).year - 1, from_ns(high).year + 1))
 
 
 @lru_cache(maxsize=16)
