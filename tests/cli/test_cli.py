@@ -190,25 +190,39 @@ def test_the_root_lists_each_command_as_its_own_help_begins() -> None:
         assert " ".join(first.split()) == entry.summary, name
 
 
-def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
+def _after(report: str, *args: str) -> str:
+    """What ``report`` (an expression over ``sys.modules``) prints once ``cift *args`` has
+    run in a fresh interpreter."""
     script = (
         "import sys\n"
         "from cift.cli.app import main\n"
         "from cift.cli.entries import ENTRIES\n"
         "sys.argv = ['cift', *sys.argv[1:]]\n"
         "try:\n    main()\n"
-        "finally:\n"
-        "    cli = {m for m in sys.modules if m.startswith('cift.cli.')}\n"
-        "    heavy = {m for m in ('numba', 'pandas', 'polars', 'sqlalchemy') if m in sys.modules}\n"
-        "    print(sorted(cli & {f'cift.cli.{n}' for n in ENTRIES}), sorted(heavy))\n"
+        f"finally:\n    print({report})\n"
     )
+    return fresh_python(script, *args, check=False)[-1]
 
-    def imported(*args: str) -> str:
-        return fresh_python(script, *args, check=False)[-1]
 
-    assert imported("--help") == "[] []"
-    assert imported("config", "--help") == "['cift.cli.config'] []"
-    assert imported("dat") == "[] []"  # a typo is answered with a suggestion, not imports
+def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
+    report = (
+        "sorted({m for m in sys.modules if m.startswith('cift.cli.')} "
+        "& {f'cift.cli.{n}' for n in ENTRIES}), "
+        "sorted(m for m in ('numba', 'pandas', 'polars', 'sqlalchemy') if m in sys.modules)"
+    )
+    assert _after(report, "--help") == "[] []"
+    assert _after(report, "config", "--help") == "['cift.cli.config'] []"
+    assert _after(report, "dat") == "[] []"  # a typo is answered with a suggestion, not imports
+
+
+def test_a_stream_stage_loads_neither_the_kernels_nor_the_alert_checks() -> None:
+    """Each stage runs as its own process, started and restarted on its own: the store
+    stage needs neither numba (features) nor the alert checks and their database."""
+    report = (
+        "sorted(m for m in ('numba', 'cift.execution.alerts', 'cift.db.migrate') "
+        "if m in sys.modules)"
+    )
+    assert _after(report, "stream", "store", "--help") == "[]"
 
 
 def test_a_misspelt_command_gets_the_closest_name() -> None:

@@ -17,19 +17,18 @@ from cift.features.catalog_docs import catalog_markdown
 from cift.features.compiling import compile_features
 from cift.features.files import compute_for_file
 from cift.features.labels import volatility_barrier_labels
-from cift.features.pipeline import FeatureSet, compute_and_store, default_set, stored_set_id
+from cift.features.pipeline import compute_and_store, stored_set_id
 from cift.features.spec import all_specs, parse_call, split_calls
 from cift.model import DataKind, Timeframe
 
 from .console import console, print_json
 from .context import cli_settings, file_mapping, market_store, split_symbols
 from .entries import summary
+from .feature_options import FEATURES_HELP, feature_set_from
 from .progress import Steps
 from .render import frame_records, frame_table
 
 app = typer.Typer(help=summary("features"))
-
-FEATURES_HELP = 'Comma-separated calls, e.g. "rsi(14),sma(20),macd(12,26,9),bbands(20,2)".'
 
 
 @app.command("ls")
@@ -149,18 +148,6 @@ def compute_command(
         f"feature set [bold]{result.set_id}[/]: {result.rows:,} rows for {result.symbols} "
         f"symbol(s), {result.written:,} newly stored"
     )
-
-
-def feature_set_from(
-    features: str | None, feature_set: str | None, name: str, timeframe: Timeframe
-) -> FeatureSet:
-    if (features is None) == (feature_set is None):
-        raise ValidationError("Give either --features or --set (default, or a YAML file).")
-    if features is not None:
-        return FeatureSet.from_text(name, features, kind=DataKind.BARS, timeframe=timeframe)
-    if feature_set == "default":
-        return default_set(timeframe)
-    return FeatureSet.from_yaml(Path(str(feature_set)))
 
 
 @app.command("show")

@@ -1,4 +1,8 @@
-"""``cift stream``: the live stages, each as its own process or all in one."""
+"""``cift stream``: the live stages, each as its own process or all in one.
+
+A stage's process loads what its stage needs: the alert checks and the metadata database
+(about half a second of imports) only for ``cift stream run``, which runs them.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ from cift.data.stream import StageMetrics, bars_stage, store_stage
 from cift.data.stream.board import Board, open_board
 from cift.data.stream.ingest_stage import ingest
 from cift.data.stream.stage import StageStats
-from cift.execution.alert_stage import alert_checks
 from cift.features.live.pipeline import run_all
 from cift.features.live.stage import features_stage
 from cift.model import DataKind, Timeframe
@@ -37,7 +40,7 @@ from .context import (
     split_symbols,
 )
 from .entries import summary
-from .features import FEATURES_HELP, feature_set_from
+from .feature_options import FEATURES_HELP, feature_set_from
 from .live import (
     BUS_HELP,
     PROVIDER_HELP,
@@ -51,7 +54,6 @@ from .live import (
     stop_on_signals,
 )
 from .stream_view import Reporter, stats_table
-from .users import metadata_db
 
 app = typer.Typer(help=summary("stream"))
 
@@ -255,6 +257,10 @@ def run_command(
     On Ctrl-C (or at --duration) the feed stops first, then each stage drains what is
     on the bus, the last bars are made, and everything is stored before it exits.
     """
+    from cift.execution.alert_stage import alert_checks
+
+    from .users import metadata_db
+
     settings = live_settings(bus, store)
     bars = Timeframe.parse(timeframe)
     chosen = feature_set_from(None, feature_set, "live", bars)
