@@ -2,7 +2,7 @@
 ``cift features compute`` and the live ``cift stream`` commands.
 
 Kept apart from ``cift features`` so that a stream stage does not load that group's
-libraries (the bar samplers' compiled kernels, labels, the catalogue's docs).
+libraries (the bar samplers' compiled kernels, labels, the catalog's docs).
 """
 
 from __future__ import annotations

@@ -67,8 +67,6 @@ def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalend
         with quiet_calendars():
             try:
                 return _calendar(name, *decades(start.year, end.year))
-            except xcals.errors.InvalidCalendarName:
-                raise
             except ValueError:  # a calendar bounded within those decades
                 return xcals.get_calendar(name, start=start, end=end)
     except xcals.errors.InvalidCalendarName:
