@@ -1,8 +1,8 @@
 """Exchange calendars (``exchange-calendars``), built once per span and quietly.
 
-A calendar takes about 0.3 s to build whatever its span, so each is built for the whole
-decades (counted from 1970) around the dates asked for and kept: the backtests, folds,
-quality checks and backfill chunks of one process over nearby dates share it.
+A calendar takes about 0.3 s to build whatever its span, so the sessions that bar closes
+need are read from a calendar of the whole decades (counted from 1970) around the dates
+asked for, and kept: the runs and folds of one process over nearby dates share them.
 
 exchange-calendars still calls pandas APIs that pandas 3.1 deprecates; the warnings say
 nothing a user can act on. ``warnings.catch_warnings`` changes process-wide state, so
@@ -57,18 +57,13 @@ def decades(first_year: int, last_year: int) -> tuple[int, int]:
 
 
 def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalendar:
-    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering at least
-    ``start``..``end``: the decades around them, or just that range for a calendar that
-    cannot reach that far (exchange-calendars, and pandas with it, are imported on the
-    first one)."""
+    """Calendar ``name`` (XNYS, XLON, CMES, 24/5, 24/7, ...) covering ``start``..``end``
+    (exchange-calendars, and pandas with it, are imported on the first one)."""
     import exchange_calendars as xcals
 
     try:
         with quiet_calendars():
-            try:
-                return _calendar(name, *decades(start.year, end.year))
-            except ValueError:  # a calendar bounded within those decades
-                return xcals.get_calendar(name, start=start, end=end)
+            return xcals.get_calendar(name, start=start, end=end)
     except xcals.errors.InvalidCalendarName:
         raise ValidationError(
             f"Unknown exchange calendar {name!r}; use a code such as XNYS, XLON, XHKG, "
@@ -76,25 +71,44 @@ def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalend
         ) from None
 
 
-@lru_cache(maxsize=16)
-def _calendar(name: str, first_year: int, last_year: int) -> xcals.ExchangeCalendar:
-    import exchange_calendars as xcals
-
-    return xcals.get_calendar(name, start=date(first_year, 1, 1), end=date(last_year, 12, 31))
-
-
 Sessions = tuple[np.ndarray, np.ndarray]
 """Session opens and closes (ns since the epoch), sorted."""
+Schedule = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Session labels (midnight UTC), opens and closes, in ns; read-only (they are shared)."""
 
 
 def sessions(calendar: str, first: date, last: date) -> Sessions:
-    """The opens and closes of ``calendar``'s sessions from ``first`` to ``last``."""
+    """The opens and closes of ``calendar``'s sessions from ``first`` to ``last``, cut
+    from those of the decades around them (or of the range alone, for a calendar that
+    cannot reach that far)."""
+    try:
+        labels, opens, closes = _decade_sessions(calendar, *decades(first.year, last.year))
+    except ValueError:  # a calendar bounded within those decades
+        labels, opens, closes = _schedule(calendar, first, last)
+    low = np.searchsorted(labels, _midnight(first), side="left")
+    high = np.searchsorted(labels, _midnight(last), side="right")
+    return opens[low:high], closes[low:high]
+
+
+@lru_cache(maxsize=16)
+def _decade_sessions(name: str, first_year: int, last_year: int) -> Schedule:
+    return _schedule(name, date(first_year, 1, 1), date(last_year, 12, 31))
+
+
+def _schedule(name: str, first: date, last: date) -> Schedule:
     with quiet_calendars():
-        every = exchange_calendar(calendar, first, last).schedule
-        schedule = every.loc[first.isoformat() : last.isoformat()]
-        opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return opens, closes
+        schedule = exchange_calendar(name, first, last).schedule
+        columns = (schedule.index, schedule["open"], schedule["close"])
+        labels, opens, closes = (
+            column.to_numpy(dtype="datetime64[ns]").astype(np.int64) for column in columns
+        )
+    for values in (labels, opens, closes):
+        values.flags.writeable = False
+    return labels, opens, closes
+
+
+def _midnight(day: date) -> np.int64:
+    return np.datetime64(day.isoformat(), "ns").astype(np.int64)
 
 
 def bar_closes(ts_ns: np.ndarray, length_ns: int, calendar: str) -> np.ndarray:
