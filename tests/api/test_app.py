@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import AppFactory, auth_headers
+from tests.fresh import fresh_python
 
 PROBLEM_REF = "#/components/schemas/Problem"
 
@@ -79,3 +81,24 @@ def test_cors_allows_only_configured_origins(make_app: AppFactory) -> None:
 def test_no_cors_headers_by_default(client: TestClient) -> None:
     response = client.get("/api/v1/system", headers={"Origin": "https://dash.example.com"})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_the_server_starts_without_the_engine_or_numba(tmp_path: Path) -> None:
+    """The API only queues backtests and training (their workers load the engine), so a
+    server that has started and answered loads neither the event-driven engine nor
+    numba: about a second and 60 MiB less at every start."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from fastapi.testclient import TestClient\n"
+        "from cift.api.app import create_app\n"
+        "from cift.core.settings import load_settings\n"
+        "from cift.db.opening import metadata_sessions\n"
+        "settings = load_settings(home=Path(sys.argv[1]))\n"
+        "with metadata_sessions(settings):\n    pass\n"
+        "with TestClient(create_app(settings), base_url='http://localhost') as client:\n"
+        "    assert client.get('/health/ready').status_code == 200\n"
+        "print(sorted(m for m in ('numba', 'cift.backtest.engine', 'cift.features.kernels') "
+        "if m in sys.modules))\n"
+    )
+    assert fresh_python(script, str(tmp_path))[-1] == "[]"

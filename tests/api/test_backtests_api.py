@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.data.files import load
-from cift.db.models import JobStatus
+from cift.db.models import Backtest, JobStatus
 from cift.model import DataKind
 from cift.strategy.registry import STRATEGIES
 from tests.api.conftest import auth_headers
@@ -138,7 +138,7 @@ def test_runs_orphaned_by_a_dead_process_are_failed(app: FastAPI) -> None:
         run_id = records.create({"strategy": "sma_cross"}, 100_000.0)
         records.start(run_id)
         with records.sessions() as session, session.begin():
-            row = session.get(runs.Backtest, run_id)
+            row = session.get(Backtest, run_id)
             assert row is not None
             host = row.artifacts["worker"].split(":")[0]
             row.artifacts = {"worker": f"{host}:999999999"}

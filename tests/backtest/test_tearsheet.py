@@ -22,7 +22,8 @@ from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps
 from cift.backtest.engine import BacktestResult, run_backtest
 from cift.backtest.report_charts import MAX_POINTS
-from cift.backtest.tearsheet import PLOTLY_JS, standalone, write_reports
+from cift.backtest.report_library import PLOTLY_JS, standalone
+from cift.backtest.tearsheet import write_reports
 from cift.model import Timeframe
 from cift.strategy.builtin.sma_cross import SmaCross
 from tests.backtest.test_analysis import minute_curve

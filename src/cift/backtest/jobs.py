@@ -13,7 +13,6 @@ import uuid
 
 from loguru import logger
 
-from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import CiftError
 from cift.core.jobs import WorkerPool, throttled
@@ -55,7 +54,10 @@ class BacktestJobs:
 
 
 def _work(settings: Settings, spec_json: dict[str, object], run_id: uuid.UUID) -> None:
-    """Run one recorded backtest in a worker process; errors are recorded, not raised."""
+    """Run one recorded backtest in a worker process; errors are recorded, not raised.
+    The engine is imported here, so the server that only queues runs never loads it."""
+    from cift.backtest import runs
+
     configure_logging(settings)
     with runs.records(settings) as store:
         try:

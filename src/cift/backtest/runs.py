@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -33,7 +32,6 @@ from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
 from cift.core.version import code_version
 from cift.data.digest import frame_digest
-from cift.db.models import Backtest
 from cift.db.opening import metadata_sessions
 from cift.db.repositories.backtests import BacktestRecords
 
@@ -208,30 +206,3 @@ def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
             f"{original.code_version}, now {code_version()}."
         )
     return outcome
-
-
-def describe(row: Backtest, full: bool = False) -> dict[str, Any]:
-    """A recorded run as JSON (the CLI prints and the API returns this shape)."""
-    data: dict[str, Any] = {
-        "id": str(row.id),
-        "created_at": row.created_at.isoformat(),
-        "name": row.name,
-        "strategy": row.strategy,
-        "parameters": row.parameters,
-        "symbols": row.symbols,
-        "status": row.status.value,
-        "progress": row.progress,
-        "metrics": row.metrics,
-    }
-    if full:
-        data |= {
-            "spec": (row.config or {}).get("spec"),
-            "start_at": row.start_at.isoformat() if row.start_at else None,
-            "end_at": row.end_at.isoformat() if row.end_at else None,
-            "data_hash": row.data_hash,
-            "code_version": row.code_version,
-            "final_equity": str(row.final_equity) if row.final_equity is not None else None,
-            "artifacts": row.artifacts,
-            "error": row.error,
-        }
-    return data

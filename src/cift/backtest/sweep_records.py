@@ -8,14 +8,16 @@ import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cift.backtest.spec import RunSpec
-from cift.backtest.sweep import SweepResult
 from cift.core.errors import NotFoundError
 from cift.core.files import write_text_atomic
 from cift.core.ids import uuid7
 from cift.core.settings import Settings
+
+if TYPE_CHECKING:  # the sweep's engine is not needed to read or write its records
+    from cift.backtest.sweep import SweepResult
 
 SUMMARY = ("id", "created_at", "strategy", "symbols", "timeframe", "rank_by", "axes", "evaluated")
 

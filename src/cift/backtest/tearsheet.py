@@ -4,9 +4,9 @@ Formatted metrics beside the benchmark's, equity and the worst drawdown spells, 
 underwater chart, yearly and monthly returns, the distribution of returns, rolling
 Sharpe, volatility and beta, trades on the price and the trade list. It works offline:
 plotly.js is written once beside the runs' folders (``plotly-<version>.min.js``) and
-each report loads it by a relative path; :func:`standalone` inlines it for a report
-served or downloaded on its own. The page is a function of the run alone, so a re-run
-writes the same bytes.
+each report loads it by a relative path; :mod:`cift.backtest.report_library` inlines it
+for a report served or downloaded on its own. The page is a function of the run alone,
+so a re-run writes the same bytes.
 """
 
 from __future__ import annotations
@@ -14,23 +14,18 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-import plotly
 import plotly.io as pio
-import plotly.offline
 import polars as pl
 
 from cift.backtest import analysis, report_charts, report_tables
 from cift.backtest.engine import BacktestResult
 from cift.backtest.metrics import Metrics
+from cift.backtest.report_library import library_file
 from cift.core.files import write_text_atomic
 from cift.data.digest import frame_digest
-
-PLOTLY_JS = f"plotly-{plotly.__version__}.min.js"
-SCRIPT_TAG = re.compile(r'<script charset="utf-8" src="([^"]*plotly-[^"/]+\.min\.js)"></script>')
 
 
 def write_reports(
@@ -90,7 +85,7 @@ def _write_page(
     key = frame_digest(result.equity)[:12]
     script: bool | str = True
     if library is not None:
-        script = os.path.relpath(_library_file(library), path.parent)
+        script = os.path.relpath(library_file(library), path.parent)
     blocks = [
         pio.to_html(
             fig,
@@ -108,26 +103,6 @@ def _write_page(
         trades=report_tables.trades_html(result.trades),
     )
     return write_text_atomic(path, page)
-
-
-def standalone(path: Path) -> str:
-    """The report at ``path`` with plotly.js inline, to serve or keep as one file."""
-    page = path.read_text()
-    found = SCRIPT_TAG.search(page)
-    if not found:
-        return page
-    library = path.parent / found.group(1)
-    code = library.read_text() if library.is_file() else plotly.offline.get_plotlyjs()
-    inline = f'<script type="text/javascript">{code}</script>'
-    return page[: found.start()] + inline + page[found.end() :]
-
-
-def _library_file(folder: Path) -> Path:
-    target = folder / PLOTLY_JS
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(target, plotly.offline.get_plotlyjs())
-    return target
 
 
 def _params(params: dict[str, Any]) -> str:

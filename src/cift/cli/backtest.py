@@ -14,6 +14,7 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import parse_when, range_end
 from cift.db.models import Backtest
+from cift.db.repositories.backtests import describe
 
 from . import sweep
 from .backtest_options import (
@@ -115,7 +116,7 @@ def ls_command(
     with runs.records(cli_settings()) as store:
         rows = store.recent(limit, strategy)
     if as_json:
-        print_json([runs.describe(r) for r in rows])
+        print_json([describe(r) for r in rows])
         return
     table = Table(title="Backtests (ids shortened: show, report and rerun take them)")
     for column in ("id", "strategy", "status", "return", "sharpe", "max dd", "symbols", "created"):
@@ -145,11 +146,11 @@ def show_command(
     """Show one recorded run: its spec, data, status and metrics."""
     row = _recorded(cli_settings(), run_id)
     if as_json:
-        print_json(runs.describe(row, full=True))
+        print_json(describe(row, full=True))
         return
     console.print(metrics_table(row.metrics or {}, f"{row.strategy} · run {row.id}"))
     details = Table(show_header=False, title="Run")
-    for key, value in runs.describe(row, full=True).items():
+    for key, value in describe(row, full=True).items():
         if key not in {"metrics", "artifacts"}:
             details.add_row(
                 key, json.dumps(value) if isinstance(value, dict | list) else str(value)

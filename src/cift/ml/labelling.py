@@ -13,8 +13,6 @@ from typing import Any, Literal, Self
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cift.features.labels import forward_returns, volatility_barrier_labels
-
 LABEL_COLUMNS = ("label_start", "label_end", "fwd_ret", "fwd_label")
 """What every labelled row carries besides ``symbol, ts`` and the features."""
 
@@ -70,7 +68,10 @@ class LabelSpec(BaseModel):
 def label_bars(bars: pl.DataFrame, spec: LabelSpec) -> pl.DataFrame:
     """FORWARD-LOOKING: ``symbol, ts`` and :data:`LABEL_COLUMNS` for each bar whose label
     the data settles (rows near the end, whose outcome lies past the last bar, are left
-    out rather than labelled from a cut path). ``fwd_label`` is the outcome's sign."""
+    out rather than labelled from a cut path). ``fwd_label`` is the outcome's sign.
+    The labels' kernels load here: the spec alone (an API schema) needs no numba."""
+    from cift.features.labels import forward_returns, volatility_barrier_labels
+
     if spec.kind == "forward_return":
         column = f"fwd_ret_{spec.horizon}"
         labelled = forward_returns(bars, spec.horizon).select(

@@ -9,11 +9,10 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
-from cift.backtest import runs
 from cift.backtest.jobs import BacktestJobs
-from cift.backtest.tearsheet import standalone
+from cift.backtest.report_library import standalone
 from cift.core.errors import NotFoundError
-from cift.db.repositories.backtests import BacktestRecords
+from cift.db.repositories.backtests import BacktestRecords, describe
 
 from ..schemas.backtests import BacktestRequest
 from .market import Page
@@ -26,19 +25,19 @@ def submit(
     jobs: BacktestJobs, db: Sessions, request: BacktestRequest, owner: uuid.UUID
 ) -> dict[str, Any]:
     run_id = jobs.submit(request.spec(), owner)
-    return runs.describe(BacktestRecords(db).get(run_id, owner), full=True)
+    return describe(BacktestRecords(db).get(run_id, owner), full=True)
 
 
 def recent(
     db: Sessions, limit: int, strategy: str | None, owner: uuid.UUID
 ) -> list[dict[str, Any]]:
     """The owner's runs only."""
-    return [runs.describe(row) for row in BacktestRecords(db).recent(limit, strategy, owner)]
+    return [describe(row) for row in BacktestRecords(db).recent(limit, strategy, owner)]
 
 
 def detail(db: Sessions, run_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
     """One of the owner's runs; another user's run is reported as missing."""
-    return runs.describe(BacktestRecords(db).get(run_id, owner), full=True)
+    return describe(BacktestRecords(db).get(run_id, owner), full=True)
 
 
 def report_file(db: Sessions, run_id: uuid.UUID, name: str, owner: uuid.UUID) -> Path:

@@ -16,7 +16,6 @@ from cift.db.models import TradingAccount
 from cift.execution import halts, manual, reports
 from cift.execution.accounts import accounts
 from cift.execution.order_events import OrderNews
-from cift.execution.parity import parity
 from cift.execution.requests import OrderChange, OrderRequest
 from cift.execution.runs import trading_runs
 
@@ -130,4 +129,7 @@ def runs(db: Sessions, owner: uuid.UUID) -> list[RunOut]:
 def run_parity(
     db: Sessions, settings: Settings, store: MarketStore, owner: uuid.UUID, run_id: uuid.UUID
 ) -> dict[str, Any]:
+    """The run replayed by the backtest engine, which loads with the first request."""
+    from cift.execution.parity import parity
+
     return parity(db, settings, store, owner, run_id).to_dict()

@@ -175,6 +175,33 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def describe(row: Backtest, full: bool = False) -> dict[str, Any]:
+    """A recorded run as JSON (the CLI prints and the API returns this shape)."""
+    data: dict[str, Any] = {
+        "id": str(row.id),
+        "created_at": row.created_at.isoformat(),
+        "name": row.name,
+        "strategy": row.strategy,
+        "parameters": row.parameters,
+        "symbols": row.symbols,
+        "status": row.status.value,
+        "progress": row.progress,
+        "metrics": row.metrics,
+    }
+    if full:
+        data |= {
+            "spec": (row.config or {}).get("spec"),
+            "start_at": row.start_at.isoformat() if row.start_at else None,
+            "end_at": row.end_at.isoformat() if row.end_at else None,
+            "data_hash": row.data_hash,
+            "code_version": row.code_version,
+            "final_equity": str(row.final_equity) if row.final_equity is not None else None,
+            "artifacts": row.artifacts,
+            "error": row.error,
+        }
+    return data
+
+
 def _get(session: Session, run_id: uuid.UUID) -> Backtest:
     row = session.get(Backtest, run_id)
     if row is None:
