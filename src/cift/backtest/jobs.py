@@ -13,6 +13,9 @@ import uuid
 
 from loguru import logger
 
+# The runs' metrics, written by the workers: listed (at zero) on the server's /metrics
+# from its start, for dashboards and alert rules to find before the first run ends.
+from cift.backtest import telemetry  # noqa: F401
 from cift.backtest.spec import RunSpec
 from cift.core.errors import CiftError
 from cift.core.jobs import WorkerPool, throttled
