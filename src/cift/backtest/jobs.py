@@ -13,8 +13,8 @@ import uuid
 
 from loguru import logger
 
-# The runs' metrics, written by the workers: listed (at zero) on the server's /metrics
-# from its start, for dashboards and alert rules to find before the first run ends.
+# The runs' metrics, written by the workers: the server's /metrics lists them from its
+# start, for dashboards and alert rules to find before the first run ends.
 from cift.backtest import telemetry  # noqa: F401
 from cift.backtest.spec import RunSpec
 from cift.core.errors import CiftError
