@@ -13,8 +13,6 @@ answers.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,9 +20,10 @@ import time
 from pathlib import Path
 from statistics import median
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.serving import Server, environment
+
 from common import machine, table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +38,6 @@ def command_cases(data: Path) -> dict[str, list[str]]:
     }
 
 
-def environment(home: Path, src: Path) -> dict[str, str]:
-    return {**os.environ, "CIFT_HOME": str(home), "PYTHONPATH": str(src)}
-
-
 def run_command(args: list[str], env: dict[str, str]) -> float:
     """Wall seconds of ``cift *args`` in a new interpreter."""
     began = time.perf_counter()
@@ -55,34 +50,18 @@ def run_command(args: list[str], env: dict[str, str]) -> float:
     return took
 
 
-def run_server(env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from starting `cift serve` to its first answer, and its RSS then (MiB)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def run_server(home: Path, src: Path) -> tuple[float, float]:
+    """Seconds from starting `cift serve` to its first ready answer (asked every 10 ms),
+    and its RSS then (MiB)."""
     began = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cift", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Server(home, PYTHONPATH=str(src))
     try:
-        with httpx.Client() as client:
-            while True:
-                if server.poll() is not None:
-                    raise SystemExit("cift serve exited before answering")
-                try:
-                    if client.get(f"http://127.0.0.1:{port}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.02)
+        server.wait_ready(timeout=60, every=0.01)
         took = time.perf_counter() - began
-        status = Path(f"/proc/{server.pid}/status").read_text()
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
         rss = int(status.split("VmRSS:")[1].split()[0]) / 1024
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
     return took, rss
 
 
@@ -97,18 +76,19 @@ def main() -> None:
         sources["against"] = args.against.resolve()
     cases = command_cases(args.data)
     with tempfile.TemporaryDirectory(prefix="cift-startup-") as folder:
-        envs = {name: environment(Path(folder), src) for name, src in sources.items()}
-        for env in envs.values():  # untimed: migrations, first imports, compiled kernels
+        home = Path(folder) / "home"
+        envs = {name: environment(home, PYTHONPATH=str(src)) for name, src in sources.items()}
+        for name, env in envs.items():  # untimed: migrations, first imports, kernels
             for case in cases.values():
                 run_command(case, env)
-            run_server(env)
+            run_server(home, sources[name])
         seconds: dict[tuple[str, str], list[float]] = {}
         memory: dict[str, list[float]] = {name: [] for name in sources}
         for _ in range(args.repeat):
             for name, env in envs.items():
                 for label, case in cases.items():
                     seconds.setdefault((label, name), []).append(run_command(case, env))
-                took, rss = run_server(env)
+                took, rss = run_server(home, sources[name])
                 seconds.setdefault(("cift serve, until it answers", name), []).append(took)
                 memory[name].append(rss)
     rows = [

@@ -59,7 +59,8 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, timeout: float = 30) -> httpx.Response:
+    def wait_ready(self, timeout: float = 30, every: float = 0.2) -> httpx.Response:
+        """The first answer of ``/health/ready``, asked every ``every`` seconds."""
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2, verify=self.verify) as client:  # one TLS set-up
             while time.monotonic() < deadline:
@@ -68,7 +69,7 @@ class Server:
                 try:
                     return client.get(f"{self.base}/health/ready")
                 except httpx.TransportError:
-                    time.sleep(0.2)
+                    time.sleep(every)
         pytest.fail(f"server not up after {timeout} s:\n{self.log.read_text()}")
 
     def stop(self) -> str:

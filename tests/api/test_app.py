@@ -86,7 +86,7 @@ def test_no_cors_headers_by_default(client: TestClient) -> None:
 def test_the_server_starts_without_the_engine_or_numba(tmp_path: Path) -> None:
     """The API only queues backtests and training (their workers load the engine), so a
     server that has started and answered loads neither the event-driven engine nor
-    numba: about a second and 60 MiB less at every start."""
+    numba: about 0.7 s and 60 MiB less at every start."""
     script = (
         "import sys\n"
         "from pathlib import Path\n"

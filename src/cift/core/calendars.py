@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from cift.core.errors import ValidationError
 
 if TYPE_CHECKING:
     import exchange_calendars as xcals
+    import pandas as pd
 
 _LOCK = threading.RLock()
 
@@ -73,8 +75,20 @@ def exchange_calendar(name: str, start: date, end: date) -> xcals.ExchangeCalend
 
 Sessions = tuple[np.ndarray, np.ndarray]
 """Session opens and closes (ns since the epoch), sorted."""
-Schedule = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Session labels (midnight UTC), opens and closes, in ns; read-only (they are shared)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Sessions of one calendar as nanosecond arrays, read-only (they are shared): date
+    labels (00:00 UTC), opens, closes, and break starts and ends (both the close for a
+    session without a break); with the calendar's weekmask ("1111100": Monday-Friday)."""
+
+    weekmask: str
+    labels: np.ndarray
+    opens: np.ndarray
+    closes: np.ndarray
+    break_starts: np.ndarray
+    break_ends: np.ndarray
 
 
 def sessions(calendar: str, first: date, last: date) -> Sessions:
@@ -82,29 +96,48 @@ def sessions(calendar: str, first: date, last: date) -> Sessions:
     from those of the decades around them (or of the range alone, for a calendar that
     cannot reach that far)."""
     try:
-        labels, opens, closes = _decade_sessions(calendar, *decades(first.year, last.year))
+        schedule = decade_schedule(calendar, *decades(first.year, last.year))
     except ValueError:  # a calendar bounded within those decades
-        labels, opens, closes = _schedule(calendar, first, last)
-    low = np.searchsorted(labels, _midnight(first), side="left")
-    high = np.searchsorted(labels, _midnight(last), side="right")
-    return opens[low:high], closes[low:high]
+        schedule = _schedule(calendar, first, last)
+    low = np.searchsorted(schedule.labels, _midnight(first), side="left")
+    high = np.searchsorted(schedule.labels, _midnight(last), side="right")
+    return schedule.opens[low:high], schedule.closes[low:high]
 
 
 @lru_cache(maxsize=16)
-def _decade_sessions(name: str, first_year: int, last_year: int) -> Schedule:
+def decade_schedule(name: str, first_year: int, last_year: int) -> Schedule:
+    """The schedule of the years ``first_year..last_year`` (whole decades, see
+    :func:`decades`), built once per process; a calendar that ends or starts within
+    them raises ``ValueError``."""
     return _schedule(name, date(first_year, 1, 1), date(last_year, 12, 31))
 
 
 def _schedule(name: str, first: date, last: date) -> Schedule:
+    calendar = exchange_calendar(name, first, last)
     with quiet_calendars():
-        schedule = exchange_calendar(name, first, last).schedule
-        columns = (schedule.index, schedule["open"], schedule["close"])
-        labels, opens, closes = (
-            column.to_numpy(dtype="datetime64[ns]").astype(np.int64) for column in columns
+        frame = calendar.schedule
+        labels = np.asarray(frame.index.asi8, dtype=np.int64)
+        opens, closes, starts, ends = (
+            _ns(frame[column]) for column in ("open", "close", "break_start", "break_end")
         )
-    for values in (labels, opens, closes):
+    no_break = starts < 0
+    schedule = Schedule(
+        weekmask=str(calendar.weekmask),
+        labels=labels,
+        opens=opens,
+        closes=closes,
+        break_starts=np.where(no_break, closes, starts),
+        break_ends=np.where(no_break, closes, ends),
+    )
+    for values in (labels, opens, closes, schedule.break_starts, schedule.break_ends):
         values.flags.writeable = False
-    return labels, opens, closes
+    return schedule
+
+
+def _ns(column: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a datetime column; NaT becomes -1."""
+    values = np.asarray(column.array.asi8, dtype=np.int64)
+    return np.where(column.isna().to_numpy(), -1, values)
 
 
 def _midnight(day: date) -> np.int64:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import exchange_calendars as xcals
 import numpy as np
@@ -17,13 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cift.core.calendars import quiet_calendars
+from cift.core.calendars import quiet_calendars, sessions
 from cift.core.errors import ValidationError
 from cift.data.aggregate import resample_bars, trades_to_bars, with_prevailing_quote
 from cift.data.loader import BackfillPlan, Checkpoints, backfill
 from cift.data.providers import get_provider
 from cift.data.providers.base import fetch
 from cift.data.providers.synthetic import SimulatorConfig, SyntheticProvider
+from cift.data.providers.synthetic.sessions import sessions_between
 from cift.data.providers.synthetic.walk import _walk
 from cift.data.store import open_store
 from cift.db import migrate
@@ -489,3 +491,25 @@ def test_the_feed_builds_its_calendar_when_made_and_streams_from_it() -> None:
     assert kind is DataKind.TRADES
     assert frame.height > 0
     assert _sessions.cache_info().misses == 1
+
+
+def test_the_simulator_and_the_bar_closes_share_one_calendar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process that simulates bars and then backtests them builds the calendar (about
+    0.3 s) once: both read the same decades' schedule."""
+    built: list[str] = []
+    build = xcals.get_calendar
+
+    def counted(name: str, **kwargs: Any) -> xcals.ExchangeCalendar:
+        built.append(name)
+        return build(name, **kwargs)
+
+    monkeypatch.setattr(xcals, "get_calendar", counted)
+    low = int(datetime(2064, 3, 2, tzinfo=UTC).timestamp() * 1e9)
+    simulated = sessions_between("XNYS", low, low + 30 * 86_400 * 10**9)
+    assert built == ["XNYS"]
+    opens, closes = sessions("XNYS", date(2064, 3, 2), date(2064, 3, 31))
+    assert built == ["XNYS"]
+    first = int(np.searchsorted(simulated.opens, opens[0]))
+    assert simulated.closes[first : first + len(closes)].tolist() == closes.tolist()
