@@ -55,6 +55,23 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.fixture
+def calendar_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the exchange calendars built during the test, in order (each takes
+    about 0.3 s, so how often one is built is worth a test)."""
+    import exchange_calendars as xcals
+
+    built: list[str] = []
+    build = xcals.get_calendar
+
+    def counted(name: str, **kwargs: Any) -> xcals.ExchangeCalendar:
+        built.append(name)
+        return build(name, **kwargs)
+
+    monkeypatch.setattr(xcals, "get_calendar", counted)
+    return built
+
+
+@pytest.fixture
 def make_settings(tmp_path: Path) -> SettingsFactory:
     """Settings for a test: its own CIFT_HOME, test environment, TestClient's host allowed."""
 

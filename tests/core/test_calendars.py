@@ -4,7 +4,6 @@ the backtest's vectorised one."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 import numpy as np
 import pytest
@@ -71,19 +70,10 @@ def test_the_sessions_are_those_of_the_range_asked_for(name: str, first: date, l
     assert [times.tolist() for times in sessions(name, first, last)] == expected
 
 
-def test_ranges_in_the_same_decades_build_one_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ranges_in_the_same_decades_build_one_calendar(calendar_builds: list[str]) -> None:
     """A calendar costs about 0.3 s to build: the runs and folds of one process over nearby
     dates read their sessions from one."""
-    import exchange_calendars as xcals
-
-    built: list[str] = []
-    build = xcals.get_calendar
-
-    def counted(name: str, **kwargs: Any) -> xcals.ExchangeCalendar:
-        built.append(name)
-        return build(name, **kwargs)
-
-    monkeypatch.setattr(xcals, "get_calendar", counted)
+    built = calendar_builds
     sessions("XNYS", date(2041, 1, 2), date(2041, 2, 1))
     after_first = len(built)
     sessions("XNYS", date(2046, 5, 1), date(2047, 1, 4))  # the same decade

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import exchange_calendars as xcals
 import numpy as np
@@ -493,19 +492,10 @@ def test_the_feed_builds_its_calendar_when_made_and_streams_from_it() -> None:
     assert _sessions.cache_info().misses == 1
 
 
-def test_the_simulator_and_the_bar_closes_share_one_calendar(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_simulator_and_the_bar_closes_share_one_calendar(calendar_builds: list[str]) -> None:
     """A process that simulates bars and then backtests them builds the calendar (about
     0.3 s) once: both read the same decades' schedule."""
-    built: list[str] = []
-    build = xcals.get_calendar
-
-    def counted(name: str, **kwargs: Any) -> xcals.ExchangeCalendar:
-        built.append(name)
-        return build(name, **kwargs)
-
-    monkeypatch.setattr(xcals, "get_calendar", counted)
+    built = calendar_builds
     low = int(datetime(2064, 3, 2, tzinfo=UTC).timestamp() * 1e9)
     simulated = sessions_between("XNYS", low, low + 30 * 86_400 * 10**9)
     assert built == ["XNYS"]
