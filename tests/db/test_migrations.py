@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from cift.core.errors import ValidationError
@@ -17,6 +19,7 @@ from cift.db import migrate
 from cift.db.engine import create_db_engine
 from cift.db.models import Base
 from tests.conftest import SettingsFactory
+from tests.fresh import fresh_python
 
 TABLES = {
     "users",
@@ -110,3 +113,43 @@ def test_processes_started_together_on_a_new_database_take_turns_migrating(
         assert migrate.current_revision(engine) == migrate.head_revision()
     finally:
         engine.dispose()
+
+
+def test_the_head_is_alembics_head() -> None:
+    assert (
+        migrate.head_revision() == ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_current_head()
+    )
+
+
+def test_a_merge_script_is_the_head_alembic_finds(tmp_path: Path) -> None:
+    """Branches and their merge (a tuple ``down_revision``), in plain and annotated
+    assignments among other statements: the head read from the source is Alembic's."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    scripts = {
+        "a": 'revision = "a"\ndown_revision = None\nbranch_labels = None\n',
+        "b": 'import sqlalchemy as sa\nrevision: str = "b"\ndown_revision: str | None = "a"\n',
+        "c": 'import sqlalchemy as sa\nrevision = "c"\ndown_revision = "a"\nT = sa.table("t")\n',
+        "d": '"""Merge."""\nrevision = "d"\ndown_revision = ("b", "c")\n',
+    }
+    for name, source in scripts.items():
+        (versions / f"{name}.py").write_text(source + "def upgrade():\n    pass\n")
+    assert migrate._script_ids(versions / "d.py", 0) == ("d", ("b", "c"))
+    assert migrate._script_ids(versions / "a.py", 0) == ("a", ())
+    assert migrate.head_of(versions) == ScriptDirectory(str(tmp_path)).get_current_head() == "d"
+
+
+def test_opening_a_database_at_head_does_not_load_alembic(make_settings: SettingsFactory) -> None:
+    """Every command opens the metadata database; at the newest schema that takes no
+    Alembic (0.1-0.2 s of imports), while a database behind it is still migrated."""
+    home = make_settings().home
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from cift.core.settings import load_settings\n"
+        "from cift.db.opening import metadata_sessions\n"
+        "with metadata_sessions(load_settings(home=Path(sys.argv[1]))):\n    pass\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    assert fresh_python(script, str(home)) == ["True"]  # a new home: migrated
+    assert fresh_python(script, str(home)) == ["False"]  # at head

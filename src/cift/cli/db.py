@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from alembic.script import ScriptDirectory
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -93,6 +92,8 @@ def current(
 @app.command("history")
 def history() -> None:
     """List every migration shipped with this version, newest first."""
+    from alembic.script import ScriptDirectory
+
     table = Table(title="Migrations")
     table.add_column("Revision", style="cyan")
     table.add_column("Down from")
