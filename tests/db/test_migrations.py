@@ -137,6 +137,9 @@ def test_a_merge_script_is_the_head_alembic_finds(tmp_path: Path) -> None:
     assert migrate._script_ids(versions / "d.py", 0) == ("d", ("b", "c"))
     assert migrate._script_ids(versions / "a.py", 0) == ("a", ())
     assert migrate.head_of(versions) == ScriptDirectory(str(tmp_path)).get_current_head() == "d"
+    (versions / "d.py").unlink()  # two branches left unmerged
+    with pytest.raises(ValidationError, match=r"2 newest revisions \['b', 'c'\].*merge script"):
+        migrate.head_of(versions)
 
 
 def test_opening_a_database_at_head_does_not_load_alembic(make_settings: SettingsFactory) -> None:

@@ -51,8 +51,12 @@ def head_of(versions: Path) -> str:
     downs = dict(_script_ids(path, path.stat().st_mtime_ns) for path in scripts)
     followed = {down for parents in downs.values() for down in parents}
     heads = sorted(set(downs) - followed)
-    if len(heads) != 1:  # pragma: no cover - the package ships one line of migrations
-        raise RuntimeError(f"the migrations in {versions} have heads {heads}, not one")
+    if len(heads) != 1:
+        raise ValidationError(
+            f"The migrations in {versions} have {len(heads)} newest revisions {heads}, not "
+            "one; write a merge script whose down_revision names them all, or remove a "
+            "stray script."
+        )
     return heads[0]
 
 
