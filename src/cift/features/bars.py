@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.features.engine import ordered, segments
+from cift.features.engine import ordered, read_only, segments
 from cift.features.kernels import sampling as ks
 from cift.model import BAR_SCHEMA, TS_DTYPE
 
@@ -120,8 +120,8 @@ def imbalance_bars(
         state[ks.PREV_SIGN] = first_sign
         state[ks.EXP_TICKS] = expected_ticks
         state[ks.EXP_IMB] = np.nan if expected_imbalance is None else expected_imbalance
-        price = segment.get_column("price").to_numpy()
-        side = _side(segment) if signs == "side" else np.zeros(segment.height)
+        price = read_only(segment.get_column("price").to_numpy())
+        side = _side(segment, signs)
         ks.imbalance_bar_ids(price, _metric(segment, kind), side, params, state, out)
         return int(state[ks.BAR])
 
@@ -141,8 +141,8 @@ def trade_signs(
     for start, end in segments(frame.get_column("symbol"), frame.height):
         segment = frame.slice(start, end - start)
         state = np.array([0.0, 0.0, float(first_sign)])
-        side = _side(segment) if signs == "side" else np.zeros(segment.height)
-        price = segment.get_column("price").to_numpy()
+        side = _side(segment, signs)
+        price = read_only(segment.get_column("price").to_numpy())
         ks.trade_signs(price, side, signs == "side", state, out[start:end])
     return frame.with_columns(pl.Series("sign", out).cast(pl.Int8)).lazy()
 
@@ -210,13 +210,16 @@ def _trades(trades: pl.DataFrame | pl.LazyFrame, *, signs: str) -> pl.DataFrame:
 
 def _metric(segment: pl.DataFrame, kind: str) -> np.ndarray:
     if kind == "tick":
-        return np.ones(segment.height)
+        return read_only(np.ones(segment.height))
     size = segment.get_column("size").to_numpy()
-    return size if kind == "volume" else segment.get_column("price").to_numpy() * size
+    return read_only(size if kind == "volume" else segment.get_column("price").to_numpy() * size)
 
 
-def _side(segment: pl.DataFrame) -> np.ndarray:
-    return segment.get_column("side").fill_null(0).cast(pl.Float64).to_numpy()
+def _side(segment: pl.DataFrame, signs: SignSource) -> np.ndarray:
+    """The aggressor sides (0 where unknown), or zeros when signs come from the tick rule."""
+    if signs != "side":
+        return read_only(np.zeros(segment.height))
+    return read_only(segment.get_column("side").fill_null(0).cast(pl.Float64).to_numpy())
 
 
 def _bars(frame: pl.DataFrame, assign: Assigner, *, partial: bool, with_end: bool) -> pl.LazyFrame:

@@ -88,7 +88,7 @@ def _inputs(frame: pl.DataFrame, call: FeatureCall) -> tuple[np.ndarray, ...]:
             f"{call.spec.name} needs column(s) {missing}; the data has {frame.columns}."
         )
     return tuple(_floats(frame.get_column(c)) for c in call.spec.inputs) or (
-        np.empty(frame.height),
+        read_only(np.empty(frame.height)),
     )
 
 
@@ -96,7 +96,15 @@ def _floats(column: pl.Series) -> np.ndarray:
     """A column as kernels take it: float64; timestamps as nanoseconds since the epoch."""
     if isinstance(column.dtype, pl.Datetime):
         column = column.dt.cast_time_unit("ns")
-    return np.ascontiguousarray(column.cast(pl.Float64).to_numpy())
+    return read_only(np.ascontiguousarray(column.cast(pl.Float64).to_numpy()))
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, marked read-only: a kernel then sees its inputs as one array type (numba
+    compiles each kind apart, a second of machine code and cache each), whether Polars
+    lent its memory or a copy was made."""
+    array.flags.writeable = False
+    return array
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -216,7 +224,8 @@ class LiveFeatures:
         self._values = np.empty(max(len(self._names), 1))
         slot = {name: i for i, name in enumerate(self._names)}
         self._inputs = [
-            tuple(self._values[slot[n] : slot[n] + 1] for n in c.spec.inputs) or (self._values[:1],)
+            tuple(read_only(self._values[slot[n] : slot[n] + 1]) for n in c.spec.inputs)
+            or (read_only(self._values[:1]),)
             for c in self.calls
         ]
         self._outputs = [np.empty((len(c.spec.outputs), 1)) for c in self.calls]

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from cift.core.errors import ValidationError
-from cift.features.engine import ordered, segments
+from cift.features.engine import ordered, read_only, segments
 from cift.features.kernels import sampling as ks
 from cift.model import Timeframe
 
@@ -41,8 +41,8 @@ def cusum_events(
         raise ValidationError(f"cusum: threshold must be a positive number, got {threshold}.")
     data = _bars(bars, price, [column] if column else [])
     series = data.get_column(price).to_numpy()
-    values = np.log(series) if log else series
-    limits = (
+    values = read_only(np.log(series) if log else series)
+    limits = read_only(
         data.get_column(column).cast(pl.Float64).fill_null(np.nan).to_numpy()
         if column
         else np.full(data.height, threshold, dtype=np.float64)
@@ -133,7 +133,7 @@ def triple_barrier(
         end[keep],
         complete[keep],
     )
-    close = data.get_column(price).to_numpy()
+    close = read_only(data.get_column(price).to_numpy())
     direction = np.sign(picked.get_column("_side").to_numpy())
     touch = np.empty(len(start), dtype=np.int64)
     barrier = np.empty(len(start), dtype=np.int8)
@@ -141,10 +141,10 @@ def triple_barrier(
         close,
         start,
         end,
-        picked.get_column("_target").to_numpy(),
+        read_only(picked.get_column("_target").to_numpy()),
         direction,
-        pt,
-        sl,
+        float(pt),
+        float(sl),
         touch,
         barrier,
     )
