@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -38,13 +39,24 @@ ALIASES = (CHAMPION, CHALLENGER)
 TAG = "cift."
 
 
+def local_store(settings: Settings) -> Path:
+    """The local store's SQLite file (made on first use)."""
+    return (settings.home / "mlflow" / "mlflow.db").resolve()
+
+
 def tracking_uri(settings: Settings) -> str:
     """The configured server, or the local SQLite store."""
     if settings.mlflow_tracking_uri:
         return settings.mlflow_tracking_uri.rstrip("/")
-    folder = (settings.home / "mlflow").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'mlflow.db'}"
+    store = local_store(settings)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{store}"
+
+
+def nothing_tracked(settings: Settings) -> bool:
+    """No server and no local store yet: a read finds nothing, and answers so without
+    importing MLflow or making the store (its migrations of a new store take seconds)."""
+    return not settings.mlflow_tracking_uri and not local_store(settings).exists()
 
 
 @contextmanager
@@ -150,8 +162,10 @@ def claim_name(mlflow: ModuleType, name: str, owner: uuid.UUID) -> None:
 
 def owned_by(settings: Settings, name: str, owner: uuid.UUID) -> None:
     """Refuse (as missing) a registered model another user owns."""
-    with mlflow_at(settings) as mlflow:
-        model = _registered(mlflow.MlflowClient(), name)
+    model = None
+    if not nothing_tracked(settings):
+        with mlflow_at(settings) as mlflow:
+            model = _registered(mlflow.MlflowClient(), name)
     if model is None or model.tags.get(OWNER_TAG, str(owner)) != str(owner):
         raise NotFoundError(f"No registered model {name!r}; see GET /api/v1/ml/models.")
 
@@ -159,6 +173,8 @@ def owned_by(settings: Settings, name: str, owner: uuid.UUID) -> None:
 def registered_models(settings: Settings, owner: uuid.UUID | None = None) -> list[dict[str, Any]]:
     """Every registered model (only ``owner``'s when given): name, newest version and
     aliases."""
+    if nothing_tracked(settings):
+        return []
     with mlflow_at(settings) as mlflow:
         client = mlflow.MlflowClient()
         out = []
@@ -199,11 +215,13 @@ def _version(client: Any, version: Any, aliases: dict[str, str]) -> ModelVersion
 def model_versions(settings: Settings, name: str) -> list[ModelVersion]:
     """The versions of the registered model ``name``, newest first, with their runs'
     metrics and lineage tags."""
+    if nothing_tracked(settings):
+        raise _no_model(name)
     with mlflow_at(settings) as mlflow:
         client = mlflow.MlflowClient()
         found = client.search_model_versions(f"name = '{_quoted(name)}'")
         if not found:
-            raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
+            raise _no_model(name)
         aliases = client.get_registered_model(name).aliases
         return sorted((_version(client, v, aliases) for v in found), key=lambda v: -v.version)
 
@@ -234,11 +252,13 @@ def promote(settings: Settings, name: str, version: int, alias: str = CHAMPION) 
 
 def resolve_version(settings: Settings, name: str, ref: str) -> ModelVersion:
     """A version of ``name`` by number (``3``) or alias (``champion``), looked up alone."""
+    if nothing_tracked(settings):
+        raise _no_model(name)
     with mlflow_at(settings) as mlflow:
         client = mlflow.MlflowClient()
         model = _registered(client, name)
         if model is None:
-            raise NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
+            raise _no_model(name)
         aliases = model.aliases or {}
         number = ref if ref.isdigit() else aliases.get(ref)
         if number is not None:
@@ -263,6 +283,10 @@ def tags_of(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _no_model(name: str) -> NotFoundError:
+    return NotFoundError(f"No registered model {name!r}; see 'cift ml models ls'.")
+
+
 def _quoted(name: str) -> str:
     return name.replace("'", "''")
 
@@ -281,6 +305,8 @@ def run_tags(settings: Settings, run_id: str) -> dict[str, Any]:
 
 def runs_tagged(settings: Settings, key: str, value: str) -> list[str]:
     """Ids of the runs whose tag ``cift.<key>`` is ``value``, newest first."""
+    if nothing_tracked(settings):
+        return []
     with mlflow_at(settings) as mlflow:
         client = mlflow.MlflowClient()
         experiments = [e.experiment_id for e in client.search_experiments()]
@@ -295,6 +321,8 @@ def runs_tagged(settings: Settings, key: str, value: str) -> list[str]:
 
 def versions_of_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
     """The registered (name, version) pairs whose model the run logged."""
+    if nothing_tracked(settings):
+        return []
     with mlflow_at(settings) as mlflow:
         found = mlflow.MlflowClient().search_model_versions(f"run_id = '{_quoted(run_id)}'")
     return sorted((v.name, int(v.version)) for v in found)
