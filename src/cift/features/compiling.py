@@ -23,10 +23,9 @@ ROWS = 64
 
 def compile_features(done: Callable[[FeatureSpec, float], None] | None = None) -> int:
     """Run every registered feature, with its default parameters, over a small sample of
-    two symbols and over one live row (which compiles and caches its kernel for both
-    paths: the batch path reads columns as read-only arrays, the live path a writable
-    buffer, and numba compiles each kind of array apart); ``done`` hears of each one
-    and of the fraction of the catalog done. Returns how many ran."""
+    two symbols and over one live row (both paths hand the kernel read-only arrays, so
+    one compilation serves both; the live row costs next to nothing); ``done`` hears of
+    each one and of the fraction of the catalog done. Returns how many ran."""
     rows = sample()
     first = rows.row(0, named=True)
     specs = all_specs()
