@@ -19,7 +19,8 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
 .PHONY: help setup dev kernels run serve test test-deep check lint format typecheck pytest docs audit sbom lock \
-	clean services-up services-down services-status web web-api web-check browser tools web-if-node
+	clean services-up services-down services-status web web-api web-check browser tools go-tools \
+	web-if-node
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -91,13 +92,25 @@ kernels: dev
 	@rm -f $(COMPILED)
 	@( $(BIN)/cift features compile > $(VENV)/compile.log 2>&1; echo $$? > $(COMPILED) ) &
 
-test: dev kernels web web-check browser tools  ## Set up, then run the whole suite: lint, format check, types, tests
+# actionlint and Docker Compose, built with Go on a new machine (about three minutes of
+# both cores), build in the background too: beside the downloads (npm, Debian's Chromium)
+# and the single-core checks. Debian's packages install one at a time in the foreground.
+GO_TOOLS := $(VENV)/go-tools.status
+go-tools:
+	@rm -f $(GO_TOOLS)
+	@( $(PYTHON) deploy/local/tools.py actionlint compose > $(VENV)/go-tools.log 2>&1; \
+		echo $$? > $(GO_TOOLS) ) &
+
+test: dev kernels go-tools web web-check browser  ## Set up, then run the whole suite: lint, format check, types, tests
+	$(PYTHON) deploy/local/tools.py prometheus
 	$(BIN)/ruff check src tests bench deploy
 	$(BANDIT)
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
 	@while [ ! -f $(COMPILED) ]; do sleep 1; done; \
 		[ "$$(cat $(COMPILED))" = 0 ] || { cat $(VENV)/compile.log; exit 1; }
+	@while [ ! -f $(GO_TOOLS) ]; do sleep 1; done; cat $(VENV)/go-tools.log; \
+		[ "$$(cat $(GO_TOOLS))" = 0 ]
 	$(BIN)/python deploy/local/run_tests.py
 
 test-deep: dev  ## The suite with property and fuzz tests searching 10 times harder (slow)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Install the checking tools the deployment tests need, each only when it is missing.
 
-    python deploy/local/tools.py
+    python deploy/local/tools.py [prometheus] [actionlint] [compose]   (default: all)
 
 - ``prometheus`` and ``promtool``: Debian's ``prometheus`` package (as root, or through
   ``sudo -n``), to check the Prometheus configuration and alert rules.
@@ -169,9 +169,16 @@ def _make_writable(folder: Path) -> None:
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
-def main() -> int:
+INSTALLS = {"prometheus": prometheus, "actionlint": actionlint, "compose": compose}
+
+
+def main(names: list[str]) -> int:
+    unknown = sorted(set(names) - set(INSTALLS))
+    if unknown:
+        print(f"unknown tool(s) {unknown}; choose from {sorted(INSTALLS)}", file=sys.stderr)
+        return 2
     failures = 0
-    for install in (prometheus, actionlint, compose):
+    for install in (INSTALLS[name] for name in names or INSTALLS):
         try:
             lines = install()
         except ServiceError as exc:
@@ -183,4 +190,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -40,9 +40,20 @@ def test_lint_and_test_run_bandit_with_the_documented_skips() -> None:
     assert bandit_command() == ["-m", "bandit", "-r", "src", "-q", "-c", "pyproject.toml"]
 
 
-def test_make_test_installs_the_checking_tools_after_the_browser() -> None:
-    prerequisites, _ = recipe("test")
-    assert prerequisites.index("tools") > prerequisites.index("browser")
+def test_make_test_installs_every_checking_tool_before_the_tests() -> None:
+    """Debian's packages one after another (the browser, then promtool: apt installs one
+    set at a time); the Go-built tools in the background, waited for before the tests."""
+    prerequisites, lines = recipe("test")
+    assert prerequisites.index("go-tools") < prerequisites.index("browser")
+    assert lines[0] == "$(PYTHON) deploy/local/tools.py prometheus"
+    built = " ".join(recipe("go-tools")[1])
+    assert "deploy/local/tools.py actionlint compose" in built
+    assert built.endswith("&")
+    waited = [n for n, line in enumerate(lines) if "$(GO_TOOLS)" in line]
+    tests = [n for n, line in enumerate(lines) if "run_tests.py" in line]
+    assert waited
+    assert tests
+    assert max(waited) < tests[0]
     assert recipe("tools")[1] == ["$(PYTHON) deploy/local/tools.py"]
 
 
