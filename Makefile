@@ -84,22 +84,24 @@ run: setup web-if-node  ## Set up, then run the main job on the embedded default
 serve: setup web-if-node  ## Set up, then serve the API and the dashboard on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
-# The feature kernels compile (under two minutes, once per install) in the background
-# while the dashboard is built and the checks run, so that the tests' two workers do not
-# both compile them; the tests start once they are cached.
-COMPILED := $(VENV)/compile.status
+# Long set-up steps run in the background while the dashboard is built and the checks
+# run: $(call started,NAME,COMMAND) runs COMMAND with its output in .venv/NAME.log and its
+# exit code in .venv/NAME.status; $(call awaited,NAME) waits for it, prints the log and
+# fails when the step did.
+started = rm -f $(VENV)/$(1).status; ( $(2) > $(VENV)/$(1).log 2>&1; echo $$? > $(VENV)/$(1).status ) &
+awaited = while [ ! -f $(VENV)/$(1).status ]; do sleep 1; done; cat $(VENV)/$(1).log; \
+	[ "$$(cat $(VENV)/$(1).status)" = 0 ]
+
+# The feature kernels compile (under two minutes, once per install), so that the tests'
+# two workers do not both compile them; the tests start once they are cached.
 kernels: dev
-	@rm -f $(COMPILED)
-	@( $(BIN)/cift features compile > $(VENV)/compile.log 2>&1; echo $$? > $(COMPILED) ) &
+	@$(call started,compile,$(BIN)/cift features compile)
 
 # actionlint and Docker Compose, built with Go on a new machine (about three minutes of
-# both cores), build in the background too: beside the downloads (npm, Debian's Chromium)
-# and the single-core checks. Debian's packages install one at a time in the foreground.
-GO_TOOLS := $(VENV)/go-tools.status
+# both cores), beside the downloads (npm, Debian's Chromium) and the single-core checks.
+# Debian's packages install one at a time, in the foreground.
 go-tools:
-	@rm -f $(GO_TOOLS)
-	@( $(PYTHON) deploy/local/tools.py actionlint compose > $(VENV)/go-tools.log 2>&1; \
-		echo $$? > $(GO_TOOLS) ) &
+	@$(call started,go-tools,$(PYTHON) deploy/local/tools.py actionlint compose)
 
 test: dev kernels go-tools web web-check browser  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(PYTHON) deploy/local/tools.py prometheus
@@ -107,10 +109,8 @@ test: dev kernels go-tools web web-check browser  ## Set up, then run the whole 
 	$(BANDIT)
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy src deploy/local
-	@while [ ! -f $(COMPILED) ]; do sleep 1; done; \
-		[ "$$(cat $(COMPILED))" = 0 ] || { cat $(VENV)/compile.log; exit 1; }
-	@while [ ! -f $(GO_TOOLS) ]; do sleep 1; done; cat $(VENV)/go-tools.log; \
-		[ "$$(cat $(GO_TOOLS))" = 0 ]
+	@$(call awaited,compile)
+	@$(call awaited,go-tools)
 	$(BIN)/python deploy/local/run_tests.py
 
 test-deep: dev  ## The suite with property and fuzz tests searching 10 times harder (slow)

@@ -46,10 +46,12 @@ def test_make_test_installs_every_checking_tool_before_the_tests() -> None:
     prerequisites, lines = recipe("test")
     assert prerequisites.index("go-tools") < prerequisites.index("browser")
     assert lines[0] == "$(PYTHON) deploy/local/tools.py prometheus"
-    built = " ".join(recipe("go-tools")[1])
-    assert "deploy/local/tools.py actionlint compose" in built
-    assert built.endswith("&")
-    waited = [n for n, line in enumerate(lines) if "$(GO_TOOLS)" in line]
+    assert recipe("go-tools")[1] == [
+        "@$(call started,go-tools,$(PYTHON) deploy/local/tools.py actionlint compose)"
+    ]
+    (started,) = re.findall(r"^started = (.*)$", MAKEFILE, re.M)
+    assert started.endswith(") &")  # in the background
+    waited = [n for n, line in enumerate(lines) if line == "@$(call awaited,go-tools)"]
     tests = [n for n, line in enumerate(lines) if "run_tests.py" in line]
     assert waited
     assert tests
