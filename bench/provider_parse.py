@@ -50,8 +50,8 @@ from tests.data.providers.wire import (
     ALPACA_SECRET,
     POLYGON_KEY,
     SESSION_OPEN,
-    WireServer,
     make_tape,
+    serving,
 )
 
 from common import machine, table
@@ -72,7 +72,7 @@ def serve(rows: int, queue: Any, stop: Any) -> None:
         for kind, totals in ((DataKind.TRADES, (rows, 2 * rows)), (DataKind.QUOTES, (rows,)))
         for total in totals
     }
-    with WireServer(tape, compress=False) as server:
+    with serving(tape, compress=False) as server:
         queue.put((server.url, ends))
         stop.wait()
 

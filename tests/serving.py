@@ -8,7 +8,11 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -27,6 +31,21 @@ def free_port() -> int:
 FAST_HASHING_ENV = {"CIFT_ARGON2_MEMORY_KIB": "8192", "CIFT_ARGON2_TIME_COST": "1"}
 """Cheap password hashing for a server whose tests sign in many times (each login with
 the default 64 MiB takes a good part of a second on a busy machine)."""
+
+
+@contextmanager
+def threaded(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
+    """``server`` answering from a thread until the block ends, then closed. It checks for
+    the end every 50 ms: http.server's default half second is paid by every test that
+    stops one."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:

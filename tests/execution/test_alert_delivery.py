@@ -12,7 +12,6 @@ import ipaddress
 import json
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +38,7 @@ from cift.execution.delivery.webhook import SIGNATURE_HEADER
 from cift.model import DataKind, Timeframe
 from tests.data.marketdata import random_trades
 from tests.security.conftest import make_user
+from tests.serving import threaded
 
 Sessions = sessionmaker[Session]
 SECRET = "whsec-test-0123456789"
@@ -80,11 +80,8 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     got.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield got
-    server.shutdown()
-    server.server_close()
+    with threaded(server):
+        yield got
 
 
 @dataclass

@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from tests.serving import threaded
+
 POLYGON_KEY = "pk-test-0123456789abcdef"
 ALPACA_KEY_ID = "PKTEST000000000000"
 ALPACA_SECRET = "secretsecretsecretsecretsecretsecret0000"
@@ -181,19 +183,12 @@ class WireServer:
             self.cache[key] = (status, body)
         return status, body
 
-    def __enter__(self) -> WireServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @contextmanager
 def serving(tape: Tape, *, compress: bool = True) -> Iterator[WireServer]:
     """A running server on 127.0.0.1 and a free port."""
-    with WireServer(tape, compress=compress) as server:
+    server = WireServer(tape, compress=compress)
+    with threaded(server.httpd):
         yield server
 
 

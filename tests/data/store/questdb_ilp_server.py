@@ -5,12 +5,13 @@ connection half-way through reading it (``drop``)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
+
+from tests.serving import threaded
 
 Fault = Literal["reject", "drop"]
 
@@ -65,11 +66,5 @@ def faulty_ilp_endpoint(fault: Fault, message: str = "cast error") -> Iterator[F
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     endpoint.port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with threaded(server):
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

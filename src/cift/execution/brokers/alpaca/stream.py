@@ -11,6 +11,7 @@ keys end the stream with a configuration error instead of retrying.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import threading
@@ -50,6 +51,8 @@ class TradeUpdates:
         self._listening = threading.Event()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alpaca-trade-updates", daemon=True)
+        self._running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        """The thread's event loop and its task, for ``close`` to cut a wait short."""
 
     def start(self) -> None:
         """Connect and wait until the stream listens (or refuses the keys)."""
@@ -72,13 +75,22 @@ class TradeUpdates:
         return drained
 
     def close(self) -> None:
+        """Stop now: a wait for the next event or a reconnection is cancelled, not sat out."""
         self._stopped.set()
+        if self._running is not None:
+            loop, task = self._running
+            with contextlib.suppress(RuntimeError):  # (the loop has ended already)
+                loop.call_soon_threadsafe(task.cancel)
         self._thread.join(self.timeout)
 
     def _run(self) -> None:
-        asyncio.run(self._loop())
+        with contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(self._loop())
 
     async def _loop(self) -> None:
+        task = asyncio.current_task()  # (asyncio.run runs this coroutine as one)
+        if task is not None:
+            self._running = (asyncio.get_running_loop(), task)
         delay = self.backoff
         while not self._stopped.is_set():
             try:
