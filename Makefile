@@ -20,7 +20,7 @@ unexport PYTHONDONTWRITEBYTECODE
 .DEFAULT_GOAL := help
 .PHONY: help setup dev kernels run serve test test-deep check lint format typecheck pytest docs audit sbom lock \
 	clean services-up services-down services-status web web-api web-check browser tools go-tools \
-	web-if-node
+	web-if-node dashboard types
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -84,18 +84,28 @@ run: setup web-if-node  ## Set up, then run the main job on the embedded default
 serve: setup web-if-node  ## Set up, then serve the API and the dashboard on http://127.0.0.1:8000
 	$(BIN)/cift serve
 
-# Long set-up steps run in the background while the dashboard is built and the checks
-# run: $(call started,NAME,COMMAND) runs COMMAND with its output in .venv/NAME.log and its
+# Long set-up steps run in the background, beside each other and the quick checks:
+# $(call started,NAME,COMMAND) runs COMMAND with its output in .venv/NAME.log and its
 # exit code in .venv/NAME.status; $(call awaited,NAME) waits for it, prints the log and
 # fails when the step did.
 started = rm -f $(VENV)/$(1).status; ( $(2) > $(VENV)/$(1).log 2>&1; echo $$? > $(VENV)/$(1).status ) &
 awaited = while [ ! -f $(VENV)/$(1).status ]; do sleep 1; done; cat $(VENV)/$(1).log; \
 	[ "$$(cat $(VENV)/$(1).status)" = 0 ]
 
+# The dashboard's install, build and checks need no Python: they start first, beside the
+# Python packages' install.
+dashboard:
+	@mkdir -p $(VENV)
+	@$(call started,dashboard,$(MAKE) --no-print-directory web web-check)
+
 # The feature kernels compile (under two minutes, once per install), so that the tests'
 # two workers do not both compile them; the tests start once they are cached.
 kernels: dev
 	@$(call started,compile,$(BIN)/cift features compile)
+
+# mypy (over a minute of one core) beside the kernels' compile and the dashboard's checks.
+types: dev
+	@$(call started,types,$(BIN)/mypy src deploy/local)
 
 # actionlint and Docker Compose, built with Go on a new machine (about three minutes of
 # both cores), beside the downloads (npm, Debian's Chromium) and the single-core checks.
@@ -103,12 +113,13 @@ kernels: dev
 go-tools:
 	@$(call started,go-tools,$(PYTHON) deploy/local/tools.py actionlint compose)
 
-test: dev kernels go-tools web web-check browser  ## Set up, then run the whole suite: lint, format check, types, tests
+test: dashboard dev kernels types go-tools browser  ## Set up, then run the whole suite: lint, format check, types, tests
 	$(PYTHON) deploy/local/tools.py prometheus
 	$(BIN)/ruff check src tests bench deploy
 	$(BANDIT)
 	$(BIN)/ruff format --check src tests bench deploy
-	$(BIN)/mypy src deploy/local
+	@$(call awaited,dashboard)
+	@$(call awaited,types)
 	@$(call awaited,compile)
 	@$(call awaited,go-tools)
 	$(BIN)/python deploy/local/run_tests.py

@@ -42,20 +42,37 @@ def test_lint_and_test_run_bandit_with_the_documented_skips() -> None:
 
 def test_make_test_installs_every_checking_tool_before_the_tests() -> None:
     """Debian's packages one after another (the browser, then promtool: apt installs one
-    set at a time); the Go-built tools in the background, waited for before the tests."""
+    set at a time); the long steps in the background, each waited for (its failure
+    failing ``make test``) before the tests: the dashboard's build and checks from the
+    start, beside the Python install; mypy and the kernels' compile once it is done; the
+    Go-built tools."""
     prerequisites, lines = recipe("test")
+    assert prerequisites.index("dashboard") < prerequisites.index("dev")
     assert prerequisites.index("go-tools") < prerequisites.index("browser")
     assert lines[0] == "$(PYTHON) deploy/local/tools.py prometheus"
-    assert recipe("go-tools")[1] == [
-        "@$(call started,go-tools,$(PYTHON) deploy/local/tools.py actionlint compose)"
-    ]
     (started,) = re.findall(r"^started = (.*)$", MAKEFILE, re.M)
     assert started.endswith(") &")  # in the background
-    waited = [n for n, line in enumerate(lines) if line == "@$(call awaited,go-tools)"]
+    background = {
+        name: command
+        for target in prerequisites
+        for name, command in re.findall(
+            r"\$\(call started,([\w-]+),(.*)\)$", "\n".join(recipe(target)[1]), re.M
+        )
+    }
+    assert background == {
+        "dashboard": "$(MAKE) --no-print-directory web web-check",
+        "compile": "$(BIN)/cift features compile",
+        "types": "$(BIN)/mypy src deploy/local",
+        "go-tools": "$(PYTHON) deploy/local/tools.py actionlint compose",
+    }
+    assert "dev" in recipe("types")[0]
+    assert "dev" in recipe("kernels")[0]
     tests = [n for n, line in enumerate(lines) if "run_tests.py" in line]
-    assert waited
     assert tests
-    assert max(waited) < tests[0]
+    for name in background:
+        waited = [n for n, line in enumerate(lines) if line == f"@$(call awaited,{name})"]
+        assert waited, f"make test does not wait for {name}"
+        assert max(waited) < tests[0]
     assert recipe("tools")[1] == ["$(PYTHON) deploy/local/tools.py"]
 
 
