@@ -492,6 +492,23 @@ def test_the_feed_builds_its_calendar_when_made_and_streams_from_it() -> None:
     assert _sessions.cache_info().misses == 1
 
 
+def test_the_feed_readies_the_simulators_kernels_when_made() -> None:
+    """The simulator's kernels load from the cache (or compile, on a new install) as the
+    feed is made, not in its first session: a stream's clock (``--duration``) times the
+    stream. Run in a new interpreter: the loaded kernels are per process."""
+    script = """
+from datetime import UTC, datetime
+from cift.data.providers.synthetic import SimulatorConfig, SyntheticProvider, kernels
+from cift.data.providers.synthetic.stream import SyntheticFeed
+used = (kernels.minute_path, kernels.events)
+before = [len(kernel.signatures) for kernel in used]
+start = datetime(2024, 3, 9, tzinfo=UTC)  # a Saturday: the first session is Monday's
+SyntheticFeed(SyntheticProvider(SimulatorConfig()), start=start, speed=0)
+print(before, [len(kernel.signatures) for kernel in used])
+"""
+    assert fresh_python(script) == ["[0, 0] [1, 1]"]
+
+
 def test_the_simulator_and_the_bar_closes_share_one_calendar(calendar_builds: list[str]) -> None:
     """A process that simulates bars and then backtests them builds the calendar (about
     0.3 s) once: both read the same decades' schedule."""

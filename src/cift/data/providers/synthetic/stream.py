@@ -26,7 +26,7 @@ from cift.model import DataKind
 from ..live.base import FeedBatch, FeedCounters
 from .config import SimulatorConfig
 from .provider import SyntheticProvider
-from .sessions import DAY_NS, sessions_between
+from .sessions import DAY_NS, MINUTE_NS, sessions_between
 
 LIVE_KINDS = frozenset({DataKind.TRADES, DataKind.QUOTES})
 MONTH_NS = 30 * DAY_NS
@@ -53,8 +53,10 @@ class SyntheticFeed:
         self.provider = provider
         self.begin_ns = to_ns(start) if start is not None else latest_open(provider, time.time_ns())
         # The first calendar a process builds imports exchange-calendars and pandas (a
-        # second or more): built here, so a caller's clock (--duration) times the feed.
+        # second or more), and the simulator's kernels load from the cache (or compile, on
+        # a new install): both done here, so a caller's clock (--duration) times the feed.
         sessions_between(provider.config.calendar, self.begin_ns, self.begin_ns + MONTH_NS)
+        _simulate_once(provider, self.begin_ns)
         self.speed = speed
         self.tick_seconds = tick_seconds
         self.counters = FeedCounters()
@@ -113,6 +115,14 @@ class SyntheticFeed:
                     cursors[kind] = end
             if self.speed == 0:
                 await asyncio.sleep(0)
+
+
+def _simulate_once(provider: SyntheticProvider, begin: int) -> None:
+    """One minute of one symbol's first session from ``begin``, thrown away: the kernels
+    a session's events need are ready afterwards."""
+    opened, _ = next(sessions_from(provider, begin))
+    for _ in provider.trades(["WARMUP"], from_ns(opened), from_ns(opened + MINUTE_NS)):
+        pass
 
 
 def latest_open(provider: SyntheticProvider, now_ns: int) -> int:
