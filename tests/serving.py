@@ -1,4 +1,5 @@
-"""A real ``cift serve`` process on a free port, for tests that need one over the network."""
+"""Servers for tests that need one over the network: a real ``cift serve`` process on a
+free port, and the tests' own local HTTP servers answering from a thread (``threaded``)."""
 
 from __future__ import annotations
 
