@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cift.core.errors import ValidationError
-from cift.ml.models import ModelType, learning_target, make_learner
+from cift.ml.models import Learner, ModelType, learning_target, make_learner
 
 FEATURES = ["a", "b", "c"]
 
@@ -50,6 +50,33 @@ def test_lightgbm_stops_early_on_noise_and_weights_change_the_fit() -> None:
     )
     plain = make_learner(ModelType.RIDGE_REGRESSION, FEATURES, {}).fit(x[:3_000], noise[:3_000])
     assert not np.allclose(weighted.score(x[:10]), plain.score(x[:10]))
+
+
+@pytest.mark.parametrize(
+    "model_type", [ModelType.LIGHTGBM_CLASSIFIER, ModelType.LIGHTGBM_REGRESSOR]
+)
+def test_a_lightgbm_model_reloaded_from_its_text_format_predicts_as_its_estimator(
+    model_type: ModelType,
+) -> None:
+    import lightgbm
+
+    x, ret = _data()
+    fitted = make_learner(model_type, FEATURES, {"early_stopping_rounds": 10})
+    y = fitted.target(ret, np.sign(ret).astype(np.int8))
+    fitted.fit(x[:2_000], y[:2_000], None, (x[2_000:2_500], y[2_000:2_500], None))
+    assert fitted.best_iteration is not None
+    assert fitted.best_iteration < 500  # so the saved model must keep only the best rounds
+    saved = fitted.booster.model_to_string()  # what MLflow's lightgbm flavour writes
+    loaded = Learner(model_type, FEATURES, lightgbm.Booster(model_str=saved))
+    rows = x[2_500:]
+    estimator = fitted.estimator  # LightGBM's scikit-learn interface, the reference
+    np.testing.assert_array_equal(loaded.predict(rows), estimator.predict(rows))
+    np.testing.assert_array_equal(fitted.predict(rows), estimator.predict(rows))
+    if model_type.classifies:
+        reference = estimator.predict_proba(rows)[:, 1]
+        np.testing.assert_allclose(loaded.score(rows), reference, rtol=1e-12)
+        np.testing.assert_allclose(fitted.score(rows), reference, rtol=1e-12)
+    assert loaded.importance() == pytest.approx(fitted.importance())
 
 
 def test_bad_settings_and_labels_are_explained() -> None:

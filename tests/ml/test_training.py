@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,6 +101,14 @@ def test_training_logs_registers_and_the_model_trades_with_its_lineage(
     assert run["metrics"]["oos_auc"] == pytest.approx(outcome.cv.overall["auc"])
     (version,) = tracking.model_versions(settings, row.name)
     assert version.aliases == [tracking.CHALLENGER]
+
+    # saved in LightGBM's own text format (nothing unpickled to load it)
+    with tracking.mlflow_at(settings) as mlflow:
+        saved = Path(mlflow.artifacts.download_artifacts(f"models:/{row.name}/1"))
+    flavor = yaml.safe_load((saved / "MLmodel").read_text())["flavors"]["lightgbm"]
+    assert flavor["model_class"] == "lightgbm.basic.Booster"
+    assert (saved / flavor["data"]).read_text().startswith("tree\n")
+    assert not [p.name for p in saved.iterdir() if p.suffix in (".pkl", ".skops")]
 
     # the registered model is the final fit: the same scores as fitting it here
     model = load_model(settings, row.name, "challenger")

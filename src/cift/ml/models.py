@@ -112,14 +112,25 @@ class Learner:
         self.estimator.fit(x, y, **options)
         self.best_iteration = int(self.estimator.best_iteration_ or self.estimator.n_estimators)
 
+    @property
+    def booster(self) -> Any:
+        """The LightGBM booster: a fitted estimator holds one, a loaded model is one (saved
+        in LightGBM's own text format, which loads without unpickling anything)."""
+        return getattr(self.estimator, "booster_", self.estimator)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Classes (0/1) for a classifier, forward returns for a regressor."""
-        return np.asarray(self.estimator.predict(x))
+        if self.model_type.flavor != "lightgbm":
+            return np.asarray(self.estimator.predict(x))
+        predicted = np.asarray(self.booster.predict(x))  # P(class 1) for a classifier
+        return (predicted > 0.5).astype(np.int8) if self.model_type.classifies else predicted
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """P(outcome > 0) per row; classifiers only."""
         if not self.model_type.classifies:
             raise ValidationError(f"A {self.model_type} predicts values, not probabilities.")
+        if self.model_type.flavor == "lightgbm":
+            return np.asarray(self.booster.predict(x))
         return np.asarray(self.estimator.predict_proba(x))[:, 1]
 
     def score(self, x: np.ndarray) -> np.ndarray:
@@ -130,7 +141,7 @@ class Learner:
         """Gain per feature (LightGBM), or |coefficient| on standardised inputs (linear),
         as fractions of the total."""
         if self.model_type.flavor == "lightgbm":
-            raw = self.estimator.booster_.feature_importance(importance_type="gain")
+            raw = self.booster.feature_importance(importance_type="gain")
         else:
             raw = np.abs(np.ravel(self.estimator[-1].coef_))
         total = float(np.sum(raw)) or 1.0

@@ -300,13 +300,19 @@ def _log_model(mlflow: ModuleType, row: ModelConfiguration, learner: Learner) ->
         inputs=Schema([ColSpec("double", name) for name in learner.features]),
         outputs=Schema([ColSpec("double")]),
     )
-    requirements = [f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"]
-    if learner.model_type.flavor == "lightgbm":
-        requirements.append(f"lightgbm=={lightgbm.__version__}")
+    lightgbm_model = learner.model_type.flavor == "lightgbm"
+    library = (
+        f"lightgbm=={lightgbm.__version__}"
+        if lightgbm_model
+        else f"scikit-learn=={sklearn.__version__}"
+    )
+    requirements = [library, f"numpy=={np.__version__}"]
     claim_name(mlflow, row.name, row.user_id)
     flavor = getattr(mlflow, learner.model_type.flavor)
     info = flavor.log_model(
-        learner.estimator,
+        # LightGBM's booster is saved in its own text format: safe to load, and no skops
+        # (seconds of import in every process that saves or loads a model).
+        learner.booster if lightgbm_model else learner.estimator,
         name="model",
         signature=signature,
         pip_requirements=requirements,
