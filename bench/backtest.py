@@ -4,6 +4,7 @@ NautilusTrader, and CIFT's vectorised sweep next to vectorbt, on the same bars.
     python bench/backtest.py [--bars 1000000] [--symbols 100] [--per-symbol 100000]
                              [--engines cift,backtesting,backtrader,nautilus]
                              [--peers-python PATH] [--skip-sweep] [--repeat 3]
+                             [--baseline REV]
 
 Each engine runs SMA(10/50) crossover, long or flat, in its own process on the same
 Parquet file of one-minute bars; figures are the medians over ``--repeat`` rounds (the
@@ -13,16 +14,23 @@ included), of the engine's run alone, and of the process's peak memory. The swee
 (second call in one process) and as a whole process.
 NautilusTrader needs pandas < 3 and vectorbt plotly < 6, so both run from their own
 virtualenv (created under the temp folder unless --peers-python names its python).
+``--baseline REV`` adds CIFT as of git revision REV (``cift@REV``: its own ``src`` and
+``bench`` from a temporary worktree, the same interpreter) to both cases, in the same
+rounds, so that a change's speed-up is measured on one machine at one time (a shared
+machine's speed can move by a factor of two or more from one day to the next).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
 from statistics import median
 
@@ -35,11 +43,11 @@ SLOWS = list(range(60, 260, 20))
 
 
 def whole_process(
-    args: list[str], python: str = sys.executable
+    args: list[str], python: str = sys.executable, env: dict[str, str] | None = None
 ) -> tuple[dict[str, float], float, float]:
     """Run a child; its JSON line, wall seconds and its own peak RSS in MiB."""
     began = time.perf_counter()
-    child = subprocess.Popen([python, *args], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([python, *args], stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
     output = child.stdout.read()
     if child.wait():
@@ -62,11 +70,18 @@ def engines(
     """Each engine's medians over ``repeat`` rounds; the rounds interleave the engines,
     so a host that slows down for a while slows them all."""
     runs: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name in names}
+    warmed: set[str] = set()
     for _ in range(repeat):
         for name in names:
             python = peers if name in PEERS else sys.executable
-            script = [str(HERE / "backtest_engines.py"), name, str(path)]
-            result, wall, peak = whole_process(script, python=python)
+            engine, _, revision = name.partition("@")
+            tree = checkout(revision) if revision else HERE.parent
+            script = [str(tree / "bench" / "backtest_engines.py"), engine, str(path)]
+            env = {**os.environ, "PYTHONPATH": str(tree / "src")} if revision else None
+            if revision and name not in warmed:
+                whole_process(script, python=python, env=env)  # compiles its kernels: untimed
+                warmed.add(name)
+            result, wall, peak = whole_process(script, python=python, env=env)
             bars = result["bars"]
             runs[name].append((bars / wall, bars / result["seconds"], peak, result["trades"]))
             print(label, name, f"{bars / wall:,.0f} bars/s", flush=True)
@@ -85,6 +100,16 @@ def engines(
             ]
         )
     return rows
+
+
+@cache
+def checkout(revision: str) -> Path:
+    """A worktree of the repository at ``revision``, removed when the benchmark ends."""
+    tree = Path(tempfile.mkdtemp(prefix="cift-baseline-"))
+    git = ["git", "-C", str(HERE.parent)]
+    subprocess.run([*git, "worktree", "add", "--detach", "-f", str(tree), revision], check=True)
+    atexit.register(subprocess.run, [*git, "worktree", "remove", "-f", str(tree)], check=False)
+    return tree
 
 
 def peers_python(work: Path, given: str | None) -> str:
@@ -130,9 +155,13 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="Rounds of the engine cases (medians shown)."
     )
+    parser.add_argument(
+        "--baseline", default=None, help="Also run CIFT as of this git revision (cift@REV)."
+    )
     args = parser.parse_args()
-    names = args.engines.split(",")
-    many_names = (args.many_engines or args.engines).split(",")
+    baseline = [f"cift@{args.baseline}"] if args.baseline else []
+    names = [*args.engines.split(","), *baseline]
+    many_names = [*(args.many_engines or args.engines).split(","), *baseline]
     header = [
         "engine",
         "bars/s (process)",
