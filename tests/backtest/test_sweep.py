@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -37,6 +40,7 @@ from cift.core.errors import NotFoundError, UpstreamError, ValidationError
 from cift.core.settings import Environment, Settings, load_settings
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.users import local_user_id
+from tests.serving import free_port
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}
@@ -256,9 +260,14 @@ def test_the_sweep_command_on_the_configured_scheduler(
     monkeypatch.setenv("CIFT_DASK_SCHEDULER", client.scheduler.address)
     args = ["backtest", "sweep", "sma_cross", "--data", str(NVDA), "--commission-bps", "10"]
     grid = ["--grid", "fast=5,10,60", "--grid", "slow=50,100"]
-    data = json.loads(cli(*args, *grid, "--json", "--rank", "total_return"))
+    counted = {o: trials_counted(o) for o in ("done", "skipped")}
+    port = free_port()
+    data = json.loads(
+        cli(*args, *grid, "--json", "--rank", "total_return", "--metrics-port", str(port))
+    )
     assert data["evaluated"] == 5
     assert data["skipped"] == 1
+    assert served_trials(port) == {"done": counted["done"] + 5, "skipped": counted["skipped"] + 1}
     returns = [t["total_return"] for t in data["trials"]]
     assert returns == sorted(returns, reverse=True)
     assert data["skipped_combinations"][0]["params"] == {"fast": 60, "slow": 50}
@@ -278,6 +287,19 @@ def test_the_sweep_command_on_the_configured_scheduler(
 
     assert "--range draws values for --random" in cli(*args, "--range", "fast=5:30", code=2)
     assert "Cannot rank by" in cli(*args, *grid, "--rank", "luck", code=2)
+
+
+def trials_counted(outcome: str) -> float:
+    """This process's ``cift_sweep_trials_total`` of ``outcome`` so far."""
+    return REGISTRY.get_sample_value("cift_sweep_trials_total", {"outcome": outcome}) or 0.0
+
+
+def served_trials(port: int) -> dict[str, float]:
+    """``cift_sweep_trials_total`` by outcome as a command's ``--metrics-port`` serves it
+    (its server is a thread of this process, still up after the command returns)."""
+    served = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    (trials,) = [f for f in text_string_to_metric_families(served) if f.name == "cift_sweep_trials"]
+    return {s.labels["outcome"]: s.value for s in trials.samples if s.name.endswith("_total")}
 
 
 def recorded(sweep_id: uuid.UUID) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from cift.core.cluster import dask_client
 from cift.core.errors import ValidationError
 from cift.core.settings import Environment, Settings, load_settings
 from cift.core.windows import Window, parse_length, windows
+from tests.backtest.test_sweep import served_trials, trials_counted
+from tests.serving import free_port
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}
@@ -172,8 +174,15 @@ def test_the_walkforward_command(client: Client, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("CIFT_DASK_SCHEDULER", client.scheduler.address)
     args = ["backtest", "walkforward", "sma_cross", "--data", str(NVDA)]
     grid = ["--grid", "fast=5,10,20", "--grid", "slow=50,100"]
-    data = json.loads(cli(*args, *grid, "--train", "750", "--test", "250", "--json"))
+    counted = {o: trials_counted(o) for o in ("done", "skipped")}
+    port = ["--metrics-port", str(free_port())]
+    data = json.loads(cli(*args, *grid, "--train", "750", "--test", "250", "--json", *port))
     assert len(data["windows"]) == 14
+    assert served_trials(int(port[1])) == {
+        "done": counted["done"] + sum(w["evaluated"] for w in data["windows"]),
+        "skipped": counted["skipped"] + sum(w["skipped"] for w in data["windows"]),
+    }
+    assert sum(w["evaluated"] for w in data["windows"]) == 14 * 6
     assert data["windows"][0]["params"] == {"fast": 20, "slow": 100}
     assert data["windows"][0]["train_bars"] == 750
     assert data["windows"][0]["test_bars"] == 250

@@ -23,7 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cift.backtest.overfitting import Deflation, deflated_sharpe_ratio
 from cift.backtest.spec import RunSpec, load_inputs
-from cift.backtest.telemetry import SWEEP_DURATION, SWEEP_TRIALS
+from cift.backtest.telemetry import SWEEP_DURATION, count_trials
 from cift.backtest.trials import (
     RANKABLE,
     Engine,
@@ -292,8 +292,7 @@ def run_sweep(
         outcomes = collect(dask, futures, len(items), progress)
     trials = [o for o in outcomes if isinstance(o, Trial)]
     failed = [o for o in outcomes if isinstance(o, Skipped)]
-    SWEEP_TRIALS.labels("done").inc(len(trials))
-    SWEEP_TRIALS.labels("skipped").inc(len(failed))
+    count_trials(len(trials), len(plan.skipped) + len(failed))
     if not trials:
         raise ValidationError(f"Every combination failed; the first: {failed[0].reason}")
     ranked = rank(trials, rank_by)

@@ -16,9 +16,16 @@ DURATION = histogram(
     buckets=RUN_BUCKETS,
 )  # fmt: skip
 SWEEP_TRIALS = counter(
-    "sweep", "", "trials", "Parameter combinations a sweep evaluated, by outcome "
-    "(done, skipped).", ("outcome",),
+    "sweep", "", "trials", "Parameter combinations a sweep (or a walk-forward, over its "
+    "windows) evaluated, by outcome (done, skipped).", ("outcome",),
 )  # fmt: skip
 SWEEP_DURATION = histogram(
     "sweep", "duration", "seconds", "Time of one whole sweep.", buckets=RUN_BUCKETS
 )
+
+
+def count_trials(done: int, skipped: int) -> None:
+    """Count a search's evaluated and skipped combinations (a sweep's, or a walk-forward's
+    over all its windows)."""
+    SWEEP_TRIALS.labels("done").inc(done)
+    SWEEP_TRIALS.labels("skipped").inc(skipped)

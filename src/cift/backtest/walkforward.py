@@ -20,6 +20,7 @@ import polars as pl
 
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.sweep import Plan, Progress, check_metric, check_spec, rank, submit
+from cift.backtest.telemetry import count_trials
 from cift.backtest.trials import (
     Engine,
     Job,
@@ -114,6 +115,8 @@ def walk_forward(
             submit(dask, data, _job(base, w.train_start, w.train_end, False), items) for w in cuts
         ]
         results = _run(dask, data, base, cuts, sweeps, rank_by, progress)
+    refused = len(plan.skipped) * len(results)  # invalid in every window's sweep
+    count_trials(sum(r.evaluated for r in results), refused + sum(r.skipped for r in results))
     return _stitch(spec, plan, rank_by, anchored, base, results)
 
 

@@ -27,7 +27,7 @@ from .backtest_options import (
     percent,
 )
 from .console import console, print_json
-from .context import cli_settings, split_symbols
+from .context import MetricsPortOption, cli_settings, serve_metrics, split_symbols
 from .users import metadata_db, owner_id
 
 GRID_HELP = (
@@ -106,6 +106,7 @@ def sweep_command(
     workers: int | None = WORKERS,
     top: int = typer.Option(20, min=1, help="Rows of the ranked table (JSON lists all)."),
     as_json: bool = AS_JSON,
+    metrics_port: int = MetricsPortOption,
 ) -> None:
     """Backtest every parameter combination on Dask, rank them and deflate the best Sharpe.
 
@@ -118,6 +119,7 @@ def sweep_command(
       --range slow=60:250 --seed 7
     """
     settings = cli_settings()
+    serve_metrics(settings, metrics_port)
     plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
@@ -205,6 +207,7 @@ def walkforward_command(
     engine: str = ENGINE,
     workers: int | None = WORKERS,
     as_json: bool = AS_JSON,
+    metrics_port: int = MetricsPortOption,
 ) -> None:
     """Optimise in-sample, trade the best parameters out-of-sample, window after window.
 
@@ -217,6 +220,7 @@ def walkforward_command(
       --grid fast=5,10,20 --grid slow=50,100 --train 20d --test 5d --anchored
     """
     settings = cli_settings()
+    serve_metrics(settings, metrics_port)
     plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
