@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from fastapi.testclient import TestClient
 
 from cift.api.app import create_app
@@ -13,12 +11,7 @@ from cift.db.engine import create_db_engine
 from tests.api.conftest import AppFactory
 from tests.conftest import SettingsFactory
 from tests.schema import migrated
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.serving import free_port
 
 
 def test_live_answers_with_version(client: TestClient) -> None:
@@ -54,7 +47,7 @@ def test_ready_with_real_redis(make_app: AppFactory, redis_url: str) -> None:
 
 
 def test_unreachable_redis_makes_ready_503_with_a_report(make_app: AppFactory) -> None:
-    app = make_app(redis_url=f"redis://127.0.0.1:{_closed_port()}/0", health_timeout_seconds=1)
+    app = make_app(redis_url=f"redis://127.0.0.1:{free_port()}/0", health_timeout_seconds=1)
     with TestClient(app) as client:
         response = client.get("/health/ready")
     assert response.status_code == 503
@@ -66,7 +59,7 @@ def test_unreachable_redis_makes_ready_503_with_a_report(make_app: AppFactory) -
 
 
 def test_unreachable_database_makes_ready_503(make_settings: SettingsFactory) -> None:
-    url = f"postgresql+psycopg://cift@127.0.0.1:{_closed_port()}/cift"
+    url = f"postgresql+psycopg://cift@127.0.0.1:{free_port()}/cift"
     app = create_app(make_settings(database_url=url, health_timeout_seconds=1))
     with TestClient(app) as client:
         response = client.get("/health/ready")

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from cift.execution.delivery.webhook import SIGNATURE_HEADER
 from cift.model import DataKind, Timeframe
 from tests.data.marketdata import random_trades
 from tests.security.conftest import make_user
-from tests.serving import threaded
+from tests.serving import free_port, threaded
 
 Sessions = sessionmaker[Session]
 SECRET = "whsec-test-0123456789"
@@ -107,7 +106,7 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     _self_signed(cert, key)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    box = Mailbox(ca_file=cert, port=_free_port())
+    box = Mailbox(ca_file=cert, port=free_port())
     controller = Controller(
         Keeper(box), hostname="127.0.0.1", port=box.port, tls_context=context,
         require_starttls=True,
@@ -115,12 +114,6 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     controller.start()
     yield box
     controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:  # the controller checks its port by connecting to it
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _self_signed(cert: Path, key: Path) -> None:

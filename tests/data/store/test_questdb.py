@@ -7,7 +7,6 @@ behaviour both backends share is in test_contract.py."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -29,6 +28,7 @@ from cift.model import KEY_COLUMNS, DataKind, Timeframe
 from tests.conftest import SettingsFactory
 from tests.data.marketdata import DAY_NS, T0, random_trades
 from tests.data.store.questdb_ilp_server import faulty_ilp_endpoint
+from tests.serving import free_port
 
 SYMBOLS = ["AAPL", "MSFT", "BTC/USD"]
 KEYS = list(KEY_COLUMNS[DataKind.TRADES])
@@ -37,12 +37,6 @@ QuestDBFactory = Callable[[], QuestDBStore]
 
 def at(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, tz=UTC).replace(microsecond=(ns % 10**9) // 1000)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def table_facts(store: QuestDBStore, name: str) -> tuple[object, ...]:
@@ -234,7 +228,7 @@ def test_ping_names_the_server_and_both_endpoints(questdb_store: QuestDBStore) -
 def test_ping_names_the_setting_when_an_endpoint_is_down(
     questdb_endpoints: tuple[str, str],
 ) -> None:
-    port = closed_port()
+    port = free_port()
     client = PgClient(f"postgresql://admin:quest@127.0.0.1:{port}/qdb", connect_timeout=2)
     with pytest.raises(UpstreamError, match=f"127.0.0.1:{port}.*CIFT_QUESTDB_PG_URL"):
         QuestDBStore(client, f"http::addr=127.0.0.1:{port};").ping()
@@ -273,7 +267,7 @@ def test_readiness_reports_the_real_server_and_a_server_that_is_down(
         response = client.get("/health/ready")
     assert response.status_code == 200
     assert response.json()["checks"]["market_store"]["detail"].startswith("QuestDB 9.")
-    port = closed_port()
+    port = free_port()
     down = make_settings(
         market_store="questdb",
         questdb_pg_url=f"postgresql://admin:quest@127.0.0.1:{port}/qdb",

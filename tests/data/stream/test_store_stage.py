@@ -3,7 +3,6 @@ metrics say so on /metrics, and a bad option is a clear error."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,12 +21,7 @@ from cift.data.stream import StageMetrics, StageStats, store_stage
 from cift.model import DataKind, Timeframe
 from tests.data.marketdata import random_trades
 from tests.data.stream.running import run_stage
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.serving import free_port
 
 
 def run_until(
