@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import socket
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import cift
 from cift.cli.app import app, load
 from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
+from cift.core.errors import ConfigurationError
 from tests.fresh import fresh_python
 
 runner = CliRunner()
@@ -230,3 +232,27 @@ def test_a_misspelt_command_gets_the_closest_name() -> None:
     assert result.exit_code == 2
     assert "No such command 'dta'" in result.output
     assert "Did you mean 'data'?" in result.output
+
+
+METRICS_PORT_COMMANDS = [
+    ["data", "backfill", "--provider", "synthetic", "--symbols", "AAA", "--start",
+     "2024-01-02", "--end", "2024-01-02"],
+    ["backtest", "sweep", "sma_cross", "--data", "bars.csv", "--grid", "fast=5"],
+    ["backtest", "walkforward", "sma_cross", "--data", "bars.csv", "--grid", "fast=5",
+     "--train", "750", "--test", "250"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "command", METRICS_PORT_COMMANDS, ids=lambda command: " ".join(command[:2])
+)
+def test_a_busy_metrics_port_is_one_clear_line(command: list[str]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = runner.invoke(app, [*command, "--metrics-port", str(busy)])
+    assert result.exit_code == ConfigurationError.exit_code, result.output
+    assert f"Cannot serve metrics on 127.0.0.1:{busy}" in result.output
+    assert "Pick another --metrics-port" in result.output
+    assert "Traceback" not in result.output

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from cift.core.errors import ValidationError
+from cift.core.errors import ConfigurationError, ValidationError
 from cift.core.logging import configure_logging
 from cift.core.metrics import serve
 from cift.core.settings import Settings, load_settings
@@ -39,9 +39,17 @@ MetricsPortOption: Any = typer.Option(
 
 
 def serve_metrics(settings: Settings, port: int) -> None:
-    """Serve this process's metrics on ``port`` (none for 0)."""
-    if port:
+    """Serve this process's metrics on ``port`` (none for 0), or say why it cannot."""
+    if not port:
+        return
+    try:
         serve(port, settings.metrics_host)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot serve metrics on {settings.metrics_host}:{port} ({exc.strerror or exc}): "
+            "another program may hold it. Pick another --metrics-port (0 serves none), or "
+            "set CIFT_METRICS_HOST to an address of this machine."
+        ) from None
 
 
 def service_name() -> str:
