@@ -6,7 +6,9 @@ follow each symbol's bars in time order. All of it whatever order the bars' rows
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -14,10 +16,12 @@ import pytest
 import talib
 
 from cift.backtest.engine import run_backtest
+from cift.core.settings import load_settings
 from cift.data.aggregate import trades_to_bars
 from cift.model import Timeframe
 from cift.strategy.base import Strategy
 from tests.data.marketdata import random_trades
+from tests.fresh import fresh_python
 
 MINUTE = Timeframe.parse("1m")
 
@@ -102,3 +106,54 @@ def test_features_seen_by_the_strategy_are_the_computed_ones(
     last = seen.row(-1, named=True)
     other_close = bars.filter(pl.col("symbol") != last["symbol"]).sort("ts")
     assert abs(last["other"] - talib.SMA(other_close.get_column("close").to_numpy(), 30)[-1]) < 1e-9
+
+
+SETTINGS_SCRIPT = """
+import sys
+from datetime import UTC, datetime
+import polars as pl
+from cift.backtest.engine import run_backtest
+from cift.model import Timeframe
+from cift.strategy.base import Strategy
+
+class Asks(Strategy):
+    name = "asks"
+    def on_bar(self, bar):
+        pass
+    def on_stop(self):
+        if sys.argv[1] == "asks":
+            print(self.ctx.settings.home)
+
+bars = pl.DataFrame({
+    "symbol": ["AAA"] * 3,
+    "ts": [datetime(2024, 1, 2, 15, m, tzinfo=UTC) for m in range(3)],
+    **{c: [10.0, 11.0, 12.0] for c in ("open", "high", "low", "close")},
+    "volume": [100.0] * 3,
+})
+run_backtest(Asks, bars=bars, timeframe=Timeframe.parse("1m"))
+print("cift.core.settings" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("asks", [False, True])
+def test_the_settings_are_read_only_when_a_strategy_asks(tmp_path: Path, asks: bool) -> None:
+    """``ctx.settings``: the process's settings, read when first asked; a backtest whose
+    strategy never asks does not load them (their module and pydantic-settings)."""
+    env = {**os.environ, "CIFT_HOME": str(tmp_path / "home")}
+    printed = fresh_python(SETTINGS_SCRIPT, "asks" if asks else "quiet", env=env)
+    assert printed == ([str(tmp_path / "home"), "True"] if asks else ["False"])
+
+
+def test_a_run_given_settings_hands_them_to_the_strategy(tmp_path: Path) -> None:
+    seen: list[Path] = []
+
+    class Asks(Strategy):
+        name = "asks"
+
+        def on_stop(self) -> None:
+            seen.append(self.ctx.settings.home)
+
+    settings = load_settings(home=tmp_path / "given")
+    bars = trades_to_bars(random_trades(200, ["AAA"], seed=2).lazy(), MINUTE).collect()
+    run_backtest(Asks, bars=bars, timeframe=MINUTE, settings=settings)
+    assert seen == [tmp_path / "given"]

@@ -6,6 +6,7 @@ import itertools
 import math
 from array import array
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -15,11 +16,13 @@ from cift.backtest.events import doubles
 from cift.backtest.portfolio import Portfolio
 from cift.backtest.venue import AT_TARGET, Venue, target_change
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
 from cift.features.engine import compute_values
 from cift.features.spec import FeatureCall, parse_call
 from cift.model.orders import Order, OrderSide, OrderStatus
 from cift.strategy.context import Context
+
+if TYPE_CHECKING:
+    from cift.core.settings import Settings
 
 
 class BacktestContext(Context):
@@ -29,9 +32,9 @@ class BacktestContext(Context):
         self,
         stream: ev.EventStream,
         portfolio: Portfolio,
-        settings: Settings,
+        settings: Settings | None = None,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
         self.stream = stream
         self.portfolio = portfolio
         self.now = 0

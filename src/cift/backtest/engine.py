@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -24,12 +24,14 @@ from cift.backtest.portfolio import Portfolio
 from cift.backtest.telemetry import BARS, DURATION
 from cift.backtest.venue import Venue
 from cift.core.heap import settled
-from cift.core.settings import Settings, get_settings
 from cift.core.tracing import span
 from cift.model import Timeframe
 from cift.model.orders import Fill, Order
 from cift.strategy.base import Strategy, StrategyParams
 from cift.strategy.context import BarValues, QuoteView, TradeView
+
+if TYPE_CHECKING:
+    from cift.core.settings import Settings
 
 Progress = Callable[[float], None]
 CHUNK = 65_536
@@ -74,7 +76,7 @@ def run_backtest(
     stream = ev.build(bars, timeframe, quotes, trades, config.calendar)
     portfolio = Portfolio(stream.symbols, config.initial_cash, config.borrow_rate)
     orders: list[Order] = []
-    ctx = BacktestContext(stream, portfolio, settings or get_settings())
+    ctx = BacktestContext(stream, portfolio, settings)
     strategy = strategy_cls(ctx, params)
     venue = Venue(config, portfolio, strategy.on_order, strategy.on_fill)
     overridden = strategy_cls.derived is not Strategy.derived

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
 from cift.model import DataKind
 
 if TYPE_CHECKING:
+    from cift.core.settings import Settings
     from cift.model.orders import Fill, Order
     from cift.strategy.context import BarView, Context, QuoteView, TradeView
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from loguru import logger
 
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
 from cift.model.orders import Order, OrderSide, OrderType, TimeInForce
+
+if TYPE_CHECKING:
+    from cift.core.settings import Settings
 
 
 class BarView(Protocol):
@@ -77,8 +79,21 @@ class Context(ABC):
     """Orders, positions, the portfolio, history, features and the clock."""
 
     log = logger
-    settings: Settings
-    """Where this process keeps its data and models."""
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Where this process keeps its data and models: read when first asked, as most
+        strategies never ask (and a backtest need not load the settings)."""
+        if self._settings is None:
+            from cift.core.settings import get_settings
+
+            self._settings = get_settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
 
     # Primitives the runtime provides.
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cift.core.settings import Settings
+if TYPE_CHECKING:
+    from cift.core.settings import Settings
 
-Derive = Callable[[Mapping[str, Any], pl.DataFrame, Settings], dict[str, pl.Series]]
+Derive = Callable[[Mapping[str, Any], pl.DataFrame, "Settings"], dict[str, pl.Series]]
 """Columns computed over one symbol's bars beyond catalog features (a model's scores)."""
 
 
