@@ -29,6 +29,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A loopback port another program listens on, for as long as the block runs."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
+
+
 FAST_HASHING_ENV = {"CIFT_ARGON2_MEMORY_KIB": "8192", "CIFT_ARGON2_TIME_COST": "1"}
 """Cheap password hashing for a server whose tests sign in many times (each login with
 the default 64 MiB takes a good part of a second on a busy machine)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import socket
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
 from cift.core.errors import ConfigurationError
 from tests.fresh import fresh_python
+from tests.serving import held_port
 
 runner = CliRunner()
 
@@ -247,10 +247,7 @@ METRICS_PORT_COMMANDS = [
     "command", METRICS_PORT_COMMANDS, ids=lambda command: " ".join(command[:2])
 )
 def test_a_busy_metrics_port_is_one_clear_line(command: list[str]) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        busy = holder.getsockname()[1]
+    with held_port() as busy:
         result = runner.invoke(app, [*command, "--metrics-port", str(busy)])
     assert result.exit_code == ConfigurationError.exit_code, result.output
     assert f"Cannot serve metrics on 127.0.0.1:{busy}" in result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.serving import FAST_HASHING_ENV, Server, environment, free_port
+from tests.serving import FAST_HASHING_ENV, Server, environment, free_port, held_port
 
 pytestmark = pytest.mark.slow
 
@@ -72,10 +71,7 @@ def test_production_refuses_the_default_secret(home: Path) -> None:
 
 
 def test_a_busy_or_impossible_port_is_one_clear_line(home: Path) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        busy = holder.getsockname()[1]
+    with held_port() as busy:
         result = subprocess.run(
             [sys.executable, "-m", "cift", "serve", "--port", str(busy)],
             env=environment(home),

@@ -91,10 +91,6 @@ class Context(ABC):
             self._settings = get_settings()
         return self._settings
 
-    @settings.setter
-    def settings(self, settings: Settings) -> None:
-        self._settings = settings
-
     # Primitives the runtime provides.
 
     @property

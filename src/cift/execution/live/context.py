@@ -74,7 +74,7 @@ class LiveContext(Context):
         oms: OrderManager,
         config: BacktestConfig,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
         self.oms = oms
         self.config = config
         self.now = 0
