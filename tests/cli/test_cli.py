@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -192,9 +193,9 @@ def test_the_root_lists_each_command_as_its_own_help_begins() -> None:
         assert " ".join(first.split()) == entry.summary, name
 
 
-def _after(report: str, *args: str) -> str:
+def _after(report: str, *args: str, env: dict[str, str] | None = None) -> str:
     """What ``report`` (an expression over ``sys.modules``) prints once ``cift *args`` has
-    run in a fresh interpreter."""
+    run in a fresh interpreter (with ``env``, else this process's environment)."""
     script = (
         "import sys\n"
         "from cift.cli.app import main\n"
@@ -203,7 +204,7 @@ def _after(report: str, *args: str) -> str:
         "try:\n    main()\n"
         f"finally:\n    print({report})\n"
     )
-    return fresh_python(script, *args, check=False)[-1]
+    return fresh_python(script, *args, check=False, env=env)[-1]
 
 
 def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
@@ -225,6 +226,16 @@ def test_a_stream_stage_loads_neither_the_kernels_nor_the_alert_checks() -> None
         "if m in sys.modules)"
     )
     assert _after(report, "stream", "store", "--help") == "[]"
+
+
+def test_the_admin_commands_load_no_market_data_library(tmp_path: Path) -> None:
+    """Users, keys and the audit log touch no market data: they start without Polars
+    (a seventh of their start-up) and without numba."""
+    env = {**os.environ, "CIFT_HOME": str(tmp_path)}
+    report = "sorted(m for m in ('numba', 'polars') if m in sys.modules)"
+    for command in (["users", "ls"], ["keys", "ls", "--user", "local"], ["audit", "ls"]):
+        assert _after(report, *command, env=env) == "[]", command
+    assert (tmp_path / "cift.db").exists()  # the commands ran, on the database of the home
 
 
 def test_a_misspelt_command_gets_the_closest_name() -> None:

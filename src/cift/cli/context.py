@@ -5,18 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cift.core.errors import ConfigurationError, ValidationError
 from cift.core.logging import configure_logging
-from cift.core.metrics import serve
 from cift.core.settings import Settings, load_settings
 from cift.core.tracing import setup_tracing
-from cift.data.files import FileMapping
-from cift.data.store import MarketStore, open_store
 from cift.model import Timeframe
+
+if TYPE_CHECKING:  # loaded by the commands that read files or market data, not by the rest
+    from cift.data.files import FileMapping
+    from cift.data.store import MarketStore
 
 
 def cli_settings() -> Settings:
@@ -42,6 +43,8 @@ def serve_metrics(settings: Settings, port: int) -> None:
     """Serve this process's metrics on ``port`` (none for 0), or say why it cannot."""
     if not port:
         return
+    from cift.core.metrics import serve
+
     try:
         serve(port, settings.metrics_host)
     except OSError as exc:
@@ -62,6 +65,8 @@ def service_name() -> str:
 @contextmanager
 def market_store(settings: Settings) -> Iterator[MarketStore]:
     """The configured market-data store, closed afterwards."""
+    from cift.data.store import open_store
+
     store = open_store(settings)
     try:
         yield store
@@ -86,6 +91,8 @@ def file_mapping(
     **options: Any,
 ) -> FileMapping:
     """A file mapping from the command-line options every file-reading command shares."""
+    from cift.data.files import FileMapping
+
     return FileMapping(
         symbol=symbol,
         rename=FileMapping.parse_rename(map_),

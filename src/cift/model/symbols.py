@@ -13,9 +13,11 @@ canonical spelling (:func:`canonical_symbol`): upper case, a currency pair as
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 MAX_SYMBOL_LENGTH = 32
 SYMBOL_PATTERN = rf"^[A-Za-z0-9.\-_/:^]{{1,{MAX_SYMBOL_LENGTH}}}$"
