@@ -230,7 +230,7 @@ def test_a_stream_stage_loads_neither_the_kernels_nor_the_alert_checks() -> None
 
 def test_the_admin_commands_load_no_market_data_library(tmp_path: Path) -> None:
     """Users, keys and the audit log touch no market data: they start without Polars
-    (a seventh of their start-up) and without numba."""
+    (a sixth of their start-up) and without numba."""
     env = {**os.environ, "CIFT_HOME": str(tmp_path)}
     report = "sorted(m for m in ('numba', 'polars') if m in sys.modules)"
     for command in (["users", "ls"], ["keys", "ls", "--user", "local"], ["audit", "ls"]):
