@@ -176,11 +176,12 @@ def test_the_walkforward_command(client: Client, monkeypatch: pytest.MonkeyPatch
     grid = ["--grid", "fast=5,10,20", "--grid", "slow=50,100"]
     counted = {o: trials_counted(o) for o in ("done", "skipped")}
     port = ["--metrics-port", str(free_port())]
-    data = json.loads(cli(*args, *grid, "--train", "750", "--test", "250", "--json", *port))
+    refusing = ["--grid", "fast=5,10,20,100", "--grid", "slow=50,100"]  # fast 100 never runs
+    data = json.loads(cli(*args, *refusing, "--train", "750", "--test", "250", "--json", *port))
     assert len(data["windows"]) == 14
     assert served_trials(int(port[1])) == {
         "done": counted["done"] + sum(w["evaluated"] for w in data["windows"]),
-        "skipped": counted["skipped"] + sum(w["skipped"] for w in data["windows"]),
+        "skipped": counted["skipped"] + 14 * 2 + sum(w["skipped"] for w in data["windows"]),
     }
     assert sum(w["evaluated"] for w in data["windows"]) == 14 * 6
     assert data["windows"][0]["params"] == {"fast": 20, "slow": 100}

@@ -122,8 +122,9 @@ class Learner:
         """Classes (0/1) for a classifier, forward returns for a regressor."""
         if self.model_type.flavor != "lightgbm":
             return np.asarray(self.estimator.predict(x))
-        predicted = np.asarray(self.booster.predict(x))  # P(class 1) for a classifier
-        return (predicted > 0.5).astype(np.int8) if self.model_type.classifies else predicted
+        if self.model_type.classifies:  # class 1 where it is the likelier, as LightGBM's own
+            return (self.predict_proba(x) > 0.5).astype(np.int8)
+        return np.asarray(self.booster.predict(x))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """P(outcome > 0) per row; classifiers only."""
