@@ -20,10 +20,9 @@ from cift.execution.runs import account_named
 from cift.model.fields import validated
 
 from .console import console, print_json
-from .context import market_store
+from .context import market_store, metadata_db, owner_id
 from .entries import summary
 from .render import frame_table
-from .users import metadata_db, owner_id
 
 app = typer.Typer(help=summary("alerts"))
 

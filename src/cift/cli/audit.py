@@ -11,8 +11,8 @@ from cift.audit import newest_entries, verify_chain
 from cift.db.models import AuditEntry
 
 from .console import console, print_error, print_json
+from .context import metadata_db
 from .entries import summary
-from .users import metadata_db
 
 app = typer.Typer(help=summary("audit"))
 

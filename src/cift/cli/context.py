@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,7 +18,10 @@ from cift.core.settings import Settings, load_settings
 from cift.core.tracing import setup_tracing
 from cift.model import Timeframe
 
-if TYPE_CHECKING:  # loaded by the commands that read files or market data, not by the rest
+if TYPE_CHECKING:  # loaded by the commands that use them, not by the rest
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from cift.audit import Actor
     from cift.data.files import FileMapping
     from cift.data.store import MarketStore
 
@@ -60,6 +66,35 @@ def service_name() -> str:
     root takes no option with a value, so the first word that is no option names it."""
     group = next((word for word in sys.argv[1:] if not word.startswith("-")), "")
     return f"cift-{group}" if group.isidentifier() else "cift"
+
+
+@contextmanager
+def metadata_db() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Settings and sessions on the metadata database, migrated to the newest schema."""
+    from cift.db.opening import metadata_sessions
+
+    settings = cli_settings()
+    with metadata_sessions(settings) as db:
+        yield settings, db
+
+
+def owner_id(db: sessionmaker[Session], user: str) -> uuid.UUID:
+    """A user named on the command line; ``local`` (the command line's own) is made on first use."""
+    from cift.db.engine import transaction
+    from cift.db.repositories.users import LOCAL_USERNAME, local_user_id
+    from cift.identity.users import user_in
+
+    with transaction(db) as session:
+        if user.strip().lower() == LOCAL_USERNAME:
+            return local_user_id(session)
+        return user_in(session, user).id
+
+
+def cli_actor() -> Actor:
+    """The audit actor for commands run on this machine."""
+    from cift.audit import Actor
+
+    return Actor(None, f"cli:{getpass.getuser()}@{socket.gethostname()}"[:200])
 
 
 @contextmanager

@@ -14,8 +14,8 @@ from cift.identity import keys as api_keys
 from cift.identity.scopes import parse_scopes
 
 from .console import console, print_json
+from .context import cli_actor, metadata_db, owner_id
 from .entries import summary
-from .users import cli_actor, metadata_db, owner_id
 
 app = typer.Typer(help=summary("keys"))
 

@@ -8,8 +8,8 @@ from rich.tree import Tree
 from cift.lineage.record import Node, lineage
 
 from .console import console, print_json
+from .context import metadata_db, owner_id
 from .entries import summary
-from .users import metadata_db, owner_id
 
 app = typer.Typer(help=summary("lineage"))
 

@@ -28,11 +28,10 @@ from cift.model import DataKind, Timeframe
 from . import ml_models
 from .backtest_options import parse_params
 from .console import console, print_json
-from .context import cli_settings, market_store, split_symbols
+from .context import cli_settings, market_store, metadata_db, owner_id, split_symbols
 from .entries import summary
 from .progress import Steps
 from .render import frame_records, frame_table
-from .users import metadata_db, owner_id
 
 app = typer.Typer(help=summary("ml"))
 config_app = typer.Typer(help="Model configurations: what a model learns from and how.")

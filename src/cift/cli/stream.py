@@ -35,6 +35,7 @@ from .context import (
     MetricsPortOption,
     cli_settings,
     market_store,
+    metadata_db,
     optional_timeframe,
     serve_metrics,
     split_symbols,
@@ -258,8 +259,6 @@ def run_command(
     on the bus, the last bars are made, and everything is stored before it exits.
     """
     from cift.execution.alert_stage import alert_checks
-
-    from .users import metadata_db
 
     settings = live_settings(bus, store)
     bars = Timeframe.parse(timeframe)

@@ -27,8 +27,14 @@ from .backtest_options import (
     percent,
 )
 from .console import console, print_json
-from .context import MetricsPortOption, cli_settings, serve_metrics, split_symbols
-from .users import metadata_db, owner_id
+from .context import (
+    MetricsPortOption,
+    cli_settings,
+    metadata_db,
+    owner_id,
+    serve_metrics,
+    split_symbols,
+)
 
 GRID_HELP = (
     "Values to sweep as name=v1,v2,...; repeat it, e.g. --grid fast=5,10 --grid slow=50,100."

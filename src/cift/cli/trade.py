@@ -53,7 +53,15 @@ from cift.strategy.registry import get_strategy
 from . import trade_accounts, trade_orders
 from .backtest_options import CALENDAR_HELP, PARAM_HELP, STRATEGY_HELP, costs, parse_params
 from .console import console, print_json
-from .context import MetricsPortOption, market_store, serve_metrics, split_symbols
+from .context import (
+    MetricsPortOption,
+    cli_actor,
+    market_store,
+    metadata_db,
+    owner_id,
+    serve_metrics,
+    split_symbols,
+)
 from .entries import summary
 from .live import (
     BUS_HELP,
@@ -70,7 +78,6 @@ from .live import (
 from .render import frame_table
 from .stream_view import Reporter, stats_table
 from .trade_orders import ACCOUNT, JSON, OWNER, parse_run_id
-from .users import cli_actor, metadata_db, owner_id
 
 app = typer.Typer(help=summary("trade"))
 

@@ -12,9 +12,9 @@ from cift.execution.accounts import AccountSpec, accounts, open_account
 from cift.model.fields import validated
 
 from .console import console, print_json
+from .context import metadata_db, owner_id
 from .render import frame_table
 from .trade_orders import JSON, OWNER
-from .users import metadata_db, owner_id
 
 
 def open_command(

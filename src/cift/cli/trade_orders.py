@@ -17,9 +17,8 @@ from cift.execution.runs import account_named
 from cift.model.fields import validated
 
 from .console import console, print_json
-from .context import market_store
+from .context import market_store, metadata_db, owner_id
 from .render import frame_records, frame_table
-from .users import metadata_db, owner_id
 
 OWNER = typer.Option("local", "--user", help="Owner: username, e-mail or id.")
 ACCOUNT = typer.Option(..., "--account", help="The trading account's name (or id).")

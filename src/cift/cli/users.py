@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
-from cift.audit import Actor
 from cift.core.errors import ValidationError
-from cift.core.settings import Settings
-from cift.db.engine import transaction
 from cift.db.models import Role, User
-from cift.db.opening import metadata_sessions
-from cift.db.repositories.users import LOCAL_USERNAME, local_user_id
 from cift.identity import users as accounts
 from cift.identity.scopes import parse_role
 
 from .console import console, print_json
-from .context import cli_settings
+from .context import cli_actor, metadata_db, owner_id
 from .entries import summary
 
 app = typer.Typer(help=summary("users"))
-
-
-@contextmanager
-def metadata_db() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    """Settings and sessions on the metadata database, migrated to the newest schema."""
-    settings = cli_settings()
-    with metadata_sessions(settings) as db:
-        yield settings, db
-
-
-def owner_id(db: sessionmaker[Session], user: str) -> uuid.UUID:
-    """A user named on the command line; ``local`` (the command line's own) is made on first use."""
-    with transaction(db) as session:
-        if user.strip().lower() == LOCAL_USERNAME:
-            return local_user_id(session)
-        return accounts.user_in(session, user).id
-
-
-def cli_actor() -> Actor:
-    """The audit actor for commands run on this machine."""
-    return Actor(None, f"cli:{getpass.getuser()}@{socket.gethostname()}"[:200])
 
 
 def _read_password(from_stdin: bool) -> str:
