@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 import cift
@@ -18,6 +19,9 @@ from cift.cli.app import app, load
 from cift.cli.entries import ENTRIES
 from cift.cli.help import is_example
 from cift.core.errors import ConfigurationError
+from cift.core.settings import load_settings
+from cift.db.engine import create_db_engine, session_factory
+from cift.db.models.ledger import TradingHalt
 from tests.fresh import fresh_python
 from tests.serving import held_port
 
@@ -236,6 +240,28 @@ def test_the_admin_commands_load_no_market_data_library(tmp_path: Path) -> None:
     for command in (["users", "ls"], ["keys", "ls", "--user", "local"], ["audit", "ls"]):
         assert _after(report, *command, env=env) == "[]", command
     assert (tmp_path / "cift.db").exists()  # the commands ran, on the database of the home
+
+
+def test_the_kill_switch_and_the_ledger_start_without_the_engine(tmp_path: Path) -> None:
+    """``cift trade halt``, ``reset`` and the ledger listings load neither numba nor the
+    simulator: only ``trade run`` and ``trade parity`` need them."""
+    env = {**os.environ, "CIFT_HOME": str(tmp_path)}
+    report = (
+        "sorted(m for m in ('numba', 'cift.data.providers.synthetic', 'cift.backtest.engine') "
+        "if m in sys.modules)"
+    )
+    for command in (
+        ["trade", "halt", "--all", "--reason", "drill"],
+        ["trade", "reset", "--all"],
+        ["trade", "accounts"],
+        ["trade", "runs"],
+    ):
+        assert _after(report, *command, env=env) == "[]", command
+    engine = create_db_engine(load_settings(home=tmp_path))
+    with session_factory(engine)() as session:
+        (halt,) = session.scalars(select(TradingHalt)).all()  # the commands did their work
+    engine.dispose()
+    assert (halt.reason, halt.reset_at is not None) == ("drill", True)
 
 
 def test_a_misspelt_command_gets_the_closest_name() -> None:

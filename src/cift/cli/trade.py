@@ -1,5 +1,8 @@
 """``cift trade``: run a strategy on live data through the OMS and a broker, and read the
-ledger (orders with their fills, positions, runs); the kill switch."""
+ledger (orders with their fills, positions, runs); the kill switch.
+
+The simulator and the backtest engine (with numba) load only in ``run`` and ``parity``,
+so the kill switch and the ledger's listings start without them."""
 
 from __future__ import annotations
 
@@ -21,9 +24,6 @@ from cift.core.errors import NotFoundError, ValidationError
 from cift.core.timeutil import from_ns, parse_when
 from cift.data.bus import open_bus
 from cift.data.providers.live import get_feed
-from cift.data.providers.synthetic.config import SimulatorConfig
-from cift.data.providers.synthetic.provider import SyntheticProvider
-from cift.data.providers.synthetic.stream import latest_open
 from cift.data.stream.board import open_board
 from cift.db.engine import transaction
 from cift.db.models import BrokerKind, TradingAccount
@@ -35,7 +35,6 @@ from cift.execution.brokers.alpaca.factories import create_broker
 from cift.execution.live.session import account_runner, prepare, trade
 from cift.execution.metrics import TradingMetrics
 from cift.execution.oms import OrderManager
-from cift.execution.parity import parity
 from cift.execution.reconcile import Reconciliation, reconcile
 from cift.execution.reports import run_row
 from cift.execution.runs import (
@@ -219,6 +218,9 @@ def _first_time(provider: str, start: str | None) -> datetime:
         return parse_when(start)
     now = time.time_ns()
     if provider == "synthetic":
+        from cift.data.providers.synthetic import SimulatorConfig, SyntheticProvider
+        from cift.data.providers.synthetic.stream import latest_open
+
         return from_ns(latest_open(SyntheticProvider(SimulatorConfig.from_options({})), now))
     return from_ns(now)
 
@@ -253,6 +255,8 @@ def parity_command(
     user: str = OWNER,
 ) -> None:
     """Replay a run through the backtest engine and list where the two differ, and why."""
+    from cift.execution.parity import parity
+
     with metadata_db() as (settings, db), market_store(settings) as market:
         report = parity(db, settings, market, owner_id(db, user), parse_run_id(run))
     if as_json:
