@@ -36,6 +36,7 @@ def command_cases(data: Path) -> dict[str, list[str]]:
         "cift users ls": ["users", "ls"],
         "cift trade halt (the kill switch)": ["trade", "halt", "--all", "--reason", "drill"],
         "cift backtest run (daily NVDA)": ["backtest", "run", "sma_cross", "--data", str(data)],
+        "cift backtest ls": ["backtest", "ls"],
     }
 
 

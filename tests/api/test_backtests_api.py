@@ -14,6 +14,7 @@ from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.data.files import load
 from cift.db.models import Backtest, JobStatus
+from cift.db.repositories.backtests import backtest_records
 from cift.model import DataKind
 from cift.strategy.registry import STRATEGIES
 from tests.api.conftest import auth_headers
@@ -134,7 +135,7 @@ def test_a_failing_job_is_recorded_as_failed(client: TestClient) -> None:
 
 def test_runs_orphaned_by_a_dead_process_are_failed(app: FastAPI) -> None:
     settings = app.state.cift.settings
-    with runs.records(settings) as records:
+    with backtest_records(settings) as records:
         run_id = records.create({"strategy": "sma_cross"}, 100_000.0)
         records.start(run_id)
         with records.sessions() as session, session.begin():

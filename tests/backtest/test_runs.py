@@ -12,6 +12,7 @@ from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import ConflictError, ValidationError
 from cift.db.models import JobStatus
+from cift.db.repositories.backtests import backtest_records
 from tests.conftest import SettingsFactory
 
 NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
@@ -26,7 +27,7 @@ def test_a_run_is_recorded_with_everything_to_reproduce_it(
 ) -> None:
     settings = make_settings()
     outcome = runs.execute(spec(NVDA, fast=5, slow=20), settings)
-    with runs.records(settings) as records:
+    with backtest_records(settings) as records:
         row = records.get(outcome.id)
     assert row.status is JobStatus.SUCCEEDED
     assert row.progress == 1.0
@@ -51,7 +52,7 @@ def test_a_failing_run_is_recorded_and_leaves_no_folder(
     monkeypatch.setattr(runs, "write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         runs.execute(spec(NVDA), settings)
-    with runs.records(settings) as records:
+    with backtest_records(settings) as records:
         (row,) = records.recent()
     assert row.status is JobStatus.FAILED
     assert row.error == "OSError: disk full"
@@ -64,7 +65,7 @@ def test_bad_spec_fails_before_anything_is_recorded(make_settings: SettingsFacto
         runs.execute(spec(NVDA, fast=50, slow=10), settings)
     with pytest.raises(ValidationError, match="symbols"):
         runs.execute(RunSpec(strategy="sma_cross"), settings)
-    with runs.records(settings) as records:
+    with backtest_records(settings) as records:
         assert records.recent() == []
 
 

@@ -26,6 +26,7 @@ from tests.fresh import fresh_python
 from tests.serving import held_port
 
 runner = CliRunner()
+NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 
 
 def _subcommands(command: Any) -> dict[str, Any]:
@@ -200,6 +201,13 @@ def test_the_root_lists_each_command_as_its_own_help_begins() -> None:
 def _after(report: str, *args: str, env: dict[str, str] | None = None) -> str:
     """What ``report`` (an expression over ``sys.modules``) prints once ``cift *args`` has
     run in a fresh interpreter (with ``env``, else this process's environment)."""
+    return _printed_and_after(report, *args, env=env)[1]
+
+
+def _printed_and_after(
+    report: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[list[str], str]:
+    """What ``cift *args`` printed in a fresh interpreter, and then ``report``."""
     script = (
         "import sys\n"
         "from cift.cli.app import main\n"
@@ -208,7 +216,8 @@ def _after(report: str, *args: str, env: dict[str, str] | None = None) -> str:
         "try:\n    main()\n"
         f"finally:\n    print({report})\n"
     )
-    return fresh_python(script, *args, check=False, env=env)[-1]
+    *printed, after = fresh_python(script, *args, check=False, env=env)
+    return printed, after
 
 
 def test_the_root_help_imports_no_command_and_a_command_only_its_own() -> None:
@@ -262,6 +271,22 @@ def test_the_kill_switch_and_the_ledger_start_without_the_engine(tmp_path: Path)
         (halt,) = session.scalars(select(TradingHalt)).all()  # the commands did their work
     engine.dispose()
     assert (halt.reason, halt.reset_at is not None) == ("drill", True)
+
+
+def test_recorded_backtests_are_listed_and_shown_without_the_engine(tmp_path: Path) -> None:
+    """``cift backtest ls``, ``show`` and ``report`` read records: numba and the engine
+    load only in the commands that run a backtest or a search."""
+    env = {**os.environ, "CIFT_HOME": str(tmp_path)}
+    ran = runner.invoke(
+        app, ["backtest", "run", "sma_cross", "--data", str(NVDA), "--json"], env=env
+    )
+    assert ran.exit_code == 0, ran.output
+    run_id = json.loads(ran.stdout)["id"]
+    report = "sorted(m for m in ('numba', 'cift.backtest.engine') if m in sys.modules)"
+    for command in (["ls", "--json"], ["show", run_id[:13], "--json"], ["report", run_id]):
+        printed, after = _printed_and_after(report, "backtest", *command, env=env)
+        assert after == "[]", command
+        assert run_id in "".join(printed), command  # each found the run
 
 
 def test_a_misspelt_command_gets_the_closest_name() -> None:

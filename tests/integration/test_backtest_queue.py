@@ -14,10 +14,10 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
-from cift.backtest import runs
 from cift.cli.app import app
 from cift.core.settings import load_settings
 from cift.db.models import JobStatus
+from cift.db.repositories.backtests import backtest_records
 from tests.serving import Server
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def settled(home: Path, ids: list[str], timeout: float = 90) -> dict[str, tuple[
     """Each run's final status and error, once none is queued or running."""
     deadline = time.monotonic() + timeout
     while True:
-        with runs.records(load_settings(home=home)) as records:
+        with backtest_records(load_settings(home=home)) as records:
             rows = {i: records.get(uuid.UUID(i)) for i in ids}
         states = {i: (r.status, r.error or "") for i, r in rows.items()}
         if all(s not in (JobStatus.QUEUED, JobStatus.RUNNING) for s, _ in states.values()):

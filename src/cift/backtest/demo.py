@@ -28,6 +28,7 @@ from cift.data.providers import get_provider
 from cift.data.store import open_store
 from cift.db.engine import transaction
 from cift.db.opening import metadata_sessions
+from cift.db.repositories.backtests import backtest_records
 from cift.db.repositories.users import local_user_id
 from cift.features.pipeline import compute_and_store, default_set
 from cift.ml.configurations import ModelSpec, save_configuration
@@ -161,7 +162,7 @@ def run_demo(
     if ml:
         outcome.model = _train(settings, plan, step, outcome)
         specs += model_specs(plan)
-    with runs.records(settings) as records:
+    with backtest_records(settings) as records:
         for spec in specs:
             began = time.perf_counter()
             label = f"backtest {spec.strategy}"

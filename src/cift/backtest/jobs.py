@@ -21,7 +21,7 @@ from cift.core.errors import CiftError
 from cift.core.jobs import WorkerPool, throttled
 from cift.core.logging import configure_logging
 from cift.core.settings import Settings
-from cift.db.repositories.backtests import BacktestRecords, rerun_hint
+from cift.db.repositories.backtests import BacktestRecords, backtest_records, rerun_hint
 
 
 class BacktestJobs:
@@ -62,7 +62,7 @@ def _work(settings: Settings, spec_json: dict[str, object], run_id: uuid.UUID) -
     from cift.backtest import runs
 
     configure_logging(settings)
-    with runs.records(settings) as store:
+    with backtest_records(settings) as store:
         try:
             runs.execute(
                 RunSpec.model_validate(spec_json),

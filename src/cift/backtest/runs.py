@@ -15,8 +15,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,8 +31,7 @@ from cift.core.errors import CiftError, ConflictError
 from cift.core.settings import Settings
 from cift.core.version import code_version
 from cift.data.digest import frame_digest
-from cift.db.opening import metadata_sessions
-from cift.db.repositories.backtests import BacktestRecords
+from cift.db.repositories.backtests import BacktestRecords, backtest_records
 
 Progress = Callable[[float], None]
 FRAMES = ("equity", "fills", "orders", "trades")
@@ -51,14 +49,6 @@ class RunOutcome:
     data_hash: str
 
 
-@contextmanager
-def records(settings: Settings) -> Iterator[BacktestRecords]:
-    """The ``backtests`` table of the configured database (migrated if needed), for the
-    block."""
-    with metadata_sessions(settings) as db:
-        yield BacktestRecords(db)
-
-
 def run_folder(settings: Settings, run_id: uuid.UUID) -> Path:
     return settings.home / "backtests" / str(run_id)
 
@@ -73,7 +63,7 @@ def execute(
 ) -> RunOutcome:
     """Run ``spec``, write its artifacts and record it; a failure is recorded too."""
     if store is None:
-        with records(settings) as opened:
+        with backtest_records(settings) as opened:
             return execute(spec, settings, progress=progress, run_id=run_id, store=opened)
     spec.validate_all()
     spec = spec.resolved(settings)
@@ -188,7 +178,7 @@ def result_hash(result: BacktestResult) -> str:
 
 def rerun(run_id: uuid.UUID, settings: Settings) -> RunOutcome:
     """Replay a recorded run as a new run and check it reproduces the original."""
-    with records(settings) as store:
+    with backtest_records(settings) as store:
         original = store.get(run_id)
         spec = RunSpec.model_validate(original.config["spec"])
         outcome = execute(spec, settings, store=store)

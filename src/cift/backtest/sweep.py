@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import ValidationError as PydanticValidationError
 
+from cift.backtest.choices import RANKABLE, Engine
 from cift.backtest.overfitting import Deflation, deflated_sharpe_ratio
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.telemetry import SWEEP_DURATION, count_trials
 from cift.backtest.trials import (
-    RANKABLE,
-    Engine,
     Job,
     Skipped,
     Trial,

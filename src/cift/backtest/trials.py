@@ -15,11 +15,12 @@ import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from cift.backtest.choices import ENGINES, Engine
 from cift.backtest.config import BacktestConfig
 from cift.backtest.costs import Bps, NoCommission, NoSlippage
 from cift.backtest.engine import run_backtest
@@ -43,9 +44,6 @@ from cift.strategy.base import Strategy
 from cift.strategy.registry import get_strategy
 from cift.strategy.signal import SignalStrategy
 
-Engine = Literal["auto", "event", "vector"]
-ENGINES: tuple[Engine, ...] = ("auto", "event", "vector")
-RANKABLE = ("sharpe", "sortino", "calmar", "total_return", "annual_return", "max_drawdown")
 """Metrics a sweep can rank by; higher is better for each (drawdowns are negative)."""
 
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cift.backtest.choices import Engine
 from cift.backtest.spec import RunSpec, load_inputs
 from cift.backtest.sweep import Plan, Progress, check_metric, check_spec, rank, submit
 from cift.backtest.telemetry import count_trials
 from cift.backtest.trials import (
-    Engine,
     Job,
     Score,
     Skipped,

@@ -1,4 +1,7 @@
-"""``cift backtest``: run, sweep, walk forward, list, show and report recorded backtests."""
+"""``cift backtest``: run, sweep, walk forward, list, show and report recorded backtests.
+
+The engine (with numba) loads only in the commands that run one, so listing and showing
+recorded runs start without it."""
 
 from __future__ import annotations
 
@@ -8,13 +11,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cift.backtest import runs
 from cift.backtest.spec import RunSpec
 from cift.core.errors import ValidationError
 from cift.core.settings import Settings
 from cift.core.timeutil import parse_when, range_end
 from cift.db.models import Backtest
-from cift.db.repositories.backtests import describe
+from cift.db.repositories.backtests import backtest_records, describe
 
 from . import sweep
 from .backtest_options import (
@@ -61,6 +63,8 @@ def run_command(
       cift backtest run rsi_reversion --symbols AAPL,MSFT --timeframe 1Min
       --start 2024-01-02 --end 2024-03-29
     """
+    from cift.backtest import runs
+
     settings = cli_settings()
     spec = RunSpec(
         strategy=strategy,
@@ -87,6 +91,8 @@ def rerun_command(
     run_id: str = typer.Argument(..., help="Id (or unique prefix) of a recorded run."),
 ) -> None:
     """Replay a recorded run and check that it reproduces the recorded result exactly."""
+    from cift.backtest import runs
+
     settings = cli_settings()
     original = _recorded(settings, run_id)
     outcome = runs.rerun(original.id, settings)
@@ -98,7 +104,7 @@ def rerun_command(
 
 def _recorded(settings: Settings, run_id: str) -> Backtest:
     """The recorded run ``run_id`` names (an id or a unique prefix)."""
-    with runs.records(settings) as store:
+    with backtest_records(settings) as store:
         return store.find(run_id)
 
 
@@ -113,7 +119,7 @@ def ls_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recorded runs, newest first."""
-    with runs.records(cli_settings()) as store:
+    with backtest_records(cli_settings()) as store:
         rows = store.recent(limit, strategy)
     if as_json:
         print_json([describe(r) for r in rows])

@@ -1,17 +1,18 @@
-"""``cift backtest sweep`` and ``cift backtest walkforward``: parameter searches on Dask."""
+"""``cift backtest sweep`` and ``cift backtest walkforward``: parameter searches on Dask.
+
+The searches (and with them the engine and numba) load when one runs, not when the
+``backtest`` group starts for another command."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from cift.backtest import sweep
+from cift.backtest.choices import ENGINES, RANKABLE, Engine
 from cift.backtest.spec import RunSpec
-from cift.backtest.sweep_records import record_sweep
-from cift.backtest.trials import ENGINES, RANKABLE, Engine
-from cift.backtest.walkforward import WalkForwardResult, walk_forward
 from cift.core.errors import ValidationError
 from cift.core.timeutil import parse_when, range_end
 from cift.core.windows import parse_length
@@ -35,6 +36,10 @@ from .context import (
     serve_metrics,
     split_symbols,
 )
+
+if TYPE_CHECKING:
+    from cift.backtest.sweep import SweepResult
+    from cift.backtest.walkforward import WalkForwardResult
 
 GRID_HELP = (
     "Values to sweep as name=v1,v2,...; repeat it, e.g. --grid fast=5,10 --grid slow=50,100."
@@ -124,15 +129,18 @@ def sweep_command(
       cift backtest sweep sma_cross --data bars.parquet --random 100 --range fast=5:50
       --range slow=60:250 --seed 7
     """
+    from cift.backtest.sweep import plan_from_options, run_sweep
+    from cift.backtest.sweep_records import record_sweep
+
     settings = cli_settings()
     serve_metrics(settings, metrics_port)
-    plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
+    plan = plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
     )
     label = f"{strategy}: {len(plan.combos)} combinations"
     with FractionProgress(label, quiet=as_json) as advance:
-        result = sweep.run_sweep(
+        result = run_sweep(
             spec,
             plan,
             settings,
@@ -151,7 +159,7 @@ def sweep_command(
     console.print(f"Recorded as sweep {sweep_id}: see its heat map on the dashboard.")
 
 
-def sweep_table(result: sweep.SweepResult, top: int) -> Table:
+def sweep_table(result: SweepResult, top: int) -> Table:
     table = Table(title=f"{result.strategy} sweep, ranked by {result.rank_by}")
     table.add_column("#", justify="right")
     for name in result.axes:
@@ -172,7 +180,7 @@ def sweep_table(result: sweep.SweepResult, top: int) -> Table:
     return table
 
 
-def sweep_summary(result: sweep.SweepResult) -> str:
+def sweep_summary(result: SweepResult) -> str:
     lines = [f"Evaluated {len(result.trials)} combinations"]
     if result.skipped:
         lines[0] += f", skipped {len(result.skipped)} ({result.skipped[0].reason}, ...)"
@@ -225,9 +233,12 @@ def walkforward_command(
       cift backtest walkforward sma_cross --symbols AAPL --timeframe 1Min
       --grid fast=5,10,20 --grid slow=50,100 --train 20d --test 5d --anchored
     """
+    from cift.backtest.sweep import plan_from_options
+    from cift.backtest.walkforward import walk_forward
+
     settings = cli_settings()
     serve_metrics(settings, metrics_port)
-    plan = sweep.plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
+    plan = plan_from_options(strategy, grid, ranges, draws, seed, parse_params(param))
     spec = sweep_spec(
         strategy, symbols, start, end, timeframe, data, cash, commission_bps, slippage_bps
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy import select
@@ -16,8 +18,20 @@ from cift.core.errors import ConflictError, NotFoundError, ValidationError
 from cift.db.base import utcnow
 from cift.db.engine import transaction
 from cift.db.models import Backtest, JobStatus
+from cift.db.opening import metadata_sessions
 from cift.db.repositories.jobs import end_job, start_job
 from cift.db.repositories.users import local_user_id
+
+if TYPE_CHECKING:
+    from cift.core.settings import Settings
+
+
+@contextmanager
+def backtest_records(settings: Settings) -> Iterator[BacktestRecords]:
+    """The ``backtests`` table of the configured database (migrated if needed), for the
+    block."""
+    with metadata_sessions(settings) as db:
+        yield BacktestRecords(db)
 
 
 class BacktestRecords:
