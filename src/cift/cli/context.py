@@ -1,4 +1,5 @@
-"""What command groups share: settings, logging, parsing of common options."""
+"""What command groups share: settings, logging, the metadata database (its users and the
+command line's audit actor), the market store and the parsing of common options."""
 
 from __future__ import annotations
 
