@@ -24,6 +24,7 @@ from cift.data.store.questdb.client import PgClient
 from cift.data.store.questdb.ddl import TableNames, quote
 from cift.data.store.questdb.sql import Query
 from cift.data.store.questdb.store import QuestDBStore
+from tests.fresh import Process, reaped
 from tests.schema import create_postgres, drop_postgres
 from tests.servers import Servers, server_missing
 
@@ -52,6 +53,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
             monkeypatch.delenv(name)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def reap() -> Iterator[Callable[[Process], Process]]:
+    """``reap(process)`` returns the process and kills it when the test ends, failed or
+    not, if it is still running (``tests.fresh.reaped``)."""
+    with reaped() as track:
+        yield track
 
 
 @pytest.fixture

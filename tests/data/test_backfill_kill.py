@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +18,7 @@ from polars.testing import assert_frame_equal
 from cift.core.settings import load_settings
 from cift.data.store import open_store
 from cift.model import DataKind
+from tests.fresh import Process
 
 ARGS = [
     "data",
@@ -66,13 +68,15 @@ def stored_quotes(home: Path) -> pl.DataFrame:
         store.close()
 
 
-def test_killed_backfill_resumes_to_exactly_the_uninterrupted_rows(tmp_path: Path) -> None:
+def test_killed_backfill_resumes_to_exactly_the_uninterrupted_rows(
+    tmp_path: Path, reap: Callable[[Process], Process]
+) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    uninterrupted = backfill(whole)
+    uninterrupted = reap(backfill(whole))
     _, errors = uninterrupted.communicate(timeout=300)
     assert uninterrupted.returncode == 0, errors.decode()
 
-    victim = backfill(killed, errors=subprocess.DEVNULL)
+    victim = reap(backfill(killed, errors=subprocess.DEVNULL))
     deadline = time.monotonic() + 240
     while recorded_chunks(killed) < 8 and time.monotonic() < deadline:
         assert victim.poll() is None, "the backfill ended before it could be killed"
@@ -82,7 +86,7 @@ def test_killed_backfill_resumes_to_exactly_the_uninterrupted_rows(tmp_path: Pat
     done_at_kill = recorded_chunks(killed)
     assert 8 <= done_at_kill < CHUNKS
 
-    resumed = backfill(killed)
+    resumed = reap(backfill(killed))
     _, errors = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, errors.decode()
     assert recorded_chunks(killed) == recorded_chunks(whole) == CHUNKS

@@ -53,6 +53,7 @@ from cift.execution.recovery import recover
 from cift.execution.requests import OrderRequest
 from cift.identity import users
 from tests.execution.alpaca_server import KEY_ID, SECRET, AlpacaServer
+from tests.fresh import reaped
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMBOLS = ["AAA", "BBB", "CCC"]
@@ -160,7 +161,7 @@ def campaign(home: Path, orders: int, kills: int, seed: int) -> Outcome:
     rng = random.Random(seed)
     outcome = Outcome(orders=orders)
     os.environ[KEYS] = f"{KEY_ID}:{SECRET}"
-    with AlpacaServer(fill_step=Decimal(3)) as server:
+    with AlpacaServer(fill_step=Decimal(3)) as server, reaped() as track:
         settings = settings_for(home, server.url)
         engine = create_db_engine(settings)
         migrate.upgrade(engine)
@@ -169,7 +170,7 @@ def campaign(home: Path, orders: int, kills: int, seed: int) -> Outcome:
         for symbol in SYMBOLS:
             server.price(symbol, 100.0)
         deadline = time.monotonic() + 600
-        process = _spawn(home, server.url, account_id, orders, seed)
+        process = track(_spawn(home, server.url, account_id, orders, seed))
         kill_at = sorted(rng.uniform(0.05, 0.95) * orders for _ in range(kills))
         while process.poll() is None and time.monotonic() < deadline:
             _tick(server, rng)
@@ -180,13 +181,13 @@ def campaign(home: Path, orders: int, kills: int, seed: int) -> Outcome:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 outcome.kills += 1
-                process = _spawn(home, server.url, account_id, orders, seed)
+                process = track(_spawn(home, server.url, account_id, orders, seed))
         _exited(home, process, outcome)
         for _ in range(20):  # every remaining order may fill
             for symbol in SYMBOLS:
                 server.price(symbol, 100.0)
         server.faults = type(server.faults)(injected=server.faults.injected)
-        last = _spawn(home, server.url, account_id, orders, seed)
+        last = track(_spawn(home, server.url, account_id, orders, seed))
         last.wait(120)
         _exited(home, last, outcome)
         outcome.faults = dict(server.faults.injected)

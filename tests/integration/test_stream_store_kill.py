@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +25,7 @@ from cift.data.stream.board import Board
 from cift.model import DataKind
 from tests.budget import deep
 from tests.data.marketdata import random_trades
+from tests.fresh import Process
 from tests.servers import Servers
 from tests.serving import environment as _environment
 from tests.serving import stream_board
@@ -81,7 +83,11 @@ def bus_and_environment(
 
 @pytest.mark.parametrize("backend", ["kafka", "redis"])
 def test_a_store_stage_killed_at_random_stores_each_trade_once(
-    backend: str, servers: Servers, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str,
+    servers: Servers,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    reap: Callable[[Process], Process],
 ) -> None:
     bus, env = bus_and_environment(backend, servers, request)
     home = tmp_path / "cift-home"
@@ -95,7 +101,7 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
 
     producer = threading.Thread(target=produce)
     producer.start()
-    process = stage(home, env)
+    process = reap(stage(home, env))
     for _ in range(KILLS):
         # Kill mid-stream: once this process has stored something, at a random instant.
         before = stored(home).height
@@ -104,7 +110,7 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
         time.sleep(chaos.uniform(0, 0.5))
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        process = stage(home, env)
+        process = reap(stage(home, env))
     producer.join()
 
     board, deadline = stream_board(home, env), time.monotonic() + 120

@@ -31,6 +31,7 @@ from cift.execution.parity import parity
 from tests.budget import deep
 from tests.conftest import SettingsFactory
 from tests.execution.ledgers import assert_consistent
+from tests.fresh import Process
 from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
@@ -63,12 +64,12 @@ def trade(home: Path, *extra: str, errors: int = subprocess.DEVNULL) -> subproce
 
 
 def test_a_runner_killed_again_and_again_loses_and_repeats_nothing(
-    tmp_path: Path, make_settings: SettingsFactory
+    tmp_path: Path, make_settings: SettingsFactory, reap: Callable[[Process], Process]
 ) -> None:
     home = tmp_path / "cift-home"
     settings = make_settings(home=home)
     chaos = random.Random(5)
-    process = trade(home, *FIRST, "--duration", "600s")
+    process = reap(trade(home, *FIRST, "--duration", "600s"))
     run_id = _waiting(settings, process, lambda session: session.scalar(select(TradingRun.id)))
     seen = 0
     for kill in range(KILLS + 1):
@@ -78,9 +79,9 @@ def test_a_runner_killed_again_and_again_loses_and_repeats_nothing(
         process.send_signal(signal.SIGKILL)
         process.wait()
         if kill < KILLS:
-            process = trade(home, "--resume", str(run_id), "--duration", "600s")
+            process = reap(trade(home, "--resume", str(run_id), "--duration", "600s"))
     assert run_id is not None
-    final = trade(home, "--resume", str(run_id), "--duration", "2s", errors=subprocess.PIPE)
+    final = reap(trade(home, "--resume", str(run_id), "--duration", "2s", errors=subprocess.PIPE))
     _, errors = final.communicate(timeout=120)
     assert final.returncode == 0, errors.decode()[-2000:]
 

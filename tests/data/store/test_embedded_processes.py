@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ from cift.data.store.embedded import EmbeddedStore
 from cift.data.store.embedded.files import TMP_DIR
 from cift.model import DataKind
 from tests.data.store.writer_process import BATCH_ROWS, batch
+from tests.fresh import Process
 
 pytestmark = pytest.mark.slow
 ROOT_DIR = Path(__file__).resolve().parents[3]
@@ -47,13 +49,13 @@ def stored_batches(store: EmbeddedStore) -> list[int]:
 
 
 def test_sigkill_at_any_moment_loses_no_committed_batch_and_shows_no_partial_one(
-    tmp_path: Path,
+    tmp_path: Path, reap: Callable[[Process], Process]
 ) -> None:
     root = tmp_path / "market"
     rng = random.Random(7)
     committed_total = 0
     for _ in range(6):
-        writer = start_writer(root, committed_total, 0)
+        writer = reap(start_writer(root, committed_total, 0))  # writes until killed
         assert writer.stdout is not None
         printed = []
         while len(printed) < 2:
@@ -75,10 +77,12 @@ def test_sigkill_at_any_moment_loses_no_committed_batch_and_shows_no_partial_one
     assert not list((root / TMP_DIR).glob("*"))
 
 
-def test_readers_see_whole_batches_while_another_process_writes(tmp_path: Path) -> None:
+def test_readers_see_whole_batches_while_another_process_writes(
+    tmp_path: Path, reap: Callable[[Process], Process]
+) -> None:
     root = tmp_path / "market"
     store = EmbeddedStore(root)
-    writer = start_writer(root, 0, 25)
+    writer = reap(start_writer(root, 0, 25))
     seen: list[int] = []
     try:
         while writer.poll() is None:
