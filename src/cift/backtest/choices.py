@@ -12,3 +12,4 @@ from typing import Literal
 Engine = Literal["auto", "event", "vector"]
 ENGINES: tuple[Engine, ...] = ("auto", "event", "vector")
 RANKABLE = ("sharpe", "sortino", "calmar", "total_return", "annual_return", "max_drawdown")
+"""Metrics a sweep can rank by; higher is better for each (drawdowns are negative)."""

@@ -44,8 +44,6 @@ from cift.strategy.base import Strategy
 from cift.strategy.registry import get_strategy
 from cift.strategy.signal import SignalStrategy
 
-"""Metrics a sweep can rank by; higher is better for each (drawdowns are negative)."""
-
 
 @dataclass(frozen=True)
 class Score:
