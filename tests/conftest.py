@@ -24,7 +24,7 @@ from cift.data.store.questdb.client import PgClient
 from cift.data.store.questdb.ddl import TableNames, quote
 from cift.data.store.questdb.sql import Query
 from cift.data.store.questdb.store import QuestDBStore
-from tests.fresh import Process, reaped
+from tests.fresh import Reap, reaped
 from tests.schema import create_postgres, drop_postgres
 from tests.servers import Servers, server_missing
 
@@ -56,7 +56,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.fixture
-def reap() -> Iterator[Callable[[Process], Process]]:
+def reap() -> Iterator[Reap]:
     """``reap(process)`` returns the process and kills it when the test ends, failed or
     not, if it is still running (``tests.fresh.reaped``)."""
     with reaped() as track:

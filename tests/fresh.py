@@ -30,10 +30,12 @@ def fresh_python(
 
 
 Process = subprocess.Popen[Any]
+Reap = Callable[[Process], Process]
+"""Takes a process a test started, and returns it (the ``reap`` fixture)."""
 
 
 @contextmanager
-def reaped() -> Iterator[Callable[[Process], Process]]:
+def reaped() -> Iterator[Reap]:
     """``track(process)`` for each process the block starts (it returns the process): any
     still running when the block ends, by a failed assertion or a timeout too, is killed,
     so a failing test leaves no process behind to load the tests after it."""

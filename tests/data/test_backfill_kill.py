@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +17,7 @@ from polars.testing import assert_frame_equal
 from cift.core.settings import load_settings
 from cift.data.store import open_store
 from cift.model import DataKind
-from tests.fresh import Process
+from tests.fresh import Reap
 
 ARGS = [
     "data",
@@ -69,7 +68,7 @@ def stored_quotes(home: Path) -> pl.DataFrame:
 
 
 def test_killed_backfill_resumes_to_exactly_the_uninterrupted_rows(
-    tmp_path: Path, reap: Callable[[Process], Process]
+    tmp_path: Path, reap: Reap
 ) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     uninterrupted = reap(backfill(whole))

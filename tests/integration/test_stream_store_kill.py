@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +24,7 @@ from cift.data.stream.board import Board
 from cift.model import DataKind
 from tests.budget import deep
 from tests.data.marketdata import random_trades
-from tests.fresh import Process
+from tests.fresh import Reap
 from tests.servers import Servers
 from tests.serving import environment as _environment
 from tests.serving import stream_board
@@ -87,7 +86,7 @@ def test_a_store_stage_killed_at_random_stores_each_trade_once(
     servers: Servers,
     tmp_path: Path,
     request: pytest.FixtureRequest,
-    reap: Callable[[Process], Process],
+    reap: Reap,
 ) -> None:
     bus, env = bus_and_environment(backend, servers, request)
     home = tmp_path / "cift-home"

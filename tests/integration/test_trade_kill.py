@@ -31,7 +31,7 @@ from cift.execution.parity import parity
 from tests.budget import deep
 from tests.conftest import SettingsFactory
 from tests.execution.ledgers import assert_consistent
-from tests.fresh import Process
+from tests.fresh import Reap
 from tests.serving import environment as _environment
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def trade(home: Path, *extra: str, errors: int = subprocess.DEVNULL) -> subproce
 
 
 def test_a_runner_killed_again_and_again_loses_and_repeats_nothing(
-    tmp_path: Path, make_settings: SettingsFactory, reap: Callable[[Process], Process]
+    tmp_path: Path, make_settings: SettingsFactory, reap: Reap
 ) -> None:
     home = tmp_path / "cift-home"
     settings = make_settings(home=home)

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +16,7 @@ from cift.data.store.embedded import EmbeddedStore
 from cift.data.store.embedded.files import TMP_DIR
 from cift.model import DataKind
 from tests.data.store.writer_process import BATCH_ROWS, batch
-from tests.fresh import Process
+from tests.fresh import Reap
 
 pytestmark = pytest.mark.slow
 ROOT_DIR = Path(__file__).resolve().parents[3]
@@ -49,7 +48,7 @@ def stored_batches(store: EmbeddedStore) -> list[int]:
 
 
 def test_sigkill_at_any_moment_loses_no_committed_batch_and_shows_no_partial_one(
-    tmp_path: Path, reap: Callable[[Process], Process]
+    tmp_path: Path, reap: Reap
 ) -> None:
     root = tmp_path / "market"
     rng = random.Random(7)
@@ -77,9 +76,7 @@ def test_sigkill_at_any_moment_loses_no_committed_batch_and_shows_no_partial_one
     assert not list((root / TMP_DIR).glob("*"))
 
 
-def test_readers_see_whole_batches_while_another_process_writes(
-    tmp_path: Path, reap: Callable[[Process], Process]
-) -> None:
+def test_readers_see_whole_batches_while_another_process_writes(tmp_path: Path, reap: Reap) -> None:
     root = tmp_path / "market"
     store = EmbeddedStore(root)
     writer = reap(start_writer(root, 0, 25))
