@@ -18,8 +18,8 @@ from cift.db.repositories.backtests import backtest_records
 from cift.model import DataKind
 from cift.strategy.registry import STRATEGIES
 from tests.api.conftest import auth_headers
+from tests.samples import NVDA
 
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 BODY = {
     "strategy": "sma_cross",
     "params": {"fast": 10, "slow": 50},

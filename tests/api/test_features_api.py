@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import talib
@@ -14,8 +12,7 @@ from cift.data.files import load
 from cift.features.pipeline import compute_and_store, default_set
 from cift.model import DataKind, Timeframe
 from tests.api.conftest import auth_headers
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.samples import DATA
 
 
 def test_catalog_lists_features_with_parameters(client: TestClient) -> None:

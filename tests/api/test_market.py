@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,8 +15,7 @@ from cift.data.files import load
 from cift.model import DataKind, Timeframe
 from tests.api.conftest import auth_headers
 from tests.data.marketdata import random_trades
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.samples import DATA
 
 
 @pytest.fixture

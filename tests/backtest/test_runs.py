@@ -14,8 +14,7 @@ from cift.core.errors import ConflictError, ValidationError
 from cift.db.models import JobStatus
 from cift.db.repositories.backtests import backtest_records
 from tests.conftest import SettingsFactory
-
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
+from tests.samples import NVDA
 
 
 def spec(path: Path, **params: int) -> RunSpec:

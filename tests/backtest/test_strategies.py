@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 import talib
@@ -14,8 +12,8 @@ from cift.core.errors import ValidationError
 from cift.data.files import load
 from cift.model import Timeframe
 from cift.strategy.registry import STRATEGIES, get_strategy
+from tests.samples import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 NVDA = load(DATA / "daily/nvda-1999-2014.csv")
 ORCL = load(DATA / "daily/orcl-1995-2014.csv")
 DAY = Timeframe.parse("1d")

@@ -7,7 +7,6 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,9 +39,9 @@ from cift.core.errors import NotFoundError, UpstreamError, ValidationError
 from cift.core.settings import Environment, Settings, load_settings
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.repositories.users import local_user_id
+from tests.samples import NVDA
 from tests.serving import free_port
 
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}
 GRID = {"fast": [5, 10, 20, 60], "slow": [50, 100, 200]}
 

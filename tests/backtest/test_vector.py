@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,7 @@ from cift.backtest.engine import run_backtest
 from cift.backtest.vector import run_grid, run_signal
 from cift.data.files import load
 from cift.strategy.builtin.sma_cross import SIGNAL, SmaCross
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.samples import DATA
 
 
 @pytest.mark.parametrize("fraction", [1.0, 0.7, 0.25, 1.5])

@@ -25,9 +25,9 @@ from cift.core.errors import ValidationError
 from cift.core.settings import Environment, Settings, load_settings
 from cift.core.windows import Window, parse_length, windows
 from tests.backtest.test_sweep import served_trials, trials_counted
+from tests.samples import NVDA
 from tests.serving import free_port
 
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 COSTS = {"commission": {"model": "bps", "bps": 10.0, "minimum": 0.0}}
 GRID = {"fast": [5, 10, 20], "slow": [50, 100]}
 DAY = 86_400_000_000_000

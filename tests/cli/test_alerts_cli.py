@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from tests.samples import NVDA
 
 runner = CliRunner()
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 
 
 def cift(*args: str) -> str:

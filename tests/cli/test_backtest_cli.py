@@ -7,8 +7,7 @@ import math
 from pathlib import Path
 
 from tests.cli.running import cift
-
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
+from tests.samples import NVDA
 
 
 def test_run_on_a_file_prints_metrics_and_records_the_run() -> None:

@@ -23,10 +23,10 @@ from cift.core.settings import load_settings
 from cift.db.engine import create_db_engine, session_factory
 from cift.db.models.ledger import TradingHalt
 from tests.fresh import fresh_python
+from tests.samples import NVDA
 from tests.serving import held_port
 
 runner = CliRunner()
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 
 
 def _subcommands(command: Any) -> dict[str, Any]:

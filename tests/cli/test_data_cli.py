@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cift.cli.app import app
+from tests.samples import DATA
 
 runner = CliRunner()
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 MINUTE_COLUMNS = "Date,Time,Open,High,Low,Close,Volume,OpenInterest"
 
 IMPORTS = {

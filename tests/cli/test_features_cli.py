@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from cift.cli.app import app
 from tests.cli.running import cift
+from tests.samples import DATA
 
 runner = CliRunner()
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SPEC = "rsi(14),sma(20),macd(12,26,9),bbands(20,2)"
 OUTPUTS = [
     "rsi",

@@ -14,8 +14,7 @@ from rich.table import Table
 
 from cift.cli.console import PIPED_WIDTH, CiftConsole, console
 from tests.cli.running import cift
-
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
+from tests.samples import NVDA
 
 
 def piped(home: Path, *args: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -12,8 +11,7 @@ from cift.core.errors import ValidationError
 from cift.data.files import load
 from cift.data.quality import assess, calendar_for, expected_bar_times
 from cift.model import DataKind, Timeframe
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.samples import DATA
 
 
 def findings(report: object) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -11,8 +10,8 @@ import polars as pl
 from cift.data.files import FileMapping, load
 from cift.features.engine import compute
 from cift.features.spec import parse_call
+from tests.samples import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 RTOL = 1e-9
 MINUTE_2006 = ("Date", "Time", "Open", "High", "Low", "Close", "Volume", "OpenInterest")
 Arrays = dict[str, np.ndarray]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,8 +22,8 @@ from cift.features.engine import LiveFeatures, compute
 from cift.features.spec import all_specs, parse_call, split_calls
 from tests.budget import deep
 from tests.features.reference import random_bars, random_events, real_bars
+from tests.samples import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 REL = 1e-12  # the worked examples are printed at full float64 precision
 TS0 = 1_577_836_800_000_000_000
 MINE = [s for s in all_specs() if s.category == "microstructure"]

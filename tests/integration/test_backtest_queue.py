@@ -18,11 +18,11 @@ from cift.cli.app import app
 from cift.core.settings import load_settings
 from cift.db.models import JobStatus
 from cift.db.repositories.backtests import backtest_records
+from tests.samples import NVDA
 from tests.serving import Server
 
 pytestmark = pytest.mark.slow
 
-NVDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily" / "nvda-1999-2014.csv"
 BODY = {"strategy": "sma_cross", "params": {"fast": 10, "slow": 50}, "symbols": ["NVDA"]}
 RUNS = 6
 
